@@ -1,0 +1,316 @@
+//! Period statistics of an area (HJ 663 §4–§8, ranking rules §2): period
+//! means, percentiles, good-day ratio, heavy-pollution days, composite index,
+//! ranks and year-on-year changes.
+
+use crate::edition::Limits;
+use crate::pollutant::Pollutant;
+use crate::round::round_half_even;
+use crate::series::DailyValues;
+use crate::time::{DayNumber, date_of};
+
+/// HJ 663 §3 percentile: linear interpolation between closest ranks,
+/// k = 1 + (n − 1)·p/100 (identical to Excel PERCENTILE.INC). Sorts `values`
+/// in place; `None` when empty.
+pub fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let k = 1.0 + (n - 1) as f64 * p / 100.0;
+    let s = k.floor() as usize; // 1-based rank
+    if s >= n {
+        return Some(values[n - 1]);
+    }
+    let (lo, hi) = (values[s - 1], values[s]);
+    Some(lo + (hi - lo) * (k - s as f64))
+}
+
+/// One area-day: unrounded daily values and the day's AQI.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DayRecord {
+    pub day: DayNumber,
+    pub values: DailyValues,
+    pub aqi: Option<u16>,
+}
+
+/// Minimum valid daily values per calendar month for period statistics
+/// (GB 3095 Table 4: ≥ 27 per month, ≥ 25 in February; ≥ 324 per year).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeriodCapture {
+    pub per_month: u32,
+    pub per_february: u32,
+    pub per_year: u32,
+}
+
+impl Default for PeriodCapture {
+    fn default() -> Self {
+        PeriodCapture { per_month: 27, per_february: 25, per_year: 324 }
+    }
+}
+
+/// Statistics of one area over one period, at reporting precision.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PeriodStats {
+    /// Calendar days in the period.
+    pub days: u32,
+    /// Days with a daily AQI (the denominator of the good-day ratio).
+    pub valid_days: u32,
+    pub pm25: Option<f64>,
+    pub pm10: Option<f64>,
+    pub so2: Option<f64>,
+    pub no2: Option<f64>,
+    /// 95th percentile of daily CO (mg/m³, 1 decimal).
+    pub co_p95: Option<f64>,
+    /// 90th percentile of daily O3 MDA8.
+    pub o3_8h_p90: Option<f64>,
+    /// Valid daily values per pollutant (`Pollutant::ALL` order).
+    pub n_values: [u32; 6],
+    pub good_days: u32,
+    /// 优良天数比例, % to 1 decimal.
+    pub good_ratio: Option<f64>,
+    pub heavy_days: u32,
+    /// Single-item indexes I_i = C_i/S_i, each to 2 decimals.
+    pub single_index: [Option<f64>; 6],
+    /// Σ I_i to 2 decimals; `None` unless all six statistics exist.
+    pub composite_index: Option<f64>,
+    /// Largest single index (主要污染物).
+    pub main_pollutant: Option<Pollutant>,
+    /// Whether every full calendar month in the period (and the year, for a
+    /// whole-year period) meets the capture minimum for every pollutant.
+    pub capture_ok: bool,
+}
+
+impl PeriodStats {
+    /// The period statistic used for `p` in the composite index.
+    pub fn statistic(&self, p: Pollutant) -> Option<f64> {
+        match p {
+            Pollutant::So2 => self.so2,
+            Pollutant::No2 => self.no2,
+            Pollutant::Pm10 => self.pm10,
+            Pollutant::Pm25 => self.pm25,
+            Pollutant::Co => self.co_p95,
+            Pollutant::O3 => self.o3_8h_p90,
+        }
+    }
+}
+
+/// Compute the statistics over `records` (one per day, any order, only days
+/// within `from..=to` are used). `limits` are the S_i of the composite index.
+pub fn period_stats(records: &[DayRecord], from: DayNumber, to: DayNumber, limits: &Limits, capture: &PeriodCapture) -> PeriodStats {
+    let in_range: Vec<&DayRecord> = records.iter().filter(|r| r.day >= from && r.day <= to).collect();
+    let mut out = PeriodStats { days: (to - from + 1).max(0) as u32, ..Default::default() };
+    let mut series: [Vec<f64>; 6] = Default::default();
+    for r in &in_range {
+        for (k, p) in Pollutant::ALL.into_iter().enumerate() {
+            if let Some(v) = r.values.get(p) {
+                series[k].push(v);
+            }
+        }
+        if let Some(aqi) = r.aqi {
+            out.valid_days += 1;
+            if aqi <= 100 {
+                out.good_days += 1;
+            }
+            if aqi > 200 {
+                out.heavy_days += 1;
+            }
+        }
+    }
+    for (k, p) in Pollutant::ALL.into_iter().enumerate() {
+        out.n_values[k] = series[k].len() as u32;
+        let stat = match p {
+            Pollutant::Co => percentile(&mut series[k], 95.0),
+            Pollutant::O3 => percentile(&mut series[k], 90.0),
+            _ => mean(&series[k]),
+        };
+        let reported = stat.map(|v| p.report(v));
+        match p {
+            Pollutant::So2 => out.so2 = reported,
+            Pollutant::No2 => out.no2 = reported,
+            Pollutant::Pm10 => out.pm10 = reported,
+            Pollutant::Pm25 => out.pm25 = reported,
+            Pollutant::Co => out.co_p95 = reported,
+            Pollutant::O3 => out.o3_8h_p90 = reported,
+        }
+    }
+    if out.valid_days > 0 {
+        out.good_ratio = Some(round_half_even(100.0 * f64::from(out.good_days) / f64::from(out.valid_days), 1));
+    }
+    let (single, composite, main) = composite_index(&out, limits);
+    out.single_index = single;
+    out.composite_index = composite;
+    out.main_pollutant = main;
+    out.capture_ok = capture_ok(&in_range, from, to, capture);
+    out
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Composite index (环境空气质量综合指数, 环办监测〔2018〕19号): each
+/// single index C_i/S_i from the reported statistic, rounded to 0.01
+/// (GB/T 8170), then summed. S_i: annual limits for SO2, NO2, PM10, PM2.5;
+/// the daily CO limit; the 8-hour O3 limit.
+pub fn composite_index(stats: &PeriodStats, limits: &Limits) -> ([Option<f64>; 6], Option<f64>, Option<Pollutant>) {
+    let mut single = [None; 6];
+    let mut sum = 0.0;
+    let mut complete = true;
+    let mut main: Option<(Pollutant, f64)> = None;
+    for (k, p) in Pollutant::ALL.into_iter().enumerate() {
+        let s = limits.annual(p).unwrap_or_else(|| limits.daily(p));
+        match stats.statistic(p) {
+            Some(c) => {
+                let i = round_half_even(c / s, 2);
+                single[k] = Some(i);
+                sum += i;
+                if main.is_none_or(|(_, m)| i > m) {
+                    main = Some((p, i));
+                }
+            }
+            None => complete = false,
+        }
+    }
+    (single, complete.then(|| round_half_even(sum, 2)), main.map(|(p, _)| p))
+}
+
+fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &PeriodCapture) -> bool {
+    let (Some(start), Some(end)) = (date_of(from), date_of(to)) else { return false };
+    // Full calendar months inside the period.
+    let mut month = start.first_of_month();
+    while month <= end {
+        let last = month.last_of_month();
+        if month >= start && last <= end {
+            let (lo, hi) = (crate::time::day_number(month), crate::time::day_number(last));
+            let need = if month.month() == 2 { capture.per_february } else { capture.per_month };
+            for p in Pollutant::ALL {
+                let n = records.iter().filter(|r| r.day >= lo && r.day <= hi && r.values.get(p).is_some()).count();
+                if (n as u32) < need {
+                    return false;
+                }
+            }
+        }
+        match last.tomorrow() {
+            Ok(next) => month = next,
+            Err(_) => break,
+        }
+    }
+    let whole_year = start.month() == 1 && start.day() == 1 && end.month() == 12 && end.day() == 31 && start.year() == end.year();
+    if whole_year {
+        for p in Pollutant::ALL {
+            if (records.iter().filter(|r| r.values.get(p).is_some()).count() as u32) < capture.per_year {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Competition ranking (1, 2, 2, 4) of values, smallest first; equal values
+/// share a rank, `None` is unranked. Values are compared as given, so pass
+/// them at reported precision (ties are decided on the printed value).
+pub fn competition_rank(values: &[Option<f64>]) -> Vec<Option<u32>> {
+    values
+        .iter()
+        .map(|v| v.map(|x| 1 + values.iter().filter(|o| o.is_some_and(|y| y < x)).count() as u32))
+        .collect()
+}
+
+/// Year-on-year change in % to 1 decimal, from reported values
+/// ((current − previous) / previous × 100).
+pub fn change_pct(current: Option<f64>, previous: Option<f64>) -> Option<f64> {
+    match (current, previous) {
+        (Some(c), Some(p)) if p != 0.0 => Some(round_half_even((c - p) / p * 100.0, 1)),
+        _ => None,
+    }
+}
+
+/// Change in percentage points to 1 decimal (good-day ratio).
+pub fn change_pp(current: Option<f64>, previous: Option<f64>) -> Option<f64> {
+    match (current, previous) {
+        (Some(c), Some(p)) => Some(round_half_even(c - p, 1)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edition::LimitSet;
+    use crate::time::day_number;
+    use jiff::civil::date;
+
+    #[test]
+    fn percentile_worked_example() {
+        // HJ 663 §3 example: p90 of these ten values is 49.2 → reported 49.
+        let mut v = [35., 12., 48., 20., 27., 60., 41., 18., 33., 25.];
+        let p = percentile(&mut v, 90.0).unwrap();
+        assert!((p - 49.2).abs() < 1e-9);
+        assert_eq!(Pollutant::O3.report(p), 49.0);
+        assert_eq!(percentile(&mut [7.0], 95.0), Some(7.0));
+        assert_eq!(percentile(&mut [], 95.0), None);
+        // k integer: n = 11, p = 90 → k = 10 exactly → X(10).
+        let mut w: Vec<f64> = (1..=11).map(f64::from).collect();
+        assert_eq!(percentile(&mut w, 90.0), Some(10.0));
+        assert_eq!(percentile(&mut w, 100.0), Some(11.0));
+        assert_eq!(percentile(&mut w, 0.0), Some(1.0));
+    }
+
+    #[test]
+    fn composite_index_hand_computed() {
+        // PM2.5 40/35 = 1.142… → 1.14; PM10 70/70 = 1; SO2 9/60 = 0.15;
+        // NO2 33/40 = 0.825 → 0.82 (half to even); CO 1.3/4 = 0.325 → 0.32;
+        // O3 150/160 = 0.9375 → 0.94. Sum 4.37.
+        let s = PeriodStats { pm25: Some(40.0), pm10: Some(70.0), so2: Some(9.0), no2: Some(33.0), co_p95: Some(1.3), o3_8h_p90: Some(150.0), ..Default::default() };
+        let (single, ci, main) = composite_index(&s, &LimitSet::Gb2012.grade2());
+        assert_eq!(single, [Some(0.15), Some(0.82), Some(1.0), Some(0.32), Some(0.94), Some(1.14)]);
+        assert_eq!(ci, Some(4.37));
+        assert_eq!(main, Some(Pollutant::Pm25));
+        // Under the 2026 transitional limits PM2.5 40/30 = 1.33, PM10 70/60 = 1.17.
+        let (_, ci26, _) = composite_index(&s, &LimitSet::Gb2026Transitional.grade2());
+        assert_eq!(ci26, Some(4.73));
+        let partial = PeriodStats { pm25: Some(40.0), ..Default::default() };
+        assert_eq!(composite_index(&partial, &LimitSet::Gb2012.grade2()).1, None);
+    }
+
+    #[test]
+    fn ties_share_a_rank() {
+        let r = competition_rank(&[Some(3.1), Some(2.5), Some(3.1), Some(4.0), None, Some(2.0)]);
+        assert_eq!(r, vec![Some(3), Some(2), Some(3), Some(5), None, Some(1)]);
+    }
+
+    #[test]
+    fn changes() {
+        assert_eq!(change_pct(Some(44.0), Some(40.0)), Some(10.0));
+        assert_eq!(change_pct(Some(38.0), Some(41.0)), Some(-7.3));
+        assert_eq!(change_pct(Some(1.0), Some(0.0)), None);
+        assert_eq!(change_pp(Some(80.3), Some(82.5)), Some(-2.2));
+    }
+
+    fn rec(day: DayNumber, pm25: f64, aqi: u16) -> DayRecord {
+        let v = DailyValues { so2: Some(10.0), no2: Some(30.0), pm10: Some(pm25 * 1.5), pm25: Some(pm25), co: Some(1.0), o3_8h: Some(100.0), ..Default::default() };
+        DayRecord { day, values: v, aqi: Some(aqi) }
+    }
+
+    #[test]
+    fn period_counts_and_capture() {
+        let jan1 = day_number(date(2019, 1, 1));
+        let recs: Vec<DayRecord> = (0..31).map(|i| rec(jan1 + i, 30.0 + i as f64, if i < 20 { 80 } else if i < 29 { 150 } else { 250 })).collect();
+        let lim = LimitSet::Gb2012.grade2();
+        let cap = PeriodCapture::default();
+        let s = period_stats(&recs, jan1, jan1 + 30, &lim, &cap);
+        assert_eq!((s.days, s.valid_days, s.good_days, s.heavy_days), (31, 31, 20, 2));
+        assert_eq!(s.good_ratio, Some(64.5));
+        assert_eq!(s.pm25, Some(45.0));
+        assert!(s.capture_ok);
+        // Drop five days: 26 < 27 for January.
+        let fewer: Vec<DayRecord> = recs.iter().copied().filter(|r| r.day - jan1 >= 5).collect();
+        let s = period_stats(&fewer, jan1, jan1 + 30, &lim, &cap);
+        assert!(!s.capture_ok);
+        assert_eq!(s.days, 31);
+        assert_eq!(s.valid_days, 26);
+        // A part-month period has no full month to check.
+        assert!(period_stats(&fewer, jan1 + 10, jan1 + 20, &lim, &cap).capture_ok);
+    }
+}
