@@ -1,1 +1,67 @@
+//! lantian-store: the IO edge. Imports monitoring files into a columnar
+//! store in the data directory and reads them back for the core.
+//!
+//! Layout of a data directory (`--data`, default `./lantian-data`):
+//!
+//! ```text
+//! manifest.json              the current generation: which files are live
+//! hourly/2019-01.g3.parquet  station hours of one month (measured + published)
+//! city_daily.g2.parquet      published city daily values (city_daily files)
+//! stations.g1.json           the station list
+//! rejects/<import>.csv       rejected rows/cells of each import: file, line, column, reason
+//! lock                       held (flock) by a running import
+//! ```
+//!
+//! **Invariant: an interrupted import leaves the store as it was.** New
+//! files are written under new generation names and fsynced; the import
+//! commits by atomically renaming a new `manifest.json` into place. Until
+//! that rename nothing a reader sees has changed; files left over by a
+//! killed import are unreferenced and removed by the next import.
+//!
+//! Why Parquet (arrow-rs, no query engine): columnar, compressed, readable
+//! by every analyst tool (pandas, R arrow, DuckDB), month partitions keep a
+//! national year's import and assess within memory, and the statistics are
+//! rule-heavy code in `lantian-core` rather than SQL.
 
+pub mod city_daily;
+pub mod import;
+pub mod kinds;
+pub mod partition;
+pub mod query;
+pub mod stations;
+mod store;
+
+pub use import::{ImportSummary, import};
+pub use kinds::Kind;
+pub use partition::{MonthKey, Partition};
+pub use stations::{Station, canonical_city};
+pub use store::Store;
+
+use std::path::{Path, PathBuf};
+
+/// Errors of the store and import edge.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error("{0}")]
+    Store(String),
+    #[error("{0}")]
+    Input(String),
+    #[error("another lantian process is writing to {0}; try again when it has finished")]
+    Locked(PathBuf),
+}
+
+impl Error {
+    pub fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io { path: path.to_path_buf(), source }
+    }
+
+    pub fn parquet(path: &Path, e: impl std::fmt::Display) -> Error {
+        Error::Parquet { path: path.to_path_buf(), message: e.to_string() }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,1 +1,130 @@
-fn main() {}
+//! `lantian`: the command-line edge. Parses flags, opens the store, calls the
+//! core and prints tables. No rule of the standards lives here.
+
+mod commands;
+mod output;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use jiff::civil::Date;
+use lantian_core::Edition;
+use output::{Format, Lang};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "lantian", version, about = "蓝天 lantian — air-quality assessment by GB 3095 / HJ 633 / HJ 663 (2012 and 2026 editions)")]
+struct Cli {
+    /// Data directory holding the store.
+    #[arg(long, global = true, env = "LANTIAN_DATA", default_value = "./lantian-data")]
+    data: PathBuf,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    format: Format,
+    /// Language of table headers and messages.
+    #[arg(long, global = true, value_enum, default_value = "zh")]
+    lang: Lang,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import files or folders (.csv, .csv.gz): CNEMC site files, station lists, long CSV, city daily files.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// AQI calculator: IAQI per pollutant, AQI, level, category, colour, primary pollutant.
+    Aqi(commands::AqiArgs),
+    /// List stations.
+    Stations {
+        #[arg(long)]
+        city: Option<String>,
+    },
+    /// Hourly concentrations, 8-hour O3, AQI, level and primary pollutant.
+    Hourly(SeriesArgs),
+    /// Daily values: means, MDA8, AQI, level, primary pollutant, valid hours.
+    Daily(SeriesArgs),
+    /// Per-city statistics for a period, ranked, optionally with the year-on-year comparison.
+    Assess(commands::AssessArgs),
+    /// Recompute hourly AQI and daily values and compare them with the network's published rows.
+    Verify {
+        #[arg(long)]
+        from: Option<Date>,
+        #[arg(long)]
+        to: Option<Date>,
+    },
+    /// Import the bundled real 2019 Sichuan sample into a fresh data directory and print the 2019 assessment.
+    Demo {
+        /// Folder of the sample (default: the repository's `sample/`).
+        #[arg(long, env = "LANTIAN_SAMPLE")]
+        sample: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct SeriesArgs {
+    #[arg(long, conflicts_with = "city", required_unless_present = "city")]
+    station: Option<String>,
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long)]
+    from: Date,
+    #[arg(long)]
+    to: Date,
+    /// Force an edition of the standards (default: the one in force on each date).
+    #[arg(long)]
+    edition: Option<Edition>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`lantian daily … | head`) is not an error.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("lantian: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let ctx = commands::Ctx { data: cli.data.clone(), format: cli.format, lang: cli.lang };
+    match cli.command {
+        Command::Import { paths } => commands::import(&ctx, &paths),
+        Command::Aqi(a) => commands::aqi(&ctx, &a).map(|_| ExitCode::SUCCESS),
+        Command::Stations { city } => commands::stations(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS),
+        Command::Hourly(a) => {
+            check_range(a.from, a.to)?;
+            commands::hourly(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Daily(a) => {
+            check_range(a.from, a.to)?;
+            commands::daily(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Assess(a) => {
+            check_range(a.from, a.to)?;
+            commands::assess(&ctx, &a).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Verify { from, to } => commands::verify(&ctx, from, to),
+        Command::Demo { sample } => {
+            let sample = sample.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
+            if !sample.is_dir() {
+                bail!("sample folder {} not found; pass --sample DIR", sample.display());
+            }
+            commands::demo(&ctx, &sample).context("demo")
+        }
+    }
+}
+
+fn check_range(from: Date, to: Date) -> Result<()> {
+    if from > to {
+        bail!("--from {from} is after --to {to}");
+    }
+    Ok(())
+}

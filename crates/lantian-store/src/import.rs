@@ -1,0 +1,773 @@
+//! `lantian import`: files or folders, `.csv` or `.csv.gz`, each file's
+//! format recognised from its content. Bad rows and cells never stop an
+//! import: each goes to the rejects file with file, line, column and reason.
+//! A file that cannot be read at all is reported and makes the command fail,
+//! but the other files are still imported. Everything is committed at once
+//! (see the crate docs), so a killed import changes nothing.
+
+use crate::city_daily::{self, CityDay};
+use crate::kinds::Kind;
+use crate::partition::{MergeCounts, MonthKey, Partition};
+use crate::stations::{Station, canonical_city};
+use crate::store::Transaction;
+use crate::{Error, Result};
+use jiff::civil::Date;
+use lantian_core::time::{HourLabel, day_number, label};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The formats recognised from a file's content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// `china_sites_YYYYMMDD.csv`: date,hour,type + one column per station.
+    CnemcSites,
+    /// `china_cities_YYYYMMDD.csv`: same shape, one column per city.
+    CnemcCities,
+    /// 监测点编码,监测点名称,城市,经度,纬度,对照点
+    StationList,
+    /// station,time,pollutant,value
+    Long,
+    /// aqistudy city daily with header (aqi,co,no2,o3,pm10,pm2_5,…,time_point).
+    CityDailyHeader,
+    /// aqistudy city daily without header (city,date,aqi,range,quality,pm25,pm10,so2,co,no2,o3,rank).
+    CityDailyPlain,
+}
+
+impl Format {
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::CnemcSites => "CNEMC site file",
+            Format::CnemcCities => "CNEMC city file",
+            Format::StationList => "station list",
+            Format::Long => "long CSV",
+            Format::CityDailyHeader => "city daily (with header)",
+            Format::CityDailyPlain => "city daily (no header)",
+        }
+    }
+}
+
+/// A rejected row or cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reject {
+    pub file: String,
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+    pub value: String,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default)]
+pub struct ImportSummary {
+    pub files: BTreeMap<Format, usize>,
+    pub hourly: MergeCounts,
+    pub city_days: MergeCounts,
+    pub stations: usize,
+    pub rejected: u64,
+    pub rejects_file: Option<PathBuf>,
+    /// Files that could not be read at all, with the reason.
+    pub unreadable: Vec<(PathBuf, String)>,
+    /// Files recognised but not stored by this version, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Whether a new generation was committed (false when nothing changed).
+    pub committed: bool,
+    pub generation: u64,
+}
+
+/// Progress callback: (files done, files total).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+struct HourlyCells {
+    stations: Vec<String>,
+    cells: Vec<Cell>,
+}
+
+#[derive(Clone, Copy)]
+struct Cell {
+    station: u32,
+    kind: Kind,
+    label: HourLabel,
+    value: f64,
+}
+
+enum Parsed {
+    Hourly(HourlyCells),
+    Stations(Vec<Station>),
+    CityDaily(Vec<CityDay>),
+    Skipped(String),
+}
+
+struct FileResult {
+    path: PathBuf,
+    format: Option<Format>,
+    parsed: Result<Parsed, String>,
+    rejects: Vec<Reject>,
+}
+
+/// Files below `paths` (folders are walked; hidden files skipped), sorted so
+/// that a later file (by name) revises an earlier one.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for e in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let e = e.map_err(|e| Error::io(dir, e))?;
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Import `paths` into the store in `data_dir`.
+pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) -> Result<ImportSummary> {
+    let files = collect_files(paths)?;
+    let mut tx = Transaction::begin(data_dir)?;
+    let mut summary = ImportSummary::default();
+    let mut rejects: Vec<Reject> = Vec::new();
+    let mut open: BTreeMap<MonthKey, (Partition, MergeCounts)> = BTreeMap::new();
+    let mut staged: HashMap<MonthKey, PathBuf> = HashMap::new();
+    let mut stations: Vec<Station> = tx.base.stations().to_vec();
+    let mut stations_changed = false;
+    let mut city_days: Option<Vec<CityDay>> = None;
+    let total = files.len();
+    let chunk = (rayon::current_num_threads() * 2).max(2);
+    let mut done = 0;
+    let result: Result<()> = (|| {
+        for batch in files.chunks(chunk) {
+            let results: Vec<FileResult> = batch.par_iter().map(|p| parse_file(p)).collect();
+            let mut touched: Vec<MonthKey> = Vec::new();
+            for r in results {
+                rejects.extend(r.rejects);
+                if let Some(f) = r.format {
+                    *summary.files.entry(f).or_default() += 1;
+                }
+                match r.parsed {
+                    Err(reason) => summary.unreadable.push((r.path, reason)),
+                    Ok(Parsed::Skipped(reason)) => summary.skipped.push((r.path, reason)),
+                    Ok(Parsed::Hourly(h)) => {
+                        for c in &h.cells {
+                            let Some(key) = MonthKey::of_label(c.label) else { continue };
+                            if !open.contains_key(&key) {
+                                let part = match staged.get(&key) {
+                                    Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
+                                    None => tx.base.read_month(key, &Kind::ALL, None)?.unwrap_or_else(|| Partition::empty(key)),
+                                };
+                                open.insert(key, (part, MergeCounts::default()));
+                            }
+                            if !touched.contains(&key) {
+                                touched.push(key);
+                            }
+                            let (part, counts) = open.get_mut(&key).expect("just opened");
+                            part.merge(&h.stations[c.station as usize], c.label, c.kind, c.value, counts);
+                        }
+                    }
+                    Ok(Parsed::Stations(list)) => {
+                        for s in list {
+                            summary.stations += 1;
+                            match stations.iter_mut().find(|o| o.code == s.code) {
+                                Some(o) if *o == s => {}
+                                Some(o) => {
+                                    *o = s;
+                                    stations_changed = true;
+                                }
+                                None => {
+                                    stations.push(s);
+                                    stations_changed = true;
+                                }
+                            }
+                        }
+                    }
+                    Ok(Parsed::CityDaily(rows)) => {
+                        let all = match &mut city_days {
+                            Some(v) => v,
+                            None => city_days.insert(tx.base.city_daily()?),
+                        };
+                        merge_city_days(all, rows, &mut summary.city_days);
+                    }
+                }
+            }
+            // Months this batch did not touch are done for now: write them
+            // out (staged, not yet live) to bound memory.
+            let idle: Vec<MonthKey> = open.keys().filter(|k| !touched.contains(k)).copied().collect();
+            for key in idle {
+                let (part, counts) = open.remove(&key).expect("listed");
+                flush_month(&mut tx, &mut staged, &mut summary.hourly, part, counts)?;
+            }
+            done += batch.len();
+            if let Some(cb) = progress {
+                cb(done, total);
+            }
+        }
+        for (_, (part, counts)) in std::mem::take(&mut open) {
+            flush_month(&mut tx, &mut staged, &mut summary.hourly, part, counts)?;
+        }
+        if stations_changed {
+            stations.sort_by(|a, b| a.code.cmp(&b.code));
+            tx.write_stations(&stations)?;
+        }
+        if let Some(rows) = &mut city_days {
+            if summary.city_days.imported + summary.city_days.revised > 0 {
+                rows.sort_by(|a, b| (&a.city, a.day).cmp(&(&b.city, b.day)));
+                let (rel, abs) = tx.stage_path("city_daily", "parquet");
+                city_daily::write(&abs, rows)?;
+                tx.next.city_daily = Some(rel);
+            }
+        }
+        Ok(())
+    })();
+    summary.rejected = rejects.len() as u64;
+    if let Err(e) = result {
+        tx.rollback();
+        return Err(e);
+    }
+    let changed = !staged.is_empty() || stations_changed || tx.next.city_daily != tx.base.manifest.city_daily;
+    summary.generation = if changed { tx.next.generation } else { tx.base.generation() };
+    if !rejects.is_empty() {
+        summary.rejects_file = Some(write_rejects(data_dir, summary.generation, &rejects)?);
+    }
+    if changed {
+        tx.commit()?;
+        summary.committed = true;
+    } else {
+        tx.rollback();
+    }
+    Ok(summary)
+}
+
+/// Write a month if anything in it changed.
+fn flush_month(tx: &mut Transaction, staged: &mut HashMap<MonthKey, PathBuf>, total: &mut MergeCounts, part: Partition, counts: MergeCounts) -> Result<()> {
+    *total += counts;
+    if counts.imported + counts.revised == 0 {
+        return Ok(());
+    }
+    // A month flushed before and touched again is rewritten to a new name.
+    let stem = match staged.get(&part.key) {
+        Some(_) => format!("hourly/{}.{}", part.key.name(), staged.len()),
+        None => format!("hourly/{}", part.key.name()),
+    };
+    let (rel, abs) = tx.stage_path(&stem, "parquet");
+    part.write(&abs)?;
+    tx.next.hourly.insert(part.key.name(), rel);
+    staged.insert(part.key, abs);
+    Ok(())
+}
+
+fn merge_city_days(all: &mut Vec<CityDay>, rows: Vec<CityDay>, counts: &mut MergeCounts) {
+    let mut index: HashMap<(String, i64), usize> = all.iter().enumerate().map(|(i, r)| ((r.city.clone(), r.day), i)).collect();
+    for row in rows {
+        match index.get(&(row.city.clone(), row.day)) {
+            Some(&i) => {
+                let old = &mut all[i];
+                // Field by field: a source without a column keeps the other's value.
+                let mut merged = old.values();
+                let mut revised = false;
+                for (o, n) in merged.iter_mut().zip(row.values()) {
+                    if let Some(n) = n {
+                        if o.is_some_and(|v| v != n) {
+                            revised = true;
+                        }
+                        if *o != Some(n) {
+                            *o = Some(n);
+                            if !revised {
+                                counts.imported += 1;
+                            }
+                        }
+                    }
+                }
+                if revised {
+                    counts.revised += 1;
+                } else if merged == old.values() {
+                    counts.unchanged += 1;
+                }
+                [old.pm25, old.pm10, old.so2, old.no2, old.co, old.o3_8h, old.o3_1h_max, old.aqi_published] = merged;
+                if revised {
+                    old.source = row.source;
+                }
+            }
+            None => {
+                counts.imported += 1;
+                index.insert((row.city.clone(), row.day), all.len());
+                all.push(row);
+            }
+        }
+    }
+}
+
+fn write_rejects(data_dir: &Path, generation: u64, rejects: &[Reject]) -> Result<PathBuf> {
+    let dir = data_dir.join("rejects");
+    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
+    let path = dir.join(format!("import-{stamp}-g{generation}.csv"));
+    let mut w = csv::Writer::from_path(&path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let werr = |e: csv::Error| Error::Input(format!("{}: {e}", path.display()));
+    w.write_record(["file", "line", "column", "reason", "value"]).map_err(werr)?;
+    for r in rejects {
+        w.write_record([r.file.as_str(), &r.line.to_string(), &r.column, &r.reason, &r.value]).map_err(werr)?;
+    }
+    w.flush().map_err(|e| Error::io(&path, e))?;
+    Ok(path)
+}
+
+/// Read a file, gunzipping when it starts with the gzip magic.
+pub fn read_input(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    let raw = fs::read(path).map_err(|e| e.to_string())?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| format!("not a valid gzip file: {e}"))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+fn strip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(b)
+}
+
+/// Recognise the format from the first line.
+pub fn detect(content: &[u8]) -> Option<Format> {
+    let body = strip_bom(content);
+    let first = body.split(|&b| b == b'\n').next()?;
+    let first = std::str::from_utf8(first).ok()?.trim_end_matches('\r');
+    let fields: Vec<&str> = first.split(',').map(str::trim).collect();
+    let lower: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
+    if lower.len() >= 3 && lower[0] == "date" && lower[1] == "hour" && lower[2] == "type" {
+        let codes = fields[3..].iter().filter(|f| looks_like_station_code(f)).count();
+        return Some(if codes * 2 >= fields.len().saturating_sub(3) { Format::CnemcSites } else { Format::CnemcCities });
+    }
+    if fields.first() == Some(&"监测点编码") {
+        return Some(Format::StationList);
+    }
+    if lower == ["station", "time", "pollutant", "value"] {
+        return Some(Format::Long);
+    }
+    if lower.iter().any(|f| f == "time_point") && lower.iter().any(|f| f == "pm2_5") {
+        return Some(Format::CityDailyHeader);
+    }
+    if fields.len() == 12 && parse_date(fields[1]).is_some() && fields[5].parse::<f64>().is_ok() {
+        return Some(Format::CityDailyPlain);
+    }
+    None
+}
+
+fn looks_like_station_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4].is_ascii_uppercase()
+}
+
+fn parse_file(path: &Path) -> FileResult {
+    let name = path.display().to_string();
+    let mut res = FileResult { path: path.to_path_buf(), format: None, parsed: Err(String::new()), rejects: Vec::new() };
+    let content = match read_input(path) {
+        Ok(c) => c,
+        Err(e) => {
+            res.parsed = Err(e);
+            return res;
+        }
+    };
+    let Some(format) = detect(&content) else {
+        res.parsed = Err("format not recognised (expected a CNEMC site file, a station list, a long CSV station,time,pollutant,value, or a city daily file)".into());
+        return res;
+    };
+    res.format = Some(format);
+    let body = strip_bom(&content);
+    res.parsed = match format {
+        Format::CnemcSites => parse_cnemc(&name, body, &mut res.rejects).map(Parsed::Hourly),
+        Format::CnemcCities => Ok(Parsed::Skipped("city hourly files are recognised but not stored by this version; import the site files instead".into())),
+        Format::StationList => parse_station_list(&name, body, &mut res.rejects).map(Parsed::Stations),
+        Format::Long => parse_long(&name, body, &mut res.rejects).map(Parsed::Hourly),
+        Format::CityDailyHeader => {
+            let city = path.file_name().map(|n| n.to_string_lossy().replace(".csv.gz", "").replace(".csv", "")).unwrap_or_default();
+            parse_city_daily_header(&name, &canonical_city(&city), body, &mut res.rejects).map(Parsed::CityDaily)
+        }
+        Format::CityDailyPlain => parse_city_daily_plain(&name, body, &mut res.rejects).map(Parsed::CityDaily),
+    };
+    res
+}
+
+fn reader(body: &[u8], has_headers: bool) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().has_headers(has_headers).flexible(true).from_reader(body)
+}
+
+fn reject(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, reason: impl Into<String>, value: &[u8]) {
+    rejects.push(Reject { file: file.to_string(), line, column: column.to_string(), reason: reason.into(), value: String::from_utf8_lossy(value).into_owned() });
+}
+
+/// Parse a concentration cell: `Ok(None)` when empty, `Err(reason)` when bad.
+/// Plain decimals take a fast exact path (one correctly rounded division).
+pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
+    let b = b.trim_ascii();
+    if b.is_empty() {
+        return Ok(None);
+    }
+    let mut int: u64 = 0;
+    let mut frac_digits = 0u32;
+    let mut seen_dot = false;
+    let mut fast = b.len() <= 15;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                int = int * 10 + u64::from(c - b'0');
+                if seen_dot {
+                    frac_digits += 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => {
+                fast = false;
+                break;
+            }
+        }
+    }
+    let v = if fast && b != b"." {
+        int as f64 / 10f64.powi(frac_digits as i32)
+    } else {
+        let s = std::str::from_utf8(b).map_err(|_| "not a number")?;
+        s.parse::<f64>().map_err(|_| "not a number")?
+    };
+    if !v.is_finite() {
+        Err("not a finite number")
+    } else if v < 0.0 {
+        Err("negative concentration")
+    } else if v > 100_000.0 {
+        Err("implausibly large (over 100000)")
+    } else {
+        Ok(Some(v))
+    }
+}
+
+fn parse_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    let (y, m, d) = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        (s[0..4].parse().ok()?, s[4..6].parse().ok()?, s[6..8].parse().ok()?)
+    } else {
+        let mut it = s.split(['-', '/']);
+        let y = it.next()?.parse().ok()?;
+        let m = it.next()?.parse().ok()?;
+        let d = it.next()?.parse().ok()?;
+        if it.next().is_some() {
+            return None;
+        }
+        (y, m, d)
+    };
+    Date::new(y, m, d).ok()
+}
+
+fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
+    let mut rdr = reader(body, true);
+    let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
+    let stations: Vec<String> = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let mut cells = Vec::with_capacity(stations.len() * 24 * 15);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                reject(rejects, file, line, "", format!("unreadable row: {e}"), b"");
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != header.len() {
+            reject(rejects, file, line, "", format!("expected {} fields, found {}", header.len(), record.len()), record.as_slice());
+            continue;
+        }
+        let date = std::str::from_utf8(&record[0]).ok().and_then(parse_date);
+        let hour = std::str::from_utf8(&record[1]).ok().and_then(|h| h.trim().parse::<i64>().ok()).filter(|h| (0..24).contains(h));
+        let kind = std::str::from_utf8(&record[2]).ok().and_then(Kind::parse);
+        let (Some(date), Some(hour), Some(kind)) = (date, hour, kind) else {
+            let what = if date.is_none() {
+                ("date", "invalid date", &record[0])
+            } else if hour.is_none() {
+                ("hour", "hour must be 0..23", &record[1])
+            } else {
+                ("type", "unknown type", &record[2])
+            };
+            reject(rejects, file, line, what.0, what.1, what.2);
+            continue;
+        };
+        let l = label(date, hour);
+        for (i, v) in record.iter().skip(3).enumerate() {
+            match parse_value(v) {
+                Ok(Some(value)) => cells.push(Cell { station: i as u32, kind, label: l, value }),
+                Ok(None) => {}
+                Err(reason) => reject(rejects, file, line, &stations[i], reason, v),
+            }
+        }
+    }
+    Ok(HourlyCells { stations, cells })
+}
+
+/// `YYYY-MM-DDTHH:MM[:SS][+08:00]` (or a space for `T`); hour 24 allowed.
+fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
+    let s = s.trim();
+    let s = s.strip_suffix("+08:00").unwrap_or(s);
+    if s.ends_with('Z') || s[s.len().saturating_sub(6)..].contains(['+']) {
+        return Err("only China time (+08:00 or no offset) is accepted");
+    }
+    let (d, t) = s.split_once(['T', ' ']).ok_or("expected YYYY-MM-DDTHH:00")?;
+    let date = parse_date(d).ok_or("invalid date")?;
+    let mut parts = t.split(':');
+    let h: i64 = parts.next().and_then(|h| h.parse().ok()).ok_or("invalid hour")?;
+    let m: i64 = parts.next().and_then(|m| m.parse().ok()).ok_or("invalid minutes")?;
+    if let Some(sec) = parts.next() {
+        if sec.parse::<i64>().ok() != Some(0) {
+            return Err("hourly data must be on the hour");
+        }
+    }
+    if m != 0 {
+        return Err("hourly data must be on the hour");
+    }
+    if !(0..=24).contains(&h) {
+        return Err("hour must be 0..24");
+    }
+    Ok(day_number(date) * 24 + h)
+}
+
+fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
+    let mut rdr = reader(body, true);
+    let mut stations: Vec<String> = Vec::new();
+    let mut index: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut cells = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != 4 {
+            reject(rejects, file, line, "", format!("expected 4 fields, found {}", record.len()), record.as_slice());
+            continue;
+        }
+        let station = record[0].trim_ascii();
+        if station.is_empty() {
+            reject(rejects, file, line, "station", "empty station", b"");
+            continue;
+        }
+        let l = match std::str::from_utf8(&record[1]).map_err(|_| "not UTF-8").and_then(parse_label) {
+            Ok(l) => l,
+            Err(reason) => {
+                reject(rejects, file, line, "time", reason, &record[1]);
+                continue;
+            }
+        };
+        let Some(kind) = std::str::from_utf8(&record[2]).ok().and_then(Kind::parse) else {
+            reject(rejects, file, line, "pollutant", "unknown pollutant", &record[2]);
+            continue;
+        };
+        let value = match parse_value(&record[3]) {
+            Ok(Some(v)) => v,
+            Ok(None) => continue,
+            Err(reason) => {
+                reject(rejects, file, line, "value", reason, &record[3]);
+                continue;
+            }
+        };
+        let id = *index.entry(station.to_vec()).or_insert_with(|| {
+            stations.push(String::from_utf8_lossy(station).into_owned());
+            (stations.len() - 1) as u32
+        });
+        cells.push(Cell { station: id, kind, label: l, value });
+    }
+    Ok(HourlyCells { stations, cells })
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).trim().to_string()
+}
+
+fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<Station>, String> {
+    let mut rdr = reader(body, true);
+    let mut out = Vec::new();
+    for rec in rdr.byte_records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() < 6 {
+            reject(rejects, file, line, "", format!("expected 6 fields, found {}", rec.len()), rec.as_slice());
+            continue;
+        }
+        let code = text(&rec[0]);
+        if code.is_empty() {
+            reject(rejects, file, line, "监测点编码", "empty station code", b"");
+            continue;
+        }
+        let coord = |b: &[u8]| std::str::from_utf8(b).ok().and_then(|s| s.trim().parse::<f64>().ok());
+        let control = match text(&rec[5]).as_str() {
+            "Y" | "y" | "是" => true,
+            "N" | "n" | "否" | "" => false,
+            _ => {
+                reject(rejects, file, line, "对照点", "expected Y or N", &rec[5]);
+                continue;
+            }
+        };
+        let city_raw = text(&rec[2]);
+        out.push(Station { code, name: text(&rec[1]), city: canonical_city(&city_raw), city_raw, lon: coord(&rec[3]), lat: coord(&rec[4]), control });
+    }
+    Ok(out)
+}
+
+fn cell_value(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, b: &[u8]) -> Option<f64> {
+    match parse_value(b) {
+        Ok(v) => v,
+        Err(reason) => {
+            reject(rejects, file, line, column, reason, b);
+            None
+        }
+    }
+}
+
+fn parse_city_daily_header(file: &str, city: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<CityDay>, String> {
+    let mut rdr = reader(body, true);
+    let header: Vec<String> = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.iter().map(|h| text(h).to_ascii_lowercase()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let date_col = col("time_point").ok_or("no time_point column")?;
+    let cols: Vec<(&str, Option<usize>)> = ["pm2_5", "pm10", "so2", "no2", "co", "o3", "aqi"].iter().map(|n| (*n, col(n))).collect();
+    let mut out = Vec::new();
+    for rec in rdr.byte_records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let Some(date) = rec.get(date_col).and_then(|b| std::str::from_utf8(b).ok()).and_then(parse_date) else {
+            reject(rejects, file, line, "time_point", "invalid date", rec.get(date_col).unwrap_or_default());
+            continue;
+        };
+        let mut v = [None; 7];
+        for (k, (name, c)) in cols.iter().enumerate() {
+            if let Some(b) = c.and_then(|c| rec.get(c)) {
+                v[k] = cell_value(rejects, file, line, name, b);
+            }
+        }
+        // This source's `o3` is the daily maximum 8-hour mean (city_daily/README.md).
+        out.push(CityDay { city: city.to_string(), day: day_number(date), pm25: v[0], pm10: v[1], so2: v[2], no2: v[3], co: v[4], o3_8h: v[5], o3_1h_max: None, aqi_published: v[6], source: "aqistudy-daily".into() });
+    }
+    Ok(out)
+}
+
+fn parse_city_daily_plain(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<CityDay>, String> {
+    let mut rdr = reader(body, false);
+    let mut out = Vec::new();
+    const NAMES: [&str; 12] = ["city", "date", "aqi", "aqi_range", "quality", "pm25", "pm10", "so2", "co", "no2", "o3", "rank"];
+    for rec in rdr.byte_records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.len() != 12 {
+            reject(rejects, file, line, "", format!("expected 12 fields, found {}", rec.len()), rec.as_slice());
+            continue;
+        }
+        let Some(date) = std::str::from_utf8(&rec[1]).ok().and_then(parse_date) else {
+            reject(rejects, file, line, "date", "invalid date", &rec[1]);
+            continue;
+        };
+        let mut val = |i: usize| cell_value(rejects, file, line, NAMES[i], &rec[i]);
+        let (aqi, pm25, pm10, so2, co, no2, o3) = (val(2), val(5), val(6), val(7), val(8), val(9), val(10));
+        // This source's `o3` is the daily maximum 1-hour value, not MDA8.
+        out.push(CityDay { city: canonical_city(&text(&rec[0])), day: day_number(date), pm25, pm10, so2, no2, co, o3_8h: None, o3_1h_max: o3, aqi_published: aqi, source: "aqistudy-plain".into() });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values() {
+        assert_eq!(parse_value(b""), Ok(None));
+        assert_eq!(parse_value(b"  "), Ok(None));
+        assert_eq!(parse_value(b"35"), Ok(Some(35.0)));
+        assert_eq!(parse_value(b"1.2"), Ok(Some(1.2)));
+        assert_eq!(parse_value(b"0.125"), Ok(Some(0.125)));
+        assert_eq!(parse_value(b"1e2"), Ok(Some(100.0)));
+        assert!(parse_value(b"-3").is_err());
+        assert!(parse_value(b"abc").is_err());
+        assert!(parse_value(b"NaN").is_err());
+        assert!(parse_value(b".").is_err());
+        for s in ["0.1", "0.3", "2.675", "115.8", "1.022", "999.9", "12345.678"] {
+            assert_eq!(parse_value(s.as_bytes()), Ok(Some(s.parse::<f64>().unwrap())), "{s}");
+        }
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(detect(b"date,hour,type,1001A,1002A\r\n"), Some(Format::CnemcSites));
+        assert_eq!(detect("date,hour,type,北京,天津\n".as_bytes()), Some(Format::CnemcCities));
+        assert_eq!(detect("\u{feff}监测点编码,监测点名称,城市,经度,纬度,对照点\n".as_bytes()), Some(Format::StationList));
+        assert_eq!(detect(b"station,time,pollutant,value\n"), Some(Format::Long));
+        assert_eq!(detect("\u{feff}aqi,co,no2,o3,pm10,pm2_5,quality,rank,so2,time_point\n".as_bytes()), Some(Format::CityDailyHeader));
+        assert_eq!(detect("\u{feff}成都,2013-12-02,236,216~256,重度污染,215.1,311.4,39.4,1.95,117.8,68,92\n".as_bytes()), Some(Format::CityDailyPlain));
+        assert_eq!(detect(b"hello,world\n"), None);
+        assert_eq!(detect(b""), None);
+        assert_eq!(detect(&[0xff, 0xfe, 0x00]), None);
+    }
+
+    #[test]
+    fn labels() {
+        let d = day_number(jiff::civil::date(2019, 1, 1));
+        assert_eq!(parse_label("2019-01-01T16:00"), Ok(d * 24 + 16));
+        assert_eq!(parse_label("2019-01-01 16:00:00+08:00"), Ok(d * 24 + 16));
+        assert_eq!(parse_label("2019-01-01T24:00"), Ok(d * 24 + 24));
+        assert!(parse_label("2019-01-01T16:30").is_err());
+        assert!(parse_label("2019-01-01T16:00Z").is_err());
+        assert!(parse_label("2019-01-01T16:00+09:00").is_err());
+        assert!(parse_label("2019-02-30T01:00").is_err());
+        assert!(parse_label("x").is_err());
+        assert!(parse_label("").is_err());
+    }
+
+    #[test]
+    fn cnemc_rejects_are_located() {
+        let body = b"date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n20190101,2,FOO,1,2\r\n20190101,3,PM2.5,1\r\n20190132,0,PM2.5,1,2\r\n";
+        let mut rejects = Vec::new();
+        let h = parse_cnemc("f.csv", body, &mut rejects).unwrap();
+        assert_eq!(h.cells.len(), 1);
+        let summary: Vec<(u64, &str, &str)> = rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
+        assert_eq!(summary, vec![(3, "1001A", "not a number"), (3, "1002A", "negative concentration"), (4, "type", "unknown type"), (5, "", "expected 5 fields, found 4"), (6, "date", "invalid date")]);
+    }
+}

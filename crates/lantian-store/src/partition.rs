@@ -1,0 +1,278 @@
+//! One month of station hourly data: in memory a dense block per station
+//! (15 series × the month's hour labels, `NaN` = missing), on disk one
+//! Parquet file sorted by station and time.
+//!
+//! A month holds the labels printed on its dates (hour 0..23 of each day),
+//! so label 0 of the 1st, which closes the last day of the previous month,
+//! lives here. Readers that need whole days look one month ahead.
+
+use crate::kinds::{Kind, N_KINDS};
+use crate::{Error, Result};
+use arrow_array::builder::{Float64Builder, StringBuilder, TimestampMillisecondBuilder};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use jiff::civil::Date;
+use lantian_core::time::{HourLabel, day_number};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Year and month of a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MonthKey {
+    pub year: i16,
+    pub month: i8,
+}
+
+impl MonthKey {
+    pub fn of_label(l: HourLabel) -> Option<MonthKey> {
+        let d = lantian_core::time::date_of(l.div_euclid(24))?;
+        Some(MonthKey { year: d.year(), month: d.month() })
+    }
+
+    pub fn first_day(self) -> Date {
+        Date::new(self.year, self.month, 1).expect("valid month key")
+    }
+
+    /// First label (hour 0 of the 1st) and the number of labels.
+    pub fn label_range(self) -> (HourLabel, usize) {
+        let first = self.first_day();
+        (day_number(first) * 24, first.days_in_month() as usize * 24)
+    }
+
+    pub fn next(self) -> MonthKey {
+        if self.month == 12 { MonthKey { year: self.year + 1, month: 1 } } else { MonthKey { year: self.year, month: self.month + 1 } }
+    }
+
+    pub fn name(self) -> String {
+        format!("{:04}-{:02}", self.year, self.month)
+    }
+
+    pub fn parse(s: &str) -> Option<MonthKey> {
+        let (y, m) = s.split_once('-')?;
+        let key = MonthKey { year: y.parse().ok()?, month: m.parse().ok()? };
+        (1..=12).contains(&key.month).then_some(key)
+    }
+}
+
+/// Counts from merging new values into a partition.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    pub imported: u64,
+    pub revised: u64,
+    pub unchanged: u64,
+}
+
+impl std::ops::AddAssign for MergeCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.imported += o.imported;
+        self.revised += o.revised;
+        self.unchanged += o.unchanged;
+    }
+}
+
+/// Dense in-memory month.
+#[derive(Clone, Debug)]
+pub struct Partition {
+    pub key: MonthKey,
+    pub start: HourLabel,
+    pub len: usize,
+    stations: Vec<String>,
+    index: HashMap<String, usize>,
+    values: Vec<f64>,
+}
+
+impl Partition {
+    pub fn empty(key: MonthKey) -> Partition {
+        let (start, len) = key.label_range();
+        Partition { key, start, len, stations: Vec::new(), index: HashMap::new(), values: Vec::new() }
+    }
+
+    pub fn stations(&self) -> &[String] {
+        &self.stations
+    }
+
+    fn station_slot(&mut self, station: &str) -> usize {
+        if let Some(&i) = self.index.get(station) {
+            return i;
+        }
+        let i = self.stations.len();
+        self.stations.push(station.to_string());
+        self.index.insert(station.to_string(), i);
+        self.values.resize(self.values.len() + N_KINDS * self.len, f64::NAN);
+        i
+    }
+
+    /// The series of one station and kind over the month, if present.
+    pub fn series(&self, station: &str, kind: Kind) -> Option<&[f64]> {
+        let i = *self.index.get(station)?;
+        let off = (i * N_KINDS + kind.idx()) * self.len;
+        Some(&self.values[off..off + self.len])
+    }
+
+    /// Set one value (newer wins) and count what happened.
+    pub fn merge(&mut self, station: &str, label: HourLabel, kind: Kind, value: f64, counts: &mut MergeCounts) {
+        let off = label - self.start;
+        if off < 0 || off as usize >= self.len {
+            return;
+        }
+        let i = self.station_slot(station);
+        let cell = &mut self.values[(i * N_KINDS + kind.idx()) * self.len + off as usize];
+        if cell.is_nan() {
+            counts.imported += 1;
+        } else if *cell == value {
+            counts.unchanged += 1;
+        } else {
+            counts.revised += 1;
+        }
+        *cell = value;
+    }
+
+    /// Number of non-missing values.
+    pub fn n_values(&self) -> usize {
+        self.values.iter().filter(|v| !v.is_nan()).count()
+    }
+
+    fn schema() -> Arc<Schema> {
+        let mut fields = vec![Field::new("station", DataType::Utf8, false), Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, Some("+08:00".into())), false)];
+        fields.extend(Kind::ALL.iter().map(|k| Field::new(k.column(), DataType::Float64, true)));
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Write as Parquet: one row per station-hour that has any value,
+    /// sorted by station then time; `time` is the end of the hour (its
+    /// label) as a UTC instant in milliseconds, tagged +08:00.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let mut order: Vec<usize> = (0..self.stations.len()).collect();
+        order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
+        let mut st = StringBuilder::new();
+        let mut tm = TimestampMillisecondBuilder::new().with_timezone("+08:00");
+        let mut cols: Vec<Float64Builder> = (0..N_KINDS).map(|_| Float64Builder::new()).collect();
+        for &i in &order {
+            let block = &self.values[i * N_KINDS * self.len..(i + 1) * N_KINDS * self.len];
+            for off in 0..self.len {
+                if (0..N_KINDS).all(|k| block[k * self.len + off].is_nan()) {
+                    continue;
+                }
+                st.append_value(&self.stations[i]);
+                tm.append_value(label_to_millis(self.start + off as i64));
+                for (k, col) in cols.iter_mut().enumerate() {
+                    let v = block[k * self.len + off];
+                    col.append_option((!v.is_nan()).then_some(v));
+                }
+            }
+        }
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(st.finish()), Arc::new(tm.finish())];
+        arrays.extend(cols.iter_mut().map(|c| Arc::new(c.finish()) as ArrayRef));
+        let batch = RecordBatch::try_new(Self::schema(), arrays).map_err(|e| Error::Store(format!("building {}: {e}", path.display())))?;
+        write_parquet(path, &batch)
+    }
+
+    /// Read a partition file, optionally only some kinds and stations.
+    pub fn read(key: MonthKey, path: &Path, kinds: &[Kind], stations: Option<&dyn Fn(&str) -> bool>) -> Result<Partition> {
+        let mut part = Partition::empty(key);
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
+        let schema = builder.schema().clone();
+        let mut wanted: Vec<usize> = vec![0, 1];
+        let mut kind_cols = Vec::new();
+        for k in kinds {
+            let idx = schema.index_of(k.column()).map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
+            wanted.push(idx);
+            kind_cols.push(*k);
+        }
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| Error::parquet(path, e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| Error::Store(format!("reading {}: {e}", path.display())))?;
+            let st = downcast::<StringArray>(&batch, 0, path)?;
+            let tm = downcast::<TimestampMillisecondArray>(&batch, 1, path)?;
+            let cols: Vec<&Float64Array> = (0..kind_cols.len()).map(|c| downcast::<Float64Array>(&batch, c + 2, path)).collect::<Result<_>>()?;
+            let mut last: Option<(String, usize, bool)> = None;
+            for row in 0..batch.num_rows() {
+                let name = st.value(row);
+                let slot = match &last {
+                    Some((n, s, keep)) if n == name => keep.then_some(*s),
+                    _ => {
+                        let keep = stations.is_none_or(|f| f(name));
+                        let s = if keep { part.station_slot(name) } else { 0 };
+                        last = Some((name.to_string(), s, keep));
+                        keep.then_some(s)
+                    }
+                };
+                let Some(slot) = slot else { continue };
+                let off = millis_to_label(tm.value(row)) - part.start;
+                if off < 0 || off as usize >= part.len {
+                    return Err(Error::Store(format!("{}: row {row} lies outside month {}", path.display(), key.name())));
+                }
+                for (c, k) in kind_cols.iter().enumerate() {
+                    if cols[c].is_valid(row) {
+                        part.values[(slot * N_KINDS + k.idx()) * part.len + off as usize] = cols[c].value(row);
+                    }
+                }
+            }
+        }
+        Ok(part)
+    }
+}
+
+fn downcast<'a, T: 'static>(batch: &'a RecordBatch, col: usize, path: &Path) -> Result<&'a T> {
+    batch.column(col).as_any().downcast_ref::<T>().ok_or_else(|| Error::Store(format!("{}: column {col} has an unexpected type", path.display())))
+}
+
+/// Label (hour end, +08:00) → UTC milliseconds.
+pub fn label_to_millis(l: HourLabel) -> i64 {
+    (l - 8) * 3_600_000
+}
+
+pub fn millis_to_label(ms: i64) -> HourLabel {
+    ms.div_euclid(3_600_000) + 8
+}
+
+pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level"))).set_max_row_group_row_count(Some(262_144)).build();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| Error::parquet(path, e))?;
+    w.write(batch).map_err(|e| Error::parquet(path, e))?;
+    let file = w.into_inner().map_err(|e| Error::parquet(path, e))?;
+    file.sync_all().map_err(|e| Error::io(path, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lantian_core::time::label;
+
+    #[test]
+    fn write_read_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = MonthKey { year: 2019, month: 2 };
+        let mut p = Partition::empty(key);
+        let mut c = MergeCounts::default();
+        let d = jiff::civil::date(2019, 2, 28);
+        p.merge("1431A", label(d, 23), Kind::Pm25, 35.0, &mut c);
+        p.merge("1431A", label(d, 23), Kind::Co, 1.2, &mut c);
+        p.merge("0001A", label(jiff::civil::date(2019, 2, 1), 0), Kind::Aqi, 50.0, &mut c);
+        p.merge("1431A", label(d, 23), Kind::Pm25, 36.0, &mut c);
+        p.merge("1431A", label(d, 23), Kind::Co, 1.2, &mut c);
+        assert_eq!(c, MergeCounts { imported: 3, revised: 1, unchanged: 1 });
+        let path = dir.path().join("p.parquet");
+        p.write(&path).unwrap();
+        let q = Partition::read(key, &path, &Kind::ALL, None).unwrap();
+        assert_eq!(q.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize], 36.0);
+        assert_eq!(q.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize], 1.2);
+        assert_eq!(q.series("0001A", Kind::Aqi).unwrap()[0], 50.0);
+        assert_eq!(q.n_values(), 3);
+        let only = |s: &str| s == "0001A";
+        let r = Partition::read(key, &path, &[Kind::Aqi], Some(&only)).unwrap();
+        assert_eq!(r.stations(), ["0001A".to_string()]);
+        assert_eq!(MonthKey::parse("2019-02"), Some(key));
+        assert_eq!(key.next().next().name(), "2019-04");
+    }
+}

@@ -1,0 +1,228 @@
+//! Reading the store for the core: dense hour ranges, station days and area
+//! days, streamed a month at a time so a national year fits in memory.
+
+use crate::kinds::Kind;
+use crate::partition::{MonthKey, Partition};
+use crate::store::Store;
+use crate::Result;
+use lantian_core::city::{AreaMethod, area_day};
+use lantian_core::series::{CaptureRules, DailyValues, station_day};
+use lantian_core::time::{DayNumber, HourLabel, date_of};
+use lantian_core::Pollutant;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Values of some stations and kinds over a contiguous label range.
+pub struct Dense {
+    pub start: HourLabel,
+    pub len: usize,
+    pub stations: Vec<String>,
+    kinds: Vec<Kind>,
+    values: Vec<f64>,
+}
+
+impl Dense {
+    /// The series of station `i` for `kind` (all `NaN` if the kind was not read).
+    pub fn series(&self, i: usize, kind: Kind) -> &[f64] {
+        let k = self.kinds.iter().position(|&x| x == kind).expect("kind was requested");
+        let off = (i * self.kinds.len() + k) * self.len;
+        &self.values[off..off + self.len]
+    }
+}
+
+/// Reads label ranges month by month, keeping the last month read so that
+/// consecutive ranges sharing a month read it once.
+pub struct Reader<'a> {
+    store: &'a Store,
+    kinds: Vec<Kind>,
+    wanted: Option<HashSet<String>>,
+    cache: Vec<(MonthKey, Option<Partition>)>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(store: &'a Store, kinds: &[Kind], stations: Option<&[String]>) -> Reader<'a> {
+        Reader { store, kinds: kinds.to_vec(), wanted: stations.map(|s| s.iter().cloned().collect()), cache: Vec::new() }
+    }
+
+    fn month(&mut self, key: MonthKey) -> Result<&Option<Partition>> {
+        if let Some(pos) = self.cache.iter().position(|(k, _)| *k == key) {
+            return Ok(&self.cache[pos].1);
+        }
+        let wanted = self.wanted.clone();
+        let filter = move |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
+        let part = self.store.read_month(key, &self.kinds, Some(&filter))?;
+        if self.cache.len() >= 2 {
+            self.cache.remove(0);
+        }
+        self.cache.push((key, part));
+        Ok(&self.cache.last().expect("pushed").1)
+    }
+
+    /// Labels `from..=to`.
+    pub fn range(&mut self, from: HourLabel, to: HourLabel) -> Result<Dense> {
+        let len = (to - from + 1).max(0) as usize;
+        let n_kinds = self.kinds.len();
+        let kinds = self.kinds.clone();
+        let mut out = Dense { start: from, len, stations: Vec::new(), kinds: kinds.clone(), values: Vec::new() };
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let (Some(mut key), Some(last)) = (MonthKey::of_label(from), MonthKey::of_label(to)) else { return Ok(out) };
+        loop {
+            if let Some(part) = self.month(key)? {
+                let lo = from.max(part.start);
+                let hi = to.min(part.start + part.len as i64 - 1);
+                for st in part.stations() {
+                    let i = *index.entry(st.clone()).or_insert_with(|| {
+                        out.stations.push(st.clone());
+                        out.values.resize(out.values.len() + n_kinds * len, f64::NAN);
+                        out.stations.len() - 1
+                    });
+                    for (k, kind) in kinds.iter().enumerate() {
+                        let Some(src) = part.series(st, *kind) else { continue };
+                        let dst = (i * n_kinds + k) * len;
+                        for l in lo..=hi {
+                            out.values[dst + (l - from) as usize] = src[(l - part.start) as usize];
+                        }
+                    }
+                }
+            }
+            if key == last {
+                break;
+            }
+            key = key.next();
+        }
+        Ok(out)
+    }
+}
+
+/// Month-aligned chunks of days covering `from..=to`.
+pub fn month_chunks(from: DayNumber, to: DayNumber) -> Vec<(DayNumber, DayNumber)> {
+    let mut out = Vec::new();
+    let mut d = from;
+    while d <= to {
+        let Some(date) = date_of(d) else { break };
+        let end = (d + i64::from(date.days_in_month() - date.day())).min(to);
+        out.push((d, end));
+        d = end + 1;
+    }
+    out
+}
+
+/// The 24 slots of day `day` for one series of a dense range that covers it.
+pub fn day_slots(dense: &Dense, i: usize, kind: Kind, day: DayNumber) -> [f64; 24] {
+    let s = dense.series(i, kind);
+    let first = (day * 24 + 1 - dense.start) as usize;
+    std::array::from_fn(|k| s.get(first + k).copied().unwrap_or(f64::NAN))
+}
+
+/// Daily values of every station (or of `stations`) for days `from..=to`,
+/// passed to `each` in day order per month.
+pub fn station_days(store: &Store, stations: Option<&[String]>, from: DayNumber, to: DayNumber, rules: &CaptureRules, mut each: impl FnMut(&str, DayNumber, &DailyValues)) -> Result<()> {
+    let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
+    let mut reader = Reader::new(store, &kinds, stations);
+    for (d0, d1) in month_chunks(from, to) {
+        let dense = reader.range(d0 * 24 + 1, d1 * 24 + 24)?;
+        for (i, st) in dense.stations.iter().enumerate() {
+            for day in d0..=d1 {
+                let hours: [[f64; 24]; 6] = std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
+                if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
+                    continue;
+                }
+                each(st, day, &station_day(&hours, rules));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where an area-day's values came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DaySource {
+    /// Computed from this many assessment stations' hourly data.
+    Stations(u16),
+    /// Published city daily values (city_daily files).
+    Published,
+}
+
+/// Which data an area's days are built from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SourcePreference {
+    /// Station hours where the store has them, published values otherwise.
+    #[default]
+    Auto,
+    Stations,
+    Published,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AreaDay {
+    pub day: DayNumber,
+    /// Unrounded area values.
+    pub values: DailyValues,
+    pub source: DaySource,
+}
+
+/// Options for building area days.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AreaOptions {
+    pub rules: CaptureRules,
+    pub method: AreaMethod,
+    pub source: SourcePreference,
+}
+
+/// Assessment stations of each city: the store's station list, control
+/// stations (对照点) excluded.
+pub fn city_stations(store: &Store) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in store.stations().iter().filter(|s| !s.control) {
+        out.entry(s.city.clone()).or_default().push(s.code.clone());
+    }
+    out
+}
+
+/// Daily values of each city in `cities` (all known cities when empty) for
+/// days `from..=to`, sorted by day.
+pub fn city_days(store: &Store, cities: &[String], from: DayNumber, to: DayNumber, opts: &AreaOptions) -> Result<BTreeMap<String, Vec<AreaDay>>> {
+    let members = city_stations(store);
+    let published = if opts.source == SourcePreference::Stations { Vec::new() } else { store.city_daily()? };
+    let mut wanted: Vec<String> = if cities.is_empty() {
+        let mut all: Vec<String> = members.keys().cloned().collect();
+        all.extend(published.iter().map(|r| r.city.clone()));
+        all
+    } else {
+        cities.iter().map(|c| crate::canonical_city(c)).collect()
+    };
+    wanted.sort();
+    wanted.dedup();
+    let mut station_city: HashMap<String, String> = HashMap::new();
+    for c in &wanted {
+        for s in members.get(c).into_iter().flatten() {
+            station_city.insert(s.clone(), c.clone());
+        }
+    }
+    // (city, day) → station daily values.
+    let mut per_city: HashMap<(String, DayNumber), Vec<DailyValues>> = HashMap::new();
+    if opts.source != SourcePreference::Published && !station_city.is_empty() {
+        let codes: Vec<String> = station_city.keys().cloned().collect();
+        station_days(store, Some(&codes), from, to, &opts.rules, |st, day, v| {
+            if let Some(c) = station_city.get(st) {
+                per_city.entry((c.clone(), day)).or_default().push(*v);
+            }
+        })?;
+    }
+    let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
+    for ((city, day), vals) in per_city {
+        let values = area_day(&vals, opts.method, 1);
+        out.entry(city).or_default().push(AreaDay { day, values, source: DaySource::Stations(vals.len() as u16) });
+    }
+    for r in published.into_iter().filter(|r| r.day >= from && r.day <= to) {
+        let Some(list) = out.get_mut(&r.city) else { continue };
+        if opts.source == SourcePreference::Auto && list.iter().any(|d| d.day == r.day) {
+            continue;
+        }
+        let values = DailyValues { so2: r.so2, no2: r.no2, pm10: r.pm10, pm25: r.pm25, co: r.co, o3_8h: r.o3_8h, o3_1h_max: r.o3_1h_max, hours: [0; 6] };
+        list.push(AreaDay { day: r.day, values, source: DaySource::Published });
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|d| d.day);
+    }
+    Ok(out)
+}

@@ -1,0 +1,189 @@
+//! The manifest and atomic commits.
+
+use crate::city_daily::CityDay;
+use crate::kinds::Kind;
+use crate::partition::{MonthKey, Partition};
+use crate::stations::Station;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const MANIFEST: &str = "manifest.json";
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    pub version: u32,
+    pub generation: u64,
+    /// Month ("2019-01") → file relative to the data directory.
+    pub hourly: BTreeMap<String, String>,
+    pub city_daily: Option<String>,
+    pub stations: Option<String>,
+}
+
+/// A read-only view of one committed generation of the store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) dir: PathBuf,
+    pub(crate) manifest: Manifest,
+    stations: Vec<Station>,
+}
+
+impl Store {
+    /// Open the store in `dir`. A directory without a manifest is an empty
+    /// store (nothing imported yet).
+    pub fn open(dir: &Path) -> Result<Store> {
+        let path = dir.join(MANIFEST);
+        let manifest = match fs::read(&path) {
+            Ok(bytes) => {
+                let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Store(format!("{}: unreadable manifest: {e}", path.display())))?;
+                if m.version != FORMAT_VERSION {
+                    return Err(Error::Store(format!("{}: store format {} is not supported by this lantian (expects {FORMAT_VERSION})", path.display(), m.version)));
+                }
+                m
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest { version: FORMAT_VERSION, ..Default::default() },
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let stations = match &manifest.stations {
+            Some(f) => {
+                let p = dir.join(f);
+                let bytes = fs::read(&p).map_err(|e| Error::io(&p, e))?;
+                serde_json::from_slice(&bytes).map_err(|e| Error::Store(format!("{}: {e}", p.display())))?
+            }
+            None => Vec::new(),
+        };
+        Ok(Store { dir: dir.to_path_buf(), manifest, stations })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.manifest.generation
+    }
+
+    pub fn stations(&self) -> &[Station] {
+        &self.stations
+    }
+
+    pub fn station(&self, code: &str) -> Option<&Station> {
+        self.stations.iter().find(|s| s.code == code)
+    }
+
+    /// Months with hourly data, ascending.
+    pub fn months(&self) -> Vec<MonthKey> {
+        self.manifest.hourly.keys().filter_map(|k| MonthKey::parse(k)).collect()
+    }
+
+    /// Read one month, only the given kinds and the stations `filter` keeps.
+    pub fn read_month(&self, key: MonthKey, kinds: &[Kind], filter: Option<&dyn Fn(&str) -> bool>) -> Result<Option<Partition>> {
+        match self.manifest.hourly.get(&key.name()) {
+            Some(f) => Partition::read(key, &self.dir.join(f), kinds, filter).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// All published city daily values.
+    pub fn city_daily(&self) -> Result<Vec<CityDay>> {
+        match &self.manifest.city_daily {
+            Some(f) => crate::city_daily::read(&self.dir.join(f)),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// An import in progress: holds the lock, stages new files, commits them by
+/// renaming the manifest.
+pub(crate) struct Transaction {
+    dir: PathBuf,
+    _lock: File,
+    pub base: Store,
+    pub next: Manifest,
+    staged: Vec<PathBuf>,
+}
+
+impl Transaction {
+    pub fn begin(dir: &Path) -> Result<Transaction> {
+        fs::create_dir_all(dir.join("hourly")).map_err(|e| Error::io(dir, e))?;
+        let lock_path = dir.join("lock");
+        let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(Error::Locked(dir.to_path_buf())),
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
+        }
+        let base = Store::open(dir)?;
+        remove_unreferenced(dir, &base.manifest);
+        let mut next = base.manifest.clone();
+        next.generation += 1;
+        Ok(Transaction { dir: dir.to_path_buf(), _lock: lock, base, next, staged: Vec::new() })
+    }
+
+    /// A fresh path (relative, absolute) for a staged file of this generation.
+    pub fn stage_path(&mut self, stem: &str, ext: &str) -> (String, PathBuf) {
+        let rel = format!("{stem}.g{}.{ext}", self.next.generation);
+        let abs = self.dir.join(&rel);
+        self.staged.push(abs.clone());
+        (rel, abs)
+    }
+
+    pub fn write_stations(&mut self, stations: &[Station]) -> Result<()> {
+        let (rel, abs) = self.stage_path("stations", "json");
+        let bytes = serde_json::to_vec_pretty(stations).map_err(|e| Error::Store(e.to_string()))?;
+        write_synced(&abs, &bytes)?;
+        self.next.stations = Some(rel);
+        Ok(())
+    }
+
+    /// Make the staged generation the live one (atomic rename), then delete
+    /// files the new manifest no longer references.
+    pub fn commit(self) -> Result<()> {
+        let tmp = self.dir.join("manifest.json.tmp");
+        let bytes = serde_json::to_vec_pretty(&self.next).map_err(|e| Error::Store(e.to_string()))?;
+        write_synced(&tmp, &bytes)?;
+        let target = self.dir.join(MANIFEST);
+        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        remove_unreferenced(&self.dir, &self.next);
+        Ok(())
+    }
+
+    /// Abandon: staged files are removed (they were never referenced).
+    pub fn rollback(self) {
+        for p in &self.staged {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    f.sync_all().map_err(|e| Error::io(path, e))
+}
+
+/// Delete store files (generation-named) that `m` does not reference: the
+/// leftovers of a killed import or of the previous generation.
+fn remove_unreferenced(dir: &Path, m: &Manifest) {
+    let mut live: Vec<PathBuf> = m.hourly.values().map(|f| dir.join(f)).collect();
+    live.extend(m.city_daily.iter().chain(m.stations.iter()).map(|f| dir.join(f)));
+    let candidates = [dir.to_path_buf(), dir.join("hourly")];
+    for d in candidates {
+        let Ok(entries) = fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours = name.contains(".g") && (name.ends_with(".parquet") || name.ends_with(".json")) || name == "manifest.json.tmp";
+            if ours && !live.contains(&p) {
+                let _ = fs::remove_file(&p);
+            }
+        }
+    }
+}

@@ -1,0 +1,727 @@
+//! The subcommands: glue between the store and the core.
+
+use crate::output::{Cell, Col, Format, Lang, Table};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::civil::Date;
+use lantian_core::aqi::{DailyInput, HourlyInput, daily_aqi, hourly_aqi};
+use lantian_core::period::{DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats};
+use lantian_core::series::{CaptureRules, o3_8h_windows};
+use lantian_core::time::{DayNumber, date_of, day_number, format_label};
+use lantian_core::{AqiReport, Edition, LimitSet, Pollutant};
+use lantian_store::Kind;
+use lantian_store::query::{AreaDay, AreaOptions, DaySource, Reader, city_days, city_stations, day_slots, month_chunks, station_days};
+use lantian_store::{Store, import::ImportSummary};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub struct Ctx {
+    pub data: PathBuf,
+    pub format: Format,
+    pub lang: Lang,
+}
+
+impl Ctx {
+    fn zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
+
+    fn print(&self, t: &Table) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        t.render(self.format, self.lang, &mut lock)?;
+        lock.flush()?;
+        Ok(())
+    }
+
+    fn store(&self) -> Result<Store> {
+        Store::open(&self.data).with_context(|| format!("opening the store in {}", self.data.display()))
+    }
+}
+
+/// Today's day number in China time.
+fn today() -> DayNumber {
+    (jiff::Timestamp::now().as_second() + 8 * 3600).div_euclid(86_400)
+}
+
+fn edition_for(forced: Option<Edition>, day: DayNumber) -> Edition {
+    forced.unwrap_or_else(|| date_of(day).map_or(Edition::E2026, Edition::for_date))
+}
+
+// ---------------------------------------------------------------- import
+
+pub fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<ExitCode> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} files ({eta})").expect("valid template").progress_chars("=> "));
+    bar.set_message(if ctx.zh() { "导入" } else { "importing" });
+    let cb = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let summary = lantian_store::import(&ctx.data, paths, Some(&cb));
+    bar.finish_and_clear();
+    let summary = summary?;
+    print_import_summary(ctx, &summary);
+    Ok(if summary.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn print_import_summary(ctx: &Ctx, s: &ImportSummary) {
+    let zh = ctx.zh();
+    let files: Vec<String> = s.files.iter().map(|(f, n)| format!("{n} × {}", f.label())).collect();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{} {}", if zh { "文件:" } else { "files:" }, if files.is_empty() { "0".to_string() } else { files.join(", ") });
+    let h = s.hourly;
+    let _ = writeln!(err, "{} imported {}, revised {}, unchanged {}", if zh { "小时值 hourly values:" } else { "hourly values:" }, h.imported, h.revised, h.unchanged);
+    if s.city_days.imported + s.city_days.revised + s.city_days.unchanged > 0 {
+        let c = s.city_days;
+        let _ = writeln!(err, "{} imported {}, revised {}, unchanged {}", if zh { "城市日值 city daily values:" } else { "city daily values:" }, c.imported, c.revised, c.unchanged);
+    }
+    if s.stations > 0 {
+        let _ = writeln!(err, "{} {}", if zh { "站点 stations:" } else { "stations:" }, s.stations);
+    }
+    let _ = writeln!(err, "{} {}", if zh { "拒收 rejected:" } else { "rejected:" }, s.rejected);
+    if let Some(p) = &s.rejects_file {
+        let _ = writeln!(err, "  {} {}", if zh { "拒收明细 (文件、行、列、原因):" } else { "rejects (file, line, column, reason):" }, p.display());
+    }
+    for (p, why) in &s.skipped {
+        let _ = writeln!(err, "{} {}: {why}", if zh { "跳过 skipped" } else { "skipped" }, p.display());
+    }
+    for (p, why) in &s.unreadable {
+        let _ = writeln!(err, "{} {}: {why}", if zh { "无法读取 unreadable" } else { "unreadable" }, p.display());
+    }
+    let _ = writeln!(err, "{} {}", if zh { "存储版本 store generation:" } else { "store generation:" }, s.generation);
+}
+
+// ---------------------------------------------------------------- aqi
+
+#[derive(Args, Debug)]
+pub struct AqiArgs {
+    #[arg(long)]
+    pm25: Option<f64>,
+    #[arg(long)]
+    pm10: Option<f64>,
+    #[arg(long)]
+    so2: Option<f64>,
+    #[arg(long)]
+    no2: Option<f64>,
+    #[arg(long)]
+    co: Option<f64>,
+    /// Daily maximum 8-hour O3 (daily report).
+    #[arg(long = "o3-8h")]
+    o3_8h: Option<f64>,
+    /// 1-hour O3: the daily maximum (2012 daily report) or the hour's value (--hourly).
+    #[arg(long)]
+    o3: Option<f64>,
+    /// Trailing 24-hour SO2, used by the 2012 rule when 1-hour SO2 exceeds 800.
+    #[arg(long = "so2-24h")]
+    so2_24h: Option<f64>,
+    /// Real-time (hourly) AQI from 1-hour values instead of the daily AQI.
+    #[arg(long)]
+    hourly: bool,
+    /// Edition of HJ 633 (default: 2026, the one in force today).
+    #[arg(long)]
+    edition: Option<Edition>,
+}
+
+pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
+    let edition = a.edition.unwrap_or_else(|| edition_for(None, today()));
+    let r = if a.hourly {
+        hourly_aqi(edition, &HourlyInput { so2: a.so2, no2: a.no2, pm10: a.pm10, pm25: a.pm25, co: a.co, o3: a.o3, so2_24h: a.so2_24h })
+    } else {
+        if a.o3.is_some() && edition == Edition::E2026 {
+            eprintln!("{}", if ctx.zh() { "注意: HJ 633-2026 日报不含 O3 1 小时值, --o3 未使用" } else { "note: the HJ 633-2026 daily report has no 1-hour O3 indicator; --o3 ignored" });
+        }
+        daily_aqi(edition, &DailyInput { so2: a.so2, no2: a.no2, pm10: a.pm10, pm25: a.pm25, co: a.co, o3_8h: a.o3_8h, o3_1h_max: a.o3 })
+    };
+    if r.sub_indices.is_empty() {
+        bail!("give at least one concentration (--pm25, --pm10, --so2, --no2, --co, --o3-8h, --o3)");
+    }
+    let mut t = Table::new(vec![
+        Col("indicator", "指标", "Indicator"),
+        Col("concentration", "浓度", "Concentration"),
+        Col("iaqi", "分指数", "IAQI"),
+        Col("note", "说明", "Note"),
+    ]);
+    for s in &r.sub_indices {
+        let p = s.indicator.pollutant();
+        let note = s.special.map(|x| format!("{x:?}")).unwrap_or_default();
+        t.push(vec![Cell::text(s.indicator.key()), Cell::Num(s.concentration, p.decimals()), Cell::Int(i64::from(s.iaqi)), Cell::text(note)]);
+    }
+    let (level, category, colour) = level_cells(ctx, &r);
+    t.push(vec![Cell::text("AQI"), Cell::Empty, r.aqi.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))), Cell::text(format!("edition {edition}"))]);
+    if ctx.format == Format::Table {
+        ctx.print(&t)?;
+        let zh = ctx.zh();
+        println!(
+            "{} {}  {} {}  {} {}  {} {}",
+            if zh { "级别" } else { "Level" },
+            cell_str(&level),
+            if zh { "类别" } else { "Category" },
+            cell_str(&category),
+            if zh { "颜色" } else { "Colour" },
+            cell_str(&colour),
+            if zh { "首要污染物" } else { "Primary" },
+            if r.primary.is_empty() { "—".to_string() } else { r.primary_label() }
+        );
+        if !r.missing.is_empty() {
+            let m: Vec<&str> = r.missing.iter().map(|i| i.key()).collect();
+            println!("{} {}", if zh { "缺测指标" } else { "Missing" }, m.join(","));
+        }
+    } else {
+        // Programs get one object: the sub-indices as columns.
+        let mut cols = vec![Col("edition", "标准版本", "Edition")];
+        let mut row = vec![Cell::Int(i64::from(edition.year()))];
+        for s in &r.sub_indices {
+            cols.push(Col(leak(format!("iaqi_{}", s.indicator.key())), "", ""));
+            row.push(Cell::Int(i64::from(s.iaqi)));
+        }
+        cols.extend([Col("aqi", "AQI", "AQI"), Col("level", "级别", "Level"), Col("category", "类别", "Category"), Col("colour", "颜色", "Colour"), Col("primary", "首要污染物", "Primary")]);
+        row.extend([r.aqi.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))), level, category, colour, Cell::text(r.primary_label())]);
+        let mut one = Table::new(cols);
+        one.push(row);
+        ctx.print(&one)?;
+    }
+    Ok(())
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn cell_str(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) => s.clone(),
+        Cell::Int(i) => i.to_string(),
+        _ => "—".into(),
+    }
+}
+
+fn level_cells(ctx: &Ctx, r: &AqiReport) -> (Cell, Cell, Cell) {
+    match r.level() {
+        Some(l) => (
+            Cell::Int(i64::from(l.number())),
+            Cell::text(if ctx.zh() { l.category_zh() } else { l.category_en() }),
+            Cell::text(if ctx.format == Format::Table && ctx.zh() { format!("{} {}", l.colour_zh(), l.colour_hex()) } else { l.colour_hex().to_string() }),
+        ),
+        None => (Cell::Empty, Cell::Empty, Cell::Empty),
+    }
+}
+
+// ---------------------------------------------------------------- stations
+
+pub fn stations(ctx: &Ctx, city: Option<&str>) -> Result<()> {
+    let store = ctx.store()?;
+    let want = city.map(lantian_store::canonical_city);
+    let mut t = Table::new(vec![Col("code", "监测点编码", "Code"), Col("name", "监测点名称", "Name"), Col("city", "城市", "City"), Col("lon", "经度", "Lon"), Col("lat", "纬度", "Lat"), Col("control", "对照点", "Control")]);
+    for s in store.stations().iter().filter(|s| want.as_ref().is_none_or(|c| &s.city == c)) {
+        t.push(vec![Cell::text(&s.code), Cell::text(&s.name), Cell::text(&s.city), Cell::opt(s.lon, 4), Cell::opt(s.lat, 4), Cell::text(if s.control { "Y" } else { "N" })]);
+    }
+    if t.rows.is_empty() {
+        bail!("no stations{}; import a station list first", city.map(|c| format!(" in {c}")).unwrap_or_default());
+    }
+    ctx.print(&t)
+}
+
+/// The stations a `--station`/`--city` selection stands for.
+fn selection(store: &Store, station: Option<&str>, city: Option<&str>) -> Result<(String, Vec<String>)> {
+    match (station, city) {
+        (Some(s), _) => Ok((s.to_string(), vec![s.to_string()])),
+        (None, Some(c)) => {
+            let name = lantian_store::canonical_city(c);
+            let members = city_stations(store).remove(&name).unwrap_or_default();
+            if members.is_empty() && !store.city_daily()?.iter().any(|r| r.city == name) {
+                bail!("no stations or city data for '{c}'; import a station list (lantian stations lists what is known)");
+            }
+            Ok((name, members))
+        }
+        (None, None) => bail!("give --station CODE or --city NAME"),
+    }
+}
+
+// ---------------------------------------------------------------- hourly
+
+pub fn hourly(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, to: Date, edition: Option<Edition>) -> Result<()> {
+    let store = ctx.store()?;
+    let (name, members) = selection(&store, station, city)?;
+    let key_col = if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") };
+    let mut t = Table::new(vec![
+        Col("time", "时间", "Time"),
+        key_col,
+        Col("pm25", "PM2.5", "PM2.5"),
+        Col("pm10", "PM10", "PM10"),
+        Col("so2", "SO2", "SO2"),
+        Col("no2", "NO2", "NO2"),
+        Col("co", "CO", "CO"),
+        Col("o3", "O3", "O3"),
+        Col("o3_8h", "O3_8h", "O3_8h"),
+        Col("aqi", "AQI", "AQI"),
+        Col("level", "级别", "Level"),
+        Col("primary", "首要污染物", "Primary"),
+        Col("aqi_published", "发布AQI", "Published AQI"),
+    ]);
+    let rules = CaptureRules::default();
+    let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).chain([Kind::Aqi]).collect();
+    let mut reader = Reader::new(&store, &kinds, Some(&members));
+    let single = station.is_some();
+    for (d0, d1) in month_chunks(day_number(from), day_number(to)) {
+        // Labels of the dates printed: hour 0..23 of each date; windows need the whole day.
+        let dense = reader.range(d0 * 24 - 23, d1 * 24 + 24)?;
+        let idx: Vec<usize> = (0..dense.stations.len()).collect();
+        // Per pollutant, the series of the station or the mean of the city's stations.
+        let series: Vec<Vec<f64>> = kinds.iter().map(|k| mean_series(&dense, &idx, *k, dense.len)).collect();
+        let o3 = &series[Pollutant::ALL.iter().position(|p| *p == Pollutant::O3).expect("O3")];
+        for l in d0 * 24..d1 * 24 + 24 {
+            let off = (l - dense.start) as usize;
+            let v = |k: usize| Some(series[k][off]).filter(|x| !x.is_nan());
+            if (0..6).all(|k| v(k).is_none()) {
+                continue;
+            }
+            // 8-hour O3 at this label: network convention, within the label's day.
+            let day_first = ((l - 1).div_euclid(24) * 24 + 1 - dense.start) as usize;
+            let day: [f64; 24] = std::array::from_fn(|k| o3.get(day_first + k).copied().unwrap_or(f64::NAN));
+            let w = o3_8h_windows(&day, &rules)[off - day_first];
+            let report = |p: Pollutant, x: Option<f64>| x.map(|x| p.report(x));
+            let input = HourlyInput { so2: report(Pollutant::So2, v(0)), no2: report(Pollutant::No2, v(1)), pm10: report(Pollutant::Pm10, v(2)), co: report(Pollutant::Co, v(3)), o3: report(Pollutant::O3, v(4)), pm25: report(Pollutant::Pm25, v(5)), so2_24h: None };
+            let r = hourly_aqi(edition_for(edition, lantian_core::time::day_of_label(l)), &input);
+            let (level, _, _) = level_cells(ctx, &r);
+            t.push(vec![
+                Cell::text(format_label(l)),
+                Cell::text(&name),
+                Cell::opt(input.pm25, 0),
+                Cell::opt(input.pm10, 0),
+                Cell::opt(input.so2, 0),
+                Cell::opt(input.no2, 0),
+                Cell::opt(input.co, 1),
+                Cell::opt(input.o3, 0),
+                Cell::opt((!w.is_nan()).then(|| Pollutant::O3.report(w)), 0),
+                r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))),
+                level,
+                Cell::text(r.primary_label()),
+                if single { Cell::opt(v(6), 0) } else { Cell::Empty },
+            ]);
+        }
+    }
+    ctx.print(&t)
+}
+
+/// Mean over stations `idx` of one kind, label by label (a city's hourly
+/// value, HJ 663 §7); NaN where no station has a value.
+fn mean_series(dense: &lantian_store::query::Dense, idx: &[usize], kind: Kind, len: usize) -> Vec<f64> {
+    (0..len)
+        .map(|off| {
+            let (mut s, mut n) = (0.0, 0);
+            for &i in idx {
+                let v = dense.series(i, kind)[off];
+                if !v.is_nan() {
+                    s += v;
+                    n += 1;
+                }
+            }
+            if n == 0 { f64::NAN } else { s / f64::from(n) }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- daily
+
+pub fn daily(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, to: Date, edition: Option<Edition>) -> Result<()> {
+    let store = ctx.store()?;
+    let (name, members) = selection(&store, station, city)?;
+    let (d0, d1) = (day_number(from), day_number(to));
+    let any_2012 = (d0..=d1).any(|d| edition_for(edition, d) == Edition::E2012);
+    let mut cols = vec![
+        Col("date", "日期", "Date"),
+        if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") },
+        Col("pm25", "PM2.5", "PM2.5"),
+        Col("pm10", "PM10", "PM10"),
+        Col("so2", "SO2", "SO2"),
+        Col("no2", "NO2", "NO2"),
+        Col("co", "CO", "CO"),
+        Col("o3_8h_max", "O3日最大8小时", "O3 MDA8"),
+    ];
+    if any_2012 {
+        cols.push(Col("o3_1h_max", "O3日最大1小时", "O3 max 1h"));
+    }
+    cols.extend([Col("aqi", "AQI", "AQI"), Col("level", "级别", "Level"), Col("primary", "首要污染物", "Primary"), Col("hours", "有效小时", "Hours")]);
+    if city.is_some() {
+        cols.push(Col("source", "数据来源", "Source"));
+    }
+    let mut t = Table::new(cols);
+    let mut days: Vec<AreaDay> = Vec::new();
+    if city.is_some() {
+        days = city_days(&store, std::slice::from_ref(&name), d0, d1, &AreaOptions::default())?.remove(&name).unwrap_or_default();
+    } else {
+        station_days(&store, Some(&members), d0, d1, &CaptureRules::default(), |_, day, v| days.push(AreaDay { day, values: *v, source: DaySource::Stations(1) }))?;
+    }
+    for d in &days {
+        let ed = edition_for(edition, d.day);
+        let input = d.values.aqi_input();
+        let r = daily_aqi(ed, &input);
+        let (level, _, _) = level_cells(ctx, &r);
+        let mut row = vec![
+            Cell::text(date_of(d.day).map(|x| x.to_string()).unwrap_or_default()),
+            Cell::text(&name),
+            Cell::opt(input.pm25, 0),
+            Cell::opt(input.pm10, 0),
+            Cell::opt(input.so2, 0),
+            Cell::opt(input.no2, 0),
+            Cell::opt(input.co, 1),
+            Cell::opt(input.o3_8h, 0),
+        ];
+        if any_2012 {
+            row.push(if ed == Edition::E2012 { Cell::opt(input.o3_1h_max, 0) } else { Cell::Empty });
+        }
+        let hours = match d.source {
+            DaySource::Published => Cell::Empty,
+            DaySource::Stations(_) => Cell::Int(i64::from(*d.values.hours.iter().min().unwrap_or(&0))),
+        };
+        row.extend([r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))), level, Cell::text(r.primary_label()), hours]);
+        if city.is_some() {
+            row.push(Cell::text(match d.source {
+                DaySource::Stations(n) => format!("stations:{n}"),
+                DaySource::Published => "published".into(),
+            }));
+        }
+        t.push(row);
+    }
+    ctx.print(&t)
+}
+
+// ---------------------------------------------------------------- assess
+
+#[derive(Args, Debug)]
+pub struct AssessArgs {
+    #[arg(long)]
+    pub from: Date,
+    #[arg(long)]
+    pub to: Date,
+    /// Cities to assess (default: all).
+    #[arg(long)]
+    city: Vec<String>,
+    /// Add the same period of the previous year and the changes.
+    #[arg(long, value_parser = ["previous-year"])]
+    compare: Option<String>,
+    /// Compute every period by one edition (可比口径); default: each day by the rules in force on it.
+    #[arg(long)]
+    edition: Option<Edition>,
+}
+
+/// One city's statistics over one period.
+pub struct CityPeriod {
+    pub city: String,
+    pub stats: PeriodStats,
+}
+
+/// Statistics of every city for `from..=to`.
+pub fn assess_period(store: &Store, cities: &[String], from: Date, to: Date, edition: Option<Edition>) -> Result<Vec<CityPeriod>> {
+    let (d0, d1) = (day_number(from), day_number(to));
+    let days = city_days(store, cities, d0, d1, &AreaOptions::default())?;
+    // Composite-index S_i: the limit set of the period's end date (or the forced edition).
+    let limits = match edition {
+        Some(e) => LimitSet::for_edition(e, to),
+        None => LimitSet::for_date(to),
+    }
+    .grade2();
+    let mut out = Vec::new();
+    for (city, list) in days {
+        let records: Vec<DayRecord> = list.iter().map(|d| DayRecord { day: d.day, values: d.values, aqi: daily_aqi(edition_for(edition, d.day), &d.values.aqi_input()).aqi }).collect();
+        let stats = period_stats(&records, d0, d1, &limits, &PeriodCapture::default());
+        out.push(CityPeriod { city, stats });
+    }
+    Ok(out)
+}
+
+fn shift_year(d: Date, years: i16) -> Date {
+    let y = d.year() - years;
+    Date::new(y, d.month(), d.day()).unwrap_or_else(|_| Date::new(y, d.month(), 28).expect("valid date"))
+}
+
+pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
+    let store = ctx.store()?;
+    let cur = assess_period(&store, &a.city, a.from, a.to, a.edition)?;
+    let prev: Option<BTreeMap<String, PeriodStats>> = match a.compare {
+        Some(_) => Some(assess_period(&store, &a.city, shift_year(a.from, 1), shift_year(a.to, 1), a.edition)?.into_iter().map(|c| (c.city, c.stats)).collect()),
+        None => None,
+    };
+    let table = assess_table(&cur, prev.as_ref(), a.from, a.to);
+    if table.rows.is_empty() {
+        bail!("no data for {}..{}", a.from, a.to);
+    }
+    ctx.print(&table)
+}
+
+pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodStats>>, from: Date, to: Date) -> Table {
+    let mut cols = vec![
+        Col("city", "城市", "City"),
+        Col("from", "起", "From"),
+        Col("to", "止", "To"),
+        Col("days", "天数", "Days"),
+        Col("valid_days", "有效天数", "Valid days"),
+        Col("pm25", "PM2.5", "PM2.5"),
+        Col("pm10", "PM10", "PM10"),
+        Col("so2", "SO2", "SO2"),
+        Col("no2", "NO2", "NO2"),
+        Col("co_p95", "CO-95per", "CO p95"),
+        Col("o3_8h_p90", "O3-8h-90per", "O3-8h p90"),
+        Col("good_days", "优良天数", "Good days"),
+        Col("good_ratio", "优良天数比例%", "Good ratio %"),
+        Col("heavy_days", "重污染天数", "Heavy days"),
+        Col("composite_index", "综合指数", "Composite index"),
+        Col("rank", "排名", "Rank"),
+    ];
+    if prev.is_some() {
+        cols.extend([
+            Col("pm25_prev", "PM2.5同期", "PM2.5 prev"),
+            Col("pm25_change", "PM2.5变化%", "PM2.5 change %"),
+            Col("pm10_prev", "PM10同期", "PM10 prev"),
+            Col("pm10_change", "PM10变化%", "PM10 change %"),
+            Col("good_ratio_prev", "优良比例同期%", "Good ratio prev %"),
+            Col("good_ratio_change", "优良比例变化(百分点)", "Good ratio change (pp)"),
+            Col("composite_index_prev", "综合指数同期", "Composite prev"),
+            Col("composite_index_change", "综合指数变化%", "Composite change %"),
+        ]);
+    }
+    cols.push(Col("capture_ok", "数据有效性达标", "Capture OK"));
+    let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
+    let mut order: Vec<usize> = (0..cur.len()).collect();
+    order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), cur[i].city.clone()));
+    let mut t = Table::new(cols);
+    for i in order {
+        let (c, s) = (&cur[i].city, &cur[i].stats);
+        if s.n_values.iter().all(|&n| n == 0) && s.valid_days == 0 {
+            continue;
+        }
+        let mut row = vec![
+            Cell::text(c),
+            Cell::text(from.to_string()),
+            Cell::text(to.to_string()),
+            Cell::Int(i64::from(s.days)),
+            Cell::Int(i64::from(s.valid_days)),
+            Cell::opt(s.pm25, 0),
+            Cell::opt(s.pm10, 0),
+            Cell::opt(s.so2, 0),
+            Cell::opt(s.no2, 0),
+            Cell::opt(s.co_p95, 1),
+            Cell::opt(s.o3_8h_p90, 0),
+            Cell::Int(i64::from(s.good_days)),
+            Cell::opt(s.good_ratio, 1),
+            Cell::Int(i64::from(s.heavy_days)),
+            Cell::opt(s.composite_index, 2),
+            ranks[i].map_or(Cell::Empty, |r| Cell::Int(i64::from(r))),
+        ];
+        if let Some(prev) = prev {
+            let p = prev.get(c);
+            let g = |f: fn(&PeriodStats) -> Option<f64>| p.and_then(f);
+            row.extend([
+                Cell::opt(g(|p| p.pm25), 0),
+                Cell::opt(change_pct(s.pm25, g(|p| p.pm25)), 1),
+                Cell::opt(g(|p| p.pm10), 0),
+                Cell::opt(change_pct(s.pm10, g(|p| p.pm10)), 1),
+                Cell::opt(g(|p| p.good_ratio), 1),
+                Cell::opt(change_pp(s.good_ratio, g(|p| p.good_ratio)), 1),
+                Cell::opt(g(|p| p.composite_index), 2),
+                Cell::opt(change_pct(s.composite_index, g(|p| p.composite_index)), 1),
+            ]);
+        }
+        row.push(Cell::Bool(s.capture_ok));
+        t.push(row);
+    }
+    t
+}
+
+// ---------------------------------------------------------------- verify
+
+/// Agreement of one kind of recomputed value with the published one.
+#[derive(Default, Clone)]
+pub struct Agreement {
+    pub checked: u64,
+    pub agree: u64,
+    /// Not decidable from the files (CO daily means exactly on a half).
+    pub undecidable: u64,
+    /// Mismatches where the network's own trailing 24-hour values for that
+    /// day contradict the archive's hours: the network used hours the
+    /// archive does not have (later corrections), so the archive cannot
+    /// determine the day.
+    pub explained: u64,
+    pub mismatches: Vec<String>,
+}
+
+impl Agreement {
+    fn record(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        self.checked += 1;
+        if ok {
+            self.agree += 1;
+        } else if self.mismatches.len() < 5 {
+            self.mismatches.push(what());
+        }
+    }
+}
+
+pub const VERIFY_KINDS: [(&str, &str); 10] = [
+    ("hourly_aqi", "hourly AQI, station-hours with all six 1-hour values"),
+    ("hourly_aqi_incomplete", "hourly AQI, station-hours with some value missing (informative)"),
+    ("daily_pm25", "PM2.5 daily mean, station-days with 24 hours"),
+    ("daily_pm10", "PM10 daily mean, station-days with 24 hours"),
+    ("daily_so2", "SO2 daily mean, station-days with 24 hours"),
+    ("daily_no2", "NO2 daily mean, station-days with 24 hours"),
+    ("daily_co", "CO daily mean, station-days with 24 hours"),
+    ("o3_8h", "O3 8-hour moving mean, windows with all hours (informative)"),
+    ("o3_mda8", "O3 MDA8, station-days with 24 hours (informative)"),
+    ("o3_1h_max", "O3 daily max 1-hour, station-days with 24 hours (informative)"),
+];
+
+/// Recompute and compare over `from..=to` (default: every month in the store).
+pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Result<Vec<Agreement>> {
+    let months = store.months();
+    let (Some(first), Some(last)) = (months.first(), months.last()) else { bail!("the store has no hourly data; run lantian import first") };
+    let d0 = from.map_or_else(|| day_number(first.first_day()), day_number);
+    let d1 = to.map_or_else(|| day_number(last.first_day().last_of_month()), day_number);
+    let rules = CaptureRules::default();
+    let mut acc: Vec<Agreement> = vec![Agreement::default(); VERIFY_KINDS.len()];
+    let mut reader = Reader::new(store, &Kind::ALL, None);
+    let daily_kinds = [(Pollutant::Pm25, Kind::Pm25_24h), (Pollutant::Pm10, Kind::Pm10_24h), (Pollutant::So2, Kind::So2_24h), (Pollutant::No2, Kind::No2_24h), (Pollutant::Co, Kind::Co_24h)];
+    for (c0, c1) in month_chunks(d0, d1) {
+        // One day before the chunk too, for trailing 24-hour windows.
+        let dense = reader.range(c0 * 24 - 23, c1 * 24 + 24)?;
+        for (i, st) in dense.stations.iter().enumerate() {
+            // Hourly AQI.
+            let aqi_pub = dense.series(i, Kind::Aqi);
+            let m: Vec<&[f64]> = Pollutant::ALL.iter().map(|p| dense.series(i, Kind::measured(*p))).collect();
+            for off in 24..dense.len {
+                let published = aqi_pub[off];
+                if published.is_nan() {
+                    continue;
+                }
+                let g = |k: usize| Some(m[k][off]).filter(|v| !v.is_nan());
+                let input = HourlyInput { so2: g(0), no2: g(1), pm10: g(2), co: g(3), o3: g(4), pm25: g(5), so2_24h: None };
+                let l = dense.start + off as i64;
+                let r = hourly_aqi(edition_for(None, lantian_core::time::day_of_label(l)), &input);
+                let slot = if r.is_complete() { 0 } else { 1 };
+                acc[slot].record(r.aqi.map(f64::from) == Some(published), || format!("{st} {}: published {published}, computed {:?}", format_label(l), r.aqi));
+            }
+            for day in c0..=c1 {
+                let close = (day * 24 + 24 - dense.start) as usize;
+                for (k, (p, kind)) in daily_kinds.iter().enumerate() {
+                    let published = dense.series(i, *kind)[close];
+                    let hours = day_slots(&dense, i, Kind::measured(*p), day);
+                    if published.is_nan() || hours.iter().any(|v| v.is_nan()) {
+                        continue;
+                    }
+                    let mean = hours.iter().sum::<f64>() / 24.0;
+                    let scaled = mean * 10f64.powi(p.decimals() as i32);
+                    if *p == Pollutant::Co && ((scaled - scaled.floor()) - 0.5).abs() < 1e-9 {
+                        acc[2 + k].undecidable += 1;
+                        continue;
+                    }
+                    let computed = p.report(mean);
+                    if computed != published && !rolling_consistent(&dense, i, *p, *kind, day) {
+                        acc[2 + k].checked += 1;
+                        acc[2 + k].explained += 1;
+                        continue;
+                    }
+                    acc[2 + k].record(computed == published, || format!("{st} {}: published {published}, computed {computed} (mean {mean:.4})", date_of(day).map(|d| d.to_string()).unwrap_or_default()));
+                }
+                let o3 = day_slots(&dense, i, Kind::O3, day);
+                let windows = o3_8h_windows(&o3, &rules);
+                let pub8 = day_slots(&dense, i, Kind::O3_8h, day);
+                for h in 0..24usize {
+                    let start = h.saturating_sub(7);
+                    if pub8[h].is_nan() || o3[start..=h].iter().any(|v| v.is_nan()) {
+                        continue;
+                    }
+                    let computed = Pollutant::O3.report(windows[h]);
+                    acc[7].record(computed == pub8[h], || format!("{st} {} label {}: published {}, computed {computed}", date_of(day).map(|d| d.to_string()).unwrap_or_default(), h + 1, pub8[h]));
+                }
+                if o3.iter().all(|v| !v.is_nan()) {
+                    let date = date_of(day).map(|d| d.to_string()).unwrap_or_default();
+                    let pub_mda8 = dense.series(i, Kind::O3_8h_24h)[close];
+                    if !pub_mda8.is_nan() {
+                        let computed = lantian_core::series::mda8(&o3, &rules).0.map(|v| Pollutant::O3.report(v));
+                        acc[8].record(computed == Some(pub_mda8), || format!("{st} {date}: published {pub_mda8}, computed {computed:?}"));
+                    }
+                    let pub_max = dense.series(i, Kind::O3_24h)[close];
+                    if !pub_max.is_nan() {
+                        let computed = o3.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        acc[9].record(computed == pub_max, || format!("{st} {date}: published {pub_max}, computed {computed}"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(acc)
+}
+
+/// Whether the network's trailing 24-hour means (`kind`) at the labels of
+/// `day` agree with the archive's hours wherever a full window is present.
+fn rolling_consistent(dense: &lantian_store::query::Dense, i: usize, p: Pollutant, kind: Kind, day: DayNumber) -> bool {
+    let hours = dense.series(i, Kind::measured(p));
+    let published = dense.series(i, kind);
+    for l in day * 24 + 1..=day * 24 + 24 {
+        let end = (l - dense.start) as usize;
+        if end < 23 || published[end].is_nan() {
+            continue;
+        }
+        let window = &hours[end - 23..=end];
+        if window.iter().any(|v| v.is_nan()) {
+            continue;
+        }
+        if p.report(window.iter().sum::<f64>() / 24.0) != published[end] {
+            return false;
+        }
+    }
+    true
+}
+
+pub fn verify(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> Result<ExitCode> {
+    let store = ctx.store()?;
+    let acc = verify_store(&store, from, to)?;
+    let mut t = Table::new(vec![
+        Col("kind", "项目", "Kind"),
+        Col("description", "说明", "Description"),
+        Col("checked", "比对数", "Checked"),
+        Col("agree", "一致数", "Agree"),
+        Col("agree_pct", "一致率%(可判定)", "Agree % (determined)"),
+        Col("undecidable", "无法判定", "Undecidable"),
+        Col("source_revised", "源数据已修订", "Source revised"),
+        Col("first_mismatches", "首批不一致", "First mismatches"),
+    ]);
+    for ((key, desc), a) in VERIFY_KINDS.iter().zip(&acc) {
+        // Over the days the archive determines (source-revised days excluded).
+        let determined = a.checked - a.explained;
+        let pct = (determined > 0).then(|| 100.0 * a.agree as f64 / determined as f64);
+        t.push(vec![Cell::text(*key), Cell::text(*desc), Cell::Int(a.checked as i64), Cell::Int(a.agree as i64), Cell::opt(pct, 3), Cell::Int(a.undecidable as i64), Cell::Int(a.explained as i64), Cell::text(a.mismatches.join("; "))]);
+    }
+    ctx.print(&t)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- demo
+
+pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
+    let dir = PathBuf::from("lantian-demo-data");
+    let marker = dir.join(".lantian-demo");
+    if dir.exists() {
+        if !marker.exists() {
+            bail!("{} exists and was not made by `lantian demo`; move it away first", dir.display());
+        }
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing the previous demo in {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(&marker, "made by lantian demo\n")?;
+    let demo_ctx = Ctx { data: dir.clone(), format: ctx.format, lang: ctx.lang };
+    eprintln!("{} {} → {}", if ctx.zh() { "导入样例数据" } else { "importing the sample" }, sample.display(), dir.display());
+    let code = import(&demo_ctx, &[sample.to_path_buf()])?;
+    if code != ExitCode::SUCCESS {
+        bail!("the sample did not import cleanly");
+    }
+    eprintln!("\n{}", if ctx.zh() { "2019 年四川 21 市（州）环境空气质量（按综合指数排名），同比 2018 年无数据" } else { "Sichuan's 21 cities in 2019, ranked by composite index" });
+    let store = demo_ctx.store()?;
+    let (from, to) = (jiff::civil::date(2019, 1, 1), jiff::civil::date(2019, 12, 31));
+    let cur = assess_period(&store, &[], from, to, None)?;
+    ctx.print(&assess_table(&cur, None, from, to))?;
+    eprintln!("\n{} lantian --data {} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year", if ctx.zh() { "接着试试:" } else { "try next:" }, dir.display());
+    Ok(ExitCode::SUCCESS)
+}
