@@ -275,43 +275,26 @@ fn flush_month(tx: &mut Transaction, staged: &mut HashMap<MonthKey, PathBuf>, to
     Ok(())
 }
 
+/// Merge published city days, row by row, keyed by city, day and source
+/// format (two sources of one city-day are both kept; readers choose, see
+/// `query::city_days`): a new row is imported; an existing one whose values
+/// differ is revised (newer wins); else unchanged.
 fn merge_city_days(all: &mut Vec<CityDay>, rows: Vec<CityDay>, counts: &mut MergeCounts) {
-    let mut index: HashMap<(String, i64), usize> = all.iter().enumerate().map(|(i, r)| ((r.city.clone(), r.day), i)).collect();
+    let mut index: HashMap<(String, i64, String), usize> = all.iter().enumerate().map(|(i, r)| ((r.city.clone(), r.day, r.source.clone()), i)).collect();
     for row in rows {
-        match index.get(&(row.city.clone(), row.day)) {
-            Some(&i) => {
-                let old = &mut all[i];
-                // Field by field: a source without a column keeps the other's value.
-                let mut merged = old.values();
-                let mut revised = false;
-                for (o, n) in merged.iter_mut().zip(row.values()) {
-                    if let Some(n) = n {
-                        if o.is_some_and(|v| v != n) {
-                            revised = true;
-                        }
-                        if *o != Some(n) {
-                            *o = Some(n);
-                            if !revised {
-                                counts.imported += 1;
-                            }
-                        }
-                    }
-                }
-                if revised {
-                    counts.revised += 1;
-                } else if merged == old.values() {
-                    counts.unchanged += 1;
-                }
-                [old.pm25, old.pm10, old.so2, old.no2, old.co, old.o3_8h, old.o3_1h_max, old.aqi_published] = merged;
-                if revised {
-                    old.source = row.source;
-                }
-            }
-            None => {
-                counts.imported += 1;
-                index.insert((row.city.clone(), row.day), all.len());
-                all.push(row);
-            }
+        let key = (row.city.clone(), row.day, row.source.clone());
+        let Some(&i) = index.get(&key) else {
+            counts.imported += 1;
+            index.insert(key, all.len());
+            all.push(row);
+            continue;
+        };
+        let old = &mut all[i];
+        if old.values() == row.values() {
+            counts.unchanged += 1;
+        } else {
+            counts.revised += 1;
+            *old = row;
         }
     }
 }
@@ -408,6 +391,36 @@ fn parse_file(path: &Path) -> FileResult {
     res
 }
 
+/// Line numbers from byte offsets. The csv crate's own line count is off by
+/// one on CRLF files (the CNEMC files are CRLF), so lines are counted here
+/// from the record's byte offset; offsets only grow, so this is linear.
+struct Lines<'a> {
+    body: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(body: &'a [u8]) -> Lines<'a> {
+        Lines { body, byte: 0, line: 1 }
+    }
+
+    fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        let mut b = (pos.byte() as usize).min(self.body.len());
+        // On CRLF files a record's offset can point at the previous line's `\n`.
+        while b < self.body.len() && matches!(self.body[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        if b < self.byte {
+            (self.byte, self.line) = (0, 1);
+        }
+        self.line += self.body[self.byte..b].iter().filter(|&&c| c == b'\n').count() as u64;
+        self.byte = b;
+        self.line
+    }
+}
+
 fn reader(body: &[u8], has_headers: bool) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new().has_headers(has_headers).flexible(true).from_reader(body)
 }
@@ -478,6 +491,7 @@ fn parse_date(s: &str) -> Option<Date> {
 
 fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
+    let mut lines = Lines::new(body);
     let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
     let stations: Vec<String> = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
     let mut cells = Vec::with_capacity(stations.len() * 24 * 15);
@@ -487,12 +501,12 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = lines.of(e.position());
                 reject(rejects, file, line, "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.of(record.position());
         if record.len() != header.len() {
             reject(rejects, file, line, "", format!("expected {} fields, found {}", header.len(), record.len()), record.as_slice());
             continue;
@@ -551,6 +565,7 @@ fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
 
 fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
+    let mut lines = Lines::new(body);
     let mut stations: Vec<String> = Vec::new();
     let mut index: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut cells = Vec::new();
@@ -560,11 +575,11 @@ fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.of(record.position());
         if record.len() != 4 {
             reject(rejects, file, line, "", format!("expected 4 fields, found {}", record.len()), record.as_slice());
             continue;
@@ -608,16 +623,17 @@ fn text(b: &[u8]) -> String {
 
 fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<Station>, String> {
     let mut rdr = reader(body, true);
+    let mut lines = Lines::new(body);
     let mut out = Vec::new();
     for rec in rdr.byte_records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines.of(rec.position());
         if rec.len() < 6 {
             reject(rejects, file, line, "", format!("expected 6 fields, found {}", rec.len()), rec.as_slice());
             continue;
@@ -654,6 +670,7 @@ fn cell_value(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, b:
 
 fn parse_city_daily_header(file: &str, city: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<CityDay>, String> {
     let mut rdr = reader(body, true);
+    let mut lines = Lines::new(body);
     let header: Vec<String> = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.iter().map(|h| text(h).to_ascii_lowercase()).collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let date_col = col("time_point").ok_or("no time_point column")?;
@@ -663,11 +680,11 @@ fn parse_city_daily_header(file: &str, city: &str, body: &[u8], rejects: &mut Ve
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines.of(rec.position());
         let Some(date) = rec.get(date_col).and_then(|b| std::str::from_utf8(b).ok()).and_then(parse_date) else {
             reject(rejects, file, line, "time_point", "invalid date", rec.get(date_col).unwrap_or_default());
             continue;
@@ -686,17 +703,18 @@ fn parse_city_daily_header(file: &str, city: &str, body: &[u8], rejects: &mut Ve
 
 fn parse_city_daily_plain(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<CityDay>, String> {
     let mut rdr = reader(body, false);
+    let mut lines = Lines::new(body);
     let mut out = Vec::new();
     const NAMES: [&str; 12] = ["city", "date", "aqi", "aqi_range", "quality", "pm25", "pm10", "so2", "co", "no2", "o3", "rank"];
     for rec in rdr.byte_records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(rejects, file, e.position().map_or(0, |p| p.line()), "", format!("unreadable row: {e}"), b"");
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = lines.of(rec.position());
         if rec.len() != 12 {
             reject(rejects, file, line, "", format!("expected 12 fields, found {}", rec.len()), rec.as_slice());
             continue;
@@ -768,6 +786,13 @@ mod tests {
         let h = parse_cnemc("f.csv", body, &mut rejects).unwrap();
         assert_eq!(h.cells.len(), 1);
         let summary: Vec<(u64, &str, &str)> = rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
-        assert_eq!(summary, vec![(3, "1001A", "not a number"), (3, "1002A", "negative concentration"), (4, "type", "unknown type"), (5, "", "expected 5 fields, found 4"), (6, "date", "invalid date")]);
+        let expected = vec![(3, "1001A", "not a number"), (3, "1002A", "negative concentration"), (4, "type", "unknown type"), (5, "", "expected 5 fields, found 4"), (6, "date", "invalid date")];
+        assert_eq!(summary, expected);
+        // Same lines with LF endings.
+        let lf: Vec<u8> = body.iter().copied().filter(|&b| b != b'\r').collect();
+        let mut rejects = Vec::new();
+        parse_cnemc("f.csv", &lf, &mut rejects).unwrap();
+        let summary: Vec<(u64, &str, &str)> = rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
+        assert_eq!(summary, expected);
     }
 }

@@ -190,9 +190,11 @@ impl Partition {
         let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| Error::parquet(path, e))?;
         for batch in reader {
             let batch = batch.map_err(|e| Error::Store(format!("reading {}: {e}", path.display())))?;
-            let st = downcast::<StringArray>(&batch, 0, path)?;
-            let tm = downcast::<TimestampMillisecondArray>(&batch, 1, path)?;
-            let cols: Vec<&Float64Array> = (0..kind_cols.len()).map(|c| downcast::<Float64Array>(&batch, c + 2, path)).collect::<Result<_>>()?;
+            // A projection keeps the file's column order: look columns up by name.
+            let col = |name: &str| batch.schema().index_of(name).map_err(|e| Error::Store(format!("{}: {e}", path.display())));
+            let st = downcast::<StringArray>(&batch, col("station")?, path)?;
+            let tm = downcast::<TimestampMillisecondArray>(&batch, col("time")?, path)?;
+            let cols: Vec<&Float64Array> = kind_cols.iter().map(|k| downcast::<Float64Array>(&batch, col(k.column())?, path)).collect::<Result<_>>()?;
             let mut last: Option<(String, usize, bool)> = None;
             for row in 0..batch.num_rows() {
                 let name = st.value(row);
@@ -269,6 +271,10 @@ mod tests {
         assert_eq!(q.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize], 1.2);
         assert_eq!(q.series("0001A", Kind::Aqi).unwrap()[0], 50.0);
         assert_eq!(q.n_values(), 3);
+        // Kinds requested out of file order come back under the right names.
+        let sub = Partition::read(key, &path, &[Kind::Co, Kind::Pm25], None).unwrap();
+        assert_eq!(sub.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize], 36.0);
+        assert_eq!(sub.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize], 1.2);
         let only = |s: &str| s == "0001A";
         let r = Partition::read(key, &path, &[Kind::Aqi], Some(&only)).unwrap();
         assert_eq!(r.stations(), ["0001A".to_string()]);

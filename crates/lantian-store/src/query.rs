@@ -5,6 +5,7 @@ use crate::kinds::Kind;
 use crate::partition::{MonthKey, Partition};
 use crate::store::Store;
 use crate::Result;
+use crate::city_daily::CityDay;
 use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::series::{CaptureRules, DailyValues, station_day};
 use lantian_core::time::{DayNumber, HourLabel, date_of};
@@ -133,6 +134,15 @@ pub fn station_days(store: &Store, stations: Option<&[String]>, from: DayNumber,
     Ok(())
 }
 
+/// Preference among published sources of one city-day: the official daily
+/// file (integers, real MDA8) before the unrounded mirror (no MDA8).
+fn source_rank(source: &str) -> u8 {
+    match source {
+        "aqistudy-daily" => 0,
+        _ => 1,
+    }
+}
+
 /// Where an area-day's values came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DaySource {
@@ -213,13 +223,38 @@ pub fn city_days(store: &Store, cities: &[String], from: DayNumber, to: DayNumbe
         let values = area_day(&vals, opts.method, 1);
         out.entry(city).or_default().push(AreaDay { day, values, source: DaySource::Stations(vals.len() as u16) });
     }
-    for r in published.into_iter().filter(|r| r.day >= from && r.day <= to) {
-        let Some(list) = out.get_mut(&r.city) else { continue };
-        if opts.source == SourcePreference::Auto && list.iter().any(|d| d.day == r.day) {
-            continue;
+    // Published days: one per city-day, the preferred source's values first,
+    // gaps filled from the others.
+    let mut published: Vec<CityDay> = published.into_iter().filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city)).collect();
+    published.sort_by(|a, b| (&a.city, a.day, source_rank(&a.source)).cmp(&(&b.city, b.day, source_rank(&b.source))));
+    let mut merged: Vec<(String, DayNumber, DailyValues)> = Vec::new();
+    for r in published {
+        let v = DailyValues { so2: r.so2, no2: r.no2, pm10: r.pm10, pm25: r.pm25, co: r.co, o3_8h: r.o3_8h, o3_1h_max: r.o3_1h_max, hours: [0; 6] };
+        match merged.last_mut() {
+            Some((c, d, m)) if *c == r.city && *d == r.day => {
+                for p in Pollutant::ALL {
+                    if m.get(p).is_none() {
+                        m.set(p, v.get(p));
+                    }
+                }
+                m.o3_1h_max = m.o3_1h_max.or(v.o3_1h_max);
+            }
+            _ => merged.push((r.city, r.day, v)),
         }
-        let values = DailyValues { so2: r.so2, no2: r.no2, pm10: r.pm10, pm25: r.pm25, co: r.co, o3_8h: r.o3_8h, o3_1h_max: r.o3_1h_max, hours: [0; 6] };
-        list.push(AreaDay { day: r.day, values, source: DaySource::Published });
+    }
+    for (city, day, values) in merged {
+        let Some(list) = out.get_mut(&city) else { continue };
+        if opts.source == SourcePreference::Auto {
+            // Station hours win when they give the day any valid value (a
+            // lone closing label 0 of the next year does not).
+            if let Some(pos) = list.iter().position(|d| d.day == day) {
+                if Pollutant::ALL.iter().any(|p| list[pos].values.get(*p).is_some()) {
+                    continue;
+                }
+                list.remove(pos);
+            }
+        }
+        list.push(AreaDay { day, values, source: DaySource::Published });
     }
     for list in out.values_mut() {
         list.sort_by_key(|d| d.day);

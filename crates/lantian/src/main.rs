@@ -1,14 +1,13 @@
 //! `lantian`: the command-line edge. Parses flags, opens the store, calls the
 //! core and prints tables. No rule of the standards lives here.
 
-mod commands;
-mod output;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use jiff::civil::Date;
 use lantian_core::Edition;
-use output::{Format, Lang};
+use lantian::commands;
+use lantian::output::{Format, Lang};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,7 +83,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // A closed pipe (`lantian daily … | head`) is not an error.
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            let broken = |c: &(dyn std::error::Error + 'static)| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<csv::Error>().is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+            };
+            if e.chain().any(broken) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("lantian: error: {e:#}");

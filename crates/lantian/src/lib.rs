@@ -1,0 +1,6 @@
+//! The `lantian` application: subcommands as functions over the store and
+//! the core, so the binary (`main.rs`) is only flag parsing and the
+//! integration tests can call the same code the commands run.
+
+pub mod commands;
+pub mod output;

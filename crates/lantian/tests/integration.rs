@@ -1,0 +1,6 @@
+//! End-to-end tests on the bundled real data (one test binary, see
+//! STYLE-ANCHORS: linking one executable is cheaper on two cores).
+
+mod common;
+mod real_data;
+mod robustness;
