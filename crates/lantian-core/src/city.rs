@@ -21,7 +21,11 @@ pub enum AreaMethod {
 /// Area daily values (unrounded: the caller reports them with
 /// `Pollutant::report`). A pollutant is valid when at least
 /// `min_stations` stations have a valid value for it.
-pub fn area_day<'a>(stations: impl IntoIterator<Item = &'a DailyValues>, method: AreaMethod, min_stations: usize) -> DailyValues {
+pub fn area_day<'a>(
+    stations: impl IntoIterator<Item = &'a DailyValues>,
+    method: AreaMethod,
+    min_stations: usize,
+) -> DailyValues {
     let mut sums = [0.0f64; 7];
     let mut counts = [0usize; 7];
     let mut hours = [0u32; 6];
@@ -31,7 +35,11 @@ pub fn area_day<'a>(stations: impl IntoIterator<Item = &'a DailyValues>, method:
         let vals = [s.so2, s.no2, s.pm10, s.co, s.o3_8h, s.pm25, s.o3_1h_max];
         for (k, v) in vals.into_iter().enumerate() {
             if let Some(v) = v {
-                let p = if k == 6 { Pollutant::O3 } else { Pollutant::ALL[k] };
+                let p = if k == 6 {
+                    Pollutant::O3
+                } else {
+                    Pollutant::ALL[k]
+                };
                 sums[k] += match method {
                     AreaMethod::MeanOfReportedStationValues => p.report(v),
                     AreaMethod::MeanOfUnroundedStationValues => v,
@@ -53,7 +61,7 @@ pub fn area_day<'a>(stations: impl IntoIterator<Item = &'a DailyValues>, method:
         pm25: get(5),
         o3_1h_max: get(6),
         // Mean valid hours per station, for display.
-        hours: hours.map(|h| if n_stations == 0 { 0 } else { (h / n_stations) as u8 }),
+        hours: hours.map(|h| h.checked_div(n_stations).unwrap_or(0) as u8),
     }
 }
 
@@ -65,9 +73,18 @@ mod tests {
     fn rounds_station_values_first() {
         // Stations 30.5 and 31.5 report as 30 and 32 (half to even) → 31;
         // unrounded they average 31 as well, but 30.4 / 31.4 differ:
-        let a = DailyValues { pm25: Some(30.4), ..Default::default() };
-        let b = DailyValues { pm25: Some(31.4), ..Default::default() };
-        let c = DailyValues { pm25: Some(31.6), ..Default::default() };
+        let a = DailyValues {
+            pm25: Some(30.4),
+            ..Default::default()
+        };
+        let b = DailyValues {
+            pm25: Some(31.4),
+            ..Default::default()
+        };
+        let c = DailyValues {
+            pm25: Some(31.6),
+            ..Default::default()
+        };
         let r = area_day([&a, &b, &c], AreaMethod::MeanOfReportedStationValues, 1);
         assert_eq!(r.pm25, Some((30.0 + 31.0 + 32.0) / 3.0));
         let u = area_day([&a, &b, &c], AreaMethod::MeanOfUnroundedStationValues, 1);
@@ -77,7 +94,10 @@ mod tests {
 
     #[test]
     fn missing_stations_are_skipped() {
-        let a = DailyValues { co: Some(0.84), ..Default::default() };
+        let a = DailyValues {
+            co: Some(0.84),
+            ..Default::default()
+        };
         let b = DailyValues::default();
         let r = area_day([&a, &b], AreaMethod::default(), 1);
         assert_eq!(r.co, Some(0.8));

@@ -45,7 +45,11 @@ pub struct PeriodCapture {
 
 impl Default for PeriodCapture {
     fn default() -> Self {
-        PeriodCapture { per_month: 27, per_february: 25, per_year: 324 }
+        PeriodCapture {
+            per_month: 27,
+            per_february: 25,
+            per_year: 324,
+        }
     }
 }
 
@@ -97,9 +101,21 @@ impl PeriodStats {
 
 /// Compute the statistics over `records` (one per day, any order, only days
 /// within `from..=to` are used). `limits` are the S_i of the composite index.
-pub fn period_stats(records: &[DayRecord], from: DayNumber, to: DayNumber, limits: &Limits, capture: &PeriodCapture) -> PeriodStats {
-    let in_range: Vec<&DayRecord> = records.iter().filter(|r| r.day >= from && r.day <= to).collect();
-    let mut out = PeriodStats { days: (to - from + 1).max(0) as u32, ..Default::default() };
+pub fn period_stats(
+    records: &[DayRecord],
+    from: DayNumber,
+    to: DayNumber,
+    limits: &Limits,
+    capture: &PeriodCapture,
+) -> PeriodStats {
+    let in_range: Vec<&DayRecord> = records
+        .iter()
+        .filter(|r| r.day >= from && r.day <= to)
+        .collect();
+    let mut out = PeriodStats {
+        days: (to - from + 1).max(0) as u32,
+        ..Default::default()
+    };
     let mut series: [Vec<f64>; 6] = Default::default();
     for r in &in_range {
         for (k, p) in Pollutant::ALL.into_iter().enumerate() {
@@ -135,7 +151,10 @@ pub fn period_stats(records: &[DayRecord], from: DayNumber, to: DayNumber, limit
         }
     }
     if out.valid_days > 0 {
-        out.good_ratio = Some(round_half_even(100.0 * f64::from(out.good_days) / f64::from(out.valid_days), 1));
+        out.good_ratio = Some(round_half_even(
+            100.0 * f64::from(out.good_days) / f64::from(out.valid_days),
+            1,
+        ));
     }
     let (single, composite, main) = composite_index(&out, limits);
     out.single_index = single;
@@ -153,7 +172,10 @@ fn mean(v: &[f64]) -> Option<f64> {
 /// single index C_i/S_i from the reported statistic, rounded to 0.01
 /// (GB/T 8170), then summed. S_i: annual limits for SO2, NO2, PM10, PM2.5;
 /// the daily CO limit; the 8-hour O3 limit.
-pub fn composite_index(stats: &PeriodStats, limits: &Limits) -> ([Option<f64>; 6], Option<f64>, Option<Pollutant>) {
+pub fn composite_index(
+    stats: &PeriodStats,
+    limits: &Limits,
+) -> ([Option<f64>; 6], Option<f64>, Option<Pollutant>) {
     let mut single = [None; 6];
     let mut sum = 0.0;
     let mut complete = true;
@@ -172,20 +194,41 @@ pub fn composite_index(stats: &PeriodStats, limits: &Limits) -> ([Option<f64>; 6
             None => complete = false,
         }
     }
-    (single, complete.then(|| round_half_even(sum, 2)), main.map(|(p, _)| p))
+    (
+        single,
+        complete.then(|| round_half_even(sum, 2)),
+        main.map(|(p, _)| p),
+    )
 }
 
-fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &PeriodCapture) -> bool {
-    let (Some(start), Some(end)) = (date_of(from), date_of(to)) else { return false };
+fn capture_ok(
+    records: &[&DayRecord],
+    from: DayNumber,
+    to: DayNumber,
+    capture: &PeriodCapture,
+) -> bool {
+    let (Some(start), Some(end)) = (date_of(from), date_of(to)) else {
+        return false;
+    };
     // Full calendar months inside the period.
     let mut month = start.first_of_month();
     while month <= end {
         let last = month.last_of_month();
         if month >= start && last <= end {
-            let (lo, hi) = (crate::time::day_number(month), crate::time::day_number(last));
-            let need = if month.month() == 2 { capture.per_february } else { capture.per_month };
+            let (lo, hi) = (
+                crate::time::day_number(month),
+                crate::time::day_number(last),
+            );
+            let need = if month.month() == 2 {
+                capture.per_february
+            } else {
+                capture.per_month
+            };
             for p in Pollutant::ALL {
-                let n = records.iter().filter(|r| r.day >= lo && r.day <= hi && r.values.get(p).is_some()).count();
+                let n = records
+                    .iter()
+                    .filter(|r| r.day >= lo && r.day <= hi && r.values.get(p).is_some())
+                    .count();
                 if (n as u32) < need {
                     return false;
                 }
@@ -196,10 +239,16 @@ fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &
             Err(_) => break,
         }
     }
-    let whole_year = start.month() == 1 && start.day() == 1 && end.month() == 12 && end.day() == 31 && start.year() == end.year();
+    let whole_year = start.month() == 1
+        && start.day() == 1
+        && end.month() == 12
+        && end.day() == 31
+        && start.year() == end.year();
     if whole_year {
         for p in Pollutant::ALL {
-            if (records.iter().filter(|r| r.values.get(p).is_some()).count() as u32) < capture.per_year {
+            if (records.iter().filter(|r| r.values.get(p).is_some()).count() as u32)
+                < capture.per_year
+            {
                 return false;
             }
         }
@@ -262,16 +311,40 @@ mod tests {
         // PM2.5 40/35 = 1.142… → 1.14; PM10 70/70 = 1; SO2 9/60 = 0.15;
         // NO2 33/40 = 0.825 → 0.82 (half to even); CO 1.3/4 = 0.325 → 0.32;
         // O3 150/160 = 0.9375 → 0.94. Sum 4.37.
-        let s = PeriodStats { pm25: Some(40.0), pm10: Some(70.0), so2: Some(9.0), no2: Some(33.0), co_p95: Some(1.3), o3_8h_p90: Some(150.0), ..Default::default() };
+        let s = PeriodStats {
+            pm25: Some(40.0),
+            pm10: Some(70.0),
+            so2: Some(9.0),
+            no2: Some(33.0),
+            co_p95: Some(1.3),
+            o3_8h_p90: Some(150.0),
+            ..Default::default()
+        };
         let (single, ci, main) = composite_index(&s, &LimitSet::Gb2012.grade2());
-        assert_eq!(single, [Some(0.15), Some(0.82), Some(1.0), Some(0.32), Some(0.94), Some(1.14)]);
+        assert_eq!(
+            single,
+            [
+                Some(0.15),
+                Some(0.82),
+                Some(1.0),
+                Some(0.32),
+                Some(0.94),
+                Some(1.14)
+            ]
+        );
         assert_eq!(ci, Some(4.37));
         assert_eq!(main, Some(Pollutant::Pm25));
         // Under the 2026 transitional limits PM2.5 40/30 = 1.33, PM10 70/60 = 1.17.
         let (_, ci26, _) = composite_index(&s, &LimitSet::Gb2026Transitional.grade2());
         assert_eq!(ci26, Some(4.73));
-        let partial = PeriodStats { pm25: Some(40.0), ..Default::default() };
-        assert_eq!(composite_index(&partial, &LimitSet::Gb2012.grade2()).1, None);
+        let partial = PeriodStats {
+            pm25: Some(40.0),
+            ..Default::default()
+        };
+        assert_eq!(
+            composite_index(&partial, &LimitSet::Gb2012.grade2()).1,
+            None
+        );
     }
 
     #[test]
@@ -289,18 +362,47 @@ mod tests {
     }
 
     fn rec(day: DayNumber, pm25: f64, aqi: u16) -> DayRecord {
-        let v = DailyValues { so2: Some(10.0), no2: Some(30.0), pm10: Some(pm25 * 1.5), pm25: Some(pm25), co: Some(1.0), o3_8h: Some(100.0), ..Default::default() };
-        DayRecord { day, values: v, aqi: Some(aqi) }
+        let v = DailyValues {
+            so2: Some(10.0),
+            no2: Some(30.0),
+            pm10: Some(pm25 * 1.5),
+            pm25: Some(pm25),
+            co: Some(1.0),
+            o3_8h: Some(100.0),
+            ..Default::default()
+        };
+        DayRecord {
+            day,
+            values: v,
+            aqi: Some(aqi),
+        }
     }
 
     #[test]
     fn period_counts_and_capture() {
         let jan1 = day_number(date(2019, 1, 1));
-        let recs: Vec<DayRecord> = (0..31).map(|i| rec(jan1 + i, 30.0 + i as f64, if i < 20 { 80 } else if i < 29 { 150 } else { 250 })).collect();
+        let recs: Vec<DayRecord> = (0..31)
+            .map(|i| {
+                rec(
+                    jan1 + i,
+                    30.0 + i as f64,
+                    if i < 20 {
+                        80
+                    } else if i < 29 {
+                        150
+                    } else {
+                        250
+                    },
+                )
+            })
+            .collect();
         let lim = LimitSet::Gb2012.grade2();
         let cap = PeriodCapture::default();
         let s = period_stats(&recs, jan1, jan1 + 30, &lim, &cap);
-        assert_eq!((s.days, s.valid_days, s.good_days, s.heavy_days), (31, 31, 20, 2));
+        assert_eq!(
+            (s.days, s.valid_days, s.good_days, s.heavy_days),
+            (31, 31, 20, 2)
+        );
         assert_eq!(s.good_ratio, Some(64.5));
         assert_eq!(s.pm25, Some(45.0));
         assert!(s.capture_ok);

@@ -2,13 +2,19 @@
 //! concentrations and statistics, and the ceiling rule of HJ 633 for IAQI.
 //!
 //! Floating point cannot represent most decimal halves exactly (a mean of CO
-//! values such as 1.2 may come out as 12.499999999 tenths), so a value within
-//! a relative 1e-9 of a half is treated as the half. No reported statistic in
-//! this domain has more than a few significant digits, so that tolerance never
-//! merges two genuinely different values.
+//! values such as 1.2 may come out as 12.499999999999 tenths), so a scaled
+//! value within 1e-9 (or 1e-12 relative, for large values) of a half is
+//! treated as the half. Reported statistics here have a few significant
+//! digits, far coarser than that tolerance.
 
-/// Relative tolerance used to recognise exact halves and exact integers.
-const REL_EPS: f64 = 1e-9;
+/// Absolute tolerance on scaled values.
+const ABS_EPS: f64 = 1e-9;
+/// Relative tolerance for large scaled values (accumulated summation error).
+const REL_EPS: f64 = 1e-12;
+
+fn tolerance(scaled: f64) -> f64 {
+    ABS_EPS.max(REL_EPS * scaled.abs())
+}
 
 /// GB/T 8170-2008 §3.3 rounding to `decimals` places: round half to even,
 /// applied once to the unrounded value. Non-finite input is returned as is.
@@ -20,9 +26,13 @@ pub fn round_half_even(value: f64, decimals: u32) -> f64 {
     let scaled = value.abs() * scale;
     let floor = scaled.floor();
     let frac = scaled - floor;
-    let tol = REL_EPS * scaled.max(1.0);
+    let tol = tolerance(scaled);
     let rounded = if (frac - 0.5).abs() <= tol {
-        if floor % 2.0 == 0.0 { floor } else { floor + 1.0 }
+        if floor % 2.0 == 0.0 {
+            floor
+        } else {
+            floor + 1.0
+        }
     } else if frac < 0.5 {
         floor
     } else {
@@ -36,7 +46,7 @@ pub fn round_half_even(value: f64, decimals: u32) -> f64 {
 /// HJ 633-2026 §4.2.6 "全部向上进位取整数").
 pub fn ceil_tolerant(value: f64) -> f64 {
     let nearest = value.round();
-    if (value - nearest).abs() <= REL_EPS * value.abs().max(1.0) {
+    if (value - nearest).abs() <= tolerance(value) {
         nearest
     } else {
         value.ceil()
@@ -81,7 +91,9 @@ mod tests {
     #[test]
     fn float_noise_is_not_a_half_miss() {
         // 24 CO values of 1.2, 1.3 alternating: mean 1.25 exactly in decimal.
-        let v: Vec<f64> = (0..24).map(|i| if i % 2 == 0 { 1.2 } else { 1.3 }).collect();
+        let v: Vec<f64> = (0..24)
+            .map(|i| if i % 2 == 0 { 1.2 } else { 1.3 })
+            .collect();
         let mean = v.iter().sum::<f64>() / 24.0;
         assert_eq!(round_half_even(mean, 1), 1.2);
         assert_eq!(round_half_even(2.675, 2), 2.68);

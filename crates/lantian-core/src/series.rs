@@ -27,7 +27,13 @@ pub struct CaptureRules {
 
 impl Default for CaptureRules {
     fn default() -> Self {
-        CaptureRules { daily_min_hours: 20, o3_window_min_hours: 6, mda8_min_windows: 14, mda8_exception_limit: 160.0, o3_1h_max_min_hours: 20 }
+        CaptureRules {
+            daily_min_hours: 20,
+            o3_window_min_hours: 6,
+            mda8_min_windows: 14,
+            mda8_exception_limit: 160.0,
+            o3_1h_max_min_hours: 20,
+        }
     }
 }
 
@@ -85,7 +91,8 @@ pub fn mda8(day: &[f64; 24], rules: &CaptureRules) -> (Option<f64>, usize) {
             max = max.max(w);
         }
     }
-    let valid = n >= rules.mda8_min_windows || (n > 0 && Pollutant::O3.report(max) > rules.mda8_exception_limit);
+    let valid = n >= rules.mda8_min_windows
+        || (n > 0 && Pollutant::O3.report(max) > rules.mda8_exception_limit);
     (valid.then_some(max), n)
 }
 
@@ -247,7 +254,14 @@ mod tests {
     #[test]
     fn station_day_fills_everything() {
         let r = CaptureRules::default();
-        let hours = [[5.0; 24], [30.0; 24], [80.0; 24], [0.8; 24], day_from(|i| if i == 14 { 220.0 } else { 90.0 }), [40.0; 24]];
+        let hours = [
+            [5.0; 24],
+            [30.0; 24],
+            [80.0; 24],
+            [0.8; 24],
+            day_from(|i| if i == 14 { 220.0 } else { 90.0 }),
+            [40.0; 24],
+        ];
         let d = station_day(&hours, &r);
         assert_eq!(d.so2, Some(5.0));
         assert_eq!(d.pm25, Some(40.0));

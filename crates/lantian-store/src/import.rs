@@ -142,7 +142,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Import `paths` into the store in `data_dir`.
-pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) -> Result<ImportSummary> {
+pub fn import(
+    data_dir: &Path,
+    paths: &[PathBuf],
+    progress: Option<Progress>,
+) -> Result<ImportSummary> {
     let files = collect_files(paths)?;
     let mut tx = Transaction::begin(data_dir)?;
     let mut summary = ImportSummary::default();
@@ -169,19 +173,32 @@ pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) ->
                     Ok(Parsed::Skipped(reason)) => summary.skipped.push((r.path, reason)),
                     Ok(Parsed::Hourly(h)) => {
                         for c in &h.cells {
-                            let Some(key) = MonthKey::of_label(c.label) else { continue };
-                            if !open.contains_key(&key) {
-                                let part = match staged.get(&key) {
-                                    Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
-                                    None => tx.base.read_month(key, &Kind::ALL, None)?.unwrap_or_else(|| Partition::empty(key)),
-                                };
-                                open.insert(key, (part, MergeCounts::default()));
-                            }
+                            let Some(key) = MonthKey::of_label(c.label) else {
+                                continue;
+                            };
                             if !touched.contains(&key) {
                                 touched.push(key);
                             }
-                            let (part, counts) = open.get_mut(&key).expect("just opened");
-                            part.merge(&h.stations[c.station as usize], c.label, c.kind, c.value, counts);
+                            let (part, counts) = match open.entry(key) {
+                                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                                std::collections::btree_map::Entry::Vacant(e) => {
+                                    let part = match staged.get(&key) {
+                                        Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
+                                        None => tx
+                                            .base
+                                            .read_month(key, &Kind::ALL, None)?
+                                            .unwrap_or_else(|| Partition::empty(key)),
+                                    };
+                                    e.insert((part, MergeCounts::default()))
+                                }
+                            };
+                            part.merge(
+                                &h.stations[c.station as usize],
+                                c.label,
+                                c.kind,
+                                c.value,
+                                counts,
+                            );
                         }
                     }
                     Ok(Parsed::Stations(list)) => {
@@ -211,7 +228,11 @@ pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) ->
             }
             // Months this batch did not touch are done for now: write them
             // out (staged, not yet live) to bound memory.
-            let idle: Vec<MonthKey> = open.keys().filter(|k| !touched.contains(k)).copied().collect();
+            let idle: Vec<MonthKey> = open
+                .keys()
+                .filter(|k| !touched.contains(k))
+                .copied()
+                .collect();
             for key in idle {
                 let (part, counts) = open.remove(&key).expect("listed");
                 flush_month(&mut tx, &mut staged, &mut summary.hourly, part, counts)?;
@@ -228,13 +249,13 @@ pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) ->
             stations.sort_by(|a, b| a.code.cmp(&b.code));
             tx.write_stations(&stations)?;
         }
-        if let Some(rows) = &mut city_days {
-            if summary.city_days.imported + summary.city_days.revised > 0 {
-                rows.sort_by(|a, b| (&a.city, a.day).cmp(&(&b.city, b.day)));
-                let (rel, abs) = tx.stage_path("city_daily", "parquet");
-                city_daily::write(&abs, rows)?;
-                tx.next.city_daily = Some(rel);
-            }
+        if let Some(rows) = &mut city_days
+            && summary.city_days.imported + summary.city_days.revised > 0
+        {
+            rows.sort_by(|a, b| (&a.city, a.day).cmp(&(&b.city, b.day)));
+            let (rel, abs) = tx.stage_path("city_daily", "parquet");
+            city_daily::write(&abs, rows)?;
+            tx.next.city_daily = Some(rel);
         }
         Ok(())
     })();
@@ -243,8 +264,13 @@ pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) ->
         tx.rollback();
         return Err(e);
     }
-    let changed = !staged.is_empty() || stations_changed || tx.next.city_daily != tx.base.manifest.city_daily;
-    summary.generation = if changed { tx.next.generation } else { tx.base.generation() };
+    let changed =
+        !staged.is_empty() || stations_changed || tx.next.city_daily != tx.base.manifest.city_daily;
+    summary.generation = if changed {
+        tx.next.generation
+    } else {
+        tx.base.generation()
+    };
     if !rejects.is_empty() {
         summary.rejects_file = Some(write_rejects(data_dir, summary.generation, &rejects)?);
     }
@@ -258,7 +284,13 @@ pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) ->
 }
 
 /// Write a month if anything in it changed.
-fn flush_month(tx: &mut Transaction, staged: &mut HashMap<MonthKey, PathBuf>, total: &mut MergeCounts, part: Partition, counts: MergeCounts) -> Result<()> {
+fn flush_month(
+    tx: &mut Transaction,
+    staged: &mut HashMap<MonthKey, PathBuf>,
+    total: &mut MergeCounts,
+    part: Partition,
+    counts: MergeCounts,
+) -> Result<()> {
     *total += counts;
     if counts.imported + counts.revised == 0 {
         return Ok(());
@@ -280,7 +312,11 @@ fn flush_month(tx: &mut Transaction, staged: &mut HashMap<MonthKey, PathBuf>, to
 /// `query::city_days`): a new row is imported; an existing one whose values
 /// differ is revised (newer wins); else unchanged.
 fn merge_city_days(all: &mut Vec<CityDay>, rows: Vec<CityDay>, counts: &mut MergeCounts) {
-    let mut index: HashMap<(String, i64, String), usize> = all.iter().enumerate().map(|(i, r)| ((r.city.clone(), r.day, r.source.clone()), i)).collect();
+    let mut index: HashMap<(String, i64, String), usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.city.clone(), r.day, r.source.clone()), i))
+        .collect();
     for row in rows {
         let key = (row.city.clone(), row.day, row.source.clone());
         let Some(&i) = index.get(&key) else {
@@ -304,11 +340,20 @@ fn write_rejects(data_dir: &Path, generation: u64, rejects: &[Reject]) -> Result
     fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
     let path = dir.join(format!("import-{stamp}-g{generation}.csv"));
-    let mut w = csv::Writer::from_path(&path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let mut w = csv::Writer::from_path(&path)
+        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
     let werr = |e: csv::Error| Error::Input(format!("{}: {e}", path.display()));
-    w.write_record(["file", "line", "column", "reason", "value"]).map_err(werr)?;
+    w.write_record(["file", "line", "column", "reason", "value"])
+        .map_err(werr)?;
     for r in rejects {
-        w.write_record([r.file.as_str(), &r.line.to_string(), &r.column, &r.reason, &r.value]).map_err(werr)?;
+        w.write_record([
+            r.file.as_str(),
+            &r.line.to_string(),
+            &r.column,
+            &r.reason,
+            &r.value,
+        ])
+        .map_err(werr)?;
     }
     w.flush().map_err(|e| Error::io(&path, e))?;
     Ok(path)
@@ -319,7 +364,9 @@ pub fn read_input(path: &Path) -> std::result::Result<Vec<u8>, String> {
     let raw = fs::read(path).map_err(|e| e.to_string())?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| format!("not a valid gzip file: {e}"))?;
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| format!("not a valid gzip file: {e}"))?;
         Ok(out)
     } else {
         Ok(raw)
@@ -338,8 +385,15 @@ pub fn detect(content: &[u8]) -> Option<Format> {
     let fields: Vec<&str> = first.split(',').map(str::trim).collect();
     let lower: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
     if lower.len() >= 3 && lower[0] == "date" && lower[1] == "hour" && lower[2] == "type" {
-        let codes = fields[3..].iter().filter(|f| looks_like_station_code(f)).count();
-        return Some(if codes * 2 >= fields.len().saturating_sub(3) { Format::CnemcSites } else { Format::CnemcCities });
+        let codes = fields[3..]
+            .iter()
+            .filter(|f| looks_like_station_code(f))
+            .count();
+        return Some(if codes * 2 >= fields.len().saturating_sub(3) {
+            Format::CnemcSites
+        } else {
+            Format::CnemcCities
+        });
     }
     if fields.first() == Some(&"监测点编码") {
         return Some(Format::StationList);
@@ -363,7 +417,12 @@ fn looks_like_station_code(s: &str) -> bool {
 
 fn parse_file(path: &Path) -> FileResult {
     let name = path.display().to_string();
-    let mut res = FileResult { path: path.to_path_buf(), format: None, parsed: Err(String::new()), rejects: Vec::new() };
+    let mut res = FileResult {
+        path: path.to_path_buf(),
+        format: None,
+        parsed: Err(String::new()),
+        rejects: Vec::new(),
+    };
     let content = match read_input(path) {
         Ok(c) => c,
         Err(e) => {
@@ -402,7 +461,11 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(body: &'a [u8]) -> Lines<'a> {
-        Lines { body, byte: 0, line: 1 }
+        Lines {
+            body,
+            byte: 0,
+            line: 1,
+        }
     }
 
     fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
@@ -415,18 +478,37 @@ impl<'a> Lines<'a> {
         if b < self.byte {
             (self.byte, self.line) = (0, 1);
         }
-        self.line += self.body[self.byte..b].iter().filter(|&&c| c == b'\n').count() as u64;
+        self.line += self.body[self.byte..b]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count() as u64;
         self.byte = b;
         self.line
     }
 }
 
 fn reader(body: &[u8], has_headers: bool) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new().has_headers(has_headers).flexible(true).from_reader(body)
+    csv::ReaderBuilder::new()
+        .has_headers(has_headers)
+        .flexible(true)
+        .from_reader(body)
 }
 
-fn reject(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, reason: impl Into<String>, value: &[u8]) {
-    rejects.push(Reject { file: file.to_string(), line, column: column.to_string(), reason: reason.into(), value: String::from_utf8_lossy(value).into_owned() });
+fn reject(
+    rejects: &mut Vec<Reject>,
+    file: &str,
+    line: u64,
+    column: &str,
+    reason: impl Into<String>,
+    value: &[u8],
+) {
+    rejects.push(Reject {
+        file: file.to_string(),
+        line,
+        column: column.to_string(),
+        reason: reason.into(),
+        value: String::from_utf8_lossy(value).into_owned(),
+    });
 }
 
 /// Parse a concentration cell: `Ok(None)` when empty, `Err(reason)` when bad.
@@ -475,7 +557,11 @@ pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
 fn parse_date(s: &str) -> Option<Date> {
     let s = s.trim();
     let (y, m, d) = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        (s[0..4].parse().ok()?, s[4..6].parse().ok()?, s[6..8].parse().ok()?)
+        (
+            s[0..4].parse().ok()?,
+            s[4..6].parse().ok()?,
+            s[6..8].parse().ok()?,
+        )
     } else {
         let mut it = s.split(['-', '/']);
         let y = it.next()?.parse().ok()?;
@@ -489,11 +575,22 @@ fn parse_date(s: &str) -> Option<Date> {
     Date::new(y, m, d).ok()
 }
 
-fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
+fn parse_cnemc(
+    file: &str,
+    body: &[u8],
+    rejects: &mut Vec<Reject>,
+) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
     let mut lines = Lines::new(body);
-    let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
-    let stations: Vec<String> = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let header = rdr
+        .byte_headers()
+        .map_err(|e| format!("unreadable header: {e}"))?
+        .clone();
+    let stations: Vec<String> = header
+        .iter()
+        .skip(3)
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
     let mut cells = Vec::with_capacity(stations.len() * 24 * 15);
     let mut record = csv::ByteRecord::new();
     loop {
@@ -508,11 +605,21 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
         }
         let line = lines.of(record.position());
         if record.len() != header.len() {
-            reject(rejects, file, line, "", format!("expected {} fields, found {}", header.len(), record.len()), record.as_slice());
+            reject(
+                rejects,
+                file,
+                line,
+                "",
+                format!("expected {} fields, found {}", header.len(), record.len()),
+                record.as_slice(),
+            );
             continue;
         }
         let date = std::str::from_utf8(&record[0]).ok().and_then(parse_date);
-        let hour = std::str::from_utf8(&record[1]).ok().and_then(|h| h.trim().parse::<i64>().ok()).filter(|h| (0..24).contains(h));
+        let hour = std::str::from_utf8(&record[1])
+            .ok()
+            .and_then(|h| h.trim().parse::<i64>().ok())
+            .filter(|h| (0..24).contains(h));
         let kind = std::str::from_utf8(&record[2]).ok().and_then(Kind::parse);
         let (Some(date), Some(hour), Some(kind)) = (date, hour, kind) else {
             let what = if date.is_none() {
@@ -528,7 +635,12 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
         let l = label(date, hour);
         for (i, v) in record.iter().skip(3).enumerate() {
             match parse_value(v) {
-                Ok(Some(value)) => cells.push(Cell { station: i as u32, kind, label: l, value }),
+                Ok(Some(value)) => cells.push(Cell {
+                    station: i as u32,
+                    kind,
+                    label: l,
+                    value,
+                }),
                 Ok(None) => {}
                 Err(reason) => reject(rejects, file, line, &stations[i], reason, v),
             }
@@ -544,15 +656,23 @@ fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
     if s.ends_with('Z') || s[s.len().saturating_sub(6)..].contains(['+']) {
         return Err("only China time (+08:00 or no offset) is accepted");
     }
-    let (d, t) = s.split_once(['T', ' ']).ok_or("expected YYYY-MM-DDTHH:00")?;
+    let (d, t) = s
+        .split_once(['T', ' '])
+        .ok_or("expected YYYY-MM-DDTHH:00")?;
     let date = parse_date(d).ok_or("invalid date")?;
     let mut parts = t.split(':');
-    let h: i64 = parts.next().and_then(|h| h.parse().ok()).ok_or("invalid hour")?;
-    let m: i64 = parts.next().and_then(|m| m.parse().ok()).ok_or("invalid minutes")?;
-    if let Some(sec) = parts.next() {
-        if sec.parse::<i64>().ok() != Some(0) {
-            return Err("hourly data must be on the hour");
-        }
+    let h: i64 = parts
+        .next()
+        .and_then(|h| h.parse().ok())
+        .ok_or("invalid hour")?;
+    let m: i64 = parts
+        .next()
+        .and_then(|m| m.parse().ok())
+        .ok_or("invalid minutes")?;
+    if let Some(sec) = parts.next()
+        && sec.parse::<i64>().ok() != Some(0)
+    {
+        return Err("hourly data must be on the hour");
     }
     if m != 0 {
         return Err("hourly data must be on the hour");
@@ -563,7 +683,11 @@ fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
     Ok(day_number(date) * 24 + h)
 }
 
-fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
+fn parse_long(
+    file: &str,
+    body: &[u8],
+    rejects: &mut Vec<Reject>,
+) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
     let mut lines = Lines::new(body);
     let mut stations: Vec<String> = Vec::new();
@@ -575,13 +699,27 @@ fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
+                reject(
+                    rejects,
+                    file,
+                    lines.of(e.position()),
+                    "",
+                    format!("unreadable row: {e}"),
+                    b"",
+                );
                 continue;
             }
         }
         let line = lines.of(record.position());
         if record.len() != 4 {
-            reject(rejects, file, line, "", format!("expected 4 fields, found {}", record.len()), record.as_slice());
+            reject(
+                rejects,
+                file,
+                line,
+                "",
+                format!("expected 4 fields, found {}", record.len()),
+                record.as_slice(),
+            );
             continue;
         }
         let station = record[0].trim_ascii();
@@ -589,7 +727,10 @@ fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result
             reject(rejects, file, line, "station", "empty station", b"");
             continue;
         }
-        let l = match std::str::from_utf8(&record[1]).map_err(|_| "not UTF-8").and_then(parse_label) {
+        let l = match std::str::from_utf8(&record[1])
+            .map_err(|_| "not UTF-8")
+            .and_then(parse_label)
+        {
             Ok(l) => l,
             Err(reason) => {
                 reject(rejects, file, line, "time", reason, &record[1]);
@@ -597,7 +738,14 @@ fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result
             }
         };
         let Some(kind) = std::str::from_utf8(&record[2]).ok().and_then(Kind::parse) else {
-            reject(rejects, file, line, "pollutant", "unknown pollutant", &record[2]);
+            reject(
+                rejects,
+                file,
+                line,
+                "pollutant",
+                "unknown pollutant",
+                &record[2],
+            );
             continue;
         };
         let value = match parse_value(&record[3]) {
@@ -612,7 +760,12 @@ fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result
             stations.push(String::from_utf8_lossy(station).into_owned());
             (stations.len() - 1) as u32
         });
-        cells.push(Cell { station: id, kind, label: l, value });
+        cells.push(Cell {
+            station: id,
+            kind,
+            label: l,
+            value,
+        });
     }
     Ok(HourlyCells { stations, cells })
 }
@@ -621,7 +774,11 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).trim().to_string()
 }
 
-fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<Station>, String> {
+fn parse_station_list(
+    file: &str,
+    body: &[u8],
+    rejects: &mut Vec<Reject>,
+) -> std::result::Result<Vec<Station>, String> {
     let mut rdr = reader(body, true);
     let mut lines = Lines::new(body);
     let mut out = Vec::new();
@@ -629,13 +786,27 @@ fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
+                reject(
+                    rejects,
+                    file,
+                    lines.of(e.position()),
+                    "",
+                    format!("unreadable row: {e}"),
+                    b"",
+                );
                 continue;
             }
         };
         let line = lines.of(rec.position());
         if rec.len() < 6 {
-            reject(rejects, file, line, "", format!("expected 6 fields, found {}", rec.len()), rec.as_slice());
+            reject(
+                rejects,
+                file,
+                line,
+                "",
+                format!("expected 6 fields, found {}", rec.len()),
+                rec.as_slice(),
+            );
             continue;
         }
         let code = text(&rec[0]);
@@ -643,7 +814,11 @@ fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std
             reject(rejects, file, line, "监测点编码", "empty station code", b"");
             continue;
         }
-        let coord = |b: &[u8]| std::str::from_utf8(b).ok().and_then(|s| s.trim().parse::<f64>().ok());
+        let coord = |b: &[u8]| {
+            std::str::from_utf8(b)
+                .ok()
+                .and_then(|s| s.trim().parse::<f64>().ok())
+        };
         let control = match text(&rec[5]).as_str() {
             "Y" | "y" | "是" => true,
             "N" | "n" | "否" | "" => false,
@@ -653,12 +828,26 @@ fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std
             }
         };
         let city_raw = text(&rec[2]);
-        out.push(Station { code, name: text(&rec[1]), city: canonical_city(&city_raw), city_raw, lon: coord(&rec[3]), lat: coord(&rec[4]), control });
+        out.push(Station {
+            code,
+            name: text(&rec[1]),
+            city: canonical_city(&city_raw),
+            city_raw,
+            lon: coord(&rec[3]),
+            lat: coord(&rec[4]),
+            control,
+        });
     }
     Ok(out)
 }
 
-fn cell_value(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, b: &[u8]) -> Option<f64> {
+fn cell_value(
+    rejects: &mut Vec<Reject>,
+    file: &str,
+    line: u64,
+    column: &str,
+    b: &[u8],
+) -> Option<f64> {
     match parse_value(b) {
         Ok(v) => v,
         Err(reason) => {
@@ -668,25 +857,56 @@ fn cell_value(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, b:
     }
 }
 
-fn parse_city_daily_header(file: &str, city: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<CityDay>, String> {
+fn parse_city_daily_header(
+    file: &str,
+    city: &str,
+    body: &[u8],
+    rejects: &mut Vec<Reject>,
+) -> std::result::Result<Vec<CityDay>, String> {
     let mut rdr = reader(body, true);
     let mut lines = Lines::new(body);
-    let header: Vec<String> = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.iter().map(|h| text(h).to_ascii_lowercase()).collect();
+    let header: Vec<String> = rdr
+        .byte_headers()
+        .map_err(|e| format!("unreadable header: {e}"))?
+        .iter()
+        .map(|h| text(h).to_ascii_lowercase())
+        .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let date_col = col("time_point").ok_or("no time_point column")?;
-    let cols: Vec<(&str, Option<usize>)> = ["pm2_5", "pm10", "so2", "no2", "co", "o3", "aqi"].iter().map(|n| (*n, col(n))).collect();
+    let cols: Vec<(&str, Option<usize>)> = ["pm2_5", "pm10", "so2", "no2", "co", "o3", "aqi"]
+        .iter()
+        .map(|n| (*n, col(n)))
+        .collect();
     let mut out = Vec::new();
     for rec in rdr.byte_records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
+                reject(
+                    rejects,
+                    file,
+                    lines.of(e.position()),
+                    "",
+                    format!("unreadable row: {e}"),
+                    b"",
+                );
                 continue;
             }
         };
         let line = lines.of(rec.position());
-        let Some(date) = rec.get(date_col).and_then(|b| std::str::from_utf8(b).ok()).and_then(parse_date) else {
-            reject(rejects, file, line, "time_point", "invalid date", rec.get(date_col).unwrap_or_default());
+        let Some(date) = rec
+            .get(date_col)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(parse_date)
+        else {
+            reject(
+                rejects,
+                file,
+                line,
+                "time_point",
+                "invalid date",
+                rec.get(date_col).unwrap_or_default(),
+            );
             continue;
         };
         let mut v = [None; 7];
@@ -696,27 +916,70 @@ fn parse_city_daily_header(file: &str, city: &str, body: &[u8], rejects: &mut Ve
             }
         }
         // This source's `o3` is the daily maximum 8-hour mean (city_daily/README.md).
-        out.push(CityDay { city: city.to_string(), day: day_number(date), pm25: v[0], pm10: v[1], so2: v[2], no2: v[3], co: v[4], o3_8h: v[5], o3_1h_max: None, aqi_published: v[6], source: "aqistudy-daily".into() });
+        out.push(CityDay {
+            city: city.to_string(),
+            day: day_number(date),
+            pm25: v[0],
+            pm10: v[1],
+            so2: v[2],
+            no2: v[3],
+            co: v[4],
+            o3_8h: v[5],
+            o3_1h_max: None,
+            aqi_published: v[6],
+            source: "aqistudy-daily".into(),
+        });
     }
     Ok(out)
 }
 
-fn parse_city_daily_plain(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<CityDay>, String> {
+fn parse_city_daily_plain(
+    file: &str,
+    body: &[u8],
+    rejects: &mut Vec<Reject>,
+) -> std::result::Result<Vec<CityDay>, String> {
     let mut rdr = reader(body, false);
     let mut lines = Lines::new(body);
     let mut out = Vec::new();
-    const NAMES: [&str; 12] = ["city", "date", "aqi", "aqi_range", "quality", "pm25", "pm10", "so2", "co", "no2", "o3", "rank"];
+    const NAMES: [&str; 12] = [
+        "city",
+        "date",
+        "aqi",
+        "aqi_range",
+        "quality",
+        "pm25",
+        "pm10",
+        "so2",
+        "co",
+        "no2",
+        "o3",
+        "rank",
+    ];
     for rec in rdr.byte_records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
+                reject(
+                    rejects,
+                    file,
+                    lines.of(e.position()),
+                    "",
+                    format!("unreadable row: {e}"),
+                    b"",
+                );
                 continue;
             }
         };
         let line = lines.of(rec.position());
         if rec.len() != 12 {
-            reject(rejects, file, line, "", format!("expected 12 fields, found {}", rec.len()), rec.as_slice());
+            reject(
+                rejects,
+                file,
+                line,
+                "",
+                format!("expected 12 fields, found {}", rec.len()),
+                rec.as_slice(),
+            );
             continue;
         }
         let Some(date) = std::str::from_utf8(&rec[1]).ok().and_then(parse_date) else {
@@ -724,9 +987,22 @@ fn parse_city_daily_plain(file: &str, body: &[u8], rejects: &mut Vec<Reject>) ->
             continue;
         };
         let mut val = |i: usize| cell_value(rejects, file, line, NAMES[i], &rec[i]);
-        let (aqi, pm25, pm10, so2, co, no2, o3) = (val(2), val(5), val(6), val(7), val(8), val(9), val(10));
+        let (aqi, pm25, pm10, so2, co, no2, o3) =
+            (val(2), val(5), val(6), val(7), val(8), val(9), val(10));
         // This source's `o3` is the daily maximum 1-hour value, not MDA8.
-        out.push(CityDay { city: canonical_city(&text(&rec[0])), day: day_number(date), pm25, pm10, so2, no2, co, o3_8h: None, o3_1h_max: o3, aqi_published: aqi, source: "aqistudy-plain".into() });
+        out.push(CityDay {
+            city: canonical_city(&text(&rec[0])),
+            day: day_number(date),
+            pm25,
+            pm10,
+            so2,
+            no2,
+            co,
+            o3_8h: None,
+            o3_1h_max: o3,
+            aqi_published: aqi,
+            source: "aqistudy-plain".into(),
+        });
     }
     Ok(out)
 }
@@ -747,19 +1023,52 @@ mod tests {
         assert!(parse_value(b"abc").is_err());
         assert!(parse_value(b"NaN").is_err());
         assert!(parse_value(b".").is_err());
-        for s in ["0.1", "0.3", "2.675", "115.8", "1.022", "999.9", "12345.678"] {
-            assert_eq!(parse_value(s.as_bytes()), Ok(Some(s.parse::<f64>().unwrap())), "{s}");
+        for s in [
+            "0.1",
+            "0.3",
+            "2.675",
+            "115.8",
+            "1.022",
+            "999.9",
+            "12345.678",
+        ] {
+            assert_eq!(
+                parse_value(s.as_bytes()),
+                Ok(Some(s.parse::<f64>().unwrap())),
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn formats() {
-        assert_eq!(detect(b"date,hour,type,1001A,1002A\r\n"), Some(Format::CnemcSites));
-        assert_eq!(detect("date,hour,type,北京,天津\n".as_bytes()), Some(Format::CnemcCities));
-        assert_eq!(detect("\u{feff}监测点编码,监测点名称,城市,经度,纬度,对照点\n".as_bytes()), Some(Format::StationList));
-        assert_eq!(detect(b"station,time,pollutant,value\n"), Some(Format::Long));
-        assert_eq!(detect("\u{feff}aqi,co,no2,o3,pm10,pm2_5,quality,rank,so2,time_point\n".as_bytes()), Some(Format::CityDailyHeader));
-        assert_eq!(detect("\u{feff}成都,2013-12-02,236,216~256,重度污染,215.1,311.4,39.4,1.95,117.8,68,92\n".as_bytes()), Some(Format::CityDailyPlain));
+        assert_eq!(
+            detect(b"date,hour,type,1001A,1002A\r\n"),
+            Some(Format::CnemcSites)
+        );
+        assert_eq!(
+            detect("date,hour,type,北京,天津\n".as_bytes()),
+            Some(Format::CnemcCities)
+        );
+        assert_eq!(
+            detect("\u{feff}监测点编码,监测点名称,城市,经度,纬度,对照点\n".as_bytes()),
+            Some(Format::StationList)
+        );
+        assert_eq!(
+            detect(b"station,time,pollutant,value\n"),
+            Some(Format::Long)
+        );
+        assert_eq!(
+            detect("\u{feff}aqi,co,no2,o3,pm10,pm2_5,quality,rank,so2,time_point\n".as_bytes()),
+            Some(Format::CityDailyHeader)
+        );
+        assert_eq!(
+            detect(
+                "\u{feff}成都,2013-12-02,236,216~256,重度污染,215.1,311.4,39.4,1.95,117.8,68,92\n"
+                    .as_bytes()
+            ),
+            Some(Format::CityDailyPlain)
+        );
         assert_eq!(detect(b"hello,world\n"), None);
         assert_eq!(detect(b""), None);
         assert_eq!(detect(&[0xff, 0xfe, 0x00]), None);
@@ -785,14 +1094,26 @@ mod tests {
         let mut rejects = Vec::new();
         let h = parse_cnemc("f.csv", body, &mut rejects).unwrap();
         assert_eq!(h.cells.len(), 1);
-        let summary: Vec<(u64, &str, &str)> = rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
-        let expected = vec![(3, "1001A", "not a number"), (3, "1002A", "negative concentration"), (4, "type", "unknown type"), (5, "", "expected 5 fields, found 4"), (6, "date", "invalid date")];
+        let summary: Vec<(u64, &str, &str)> = rejects
+            .iter()
+            .map(|r| (r.line, r.column.as_str(), r.reason.as_str()))
+            .collect();
+        let expected = vec![
+            (3, "1001A", "not a number"),
+            (3, "1002A", "negative concentration"),
+            (4, "type", "unknown type"),
+            (5, "", "expected 5 fields, found 4"),
+            (6, "date", "invalid date"),
+        ];
         assert_eq!(summary, expected);
         // Same lines with LF endings.
         let lf: Vec<u8> = body.iter().copied().filter(|&b| b != b'\r').collect();
         let mut rejects = Vec::new();
         parse_cnemc("f.csv", &lf, &mut rejects).unwrap();
-        let summary: Vec<(u64, &str, &str)> = rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
+        let summary: Vec<(u64, &str, &str)> = rejects
+            .iter()
+            .map(|r| (r.line, r.column.as_str(), r.reason.as_str()))
+            .collect();
         assert_eq!(summary, expected);
     }
 }

@@ -54,20 +54,51 @@ impl Kind {
     /// The `type` cell of a CNEMC file.
     pub fn cnemc_name(self) -> &'static str {
         [
-            "AQI", "PM2.5", "PM2.5_24h", "PM10", "PM10_24h", "SO2", "SO2_24h", "NO2", "NO2_24h", "O3", "O3_24h", "O3_8h", "O3_8h_24h", "CO", "CO_24h",
+            "AQI",
+            "PM2.5",
+            "PM2.5_24h",
+            "PM10",
+            "PM10_24h",
+            "SO2",
+            "SO2_24h",
+            "NO2",
+            "NO2_24h",
+            "O3",
+            "O3_24h",
+            "O3_8h",
+            "O3_8h_24h",
+            "CO",
+            "CO_24h",
         ][self.idx()]
     }
 
     /// Column name in the store and in long CSV input.
     pub fn column(self) -> &'static str {
         [
-            "aqi", "pm25", "pm25_24h", "pm10", "pm10_24h", "so2", "so2_24h", "no2", "no2_24h", "o3", "o3_24h", "o3_8h", "o3_8h_24h", "co", "co_24h",
+            "aqi",
+            "pm25",
+            "pm25_24h",
+            "pm10",
+            "pm10_24h",
+            "so2",
+            "so2_24h",
+            "no2",
+            "no2_24h",
+            "o3",
+            "o3_24h",
+            "o3_8h",
+            "o3_8h_24h",
+            "co",
+            "co_24h",
         ][self.idx()]
     }
 
     pub fn parse(name: &str) -> Option<Kind> {
         let t = name.trim();
-        Kind::ALL.into_iter().find(|k| k.cnemc_name() == t || k.column().eq_ignore_ascii_case(t)).or_else(|| Pollutant::parse(t).map(Kind::measured))
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.cnemc_name() == t || k.column().eq_ignore_ascii_case(t))
+            .or_else(|| Pollutant::parse(t).map(Kind::measured))
     }
 
     /// The measured 1-hour series of a pollutant.
@@ -84,7 +115,10 @@ impl Kind {
 
     /// Published by the network rather than measured.
     pub fn is_published(self) -> bool {
-        !matches!(self, Kind::Pm25 | Kind::Pm10 | Kind::So2 | Kind::No2 | Kind::O3 | Kind::Co)
+        !matches!(
+            self,
+            Kind::Pm25 | Kind::Pm10 | Kind::So2 | Kind::No2 | Kind::O3 | Kind::Co
+        )
     }
 }
 

@@ -9,7 +9,9 @@
 use crate::kinds::{Kind, N_KINDS};
 use crate::{Error, Result};
 use arrow_array::builder::{Float64Builder, StringBuilder, TimestampMillisecondBuilder};
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_array::{
+    Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use jiff::civil::Date;
 use lantian_core::time::{HourLabel, day_number};
@@ -32,7 +34,10 @@ pub struct MonthKey {
 impl MonthKey {
     pub fn of_label(l: HourLabel) -> Option<MonthKey> {
         let d = lantian_core::time::date_of(l.div_euclid(24))?;
-        Some(MonthKey { year: d.year(), month: d.month() })
+        Some(MonthKey {
+            year: d.year(),
+            month: d.month(),
+        })
     }
 
     pub fn first_day(self) -> Date {
@@ -46,7 +51,17 @@ impl MonthKey {
     }
 
     pub fn next(self) -> MonthKey {
-        if self.month == 12 { MonthKey { year: self.year + 1, month: 1 } } else { MonthKey { year: self.year, month: self.month + 1 } }
+        if self.month == 12 {
+            MonthKey {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            MonthKey {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
     }
 
     pub fn name(self) -> String {
@@ -55,7 +70,10 @@ impl MonthKey {
 
     pub fn parse(s: &str) -> Option<MonthKey> {
         let (y, m) = s.split_once('-')?;
-        let key = MonthKey { year: y.parse().ok()?, month: m.parse().ok()? };
+        let key = MonthKey {
+            year: y.parse().ok()?,
+            month: m.parse().ok()?,
+        };
         (1..=12).contains(&key.month).then_some(key)
     }
 }
@@ -90,7 +108,14 @@ pub struct Partition {
 impl Partition {
     pub fn empty(key: MonthKey) -> Partition {
         let (start, len) = key.label_range();
-        Partition { key, start, len, stations: Vec::new(), index: HashMap::new(), values: Vec::new() }
+        Partition {
+            key,
+            start,
+            len,
+            stations: Vec::new(),
+            index: HashMap::new(),
+            values: Vec::new(),
+        }
     }
 
     pub fn stations(&self) -> &[String] {
@@ -104,7 +129,8 @@ impl Partition {
         let i = self.stations.len();
         self.stations.push(station.to_string());
         self.index.insert(station.to_string(), i);
-        self.values.resize(self.values.len() + N_KINDS * self.len, f64::NAN);
+        self.values
+            .resize(self.values.len() + N_KINDS * self.len, f64::NAN);
         i
     }
 
@@ -116,7 +142,14 @@ impl Partition {
     }
 
     /// Set one value (newer wins) and count what happened.
-    pub fn merge(&mut self, station: &str, label: HourLabel, kind: Kind, value: f64, counts: &mut MergeCounts) {
+    pub fn merge(
+        &mut self,
+        station: &str,
+        label: HourLabel,
+        kind: Kind,
+        value: f64,
+        counts: &mut MergeCounts,
+    ) {
         let off = label - self.start;
         if off < 0 || off as usize >= self.len {
             return;
@@ -139,8 +172,19 @@ impl Partition {
     }
 
     fn schema() -> Arc<Schema> {
-        let mut fields = vec![Field::new("station", DataType::Utf8, false), Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, Some("+08:00".into())), false)];
-        fields.extend(Kind::ALL.iter().map(|k| Field::new(k.column(), DataType::Float64, true)));
+        let mut fields = vec![
+            Field::new("station", DataType::Utf8, false),
+            Field::new(
+                "time",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("+08:00".into())),
+                false,
+            ),
+        ];
+        fields.extend(
+            Kind::ALL
+                .iter()
+                .map(|k| Field::new(k.column(), DataType::Float64, true)),
+        );
         Arc::new(Schema::new(fields))
     }
 
@@ -169,32 +213,54 @@ impl Partition {
         }
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(st.finish()), Arc::new(tm.finish())];
         arrays.extend(cols.iter_mut().map(|c| Arc::new(c.finish()) as ArrayRef));
-        let batch = RecordBatch::try_new(Self::schema(), arrays).map_err(|e| Error::Store(format!("building {}: {e}", path.display())))?;
+        let batch = RecordBatch::try_new(Self::schema(), arrays)
+            .map_err(|e| Error::Store(format!("building {}: {e}", path.display())))?;
         write_parquet(path, &batch)
     }
 
     /// Read a partition file, optionally only some kinds and stations.
-    pub fn read(key: MonthKey, path: &Path, kinds: &[Kind], stations: Option<&dyn Fn(&str) -> bool>) -> Result<Partition> {
+    pub fn read(
+        key: MonthKey,
+        path: &Path,
+        kinds: &[Kind],
+        stations: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Partition> {
         let mut part = Partition::empty(key);
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
         let schema = builder.schema().clone();
         let mut wanted: Vec<usize> = vec![0, 1];
         let mut kind_cols = Vec::new();
         for k in kinds {
-            let idx = schema.index_of(k.column()).map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
+            let idx = schema
+                .index_of(k.column())
+                .map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
             wanted.push(idx);
             kind_cols.push(*k);
         }
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
-        let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| Error::parquet(path, e))?;
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(65_536)
+            .build()
+            .map_err(|e| Error::parquet(path, e))?;
         for batch in reader {
-            let batch = batch.map_err(|e| Error::Store(format!("reading {}: {e}", path.display())))?;
+            let batch =
+                batch.map_err(|e| Error::Store(format!("reading {}: {e}", path.display())))?;
             // A projection keeps the file's column order: look columns up by name.
-            let col = |name: &str| batch.schema().index_of(name).map_err(|e| Error::Store(format!("{}: {e}", path.display())));
+            let col = |name: &str| {
+                batch
+                    .schema()
+                    .index_of(name)
+                    .map_err(|e| Error::Store(format!("{}: {e}", path.display())))
+            };
             let st = downcast::<StringArray>(&batch, col("station")?, path)?;
             let tm = downcast::<TimestampMillisecondArray>(&batch, col("time")?, path)?;
-            let cols: Vec<&Float64Array> = kind_cols.iter().map(|k| downcast::<Float64Array>(&batch, col(k.column())?, path)).collect::<Result<_>>()?;
+            let cols: Vec<&Float64Array> = kind_cols
+                .iter()
+                .map(|k| downcast::<Float64Array>(&batch, col(k.column())?, path))
+                .collect::<Result<_>>()?;
             let mut last: Option<(String, usize, bool)> = None;
             for row in 0..batch.num_rows() {
                 let name = st.value(row);
@@ -210,11 +276,16 @@ impl Partition {
                 let Some(slot) = slot else { continue };
                 let off = millis_to_label(tm.value(row)) - part.start;
                 if off < 0 || off as usize >= part.len {
-                    return Err(Error::Store(format!("{}: row {row} lies outside month {}", path.display(), key.name())));
+                    return Err(Error::Store(format!(
+                        "{}: row {row} lies outside month {}",
+                        path.display(),
+                        key.name()
+                    )));
                 }
                 for (c, k) in kind_cols.iter().enumerate() {
                     if cols[c].is_valid(row) {
-                        part.values[(slot * N_KINDS + k.idx()) * part.len + off as usize] = cols[c].value(row);
+                        part.values[(slot * N_KINDS + k.idx()) * part.len + off as usize] =
+                            cols[c].value(row);
                     }
                 }
             }
@@ -224,7 +295,16 @@ impl Partition {
 }
 
 fn downcast<'a, T: 'static>(batch: &'a RecordBatch, col: usize, path: &Path) -> Result<&'a T> {
-    batch.column(col).as_any().downcast_ref::<T>().ok_or_else(|| Error::Store(format!("{}: column {col} has an unexpected type", path.display())))
+    batch
+        .column(col)
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| {
+            Error::Store(format!(
+                "{}: column {col} has an unexpected type",
+                path.display()
+            ))
+        })
 }
 
 /// Label (hour end, +08:00) → UTC milliseconds.
@@ -238,8 +318,14 @@ pub fn millis_to_label(ms: i64) -> HourLabel {
 
 pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level"))).set_max_row_group_row_count(Some(262_144)).build();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| Error::parquet(path, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
+        .set_max_row_group_row_count(Some(262_144))
+        .build();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
+        .map_err(|e| Error::parquet(path, e))?;
     w.write(batch).map_err(|e| Error::parquet(path, e))?;
     let file = w.into_inner().map_err(|e| Error::parquet(path, e))?;
     file.sync_all().map_err(|e| Error::io(path, e))?;
@@ -254,27 +340,55 @@ mod tests {
     #[test]
     fn write_read_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let key = MonthKey { year: 2019, month: 2 };
+        let key = MonthKey {
+            year: 2019,
+            month: 2,
+        };
         let mut p = Partition::empty(key);
         let mut c = MergeCounts::default();
         let d = jiff::civil::date(2019, 2, 28);
         p.merge("1431A", label(d, 23), Kind::Pm25, 35.0, &mut c);
         p.merge("1431A", label(d, 23), Kind::Co, 1.2, &mut c);
-        p.merge("0001A", label(jiff::civil::date(2019, 2, 1), 0), Kind::Aqi, 50.0, &mut c);
+        p.merge(
+            "0001A",
+            label(jiff::civil::date(2019, 2, 1), 0),
+            Kind::Aqi,
+            50.0,
+            &mut c,
+        );
         p.merge("1431A", label(d, 23), Kind::Pm25, 36.0, &mut c);
         p.merge("1431A", label(d, 23), Kind::Co, 1.2, &mut c);
-        assert_eq!(c, MergeCounts { imported: 3, revised: 1, unchanged: 1 });
+        assert_eq!(
+            c,
+            MergeCounts {
+                imported: 3,
+                revised: 1,
+                unchanged: 1
+            }
+        );
         let path = dir.path().join("p.parquet");
         p.write(&path).unwrap();
         let q = Partition::read(key, &path, &Kind::ALL, None).unwrap();
-        assert_eq!(q.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize], 36.0);
-        assert_eq!(q.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize], 1.2);
+        assert_eq!(
+            q.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize],
+            36.0
+        );
+        assert_eq!(
+            q.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize],
+            1.2
+        );
         assert_eq!(q.series("0001A", Kind::Aqi).unwrap()[0], 50.0);
         assert_eq!(q.n_values(), 3);
         // Kinds requested out of file order come back under the right names.
         let sub = Partition::read(key, &path, &[Kind::Co, Kind::Pm25], None).unwrap();
-        assert_eq!(sub.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize], 36.0);
-        assert_eq!(sub.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize], 1.2);
+        assert_eq!(
+            sub.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize],
+            36.0
+        );
+        assert_eq!(
+            sub.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize],
+            1.2
+        );
         let only = |s: &str| s == "0001A";
         let r = Partition::read(key, &path, &[Kind::Aqi], Some(&only)).unwrap();
         assert_eq!(r.stations(), ["0001A".to_string()]);

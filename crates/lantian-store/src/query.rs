@@ -1,15 +1,15 @@
 //! Reading the store for the core: dense hour ranges, station days and area
 //! days, streamed a month at a time so a national year fits in memory.
 
+use crate::Result;
+use crate::city_daily::CityDay;
 use crate::kinds::Kind;
 use crate::partition::{MonthKey, Partition};
 use crate::store::Store;
-use crate::Result;
-use crate::city_daily::CityDay;
+use lantian_core::Pollutant;
 use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::series::{CaptureRules, DailyValues, station_day};
 use lantian_core::time::{DayNumber, HourLabel, date_of};
-use lantian_core::Pollutant;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Values of some stations and kinds over a contiguous label range.
@@ -24,7 +24,11 @@ pub struct Dense {
 impl Dense {
     /// The series of station `i` for `kind` (all `NaN` if the kind was not read).
     pub fn series(&self, i: usize, kind: Kind) -> &[f64] {
-        let k = self.kinds.iter().position(|&x| x == kind).expect("kind was requested");
+        let k = self
+            .kinds
+            .iter()
+            .position(|&x| x == kind)
+            .expect("kind was requested");
         let off = (i * self.kinds.len() + k) * self.len;
         &self.values[off..off + self.len]
     }
@@ -41,7 +45,12 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(store: &'a Store, kinds: &[Kind], stations: Option<&[String]>) -> Reader<'a> {
-        Reader { store, kinds: kinds.to_vec(), wanted: stations.map(|s| s.iter().cloned().collect()), cache: Vec::new() }
+        Reader {
+            store,
+            kinds: kinds.to_vec(),
+            wanted: stations.map(|s| s.iter().cloned().collect()),
+            cache: Vec::new(),
+        }
     }
 
     fn month(&mut self, key: MonthKey) -> Result<&Option<Partition>> {
@@ -63,9 +72,17 @@ impl<'a> Reader<'a> {
         let len = (to - from + 1).max(0) as usize;
         let n_kinds = self.kinds.len();
         let kinds = self.kinds.clone();
-        let mut out = Dense { start: from, len, stations: Vec::new(), kinds: kinds.clone(), values: Vec::new() };
+        let mut out = Dense {
+            start: from,
+            len,
+            stations: Vec::new(),
+            kinds: kinds.clone(),
+            values: Vec::new(),
+        };
         let mut index: HashMap<String, usize> = HashMap::new();
-        let (Some(mut key), Some(last)) = (MonthKey::of_label(from), MonthKey::of_label(to)) else { return Ok(out) };
+        let (Some(mut key), Some(last)) = (MonthKey::of_label(from), MonthKey::of_label(to)) else {
+            return Ok(out);
+        };
         loop {
             if let Some(part) = self.month(key)? {
                 let lo = from.max(part.start);
@@ -73,11 +90,14 @@ impl<'a> Reader<'a> {
                 for st in part.stations() {
                     let i = *index.entry(st.clone()).or_insert_with(|| {
                         out.stations.push(st.clone());
-                        out.values.resize(out.values.len() + n_kinds * len, f64::NAN);
+                        out.values
+                            .resize(out.values.len() + n_kinds * len, f64::NAN);
                         out.stations.len() - 1
                     });
                     for (k, kind) in kinds.iter().enumerate() {
-                        let Some(src) = part.series(st, *kind) else { continue };
+                        let Some(src) = part.series(st, *kind) else {
+                            continue;
+                        };
                         let dst = (i * n_kinds + k) * len;
                         for l in lo..=hi {
                             out.values[dst + (l - from) as usize] = src[(l - part.start) as usize];
@@ -116,14 +136,22 @@ pub fn day_slots(dense: &Dense, i: usize, kind: Kind, day: DayNumber) -> [f64; 2
 
 /// Daily values of every station (or of `stations`) for days `from..=to`,
 /// passed to `each` in day order per month.
-pub fn station_days(store: &Store, stations: Option<&[String]>, from: DayNumber, to: DayNumber, rules: &CaptureRules, mut each: impl FnMut(&str, DayNumber, &DailyValues)) -> Result<()> {
+pub fn station_days(
+    store: &Store,
+    stations: Option<&[String]>,
+    from: DayNumber,
+    to: DayNumber,
+    rules: &CaptureRules,
+    mut each: impl FnMut(&str, DayNumber, &DailyValues),
+) -> Result<()> {
     let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
     let mut reader = Reader::new(store, &kinds, stations);
     for (d0, d1) in month_chunks(from, to) {
         let dense = reader.range(d0 * 24 + 1, d1 * 24 + 24)?;
         for (i, st) in dense.stations.iter().enumerate() {
             for day in d0..=d1 {
-                let hours: [[f64; 24]; 6] = std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
+                let hours: [[f64; 24]; 6] =
+                    std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
                 if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
                     continue;
                 }
@@ -190,9 +218,19 @@ pub fn city_stations(store: &Store) -> BTreeMap<String, Vec<String>> {
 
 /// Daily values of each city in `cities` (all known cities when empty) for
 /// days `from..=to`, sorted by day.
-pub fn city_days(store: &Store, cities: &[String], from: DayNumber, to: DayNumber, opts: &AreaOptions) -> Result<BTreeMap<String, Vec<AreaDay>>> {
+pub fn city_days(
+    store: &Store,
+    cities: &[String],
+    from: DayNumber,
+    to: DayNumber,
+    opts: &AreaOptions,
+) -> Result<BTreeMap<String, Vec<AreaDay>>> {
     let members = city_stations(store);
-    let published = if opts.source == SourcePreference::Stations { Vec::new() } else { store.city_daily()? };
+    let published = if opts.source == SourcePreference::Stations {
+        Vec::new()
+    } else {
+        store.city_daily()?
+    };
     let mut wanted: Vec<String> = if cities.is_empty() {
         let mut all: Vec<String> = members.keys().cloned().collect();
         all.extend(published.iter().map(|r| r.city.clone()));
@@ -218,18 +256,37 @@ pub fn city_days(store: &Store, cities: &[String], from: DayNumber, to: DayNumbe
             }
         })?;
     }
-    let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
+    let mut out: BTreeMap<String, Vec<AreaDay>> =
+        wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
     for ((city, day), vals) in per_city {
         let values = area_day(&vals, opts.method, 1);
-        out.entry(city).or_default().push(AreaDay { day, values, source: DaySource::Stations(vals.len() as u16) });
+        out.entry(city).or_default().push(AreaDay {
+            day,
+            values,
+            source: DaySource::Stations(vals.len() as u16),
+        });
     }
     // Published days: one per city-day, the preferred source's values first,
     // gaps filled from the others.
-    let mut published: Vec<CityDay> = published.into_iter().filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city)).collect();
-    published.sort_by(|a, b| (&a.city, a.day, source_rank(&a.source)).cmp(&(&b.city, b.day, source_rank(&b.source))));
+    let mut published: Vec<CityDay> = published
+        .into_iter()
+        .filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city))
+        .collect();
+    published.sort_by(|a, b| {
+        (&a.city, a.day, source_rank(&a.source)).cmp(&(&b.city, b.day, source_rank(&b.source)))
+    });
     let mut merged: Vec<(String, DayNumber, DailyValues)> = Vec::new();
     for r in published {
-        let v = DailyValues { so2: r.so2, no2: r.no2, pm10: r.pm10, pm25: r.pm25, co: r.co, o3_8h: r.o3_8h, o3_1h_max: r.o3_1h_max, hours: [0; 6] };
+        let v = DailyValues {
+            so2: r.so2,
+            no2: r.no2,
+            pm10: r.pm10,
+            pm25: r.pm25,
+            co: r.co,
+            o3_8h: r.o3_8h,
+            o3_1h_max: r.o3_1h_max,
+            hours: [0; 6],
+        };
         match merged.last_mut() {
             Some((c, d, m)) if *c == r.city && *d == r.day => {
                 for p in Pollutant::ALL {
@@ -243,18 +300,27 @@ pub fn city_days(store: &Store, cities: &[String], from: DayNumber, to: DayNumbe
         }
     }
     for (city, day, values) in merged {
-        let Some(list) = out.get_mut(&city) else { continue };
+        let Some(list) = out.get_mut(&city) else {
+            continue;
+        };
         if opts.source == SourcePreference::Auto {
             // Station hours win when they give the day any valid value (a
             // lone closing label 0 of the next year does not).
             if let Some(pos) = list.iter().position(|d| d.day == day) {
-                if Pollutant::ALL.iter().any(|p| list[pos].values.get(*p).is_some()) {
+                if Pollutant::ALL
+                    .iter()
+                    .any(|p| list[pos].values.get(*p).is_some())
+                {
                     continue;
                 }
                 list.remove(pos);
             }
         }
-        list.push(AreaDay { day, values, source: DaySource::Published });
+        list.push(AreaDay {
+            day,
+            values,
+            source: DaySource::Published,
+        });
     }
     for list in out.values_mut() {
         list.sort_by_key(|d| d.day);

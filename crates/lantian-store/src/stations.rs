@@ -28,10 +28,10 @@ pub fn canonical_city(raw: &str) -> String {
         let head: String = stem.chars().take(2).collect();
         return format!("{head}州");
     }
-    if let Some(stem) = name.strip_suffix('市') {
-        if stem.chars().count() >= 2 {
-            return stem.to_string();
-        }
+    if let Some(stem) = name.strip_suffix('市')
+        && stem.chars().count() >= 2
+    {
+        return stem.to_string();
     }
     name.to_string()
 }

@@ -6,12 +6,17 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::civil::Date;
 use lantian_core::aqi::{DailyInput, HourlyInput, daily_aqi, hourly_aqi};
-use lantian_core::period::{DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats};
+use lantian_core::period::{
+    DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats,
+};
 use lantian_core::series::{CaptureRules, o3_8h_windows};
 use lantian_core::time::{DayNumber, date_of, day_number, format_label};
 use lantian_core::{AqiReport, Edition, LimitSet, Pollutant};
 use lantian_store::Kind;
-use lantian_store::query::{AreaDay, AreaOptions, DaySource, Reader, city_days, city_stations, day_slots, month_chunks, station_days};
+use lantian_store::query::{
+    AreaDay, AreaOptions, DaySource, Reader, city_days, city_stations, day_slots, month_chunks,
+    station_days,
+};
 use lantian_store::{Store, import::ImportSummary};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -38,7 +43,8 @@ impl Ctx {
     }
 
     fn store(&self) -> Result<Store> {
-        Store::open(&self.data).with_context(|| format!("opening the store in {}", self.data.display()))
+        Store::open(&self.data)
+            .with_context(|| format!("opening the store in {}", self.data.display()))
     }
 }
 
@@ -55,7 +61,11 @@ fn edition_for(forced: Option<Edition>, day: DayNumber) -> Edition {
 
 pub fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<ExitCode> {
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} files ({eta})").expect("valid template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} files ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
     bar.set_message(if ctx.zh() { "导入" } else { "importing" });
     let cb = |done: usize, total: usize| {
         bar.set_length(total as u64);
@@ -65,34 +75,115 @@ pub fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<ExitCode> {
     bar.finish_and_clear();
     let summary = summary?;
     print_import_summary(ctx, &summary);
-    Ok(if summary.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if summary.unreadable.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_import_summary(ctx: &Ctx, s: &ImportSummary) {
     let zh = ctx.zh();
-    let files: Vec<String> = s.files.iter().map(|(f, n)| format!("{n} × {}", f.label())).collect();
+    let files: Vec<String> = s
+        .files
+        .iter()
+        .map(|(f, n)| format!("{n} × {}", f.label()))
+        .collect();
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{} {}", if zh { "文件:" } else { "files:" }, if files.is_empty() { "0".to_string() } else { files.join(", ") });
+    let _ = writeln!(
+        err,
+        "{} {}",
+        if zh { "文件:" } else { "files:" },
+        if files.is_empty() {
+            "0".to_string()
+        } else {
+            files.join(", ")
+        }
+    );
     let h = s.hourly;
-    let _ = writeln!(err, "{} imported {}, revised {}, unchanged {}", if zh { "小时值 hourly values:" } else { "hourly values:" }, h.imported, h.revised, h.unchanged);
+    let _ = writeln!(
+        err,
+        "{} imported {}, revised {}, unchanged {}",
+        if zh {
+            "小时值 hourly values:"
+        } else {
+            "hourly values:"
+        },
+        h.imported,
+        h.revised,
+        h.unchanged
+    );
     if s.city_days.imported + s.city_days.revised + s.city_days.unchanged > 0 {
         let c = s.city_days;
-        let _ = writeln!(err, "{} imported {}, revised {}, unchanged {}", if zh { "城市日值 city daily values:" } else { "city daily values:" }, c.imported, c.revised, c.unchanged);
+        let _ = writeln!(
+            err,
+            "{} imported {}, revised {}, unchanged {}",
+            if zh {
+                "城市日值 city daily values:"
+            } else {
+                "city daily values:"
+            },
+            c.imported,
+            c.revised,
+            c.unchanged
+        );
     }
     if s.stations > 0 {
-        let _ = writeln!(err, "{} {}", if zh { "站点 stations:" } else { "stations:" }, s.stations);
+        let _ = writeln!(
+            err,
+            "{} {}",
+            if zh { "站点 stations:" } else { "stations:" },
+            s.stations
+        );
     }
-    let _ = writeln!(err, "{} {}", if zh { "拒收 rejected:" } else { "rejected:" }, s.rejected);
+    let _ = writeln!(
+        err,
+        "{} {}",
+        if zh { "拒收 rejected:" } else { "rejected:" },
+        s.rejected
+    );
     if let Some(p) = &s.rejects_file {
-        let _ = writeln!(err, "  {} {}", if zh { "拒收明细 (文件、行、列、原因):" } else { "rejects (file, line, column, reason):" }, p.display());
+        let _ = writeln!(
+            err,
+            "  {} {}",
+            if zh {
+                "拒收明细 (文件、行、列、原因):"
+            } else {
+                "rejects (file, line, column, reason):"
+            },
+            p.display()
+        );
     }
     for (p, why) in &s.skipped {
-        let _ = writeln!(err, "{} {}: {why}", if zh { "跳过 skipped" } else { "skipped" }, p.display());
+        let _ = writeln!(
+            err,
+            "{} {}: {why}",
+            if zh { "跳过 skipped" } else { "skipped" },
+            p.display()
+        );
     }
     for (p, why) in &s.unreadable {
-        let _ = writeln!(err, "{} {}: {why}", if zh { "无法读取 unreadable" } else { "unreadable" }, p.display());
+        let _ = writeln!(
+            err,
+            "{} {}: {why}",
+            if zh {
+                "无法读取 unreadable"
+            } else {
+                "unreadable"
+            },
+            p.display()
+        );
     }
-    let _ = writeln!(err, "{} {}", if zh { "存储版本 store generation:" } else { "store generation:" }, s.generation);
+    let _ = writeln!(
+        err,
+        "{} {}",
+        if zh {
+            "存储版本 store generation:"
+        } else {
+            "store generation:"
+        },
+        s.generation
+    );
 }
 
 // ---------------------------------------------------------------- aqi
@@ -129,15 +220,46 @@ pub struct AqiArgs {
 pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
     let edition = a.edition.unwrap_or_else(|| edition_for(None, today()));
     let r = if a.hourly {
-        hourly_aqi(edition, &HourlyInput { so2: a.so2, no2: a.no2, pm10: a.pm10, pm25: a.pm25, co: a.co, o3: a.o3, so2_24h: a.so2_24h })
+        hourly_aqi(
+            edition,
+            &HourlyInput {
+                so2: a.so2,
+                no2: a.no2,
+                pm10: a.pm10,
+                pm25: a.pm25,
+                co: a.co,
+                o3: a.o3,
+                so2_24h: a.so2_24h,
+            },
+        )
     } else {
         if a.o3.is_some() && edition == Edition::E2026 {
-            eprintln!("{}", if ctx.zh() { "注意: HJ 633-2026 日报不含 O3 1 小时值, --o3 未使用" } else { "note: the HJ 633-2026 daily report has no 1-hour O3 indicator; --o3 ignored" });
+            eprintln!(
+                "{}",
+                if ctx.zh() {
+                    "注意: HJ 633-2026 日报不含 O3 1 小时值, --o3 未使用"
+                } else {
+                    "note: the HJ 633-2026 daily report has no 1-hour O3 indicator; --o3 ignored"
+                }
+            );
         }
-        daily_aqi(edition, &DailyInput { so2: a.so2, no2: a.no2, pm10: a.pm10, pm25: a.pm25, co: a.co, o3_8h: a.o3_8h, o3_1h_max: a.o3 })
+        daily_aqi(
+            edition,
+            &DailyInput {
+                so2: a.so2,
+                no2: a.no2,
+                pm10: a.pm10,
+                pm25: a.pm25,
+                co: a.co,
+                o3_8h: a.o3_8h,
+                o3_1h_max: a.o3,
+            },
+        )
     };
     if r.sub_indices.is_empty() {
-        bail!("give at least one concentration (--pm25, --pm10, --so2, --no2, --co, --o3-8h, --o3)");
+        bail!(
+            "give at least one concentration (--pm25, --pm10, --so2, --no2, --co, --o3-8h, --o3)"
+        );
     }
     let mut t = Table::new(vec![
         Col("indicator", "指标", "Indicator"),
@@ -148,10 +270,20 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
     for s in &r.sub_indices {
         let p = s.indicator.pollutant();
         let note = s.special.map(|x| format!("{x:?}")).unwrap_or_default();
-        t.push(vec![Cell::text(s.indicator.key()), Cell::Num(s.concentration, p.decimals()), Cell::Int(i64::from(s.iaqi)), Cell::text(note)]);
+        t.push(vec![
+            Cell::text(s.indicator.key()),
+            Cell::Num(s.concentration, p.decimals()),
+            Cell::Int(i64::from(s.iaqi)),
+            Cell::text(note),
+        ]);
     }
     let (level, category, colour) = level_cells(ctx, &r);
-    t.push(vec![Cell::text("AQI"), Cell::Empty, r.aqi.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))), Cell::text(format!("edition {edition}"))]);
+    t.push(vec![
+        Cell::text("AQI"),
+        Cell::Empty,
+        r.aqi.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))),
+        Cell::text(format!("edition {edition}")),
+    ]);
     if ctx.format == Format::Table {
         ctx.print(&t)?;
         let zh = ctx.zh();
@@ -164,11 +296,19 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
             if zh { "颜色" } else { "Colour" },
             cell_str(&colour),
             if zh { "首要污染物" } else { "Primary" },
-            if r.primary.is_empty() { "—".to_string() } else { r.primary_label() }
+            if r.primary.is_empty() {
+                "—".to_string()
+            } else {
+                r.primary_label()
+            }
         );
         if !r.missing.is_empty() {
             let m: Vec<&str> = r.missing.iter().map(|i| i.key()).collect();
-            println!("{} {}", if zh { "缺测指标" } else { "Missing" }, m.join(","));
+            println!(
+                "{} {}",
+                if zh { "缺测指标" } else { "Missing" },
+                m.join(",")
+            );
         }
     } else {
         // Programs get one object: the sub-indices as columns.
@@ -178,8 +318,20 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
             cols.push(Col(leak(format!("iaqi_{}", s.indicator.key())), "", ""));
             row.push(Cell::Int(i64::from(s.iaqi)));
         }
-        cols.extend([Col("aqi", "AQI", "AQI"), Col("level", "级别", "Level"), Col("category", "类别", "Category"), Col("colour", "颜色", "Colour"), Col("primary", "首要污染物", "Primary")]);
-        row.extend([r.aqi.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))), level, category, colour, Cell::text(r.primary_label())]);
+        cols.extend([
+            Col("aqi", "AQI", "AQI"),
+            Col("level", "级别", "Level"),
+            Col("category", "类别", "Category"),
+            Col("colour", "颜色", "Colour"),
+            Col("primary", "首要污染物", "Primary"),
+        ]);
+        row.extend([
+            r.aqi.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))),
+            level,
+            category,
+            colour,
+            Cell::text(r.primary_label()),
+        ]);
         let mut one = Table::new(cols);
         one.push(row);
         ctx.print(&one)?;
@@ -203,8 +355,16 @@ fn level_cells(ctx: &Ctx, r: &AqiReport) -> (Cell, Cell, Cell) {
     match r.level() {
         Some(l) => (
             Cell::Int(i64::from(l.number())),
-            Cell::text(if ctx.zh() { l.category_zh() } else { l.category_en() }),
-            Cell::text(if ctx.format == Format::Table && ctx.zh() { format!("{} {}", l.colour_zh(), l.colour_hex()) } else { l.colour_hex().to_string() }),
+            Cell::text(if ctx.zh() {
+                l.category_zh()
+            } else {
+                l.category_en()
+            }),
+            Cell::text(if ctx.format == Format::Table && ctx.zh() {
+                format!("{} {}", l.colour_zh(), l.colour_hex())
+            } else {
+                l.colour_hex().to_string()
+            }),
         ),
         None => (Cell::Empty, Cell::Empty, Cell::Empty),
     }
@@ -215,25 +375,52 @@ fn level_cells(ctx: &Ctx, r: &AqiReport) -> (Cell, Cell, Cell) {
 pub fn stations(ctx: &Ctx, city: Option<&str>) -> Result<()> {
     let store = ctx.store()?;
     let want = city.map(lantian_store::canonical_city);
-    let mut t = Table::new(vec![Col("code", "监测点编码", "Code"), Col("name", "监测点名称", "Name"), Col("city", "城市", "City"), Col("lon", "经度", "Lon"), Col("lat", "纬度", "Lat"), Col("control", "对照点", "Control")]);
-    for s in store.stations().iter().filter(|s| want.as_ref().is_none_or(|c| &s.city == c)) {
-        t.push(vec![Cell::text(&s.code), Cell::text(&s.name), Cell::text(&s.city), Cell::opt(s.lon, 4), Cell::opt(s.lat, 4), Cell::text(if s.control { "Y" } else { "N" })]);
+    let mut t = Table::new(vec![
+        Col("code", "监测点编码", "Code"),
+        Col("name", "监测点名称", "Name"),
+        Col("city", "城市", "City"),
+        Col("lon", "经度", "Lon"),
+        Col("lat", "纬度", "Lat"),
+        Col("control", "对照点", "Control"),
+    ]);
+    for s in store
+        .stations()
+        .iter()
+        .filter(|s| want.as_ref().is_none_or(|c| &s.city == c))
+    {
+        t.push(vec![
+            Cell::text(&s.code),
+            Cell::text(&s.name),
+            Cell::text(&s.city),
+            Cell::opt(s.lon, 4),
+            Cell::opt(s.lat, 4),
+            Cell::text(if s.control { "Y" } else { "N" }),
+        ]);
     }
     if t.rows.is_empty() {
-        bail!("no stations{}; import a station list first", city.map(|c| format!(" in {c}")).unwrap_or_default());
+        bail!(
+            "no stations{}; import a station list first",
+            city.map(|c| format!(" in {c}")).unwrap_or_default()
+        );
     }
     ctx.print(&t)
 }
 
 /// The stations a `--station`/`--city` selection stands for.
-fn selection(store: &Store, station: Option<&str>, city: Option<&str>) -> Result<(String, Vec<String>)> {
+fn selection(
+    store: &Store,
+    station: Option<&str>,
+    city: Option<&str>,
+) -> Result<(String, Vec<String>)> {
     match (station, city) {
         (Some(s), _) => Ok((s.to_string(), vec![s.to_string()])),
         (None, Some(c)) => {
             let name = lantian_store::canonical_city(c);
             let members = city_stations(store).remove(&name).unwrap_or_default();
             if members.is_empty() && !store.city_daily()?.iter().any(|r| r.city == name) {
-                bail!("no stations or city data for '{c}'; import a station list (lantian stations lists what is known)");
+                bail!(
+                    "no stations or city data for '{c}'; import a station list (lantian stations lists what is known)"
+                );
             }
             Ok((name, members))
         }
@@ -243,10 +430,21 @@ fn selection(store: &Store, station: Option<&str>, city: Option<&str>) -> Result
 
 // ---------------------------------------------------------------- hourly
 
-pub fn hourly(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, to: Date, edition: Option<Edition>) -> Result<()> {
+pub fn hourly(
+    ctx: &Ctx,
+    station: Option<&str>,
+    city: Option<&str>,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+) -> Result<()> {
     let store = ctx.store()?;
     let (name, members) = selection(&store, station, city)?;
-    let key_col = if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") };
+    let key_col = if city.is_some() {
+        Col("city", "城市", "City")
+    } else {
+        Col("station", "站点", "Station")
+    };
     let mut t = Table::new(vec![
         Col("time", "时间", "Time"),
         key_col,
@@ -263,7 +461,11 @@ pub fn hourly(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, 
         Col("aqi_published", "发布AQI", "Published AQI"),
     ]);
     let rules = CaptureRules::default();
-    let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).chain([Kind::Aqi]).collect();
+    let kinds: Vec<Kind> = Pollutant::ALL
+        .iter()
+        .map(|p| Kind::measured(*p))
+        .chain([Kind::Aqi])
+        .collect();
     let mut reader = Reader::new(&store, &kinds, Some(&members));
     let single = station.is_some();
     for (d0, d1) in month_chunks(day_number(from), day_number(to)) {
@@ -271,8 +473,14 @@ pub fn hourly(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, 
         let dense = reader.range(d0 * 24 - 23, d1 * 24 + 24)?;
         let idx: Vec<usize> = (0..dense.stations.len()).collect();
         // Per pollutant, the series of the station or the mean of the city's stations.
-        let series: Vec<Vec<f64>> = kinds.iter().map(|k| mean_series(&dense, &idx, *k, dense.len)).collect();
-        let o3 = &series[Pollutant::ALL.iter().position(|p| *p == Pollutant::O3).expect("O3")];
+        let series: Vec<Vec<f64>> = kinds
+            .iter()
+            .map(|k| mean_series(&dense, &idx, *k, dense.len))
+            .collect();
+        let o3 = &series[Pollutant::ALL
+            .iter()
+            .position(|p| *p == Pollutant::O3)
+            .expect("O3")];
         for l in d0 * 24..d1 * 24 + 24 {
             let off = (l - dense.start) as usize;
             let v = |k: usize| Some(series[k][off]).filter(|x| !x.is_nan());
@@ -281,11 +489,23 @@ pub fn hourly(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, 
             }
             // 8-hour O3 at this label: network convention, within the label's day.
             let day_first = ((l - 1).div_euclid(24) * 24 + 1 - dense.start) as usize;
-            let day: [f64; 24] = std::array::from_fn(|k| o3.get(day_first + k).copied().unwrap_or(f64::NAN));
+            let day: [f64; 24] =
+                std::array::from_fn(|k| o3.get(day_first + k).copied().unwrap_or(f64::NAN));
             let w = o3_8h_windows(&day, &rules)[off - day_first];
             let report = |p: Pollutant, x: Option<f64>| x.map(|x| p.report(x));
-            let input = HourlyInput { so2: report(Pollutant::So2, v(0)), no2: report(Pollutant::No2, v(1)), pm10: report(Pollutant::Pm10, v(2)), co: report(Pollutant::Co, v(3)), o3: report(Pollutant::O3, v(4)), pm25: report(Pollutant::Pm25, v(5)), so2_24h: None };
-            let r = hourly_aqi(edition_for(edition, lantian_core::time::day_of_label(l)), &input);
+            let input = HourlyInput {
+                so2: report(Pollutant::So2, v(0)),
+                no2: report(Pollutant::No2, v(1)),
+                pm10: report(Pollutant::Pm10, v(2)),
+                co: report(Pollutant::Co, v(3)),
+                o3: report(Pollutant::O3, v(4)),
+                pm25: report(Pollutant::Pm25, v(5)),
+                so2_24h: None,
+            };
+            let r = hourly_aqi(
+                edition_for(edition, lantian_core::time::day_of_label(l)),
+                &input,
+            );
             let (level, _, _) = level_cells(ctx, &r);
             t.push(vec![
                 Cell::text(format_label(l)),
@@ -300,7 +520,11 @@ pub fn hourly(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, 
                 r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))),
                 level,
                 Cell::text(r.primary_label()),
-                if single { Cell::opt(v(6), 0) } else { Cell::Empty },
+                if single {
+                    Cell::opt(v(6), 0)
+                } else {
+                    Cell::Empty
+                },
             ]);
         }
     }
@@ -309,7 +533,12 @@ pub fn hourly(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, 
 
 /// Mean over stations `idx` of one kind, label by label (a city's hourly
 /// value, HJ 663 §7); NaN where no station has a value.
-fn mean_series(dense: &lantian_store::query::Dense, idx: &[usize], kind: Kind, len: usize) -> Vec<f64> {
+fn mean_series(
+    dense: &lantian_store::query::Dense,
+    idx: &[usize],
+    kind: Kind,
+    len: usize,
+) -> Vec<f64> {
     (0..len)
         .map(|off| {
             let (mut s, mut n) = (0.0, 0);
@@ -327,14 +556,25 @@ fn mean_series(dense: &lantian_store::query::Dense, idx: &[usize], kind: Kind, l
 
 // ---------------------------------------------------------------- daily
 
-pub fn daily(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, to: Date, edition: Option<Edition>) -> Result<()> {
+pub fn daily(
+    ctx: &Ctx,
+    station: Option<&str>,
+    city: Option<&str>,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+) -> Result<()> {
     let store = ctx.store()?;
     let (name, members) = selection(&store, station, city)?;
     let (d0, d1) = (day_number(from), day_number(to));
     let any_2012 = (d0..=d1).any(|d| edition_for(edition, d) == Edition::E2012);
     let mut cols = vec![
         Col("date", "日期", "Date"),
-        if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") },
+        if city.is_some() {
+            Col("city", "城市", "City")
+        } else {
+            Col("station", "站点", "Station")
+        },
         Col("pm25", "PM2.5", "PM2.5"),
         Col("pm10", "PM10", "PM10"),
         Col("so2", "SO2", "SO2"),
@@ -345,16 +585,42 @@ pub fn daily(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, t
     if any_2012 {
         cols.push(Col("o3_1h_max", "O3日最大1小时", "O3 max 1h"));
     }
-    cols.extend([Col("aqi", "AQI", "AQI"), Col("level", "级别", "Level"), Col("primary", "首要污染物", "Primary"), Col("hours", "有效小时", "Hours")]);
+    cols.extend([
+        Col("aqi", "AQI", "AQI"),
+        Col("level", "级别", "Level"),
+        Col("primary", "首要污染物", "Primary"),
+        Col("hours", "有效小时", "Hours"),
+    ]);
     if city.is_some() {
         cols.push(Col("source", "数据来源", "Source"));
     }
     let mut t = Table::new(cols);
     let mut days: Vec<AreaDay> = Vec::new();
     if city.is_some() {
-        days = city_days(&store, std::slice::from_ref(&name), d0, d1, &AreaOptions::default())?.remove(&name).unwrap_or_default();
+        days = city_days(
+            &store,
+            std::slice::from_ref(&name),
+            d0,
+            d1,
+            &AreaOptions::default(),
+        )?
+        .remove(&name)
+        .unwrap_or_default();
     } else {
-        station_days(&store, Some(&members), d0, d1, &CaptureRules::default(), |_, day, v| days.push(AreaDay { day, values: *v, source: DaySource::Stations(1) }))?;
+        station_days(
+            &store,
+            Some(&members),
+            d0,
+            d1,
+            &CaptureRules::default(),
+            |_, day, v| {
+                days.push(AreaDay {
+                    day,
+                    values: *v,
+                    source: DaySource::Stations(1),
+                })
+            },
+        )?;
     }
     for d in &days {
         let ed = edition_for(edition, d.day);
@@ -372,13 +638,24 @@ pub fn daily(ctx: &Ctx, station: Option<&str>, city: Option<&str>, from: Date, t
             Cell::opt(input.o3_8h, 0),
         ];
         if any_2012 {
-            row.push(if ed == Edition::E2012 { Cell::opt(input.o3_1h_max, 0) } else { Cell::Empty });
+            row.push(if ed == Edition::E2012 {
+                Cell::opt(input.o3_1h_max, 0)
+            } else {
+                Cell::Empty
+            });
         }
         let hours = match d.source {
             DaySource::Published => Cell::Empty,
-            DaySource::Stations(_) => Cell::Int(i64::from(*d.values.hours.iter().min().unwrap_or(&0))),
+            DaySource::Stations(_) => {
+                Cell::Int(i64::from(*d.values.hours.iter().min().unwrap_or(&0)))
+            }
         };
-        row.extend([r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))), level, Cell::text(r.primary_label()), hours]);
+        row.extend([
+            r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))),
+            level,
+            Cell::text(r.primary_label()),
+            hours,
+        ]);
         if city.is_some() {
             row.push(Cell::text(match d.source {
                 DaySource::Stations(n) => format!("stations:{n}"),
@@ -416,7 +693,13 @@ pub struct CityPeriod {
 }
 
 /// Statistics of every city for `from..=to`.
-pub fn assess_period(store: &Store, cities: &[String], from: Date, to: Date, edition: Option<Edition>) -> Result<Vec<CityPeriod>> {
+pub fn assess_period(
+    store: &Store,
+    cities: &[String],
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+) -> Result<Vec<CityPeriod>> {
     let (d0, d1) = (day_number(from), day_number(to));
     let days = city_days(store, cities, d0, d1, &AreaOptions::default())?;
     // Composite-index S_i: the limit set of the period's end date (or the forced edition).
@@ -427,7 +710,14 @@ pub fn assess_period(store: &Store, cities: &[String], from: Date, to: Date, edi
     .grade2();
     let mut out = Vec::new();
     for (city, list) in days {
-        let records: Vec<DayRecord> = list.iter().map(|d| DayRecord { day: d.day, values: d.values, aqi: daily_aqi(edition_for(edition, d.day), &d.values.aqi_input()).aqi }).collect();
+        let records: Vec<DayRecord> = list
+            .iter()
+            .map(|d| DayRecord {
+                day: d.day,
+                values: d.values,
+                aqi: daily_aqi(edition_for(edition, d.day), &d.values.aqi_input()).aqi,
+            })
+            .collect();
         let stats = period_stats(&records, d0, d1, &limits, &PeriodCapture::default());
         out.push(CityPeriod { city, stats });
     }
@@ -436,14 +726,26 @@ pub fn assess_period(store: &Store, cities: &[String], from: Date, to: Date, edi
 
 fn shift_year(d: Date, years: i16) -> Date {
     let y = d.year() - years;
-    Date::new(y, d.month(), d.day()).unwrap_or_else(|_| Date::new(y, d.month(), 28).expect("valid date"))
+    Date::new(y, d.month(), d.day())
+        .unwrap_or_else(|_| Date::new(y, d.month(), 28).expect("valid date"))
 }
 
 pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
     let store = ctx.store()?;
     let cur = assess_period(&store, &a.city, a.from, a.to, a.edition)?;
     let prev: Option<BTreeMap<String, PeriodStats>> = match a.compare {
-        Some(_) => Some(assess_period(&store, &a.city, shift_year(a.from, 1), shift_year(a.to, 1), a.edition)?.into_iter().map(|c| (c.city, c.stats)).collect()),
+        Some(_) => Some(
+            assess_period(
+                &store,
+                &a.city,
+                shift_year(a.from, 1),
+                shift_year(a.to, 1),
+                a.edition,
+            )?
+            .into_iter()
+            .map(|c| (c.city, c.stats))
+            .collect(),
+        ),
         None => None,
     };
     let table = assess_table(&cur, prev.as_ref(), a.from, a.to);
@@ -453,7 +755,12 @@ pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
     ctx.print(&table)
 }
 
-pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodStats>>, from: Date, to: Date) -> Table {
+pub fn assess_table(
+    cur: &[CityPeriod],
+    prev: Option<&BTreeMap<String, PeriodStats>>,
+    from: Date,
+    to: Date,
+) -> Table {
     let mut cols = vec![
         Col("city", "城市", "City"),
         Col("from", "起", "From"),
@@ -479,13 +786,25 @@ pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodSta
             Col("pm10_prev", "PM10同期", "PM10 prev"),
             Col("pm10_change", "PM10变化%", "PM10 change %"),
             Col("good_ratio_prev", "优良比例同期%", "Good ratio prev %"),
-            Col("good_ratio_change", "优良比例变化(百分点)", "Good ratio change (pp)"),
+            Col(
+                "good_ratio_change",
+                "优良比例变化(百分点)",
+                "Good ratio change (pp)",
+            ),
             Col("composite_index_prev", "综合指数同期", "Composite prev"),
-            Col("composite_index_change", "综合指数变化%", "Composite change %"),
+            Col(
+                "composite_index_change",
+                "综合指数变化%",
+                "Composite change %",
+            ),
         ]);
     }
     cols.push(Col("capture_ok", "数据有效性达标", "Capture OK"));
-    let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
+    let ranks = competition_rank(
+        &cur.iter()
+            .map(|c| c.stats.composite_index)
+            .collect::<Vec<_>>(),
+    );
     let mut order: Vec<usize> = (0..cur.len()).collect();
     order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), cur[i].city.clone()));
     let mut t = Table::new(cols);
@@ -561,46 +880,89 @@ impl Agreement {
 }
 
 pub const VERIFY_KINDS: [(&str, &str); 10] = [
-    ("hourly_aqi", "hourly AQI, station-hours with all six 1-hour values"),
-    ("hourly_aqi_incomplete", "hourly AQI, station-hours with some value missing (informative)"),
+    (
+        "hourly_aqi",
+        "hourly AQI, station-hours with all six 1-hour values",
+    ),
+    (
+        "hourly_aqi_incomplete",
+        "hourly AQI, station-hours with some value missing (informative)",
+    ),
     ("daily_pm25", "PM2.5 daily mean, station-days with 24 hours"),
     ("daily_pm10", "PM10 daily mean, station-days with 24 hours"),
     ("daily_so2", "SO2 daily mean, station-days with 24 hours"),
     ("daily_no2", "NO2 daily mean, station-days with 24 hours"),
     ("daily_co", "CO daily mean, station-days with 24 hours"),
-    ("o3_8h", "O3 8-hour moving mean, windows with all hours (informative)"),
-    ("o3_mda8", "O3 MDA8, station-days with 24 hours (informative)"),
-    ("o3_1h_max", "O3 daily max 1-hour, station-days with 24 hours (informative)"),
+    (
+        "o3_8h",
+        "O3 8-hour moving mean, windows with all hours (informative)",
+    ),
+    (
+        "o3_mda8",
+        "O3 MDA8, station-days with 24 hours (informative)",
+    ),
+    (
+        "o3_1h_max",
+        "O3 daily max 1-hour, station-days with 24 hours (informative)",
+    ),
 ];
 
 /// Recompute and compare over `from..=to` (default: every month in the store).
 pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Result<Vec<Agreement>> {
     let months = store.months();
-    let (Some(first), Some(last)) = (months.first(), months.last()) else { bail!("the store has no hourly data; run lantian import first") };
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        bail!("the store has no hourly data; run lantian import first")
+    };
     let d0 = from.map_or_else(|| day_number(first.first_day()), day_number);
     let d1 = to.map_or_else(|| day_number(last.first_day().last_of_month()), day_number);
     let rules = CaptureRules::default();
     let mut acc: Vec<Agreement> = vec![Agreement::default(); VERIFY_KINDS.len()];
     let mut reader = Reader::new(store, &Kind::ALL, None);
-    let daily_kinds = [(Pollutant::Pm25, Kind::Pm25_24h), (Pollutant::Pm10, Kind::Pm10_24h), (Pollutant::So2, Kind::So2_24h), (Pollutant::No2, Kind::No2_24h), (Pollutant::Co, Kind::Co_24h)];
+    let daily_kinds = [
+        (Pollutant::Pm25, Kind::Pm25_24h),
+        (Pollutant::Pm10, Kind::Pm10_24h),
+        (Pollutant::So2, Kind::So2_24h),
+        (Pollutant::No2, Kind::No2_24h),
+        (Pollutant::Co, Kind::Co_24h),
+    ];
     for (c0, c1) in month_chunks(d0, d1) {
         // One day before the chunk too, for trailing 24-hour windows.
         let dense = reader.range(c0 * 24 - 23, c1 * 24 + 24)?;
         for (i, st) in dense.stations.iter().enumerate() {
             // Hourly AQI.
             let aqi_pub = dense.series(i, Kind::Aqi);
-            let m: Vec<&[f64]> = Pollutant::ALL.iter().map(|p| dense.series(i, Kind::measured(*p))).collect();
+            let m: Vec<&[f64]> = Pollutant::ALL
+                .iter()
+                .map(|p| dense.series(i, Kind::measured(*p)))
+                .collect();
             for off in 24..dense.len {
                 let published = aqi_pub[off];
                 if published.is_nan() {
                     continue;
                 }
                 let g = |k: usize| Some(m[k][off]).filter(|v| !v.is_nan());
-                let input = HourlyInput { so2: g(0), no2: g(1), pm10: g(2), co: g(3), o3: g(4), pm25: g(5), so2_24h: None };
+                let input = HourlyInput {
+                    so2: g(0),
+                    no2: g(1),
+                    pm10: g(2),
+                    co: g(3),
+                    o3: g(4),
+                    pm25: g(5),
+                    so2_24h: None,
+                };
                 let l = dense.start + off as i64;
-                let r = hourly_aqi(edition_for(None, lantian_core::time::day_of_label(l)), &input);
+                let r = hourly_aqi(
+                    edition_for(None, lantian_core::time::day_of_label(l)),
+                    &input,
+                );
                 let slot = if r.is_complete() { 0 } else { 1 };
-                acc[slot].record(r.aqi.map(f64::from) == Some(published), || format!("{st} {}: published {published}, computed {:?}", format_label(l), r.aqi));
+                acc[slot].record(r.aqi.map(f64::from) == Some(published), || {
+                    format!(
+                        "{st} {}: published {published}, computed {:?}",
+                        format_label(l),
+                        r.aqi
+                    )
+                });
             }
             for day in c0..=c1 {
                 let close = (day * 24 + 24 - dense.start) as usize;
@@ -622,7 +984,12 @@ pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Resu
                         acc[2 + k].explained += 1;
                         continue;
                     }
-                    acc[2 + k].record(computed == published, || format!("{st} {}: published {published}, computed {computed} (mean {mean:.4})", date_of(day).map(|d| d.to_string()).unwrap_or_default()));
+                    acc[2 + k].record(computed == published, || {
+                        format!(
+                            "{st} {}: published {published}, computed {computed} (mean {mean:.4})",
+                            date_of(day).map(|d| d.to_string()).unwrap_or_default()
+                        )
+                    });
                 }
                 let o3 = day_slots(&dense, i, Kind::O3, day);
                 let windows = o3_8h_windows(&o3, &rules);
@@ -633,19 +1000,32 @@ pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Resu
                         continue;
                     }
                     let computed = Pollutant::O3.report(windows[h]);
-                    acc[7].record(computed == pub8[h], || format!("{st} {} label {}: published {}, computed {computed}", date_of(day).map(|d| d.to_string()).unwrap_or_default(), h + 1, pub8[h]));
+                    acc[7].record(computed == pub8[h], || {
+                        format!(
+                            "{st} {} label {}: published {}, computed {computed}",
+                            date_of(day).map(|d| d.to_string()).unwrap_or_default(),
+                            h + 1,
+                            pub8[h]
+                        )
+                    });
                 }
                 if o3.iter().all(|v| !v.is_nan()) {
                     let date = date_of(day).map(|d| d.to_string()).unwrap_or_default();
                     let pub_mda8 = dense.series(i, Kind::O3_8h_24h)[close];
                     if !pub_mda8.is_nan() {
-                        let computed = lantian_core::series::mda8(&o3, &rules).0.map(|v| Pollutant::O3.report(v));
-                        acc[8].record(computed == Some(pub_mda8), || format!("{st} {date}: published {pub_mda8}, computed {computed:?}"));
+                        let computed = lantian_core::series::mda8(&o3, &rules)
+                            .0
+                            .map(|v| Pollutant::O3.report(v));
+                        acc[8].record(computed == Some(pub_mda8), || {
+                            format!("{st} {date}: published {pub_mda8}, computed {computed:?}")
+                        });
                     }
                     let pub_max = dense.series(i, Kind::O3_24h)[close];
                     if !pub_max.is_nan() {
                         let computed = o3.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        acc[9].record(computed == pub_max, || format!("{st} {date}: published {pub_max}, computed {computed}"));
+                        acc[9].record(computed == pub_max, || {
+                            format!("{st} {date}: published {pub_max}, computed {computed}")
+                        });
                     }
                 }
             }
@@ -656,7 +1036,13 @@ pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Resu
 
 /// Whether the network's trailing 24-hour means (`kind`) at the labels of
 /// `day` agree with the archive's hours wherever a full window is present.
-fn rolling_consistent(dense: &lantian_store::query::Dense, i: usize, p: Pollutant, kind: Kind, day: DayNumber) -> bool {
+fn rolling_consistent(
+    dense: &lantian_store::query::Dense,
+    i: usize,
+    p: Pollutant,
+    kind: Kind,
+    day: DayNumber,
+) -> bool {
     let hours = dense.series(i, Kind::measured(p));
     let published = dense.series(i, kind);
     for l in day * 24 + 1..=day * 24 + 24 {
@@ -692,7 +1078,16 @@ pub fn verify(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> Result<ExitCod
         // Over the days the archive determines (source-revised days excluded).
         let determined = a.checked - a.explained;
         let pct = (determined > 0).then(|| 100.0 * a.agree as f64 / determined as f64);
-        t.push(vec![Cell::text(*key), Cell::text(*desc), Cell::Int(a.checked as i64), Cell::Int(a.agree as i64), Cell::opt(pct, 3), Cell::Int(a.undecidable as i64), Cell::Int(a.explained as i64), Cell::text(a.mismatches.join("; "))]);
+        t.push(vec![
+            Cell::text(*key),
+            Cell::text(*desc),
+            Cell::Int(a.checked as i64),
+            Cell::Int(a.agree as i64),
+            Cell::opt(pct, 3),
+            Cell::Int(a.undecidable as i64),
+            Cell::Int(a.explained as i64),
+            Cell::text(a.mismatches.join("; ")),
+        ]);
     }
     ctx.print(&t)?;
     Ok(ExitCode::SUCCESS)
@@ -705,23 +1100,58 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     let marker = dir.join(".lantian-demo");
     if dir.exists() {
         if !marker.exists() {
-            bail!("{} exists and was not made by `lantian demo`; move it away first", dir.display());
+            bail!(
+                "{} exists and was not made by `lantian demo`; move it away first",
+                dir.display()
+            );
         }
-        std::fs::remove_dir_all(&dir).with_context(|| format!("removing the previous demo in {}", dir.display()))?;
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("removing the previous demo in {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir)?;
     std::fs::write(&marker, "made by lantian demo\n")?;
-    let demo_ctx = Ctx { data: dir.clone(), format: ctx.format, lang: ctx.lang };
-    eprintln!("{} {} → {}", if ctx.zh() { "导入样例数据" } else { "importing the sample" }, sample.display(), dir.display());
+    let demo_ctx = Ctx {
+        data: dir.clone(),
+        format: ctx.format,
+        lang: ctx.lang,
+    };
+    eprintln!(
+        "{} {} → {}",
+        if ctx.zh() {
+            "导入样例数据"
+        } else {
+            "importing the sample"
+        },
+        sample.display(),
+        dir.display()
+    );
     let code = import(&demo_ctx, &[sample.to_path_buf()])?;
     if code != ExitCode::SUCCESS {
         bail!("the sample did not import cleanly");
     }
-    eprintln!("\n{}", if ctx.zh() { "2019 年四川 21 市（州）环境空气质量（按综合指数排名），同比 2018 年无数据" } else { "Sichuan's 21 cities in 2019, ranked by composite index" });
+    eprintln!(
+        "\n{}",
+        if ctx.zh() {
+            "2019 年四川 21 市（州）环境空气质量（按综合指数排名），同比 2018 年无数据"
+        } else {
+            "Sichuan's 21 cities in 2019, ranked by composite index"
+        }
+    );
     let store = demo_ctx.store()?;
-    let (from, to) = (jiff::civil::date(2019, 1, 1), jiff::civil::date(2019, 12, 31));
+    let (from, to) = (
+        jiff::civil::date(2019, 1, 1),
+        jiff::civil::date(2019, 12, 31),
+    );
     let cur = assess_period(&store, &[], from, to, None)?;
     ctx.print(&assess_table(&cur, None, from, to))?;
-    eprintln!("\n{} lantian --data {} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year", if ctx.zh() { "接着试试:" } else { "try next:" }, dir.display());
+    eprintln!(
+        "\n{} lantian --data {} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year",
+        if ctx.zh() {
+            "接着试试:"
+        } else {
+            "try next:"
+        },
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,21 +1,29 @@
 //! `lantian`: the command-line edge. Parses flags, opens the store, calls the
 //! core and prints tables. No rule of the standards lives here.
 
-
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use jiff::civil::Date;
-use lantian_core::Edition;
 use lantian::commands;
 use lantian::output::{Format, Lang};
+use lantian_core::Edition;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "lantian", version, about = "蓝天 lantian — air-quality assessment by GB 3095 / HJ 633 / HJ 663 (2012 and 2026 editions)")]
+#[command(
+    name = "lantian",
+    version,
+    about = "蓝天 lantian — air-quality assessment by GB 3095 / HJ 633 / HJ 663 (2012 and 2026 editions)"
+)]
 struct Cli {
     /// Data directory holding the store.
-    #[arg(long, global = true, env = "LANTIAN_DATA", default_value = "./lantian-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "LANTIAN_DATA",
+        default_value = "./lantian-data"
+    )]
     data: PathBuf,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "table")]
@@ -97,18 +105,40 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = commands::Ctx { data: cli.data.clone(), format: cli.format, lang: cli.lang };
+    let ctx = commands::Ctx {
+        data: cli.data.clone(),
+        format: cli.format,
+        lang: cli.lang,
+    };
     match cli.command {
         Command::Import { paths } => commands::import(&ctx, &paths),
         Command::Aqi(a) => commands::aqi(&ctx, &a).map(|_| ExitCode::SUCCESS),
-        Command::Stations { city } => commands::stations(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS),
+        Command::Stations { city } => {
+            commands::stations(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS)
+        }
         Command::Hourly(a) => {
             check_range(a.from, a.to)?;
-            commands::hourly(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition).map(|_| ExitCode::SUCCESS)
+            commands::hourly(
+                &ctx,
+                a.station.as_deref(),
+                a.city.as_deref(),
+                a.from,
+                a.to,
+                a.edition,
+            )
+            .map(|_| ExitCode::SUCCESS)
         }
         Command::Daily(a) => {
             check_range(a.from, a.to)?;
-            commands::daily(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition).map(|_| ExitCode::SUCCESS)
+            commands::daily(
+                &ctx,
+                a.station.as_deref(),
+                a.city.as_deref(),
+                a.from,
+                a.to,
+                a.edition,
+            )
+            .map(|_| ExitCode::SUCCESS)
         }
         Command::Assess(a) => {
             check_range(a.from, a.to)?;
@@ -116,9 +146,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Verify { from, to } => commands::verify(&ctx, from, to),
         Command::Demo { sample } => {
-            let sample = sample.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
+            let sample = sample
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
             if !sample.is_dir() {
-                bail!("sample folder {} not found; pass --sample DIR", sample.display());
+                bail!(
+                    "sample folder {} not found; pass --sample DIR",
+                    sample.display()
+                );
             }
             commands::demo(&ctx, &sample).context("demo")
         }
