@@ -64,34 +64,18 @@ impl Indicator {
     pub fn breakpoints(self, edition: Edition) -> &'static [i64] {
         use Indicator::*;
         match (self, edition) {
-            (So2Daily, _) => &[
-                0, 50_000, 150_000, 475_000, 800_000, 1_600_000, 2_100_000, 2_620_000,
-            ],
+            (So2Daily, _) => &[0, 50_000, 150_000, 475_000, 800_000, 1_600_000, 2_100_000, 2_620_000],
             // 1-hour SO2 stops at 800 (IAQI 200); above it see `special`.
             (So2Hour, _) => &[0, 150_000, 500_000, 650_000, 800_000],
-            (No2Daily, _) => &[
-                0, 40_000, 80_000, 180_000, 280_000, 565_000, 750_000, 940_000,
-            ],
-            (No2Hour, _) => &[
-                0, 100_000, 200_000, 700_000, 1_200_000, 2_340_000, 3_090_000, 3_840_000,
-            ],
-            (Pm10Daily, Edition::E2012) => &[
-                0, 50_000, 150_000, 250_000, 350_000, 420_000, 500_000, 600_000,
-            ],
-            (Pm10Daily, Edition::E2026) => &[
-                0, 50_000, 120_000, 250_000, 350_000, 420_000, 500_000, 600_000,
-            ],
-            (Pm25Daily, Edition::E2012) => &[
-                0, 35_000, 75_000, 115_000, 150_000, 250_000, 350_000, 500_000,
-            ],
-            (Pm25Daily, Edition::E2026) => &[
-                0, 35_000, 60_000, 115_000, 150_000, 250_000, 350_000, 500_000,
-            ],
+            (No2Daily, _) => &[0, 40_000, 80_000, 180_000, 280_000, 565_000, 750_000, 940_000],
+            (No2Hour, _) => &[0, 100_000, 200_000, 700_000, 1_200_000, 2_340_000, 3_090_000, 3_840_000],
+            (Pm10Daily, Edition::E2012) => &[0, 50_000, 150_000, 250_000, 350_000, 420_000, 500_000, 600_000],
+            (Pm10Daily, Edition::E2026) => &[0, 50_000, 120_000, 250_000, 350_000, 420_000, 500_000, 600_000],
+            (Pm25Daily, Edition::E2012) => &[0, 35_000, 75_000, 115_000, 150_000, 250_000, 350_000, 500_000],
+            (Pm25Daily, Edition::E2026) => &[0, 35_000, 60_000, 115_000, 150_000, 250_000, 350_000, 500_000],
             (CoDaily, _) => &[0, 2_000, 4_000, 14_000, 24_000, 36_000, 48_000, 60_000],
             (CoHour, _) => &[0, 5_000, 10_000, 35_000, 60_000, 90_000, 120_000, 150_000],
-            (O3Hour, _) => &[
-                0, 160_000, 200_000, 300_000, 400_000, 800_000, 1_000_000, 1_200_000,
-            ],
+            (O3Hour, _) => &[0, 160_000, 200_000, 300_000, 400_000, 800_000, 1_000_000, 1_200_000],
             // 8-hour O3 stops at 800 (IAQI 300); above it see `special`.
             (O3EightHour, _) => &[0, 100_000, 160_000, 215_000, 265_000, 800_000],
         }
@@ -178,10 +162,7 @@ impl AqiReport {
     }
 
     pub fn iaqi(&self, indicator: Indicator) -> Option<u16> {
-        self.sub_indices
-            .iter()
-            .find(|s| s.indicator == indicator)
-            .map(|s| s.iaqi)
+        self.sub_indices.iter().find(|s| s.indicator == indicator).map(|s| s.iaqi)
     }
 
     /// Exceeding pollutants (超标污染物, HJ 633-2012 §3.6: IAQI > 100);
@@ -190,12 +171,8 @@ impl AqiReport {
         if self.edition == Edition::E2026 {
             return Vec::new();
         }
-        let mut out: Vec<Pollutant> = self
-            .sub_indices
-            .iter()
-            .filter(|s| s.iaqi > 100)
-            .map(|s| s.indicator.pollutant())
-            .collect();
+        let mut out: Vec<Pollutant> =
+            self.sub_indices.iter().filter(|s| s.iaqi > 100).map(|s| s.indicator.pollutant()).collect();
         out.sort();
         out.dedup();
         out
@@ -203,11 +180,7 @@ impl AqiReport {
 
     /// Primary pollutants joined as official tables print them.
     pub fn primary_label(&self) -> String {
-        self.primary
-            .iter()
-            .map(|p| p.label())
-            .collect::<Vec<_>>()
-            .join(",")
+        self.primary.iter().map(|p| p.label()).collect::<Vec<_>>().join(",")
     }
 }
 
@@ -272,17 +245,10 @@ pub fn hourly_aqi(edition: Edition, input: &HourlyInput) -> AqiReport {
     assemble(edition, &items, input.so2_24h)
 }
 
-fn assemble(
-    edition: Edition,
-    items: &[(Indicator, Option<f64>)],
-    so2_24h: Option<f64>,
-) -> AqiReport {
+fn assemble(edition: Edition, items: &[(Indicator, Option<f64>)], so2_24h: Option<f64>) -> AqiReport {
     let mut sub_indices = Vec::with_capacity(items.len());
     let mut missing = Vec::new();
-    let o3_hour = items
-        .iter()
-        .find(|(i, _)| *i == Indicator::O3Hour)
-        .and_then(|(_, c)| *c);
+    let o3_hour = items.iter().find(|(i, _)| *i == Indicator::O3Hour).and_then(|(_, c)| *c);
     for &(indicator, conc) in items {
         let Some(c) = conc else {
             missing.push(indicator);
@@ -297,12 +263,9 @@ fn assemble(
             Lookup::AboveTable => special_case(indicator, edition, so2_24h, o3_hour),
         };
         match iaqi {
-            Some(iaqi) => sub_indices.push(SubIndex {
-                indicator,
-                concentration: indicator.pollutant().report(c),
-                iaqi,
-                special,
-            }),
+            Some(iaqi) => {
+                sub_indices.push(SubIndex { indicator, concentration: indicator.pollutant().report(c), iaqi, special })
+            }
             None => missing.push(indicator),
         }
     }
@@ -321,13 +284,7 @@ fn assemble(
             }
         }
     }
-    AqiReport {
-        edition,
-        aqi,
-        sub_indices,
-        missing,
-        primary,
-    }
+    AqiReport { edition, aqi, sub_indices, missing, primary }
 }
 
 /// HJ 633 special rules above the last breakpoint of a column (standards §3).
@@ -339,21 +296,15 @@ fn special_case(
 ) -> (Option<u16>, Option<SpecialCase>) {
     match (indicator, edition) {
         (Indicator::So2Hour, Edition::E2012) => {
-            let v = so2_24h
-                .and_then(|c| iaqi_lookup(Indicator::So2Daily, edition, c))
-                .map(capped);
+            let v = so2_24h.and_then(|c| iaqi_lookup(Indicator::So2Daily, edition, c)).map(capped);
             (v, Some(SpecialCase::So2HourUses24h))
         }
         (Indicator::So2Hour, Edition::E2026) => (Some(200), Some(SpecialCase::So2HourFixed200)),
         (Indicator::O3EightHour, Edition::E2012) => {
-            let v = o3_hour
-                .and_then(|c| iaqi_lookup(Indicator::O3Hour, edition, c))
-                .map(capped);
+            let v = o3_hour.and_then(|c| iaqi_lookup(Indicator::O3Hour, edition, c)).map(capped);
             (v, Some(SpecialCase::O3EightHourUses1h))
         }
-        (Indicator::O3EightHour, Edition::E2026) => {
-            (Some(300), Some(SpecialCase::O3EightHourFixed300))
-        }
+        (Indicator::O3EightHour, Edition::E2026) => (Some(300), Some(SpecialCase::O3EightHourFixed300)),
         _ => (Some(500), Some(SpecialCase::AboveRange)),
     }
 }
@@ -396,14 +347,8 @@ impl Level {
     }
 
     pub fn category_en(self) -> &'static str {
-        [
-            "Excellent",
-            "Good",
-            "Lightly polluted",
-            "Moderately polluted",
-            "Heavily polluted",
-            "Severely polluted",
-        ][self.idx()]
+        ["Excellent", "Good", "Lightly polluted", "Moderately polluted", "Heavily polluted", "Severely polluted"]
+            [self.idx()]
     }
 
     pub fn colour_zh(self) -> &'static str {
@@ -412,9 +357,7 @@ impl Level {
 
     /// RGB from the standard's table, as `#rrggbb`.
     pub fn colour_hex(self) -> &'static str {
-        [
-            "#00e400", "#ffff00", "#ff7e00", "#ff0000", "#99004c", "#7e0023",
-        ][self.idx()]
+        ["#00e400", "#ffff00", "#ff7e00", "#ff0000", "#99004c", "#7e0023"][self.idx()]
     }
 
     /// 优良 (AQI ≤ 100).
@@ -469,38 +412,16 @@ mod tests {
     /// one unit above it is strictly above the step (no float 100 → 101).
     #[test]
     fn every_table_row() {
-        let all = [
-            So2Daily,
-            So2Hour,
-            No2Daily,
-            No2Hour,
-            Pm10Daily,
-            Pm25Daily,
-            CoDaily,
-            CoHour,
-            O3Hour,
-            O3EightHour,
-        ];
+        let all = [So2Daily, So2Hour, No2Daily, No2Hour, Pm10Daily, Pm25Daily, CoDaily, CoHour, O3Hour, O3EightHour];
         for e in [E2012, E2026] {
             for ind in all {
                 let bp = ind.breakpoints(e);
                 for (k, &b) in bp.iter().enumerate() {
                     let c = b as f64 / 1000.0;
-                    assert_eq!(
-                        iaqi(ind, e, c),
-                        IAQI_STEPS[k] as u16,
-                        "{ind:?} {e:?} at {c}"
-                    );
+                    assert_eq!(iaqi(ind, e, c), IAQI_STEPS[k] as u16, "{ind:?} {e:?} at {c}");
                     if k + 1 < bp.len() {
-                        let step = if ind.pollutant() == Pollutant::Co {
-                            0.1
-                        } else {
-                            1.0
-                        };
-                        assert!(
-                            iaqi(ind, e, c + step) > IAQI_STEPS[k] as u16,
-                            "{ind:?} above {c}"
-                        );
+                        let step = if ind.pollutant() == Pollutant::Co { 0.1 } else { 1.0 };
+                        assert!(iaqi(ind, e, c + step) > IAQI_STEPS[k] as u16, "{ind:?} above {c}");
                     }
                 }
             }
@@ -510,41 +431,18 @@ mod tests {
     #[test]
     fn table_values_match_the_standard() {
         // Spot rows of HJ 633 Table 1 in natural units.
-        let t = |i: Indicator, e| {
-            i.breakpoints(e)
-                .iter()
-                .map(|v| *v as f64 / 1000.0)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            t(So2Daily, E2012),
-            [0., 50., 150., 475., 800., 1600., 2100., 2620.]
-        );
+        let t = |i: Indicator, e| i.breakpoints(e).iter().map(|v| *v as f64 / 1000.0).collect::<Vec<_>>();
+        assert_eq!(t(So2Daily, E2012), [0., 50., 150., 475., 800., 1600., 2100., 2620.]);
         assert_eq!(t(So2Hour, E2026), [0., 150., 500., 650., 800.]);
-        assert_eq!(
-            t(No2Hour, E2012),
-            [0., 100., 200., 700., 1200., 2340., 3090., 3840.]
-        );
+        assert_eq!(t(No2Hour, E2012), [0., 100., 200., 700., 1200., 2340., 3090., 3840.]);
         assert_eq!(t(CoHour, E2012), [0., 5., 10., 35., 60., 90., 120., 150.]);
-        assert_eq!(
-            t(O3Hour, E2026),
-            [0., 160., 200., 300., 400., 800., 1000., 1200.]
-        );
+        assert_eq!(t(O3Hour, E2026), [0., 160., 200., 300., 400., 800., 1000., 1200.]);
         assert_eq!(t(O3EightHour, E2012), [0., 100., 160., 215., 265., 800.]);
         assert_eq!(t(Pm10Daily, E2026)[2], 120.0);
         assert_eq!(t(Pm25Daily, E2026)[2], 60.0);
         assert_eq!(t(Pm25Daily, E2012)[2], 75.0);
         // Only the PM IAQI-100 breakpoints differ between editions.
-        for i in [
-            So2Daily,
-            So2Hour,
-            No2Daily,
-            No2Hour,
-            CoDaily,
-            CoHour,
-            O3Hour,
-            O3EightHour,
-        ] {
+        for i in [So2Daily, So2Hour, No2Daily, No2Hour, CoDaily, CoHour, O3Hour, O3EightHour] {
             assert_eq!(i.breakpoints(E2012), i.breakpoints(E2026));
         }
     }
@@ -564,40 +462,17 @@ mod tests {
         assert_eq!(r.aqi, Some(119));
         assert_eq!(r.primary, vec![Pollutant::O3]);
         let l = r.level().unwrap();
-        assert_eq!(
-            (l.number(), l.name_zh(), l.category_zh()),
-            (3, "三级", "轻度污染")
-        );
-        let iaqis: Vec<u16> = [
-            So2Daily,
-            No2Daily,
-            CoDaily,
-            O3EightHour,
-            Pm10Daily,
-            Pm25Daily,
-        ]
-        .iter()
-        .map(|i| r.iaqi(*i).unwrap())
-        .collect();
+        assert_eq!((l.number(), l.name_zh(), l.category_zh()), (3, "三级", "轻度污染"));
+        let iaqis: Vec<u16> = [So2Daily, No2Daily, CoDaily, O3EightHour, Pm10Daily, Pm25Daily]
+            .iter()
+            .map(|i| r.iaqi(*i).unwrap())
+            .collect();
         assert_eq!(iaqis, [20, 108, 33, 119, 106, 108]);
-        let r12 = daily_aqi(
-            E2012,
-            &DailyInput {
-                o3_1h_max: Some(190.0),
-                ..input
-            },
-        );
-        let iaqis: Vec<u16> = [
-            So2Daily,
-            No2Daily,
-            CoDaily,
-            O3EightHour,
-            Pm10Daily,
-            Pm25Daily,
-        ]
-        .iter()
-        .map(|i| r12.iaqi(*i).unwrap())
-        .collect();
+        let r12 = daily_aqi(E2012, &DailyInput { o3_1h_max: Some(190.0), ..input });
+        let iaqis: Vec<u16> = [So2Daily, No2Daily, CoDaily, O3EightHour, Pm10Daily, Pm25Daily]
+            .iter()
+            .map(|i| r12.iaqi(*i).unwrap())
+            .collect();
         assert_eq!(iaqis, [20, 108, 33, 119, 93, 92]);
         assert_eq!(r12.aqi, Some(119));
         assert_eq!(r12.primary, vec![Pollutant::O3]);
@@ -621,14 +496,7 @@ mod tests {
         assert_eq!(r.primary, vec![Pollutant::No2, Pollutant::Pm25]);
         assert_eq!(r.primary_label(), "NO2,PM2.5");
         // O3 tied through both its indicators is listed once.
-        let r = daily_aqi(
-            E2012,
-            &DailyInput {
-                o3_8h: Some(180.0),
-                o3_1h_max: Some(238.0),
-                ..Default::default()
-            },
-        );
+        let r = daily_aqi(E2012, &DailyInput { o3_8h: Some(180.0), o3_1h_max: Some(238.0), ..Default::default() });
         assert_eq!(r.iaqi(O3Hour), Some(119));
         assert_eq!(r.primary, vec![Pollutant::O3]);
     }
@@ -655,69 +523,27 @@ mod tests {
     #[test]
     fn special_cases_above_800() {
         // 2012: SO2 1h 900 → the 24-hour SO2 IAQI (120 → 85).
-        let r = hourly_aqi(
-            E2012,
-            &HourlyInput {
-                so2: Some(900.0),
-                so2_24h: Some(120.0),
-                ..Default::default()
-            },
-        );
+        let r = hourly_aqi(E2012, &HourlyInput { so2: Some(900.0), so2_24h: Some(120.0), ..Default::default() });
         assert_eq!(r.iaqi(So2Hour), Some(85));
         assert_eq!(r.sub_indices[0].special, Some(SpecialCase::So2HourUses24h));
         // 2012 without a 24-hour value: SO2 is missing, not invented.
-        let r = hourly_aqi(
-            E2012,
-            &HourlyInput {
-                so2: Some(900.0),
-                ..Default::default()
-            },
-        );
+        let r = hourly_aqi(E2012, &HourlyInput { so2: Some(900.0), ..Default::default() });
         assert_eq!(r.iaqi(So2Hour), None);
         assert!(r.missing.contains(&So2Hour));
         // 2026: fixed 200.
-        let r = hourly_aqi(
-            E2026,
-            &HourlyInput {
-                so2: Some(900.0),
-                ..Default::default()
-            },
-        );
+        let r = hourly_aqi(E2026, &HourlyInput { so2: Some(900.0), ..Default::default() });
         assert_eq!(r.iaqi(So2Hour), Some(200));
         // O3 8h 850: 2026 → 300; 2012 → the 1-hour O3 IAQI.
-        let r = daily_aqi(
-            E2026,
-            &DailyInput {
-                o3_8h: Some(850.0),
-                ..Default::default()
-            },
-        );
+        let r = daily_aqi(E2026, &DailyInput { o3_8h: Some(850.0), ..Default::default() });
         assert_eq!(r.iaqi(O3EightHour), Some(300));
-        let r = daily_aqi(
-            E2012,
-            &DailyInput {
-                o3_8h: Some(850.0),
-                o3_1h_max: Some(900.0),
-                ..Default::default()
-            },
-        );
+        let r = daily_aqi(E2012, &DailyInput { o3_8h: Some(850.0), o3_1h_max: Some(900.0), ..Default::default() });
         assert_eq!(r.iaqi(O3EightHour), Some(350)); // O3 1h 900: 300 + 100·100/200
         assert_eq!(
-            r.sub_indices
-                .iter()
-                .find(|s| s.indicator == O3EightHour)
-                .unwrap()
-                .special,
+            r.sub_indices.iter().find(|s| s.indicator == O3EightHour).unwrap().special,
             Some(SpecialCase::O3EightHourUses1h)
         );
         // Above the IAQI-500 breakpoint: capped, flagged.
-        let r = daily_aqi(
-            E2012,
-            &DailyInput {
-                pm10: Some(900.0),
-                ..Default::default()
-            },
-        );
+        let r = daily_aqi(E2012, &DailyInput { pm10: Some(900.0), ..Default::default() });
         assert_eq!(r.aqi, Some(500));
         assert_eq!(r.sub_indices[0].special, Some(SpecialCase::AboveRange));
         assert_eq!(r.level().unwrap().number(), 6);
@@ -764,29 +590,11 @@ mod tests {
 
     #[test]
     fn incomplete_2026_withholds_low_aqi() {
-        let r = daily_aqi(
-            E2026,
-            &DailyInput {
-                pm25: Some(30.0),
-                ..Default::default()
-            },
-        );
+        let r = daily_aqi(E2026, &DailyInput { pm25: Some(30.0), ..Default::default() });
         assert_eq!(r.aqi, None);
-        let r = daily_aqi(
-            E2026,
-            &DailyInput {
-                pm25: Some(100.0),
-                ..Default::default()
-            },
-        );
+        let r = daily_aqi(E2026, &DailyInput { pm25: Some(100.0), ..Default::default() });
         assert_eq!(r.aqi, Some(137)); // 100 + 50·40/55 = 136.4
-        let r = daily_aqi(
-            E2012,
-            &DailyInput {
-                pm25: Some(30.0),
-                ..Default::default()
-            },
-        );
+        let r = daily_aqi(E2012, &DailyInput { pm25: Some(30.0), ..Default::default() });
         assert_eq!(r.aqi, Some(43));
     }
 }

@@ -35,11 +35,7 @@ pub fn area_day<'a>(
         let vals = [s.so2, s.no2, s.pm10, s.co, s.o3_8h, s.pm25, s.o3_1h_max];
         for (k, v) in vals.into_iter().enumerate() {
             if let Some(v) = v {
-                let p = if k == 6 {
-                    Pollutant::O3
-                } else {
-                    Pollutant::ALL[k]
-                };
+                let p = if k == 6 { Pollutant::O3 } else { Pollutant::ALL[k] };
                 sums[k] += match method {
                     AreaMethod::MeanOfReportedStationValues => p.report(v),
                     AreaMethod::MeanOfUnroundedStationValues => v,
@@ -73,18 +69,9 @@ mod tests {
     fn rounds_station_values_first() {
         // Stations 30.5 and 31.5 report as 30 and 32 (half to even) → 31;
         // unrounded they average 31 as well, but 30.4 / 31.4 differ:
-        let a = DailyValues {
-            pm25: Some(30.4),
-            ..Default::default()
-        };
-        let b = DailyValues {
-            pm25: Some(31.4),
-            ..Default::default()
-        };
-        let c = DailyValues {
-            pm25: Some(31.6),
-            ..Default::default()
-        };
+        let a = DailyValues { pm25: Some(30.4), ..Default::default() };
+        let b = DailyValues { pm25: Some(31.4), ..Default::default() };
+        let c = DailyValues { pm25: Some(31.6), ..Default::default() };
         let r = area_day([&a, &b, &c], AreaMethod::MeanOfReportedStationValues, 1);
         assert_eq!(r.pm25, Some((30.0 + 31.0 + 32.0) / 3.0));
         let u = area_day([&a, &b, &c], AreaMethod::MeanOfUnroundedStationValues, 1);
@@ -94,10 +81,7 @@ mod tests {
 
     #[test]
     fn missing_stations_are_skipped() {
-        let a = DailyValues {
-            co: Some(0.84),
-            ..Default::default()
-        };
+        let a = DailyValues { co: Some(0.84), ..Default::default() };
         let b = DailyValues::default();
         let r = area_day([&a, &b], AreaMethod::default(), 1);
         assert_eq!(r.co, Some(0.8));

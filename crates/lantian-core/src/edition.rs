@@ -26,11 +26,7 @@ pub enum Edition {
 impl Edition {
     /// The edition in force on `day`.
     pub fn for_date(day: Date) -> Edition {
-        if day >= EDITION_2026_FROM {
-            Edition::E2026
-        } else {
-            Edition::E2012
-        }
+        if day >= EDITION_2026_FROM { Edition::E2026 } else { Edition::E2012 }
     }
 
     pub fn year(self) -> u16 {
@@ -194,47 +190,16 @@ mod tests {
     #[test]
     fn gb3095_tables() {
         let l12 = LimitSet::for_date(date(2025, 12, 31)).grade2();
-        assert_eq!(
-            (
-                l12.pm25_annual,
-                l12.pm25_daily,
-                l12.pm10_annual,
-                l12.pm10_daily
-            ),
-            (35.0, 75.0, 70.0, 150.0)
-        );
-        assert_eq!(
-            (l12.so2_annual, l12.so2_daily, l12.no2_annual, l12.no2_daily),
-            (60.0, 150.0, 40.0, 80.0)
-        );
+        assert_eq!((l12.pm25_annual, l12.pm25_daily, l12.pm10_annual, l12.pm10_daily), (35.0, 75.0, 70.0, 150.0));
+        assert_eq!((l12.so2_annual, l12.so2_daily, l12.no2_annual, l12.no2_daily), (60.0, 150.0, 40.0, 80.0));
         assert_eq!((l12.co_daily, l12.o3_8h, l12.o3_1h), (4.0, 160.0, 200.0));
         let tr = LimitSet::for_date(date(2026, 3, 1)).grade2();
-        assert_eq!(
-            (tr.pm25_annual, tr.pm25_daily, tr.pm10_annual, tr.pm10_daily),
-            (30.0, 60.0, 60.0, 120.0)
-        );
+        assert_eq!((tr.pm25_annual, tr.pm25_daily, tr.pm10_annual, tr.pm10_daily), (30.0, 60.0, 60.0, 120.0));
         assert_eq!((tr.so2_annual, tr.no2_annual), (60.0, 40.0));
         let fin = LimitSet::for_date(date(2031, 1, 1)).grade2();
-        assert_eq!(
-            (
-                fin.pm25_annual,
-                fin.pm25_daily,
-                fin.pm10_annual,
-                fin.pm10_daily
-            ),
-            (25.0, 50.0, 50.0, 100.0)
-        );
-        assert_eq!(
-            (fin.so2_annual, fin.so2_daily, fin.no2_annual, fin.no2_daily),
-            (20.0, 50.0, 30.0, 50.0)
-        );
-        assert_eq!(
-            LimitSet::for_date(date(2030, 12, 31)),
-            LimitSet::Gb2026Transitional
-        );
-        assert_eq!(
-            LimitSet::for_edition(Edition::E2012, date(2027, 1, 1)),
-            LimitSet::Gb2012
-        );
+        assert_eq!((fin.pm25_annual, fin.pm25_daily, fin.pm10_annual, fin.pm10_daily), (25.0, 50.0, 50.0, 100.0));
+        assert_eq!((fin.so2_annual, fin.so2_daily, fin.no2_annual, fin.no2_daily), (20.0, 50.0, 30.0, 50.0));
+        assert_eq!(LimitSet::for_date(date(2030, 12, 31)), LimitSet::Gb2026Transitional);
+        assert_eq!(LimitSet::for_edition(Edition::E2012, date(2027, 1, 1)), LimitSet::Gb2012);
     }
 }

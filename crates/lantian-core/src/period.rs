@@ -45,11 +45,7 @@ pub struct PeriodCapture {
 
 impl Default for PeriodCapture {
     fn default() -> Self {
-        PeriodCapture {
-            per_month: 27,
-            per_february: 25,
-            per_year: 324,
-        }
+        PeriodCapture { per_month: 27, per_february: 25, per_year: 324 }
     }
 }
 
@@ -108,14 +104,8 @@ pub fn period_stats(
     limits: &Limits,
     capture: &PeriodCapture,
 ) -> PeriodStats {
-    let in_range: Vec<&DayRecord> = records
-        .iter()
-        .filter(|r| r.day >= from && r.day <= to)
-        .collect();
-    let mut out = PeriodStats {
-        days: (to - from + 1).max(0) as u32,
-        ..Default::default()
-    };
+    let in_range: Vec<&DayRecord> = records.iter().filter(|r| r.day >= from && r.day <= to).collect();
+    let mut out = PeriodStats { days: (to - from + 1).max(0) as u32, ..Default::default() };
     let mut series: [Vec<f64>; 6] = Default::default();
     for r in &in_range {
         for (k, p) in Pollutant::ALL.into_iter().enumerate() {
@@ -151,10 +141,7 @@ pub fn period_stats(
         }
     }
     if out.valid_days > 0 {
-        out.good_ratio = Some(round_half_even(
-            100.0 * f64::from(out.good_days) / f64::from(out.valid_days),
-            1,
-        ));
+        out.good_ratio = Some(round_half_even(100.0 * f64::from(out.good_days) / f64::from(out.valid_days), 1));
     }
     let (single, composite, main) = composite_index(&out, limits);
     out.single_index = single;
@@ -172,10 +159,7 @@ fn mean(v: &[f64]) -> Option<f64> {
 /// single index C_i/S_i from the reported statistic, rounded to 0.01
 /// (GB/T 8170), then summed. S_i: annual limits for SO2, NO2, PM10, PM2.5;
 /// the daily CO limit; the 8-hour O3 limit.
-pub fn composite_index(
-    stats: &PeriodStats,
-    limits: &Limits,
-) -> ([Option<f64>; 6], Option<f64>, Option<Pollutant>) {
+pub fn composite_index(stats: &PeriodStats, limits: &Limits) -> ([Option<f64>; 6], Option<f64>, Option<Pollutant>) {
     let mut single = [None; 6];
     let mut sum = 0.0;
     let mut complete = true;
@@ -194,19 +178,10 @@ pub fn composite_index(
             None => complete = false,
         }
     }
-    (
-        single,
-        complete.then(|| round_half_even(sum, 2)),
-        main.map(|(p, _)| p),
-    )
+    (single, complete.then(|| round_half_even(sum, 2)), main.map(|(p, _)| p))
 }
 
-fn capture_ok(
-    records: &[&DayRecord],
-    from: DayNumber,
-    to: DayNumber,
-    capture: &PeriodCapture,
-) -> bool {
+fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &PeriodCapture) -> bool {
     let (Some(start), Some(end)) = (date_of(from), date_of(to)) else {
         return false;
     };
@@ -215,20 +190,10 @@ fn capture_ok(
     while month <= end {
         let last = month.last_of_month();
         if month >= start && last <= end {
-            let (lo, hi) = (
-                crate::time::day_number(month),
-                crate::time::day_number(last),
-            );
-            let need = if month.month() == 2 {
-                capture.per_february
-            } else {
-                capture.per_month
-            };
+            let (lo, hi) = (crate::time::day_number(month), crate::time::day_number(last));
+            let need = if month.month() == 2 { capture.per_february } else { capture.per_month };
             for p in Pollutant::ALL {
-                let n = records
-                    .iter()
-                    .filter(|r| r.day >= lo && r.day <= hi && r.values.get(p).is_some())
-                    .count();
+                let n = records.iter().filter(|r| r.day >= lo && r.day <= hi && r.values.get(p).is_some()).count();
                 if (n as u32) < need {
                     return false;
                 }
@@ -239,16 +204,11 @@ fn capture_ok(
             Err(_) => break,
         }
     }
-    let whole_year = start.month() == 1
-        && start.day() == 1
-        && end.month() == 12
-        && end.day() == 31
-        && start.year() == end.year();
+    let whole_year =
+        start.month() == 1 && start.day() == 1 && end.month() == 12 && end.day() == 31 && start.year() == end.year();
     if whole_year {
         for p in Pollutant::ALL {
-            if (records.iter().filter(|r| r.values.get(p).is_some()).count() as u32)
-                < capture.per_year
-            {
+            if (records.iter().filter(|r| r.values.get(p).is_some()).count() as u32) < capture.per_year {
                 return false;
             }
         }
@@ -260,10 +220,7 @@ fn capture_ok(
 /// share a rank, `None` is unranked. Values are compared as given, so pass
 /// them at reported precision (ties are decided on the printed value).
 pub fn competition_rank(values: &[Option<f64>]) -> Vec<Option<u32>> {
-    values
-        .iter()
-        .map(|v| v.map(|x| 1 + values.iter().filter(|o| o.is_some_and(|y| y < x)).count() as u32))
-        .collect()
+    values.iter().map(|v| v.map(|x| 1 + values.iter().filter(|o| o.is_some_and(|y| y < x)).count() as u32)).collect()
 }
 
 /// Year-on-year change in % to 1 decimal, from reported values
@@ -321,30 +278,14 @@ mod tests {
             ..Default::default()
         };
         let (single, ci, main) = composite_index(&s, &LimitSet::Gb2012.grade2());
-        assert_eq!(
-            single,
-            [
-                Some(0.15),
-                Some(0.82),
-                Some(1.0),
-                Some(0.32),
-                Some(0.94),
-                Some(1.14)
-            ]
-        );
+        assert_eq!(single, [Some(0.15), Some(0.82), Some(1.0), Some(0.32), Some(0.94), Some(1.14)]);
         assert_eq!(ci, Some(4.37));
         assert_eq!(main, Some(Pollutant::Pm25));
         // Under the 2026 transitional limits PM2.5 40/30 = 1.33, PM10 70/60 = 1.17.
         let (_, ci26, _) = composite_index(&s, &LimitSet::Gb2026Transitional.grade2());
         assert_eq!(ci26, Some(4.73));
-        let partial = PeriodStats {
-            pm25: Some(40.0),
-            ..Default::default()
-        };
-        assert_eq!(
-            composite_index(&partial, &LimitSet::Gb2012.grade2()).1,
-            None
-        );
+        let partial = PeriodStats { pm25: Some(40.0), ..Default::default() };
+        assert_eq!(composite_index(&partial, &LimitSet::Gb2012.grade2()).1, None);
     }
 
     #[test]
@@ -371,11 +312,7 @@ mod tests {
             o3_8h: Some(100.0),
             ..Default::default()
         };
-        DayRecord {
-            day,
-            values: v,
-            aqi: Some(aqi),
-        }
+        DayRecord { day, values: v, aqi: Some(aqi) }
     }
 
     #[test]
@@ -399,10 +336,7 @@ mod tests {
         let lim = LimitSet::Gb2012.grade2();
         let cap = PeriodCapture::default();
         let s = period_stats(&recs, jan1, jan1 + 30, &lim, &cap);
-        assert_eq!(
-            (s.days, s.valid_days, s.good_days, s.heavy_days),
-            (31, 31, 20, 2)
-        );
+        assert_eq!((s.days, s.valid_days, s.good_days, s.heavy_days), (31, 31, 20, 2));
         assert_eq!(s.good_ratio, Some(64.5));
         assert_eq!(s.pm25, Some(45.0));
         assert!(s.capture_ok);

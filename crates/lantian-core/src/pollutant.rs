@@ -15,14 +15,8 @@ pub enum Pollutant {
 }
 
 impl Pollutant {
-    pub const ALL: [Pollutant; 6] = [
-        Pollutant::So2,
-        Pollutant::No2,
-        Pollutant::Pm10,
-        Pollutant::Co,
-        Pollutant::O3,
-        Pollutant::Pm25,
-    ];
+    pub const ALL: [Pollutant; 6] =
+        [Pollutant::So2, Pollutant::No2, Pollutant::Pm10, Pollutant::Co, Pollutant::O3, Pollutant::Pm25];
 
     /// Decimal places of a reported concentration (HJ 663 §6, HJ 633-2026
     /// §4.2.2): integers in μg/m³, CO one decimal in mg/m³.

@@ -28,11 +28,7 @@ pub fn round_half_even(value: f64, decimals: u32) -> f64 {
     let frac = scaled - floor;
     let tol = tolerance(scaled);
     let rounded = if (frac - 0.5).abs() <= tol {
-        if floor % 2.0 == 0.0 {
-            floor
-        } else {
-            floor + 1.0
-        }
+        if floor % 2.0 == 0.0 { floor } else { floor + 1.0 }
     } else if frac < 0.5 {
         floor
     } else {
@@ -46,11 +42,7 @@ pub fn round_half_even(value: f64, decimals: u32) -> f64 {
 /// HJ 633-2026 §4.2.6 "全部向上进位取整数").
 pub fn ceil_tolerant(value: f64) -> f64 {
     let nearest = value.round();
-    if (value - nearest).abs() <= tolerance(value) {
-        nearest
-    } else {
-        value.ceil()
-    }
+    if (value - nearest).abs() <= tolerance(value) { nearest } else { value.ceil() }
 }
 
 /// Integer ceiling division for non-negative numerator and positive
@@ -91,9 +83,7 @@ mod tests {
     #[test]
     fn float_noise_is_not_a_half_miss() {
         // 24 CO values of 1.2, 1.3 alternating: mean 1.25 exactly in decimal.
-        let v: Vec<f64> = (0..24)
-            .map(|i| if i % 2 == 0 { 1.2 } else { 1.3 })
-            .collect();
+        let v: Vec<f64> = (0..24).map(|i| if i % 2 == 0 { 1.2 } else { 1.3 }).collect();
         let mean = v.iter().sum::<f64>() / 24.0;
         assert_eq!(round_half_even(mean, 1), 1.2);
         assert_eq!(round_half_even(2.675, 2), 2.68);

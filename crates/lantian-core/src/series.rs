@@ -91,8 +91,7 @@ pub fn mda8(day: &[f64; 24], rules: &CaptureRules) -> (Option<f64>, usize) {
             max = max.max(w);
         }
     }
-    let valid = n >= rules.mda8_min_windows
-        || (n > 0 && Pollutant::O3.report(max) > rules.mda8_exception_limit);
+    let valid = n >= rules.mda8_min_windows || (n > 0 && Pollutant::O3.report(max) > rules.mda8_exception_limit);
     (valid.then_some(max), n)
 }
 

@@ -14,11 +14,7 @@ pub type DayNumber = i64;
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 pub fn day_number(d: Date) -> DayNumber {
-    days_from_civil(
-        i64::from(d.year()),
-        i64::from(d.month()),
-        i64::from(d.day()),
-    )
+    days_from_civil(i64::from(d.year()), i64::from(d.month()), i64::from(d.day()))
 }
 
 /// Civil date of a day number; `None` outside jiff's supported years.

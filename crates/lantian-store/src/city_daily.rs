@@ -33,54 +33,21 @@ pub struct CityDay {
 }
 
 impl CityDay {
-    pub(crate) const VALUE_COLUMNS: [&'static str; 8] = [
-        "pm25",
-        "pm10",
-        "so2",
-        "no2",
-        "co",
-        "o3_8h",
-        "o3_1h_max",
-        "aqi_published",
-    ];
+    pub(crate) const VALUE_COLUMNS: [&'static str; 8] =
+        ["pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3_1h_max", "aqi_published"];
 
     pub(crate) fn values(&self) -> [Option<f64>; 8] {
-        [
-            self.pm25,
-            self.pm10,
-            self.so2,
-            self.no2,
-            self.co,
-            self.o3_8h,
-            self.o3_1h_max,
-            self.aqi_published,
-        ]
+        [self.pm25, self.pm10, self.so2, self.no2, self.co, self.o3_8h, self.o3_1h_max, self.aqi_published]
     }
 
     fn set_values(&mut self, v: [Option<f64>; 8]) {
-        [
-            self.pm25,
-            self.pm10,
-            self.so2,
-            self.no2,
-            self.co,
-            self.o3_8h,
-            self.o3_1h_max,
-            self.aqi_published,
-        ] = v;
+        [self.pm25, self.pm10, self.so2, self.no2, self.co, self.o3_8h, self.o3_1h_max, self.aqi_published] = v;
     }
 }
 
 fn schema() -> Arc<Schema> {
-    let mut fields = vec![
-        Field::new("city", DataType::Utf8, false),
-        Field::new("date", DataType::Date32, false),
-    ];
-    fields.extend(
-        CityDay::VALUE_COLUMNS
-            .iter()
-            .map(|c| Field::new(*c, DataType::Float64, true)),
-    );
+    let mut fields = vec![Field::new("city", DataType::Utf8, false), Field::new("date", DataType::Date32, false)];
+    fields.extend(CityDay::VALUE_COLUMNS.iter().map(|c| Field::new(*c, DataType::Float64, true)));
     fields.push(Field::new("source", DataType::Utf8, false));
     Arc::new(Schema::new(fields))
 }
@@ -107,37 +74,18 @@ pub(crate) fn write(path: &Path, rows: &[CityDay]) -> Result<()> {
 
 pub(crate) fn read(path: &Path) -> Result<Vec<CityDay>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| Error::parquet(path, e))?;
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).map_err(|e| Error::parquet(path, e))?;
     let mut out = Vec::new();
     let bad = || Error::Store(format!("{}: unexpected column types", path.display()));
     for batch in reader {
         let batch = batch.map_err(|e| Error::parquet(path, e))?;
-        let city = batch
-            .column(0)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(bad)?;
-        let date = batch
-            .column(1)
-            .as_any()
-            .downcast_ref::<Date32Array>()
-            .ok_or_else(bad)?;
+        let city = batch.column(0).as_any().downcast_ref::<StringArray>().ok_or_else(bad)?;
+        let date = batch.column(1).as_any().downcast_ref::<Date32Array>().ok_or_else(bad)?;
         let vals: Vec<&Float64Array> = (0..8)
-            .map(|i| {
-                batch
-                    .column(2 + i)
-                    .as_any()
-                    .downcast_ref::<Float64Array>()
-                    .ok_or_else(bad)
-            })
+            .map(|i| batch.column(2 + i).as_any().downcast_ref::<Float64Array>().ok_or_else(bad))
             .collect::<Result<_>>()?;
-        let source = batch
-            .column(10)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(bad)?;
+        let source = batch.column(10).as_any().downcast_ref::<StringArray>().ok_or_else(bad)?;
         for row in 0..batch.num_rows() {
             let mut d = CityDay {
                 city: city.value(row).to_string(),
@@ -145,9 +93,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<CityDay>> {
                 source: source.value(row).to_string(),
                 ..Default::default()
             };
-            d.set_values(std::array::from_fn(|i| {
-                vals[i].is_valid(row).then(|| vals[i].value(row))
-            }));
+            d.set_values(std::array::from_fn(|i| vals[i].is_valid(row).then(|| vals[i].value(row))));
             out.push(d);
         }
     }

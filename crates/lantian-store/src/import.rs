@@ -13,11 +13,12 @@ use crate::store::Transaction;
 use crate::{Error, Result};
 use jiff::civil::Date;
 use lantian_core::time::{HourLabel, day_number, label};
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 /// The formats recognised from a file's content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -142,169 +143,252 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Import `paths` into the store in `data_dir`.
-pub fn import(
-    data_dir: &Path,
-    paths: &[PathBuf],
-    progress: Option<Progress>,
-) -> Result<ImportSummary> {
+///
+/// A pipeline on all cores: worker threads parse files (taking them in path
+/// order from a shared counter), this thread merges their results strictly in
+/// path order (so a later file revises an earlier one deterministically), and
+/// a writer thread encodes finished months to Parquet meanwhile.
+pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) -> Result<ImportSummary> {
     let files = collect_files(paths)?;
-    let mut tx = Transaction::begin(data_dir)?;
-    let mut summary = ImportSummary::default();
-    let mut rejects: Vec<Reject> = Vec::new();
-    let mut open: BTreeMap<MonthKey, (Partition, MergeCounts)> = BTreeMap::new();
-    let mut staged: HashMap<MonthKey, PathBuf> = HashMap::new();
-    let mut stations: Vec<Station> = tx.base.stations().to_vec();
-    let mut stations_changed = false;
-    let mut city_days: Option<Vec<CityDay>> = None;
-    let total = files.len();
-    let chunk = (rayon::current_num_threads() * 2).max(2);
-    let mut done = 0;
-    let result: Result<()> = (|| {
-        for batch in files.chunks(chunk) {
-            let results: Vec<FileResult> = batch.par_iter().map(|p| parse_file(p)).collect();
-            let mut touched: Vec<MonthKey> = Vec::new();
-            for r in results {
-                rejects.extend(r.rejects);
-                if let Some(f) = r.format {
-                    *summary.files.entry(f).or_default() += 1;
-                }
-                match r.parsed {
-                    Err(reason) => summary.unreadable.push((r.path, reason)),
-                    Ok(Parsed::Skipped(reason)) => summary.skipped.push((r.path, reason)),
-                    Ok(Parsed::Hourly(h)) => {
-                        for c in &h.cells {
-                            let Some(key) = MonthKey::of_label(c.label) else {
-                                continue;
-                            };
-                            if !touched.contains(&key) {
-                                touched.push(key);
-                            }
-                            let (part, counts) = match open.entry(key) {
-                                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                                std::collections::btree_map::Entry::Vacant(e) => {
-                                    let part = match staged.get(&key) {
-                                        Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
-                                        None => tx
-                                            .base
-                                            .read_month(key, &Kind::ALL, None)?
-                                            .unwrap_or_else(|| Partition::empty(key)),
-                                    };
-                                    e.insert((part, MergeCounts::default()))
-                                }
-                            };
-                            part.merge(
-                                &h.stations[c.station as usize],
-                                c.label,
-                                c.kind,
-                                c.value,
-                                counts,
-                            );
-                        }
-                    }
-                    Ok(Parsed::Stations(list)) => {
-                        for s in list {
-                            summary.stations += 1;
-                            match stations.iter_mut().find(|o| o.code == s.code) {
-                                Some(o) if *o == s => {}
-                                Some(o) => {
-                                    *o = s;
-                                    stations_changed = true;
-                                }
-                                None => {
-                                    stations.push(s);
-                                    stations_changed = true;
-                                }
-                            }
-                        }
-                    }
-                    Ok(Parsed::CityDaily(rows)) => {
-                        let all = match &mut city_days {
-                            Some(v) => v,
-                            None => city_days.insert(tx.base.city_daily()?),
-                        };
-                        merge_city_days(all, rows, &mut summary.city_days);
+    let tx = Transaction::begin(data_dir)?;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16);
+    let next_file = AtomicUsize::new(0);
+    let mut merger = Merger::new(tx);
+    let outcome: Result<()> = std::thread::scope(|scope| {
+        let (parsed_tx, parsed_rx) = mpsc::sync_channel::<(usize, FileResult)>(workers);
+        for _ in 0..workers {
+            let parsed_tx = parsed_tx.clone();
+            let (files, next_file) = (&files, &next_file);
+            scope.spawn(move || {
+                loop {
+                    let i = next_file.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    if parsed_tx.send((i, parse_file(path))).is_err() {
+                        break;
                     }
                 }
+            });
+        }
+        drop(parsed_tx);
+        let (write_tx, write_rx) = mpsc::sync_channel::<(Partition, PathBuf)>(1);
+        let writer = scope.spawn(move || -> Result<()> {
+            for (part, path) in write_rx {
+                part.write(&path)?;
             }
-            // Months this batch did not touch are done for now: write them
-            // out (staged, not yet live) to bound memory.
-            let idle: Vec<MonthKey> = open
-                .keys()
-                .filter(|k| !touched.contains(k))
-                .copied()
-                .collect();
-            for key in idle {
-                let (part, counts) = open.remove(&key).expect("listed");
-                flush_month(&mut tx, &mut staged, &mut summary.hourly, part, counts)?;
+            Ok(())
+        });
+        let mut pending: BTreeMap<usize, FileResult> = BTreeMap::new();
+        let mut next = 0;
+        let mut result = Ok(());
+        for (i, parsed) in parsed_rx {
+            pending.insert(i, parsed);
+            while let Some(r) = pending.remove(&next) {
+                if result.is_ok() {
+                    result = merger.merge_file(r, next, &write_tx);
+                }
+                next += 1;
+                if let Some(cb) = progress {
+                    cb(next, files.len());
+                }
             }
-            done += batch.len();
-            if let Some(cb) = progress {
-                cb(done, total);
+            if result.is_err() {
+                // Stop the workers early: nothing more will be merged.
+                next_file.store(files.len(), Ordering::Relaxed);
             }
         }
-        for (_, (part, counts)) in std::mem::take(&mut open) {
-            flush_month(&mut tx, &mut staged, &mut summary.hourly, part, counts)?;
+        if result.is_ok() {
+            result = merger.flush_all(&write_tx);
         }
-        if stations_changed {
-            stations.sort_by(|a, b| a.code.cmp(&b.code));
-            tx.write_stations(&stations)?;
-        }
-        if let Some(rows) = &mut city_days
-            && summary.city_days.imported + summary.city_days.revised > 0
-        {
-            rows.sort_by(|a, b| (&a.city, a.day).cmp(&(&b.city, b.day)));
-            let (rel, abs) = tx.stage_path("city_daily", "parquet");
-            city_daily::write(&abs, rows)?;
-            tx.next.city_daily = Some(rel);
-        }
-        Ok(())
-    })();
-    summary.rejected = rejects.len() as u64;
-    if let Err(e) = result {
-        tx.rollback();
-        return Err(e);
-    }
-    let changed =
-        !staged.is_empty() || stations_changed || tx.next.city_daily != tx.base.manifest.city_daily;
-    summary.generation = if changed {
-        tx.next.generation
-    } else {
-        tx.base.generation()
-    };
-    if !rejects.is_empty() {
-        summary.rejects_file = Some(write_rejects(data_dir, summary.generation, &rejects)?);
-    }
-    if changed {
-        tx.commit()?;
-        summary.committed = true;
-    } else {
-        tx.rollback();
-    }
-    Ok(summary)
+        drop(write_tx);
+        let written = writer.join().unwrap_or_else(|_| Err(Error::Store("the Parquet writer thread panicked".into())));
+        result.and(written)
+    });
+    merger.finish(data_dir, outcome)
 }
 
-/// Write a month if anything in it changed.
-fn flush_month(
-    tx: &mut Transaction,
-    staged: &mut HashMap<MonthKey, PathBuf>,
-    total: &mut MergeCounts,
+/// The merging side of an import: open months, staged files, counts.
+struct Merger {
+    tx: Transaction,
+    summary: ImportSummary,
+    rejects: Vec<Reject>,
+    open: BTreeMap<MonthKey, OpenMonth>,
+    staged: HashMap<MonthKey, PathBuf>,
+    stations: Vec<Station>,
+    stations_changed: bool,
+    city_days: Option<Vec<CityDay>>,
+}
+
+struct OpenMonth {
     part: Partition,
     counts: MergeCounts,
-) -> Result<()> {
-    *total += counts;
-    if counts.imported + counts.revised == 0 {
-        return Ok(());
+    /// Index of the last file that touched the month.
+    last_file: usize,
+}
+
+/// A month untouched by this many consecutive files is written out (staged)
+/// to bound memory; touched again later, it is read back from its staged file.
+const IDLE_FILES: usize = 4;
+
+impl Merger {
+    fn new(tx: Transaction) -> Merger {
+        let stations = tx.base.stations().to_vec();
+        Merger {
+            tx,
+            summary: ImportSummary::default(),
+            rejects: Vec::new(),
+            open: BTreeMap::new(),
+            staged: HashMap::new(),
+            stations,
+            stations_changed: false,
+            city_days: None,
+        }
     }
-    // A month flushed before and touched again is rewritten to a new name.
-    let stem = match staged.get(&part.key) {
-        Some(_) => format!("hourly/{}.{}", part.key.name(), staged.len()),
-        None => format!("hourly/{}", part.key.name()),
-    };
-    let (rel, abs) = tx.stage_path(&stem, "parquet");
-    part.write(&abs)?;
-    tx.next.hourly.insert(part.key.name(), rel);
-    staged.insert(part.key, abs);
-    Ok(())
+
+    fn merge_file(
+        &mut self,
+        r: FileResult,
+        file_idx: usize,
+        writer: &mpsc::SyncSender<(Partition, PathBuf)>,
+    ) -> Result<()> {
+        self.rejects.extend(r.rejects);
+        if let Some(f) = r.format {
+            *self.summary.files.entry(f).or_default() += 1;
+        }
+        match r.parsed {
+            Err(reason) => self.summary.unreadable.push((r.path, reason)),
+            Ok(Parsed::Skipped(reason)) => self.summary.skipped.push((r.path, reason)),
+            Ok(Parsed::Hourly(h)) => self.merge_hourly(&h, file_idx)?,
+            Ok(Parsed::Stations(list)) => {
+                for s in list {
+                    self.summary.stations += 1;
+                    match self.stations.iter_mut().find(|o| o.code == s.code) {
+                        Some(o) if *o == s => {}
+                        Some(o) => {
+                            *o = s;
+                            self.stations_changed = true;
+                        }
+                        None => {
+                            self.stations.push(s);
+                            self.stations_changed = true;
+                        }
+                    }
+                }
+            }
+            Ok(Parsed::CityDaily(rows)) => {
+                let all = match &mut self.city_days {
+                    Some(v) => v,
+                    None => self.city_days.insert(self.tx.base.city_daily()?),
+                };
+                merge_city_days(all, rows, &mut self.summary.city_days);
+            }
+        }
+        let idle: Vec<MonthKey> =
+            self.open.iter().filter(|(_, m)| m.last_file + IDLE_FILES <= file_idx).map(|(k, _)| *k).collect();
+        for key in idle {
+            self.flush_month(key, writer)?;
+        }
+        Ok(())
+    }
+
+    /// Cells come in runs of one month (a CNEMC file is one date): the
+    /// partition is looked up once per run, station slots once per month.
+    fn merge_hourly(&mut self, h: &HourlyCells, file_idx: usize) -> Result<()> {
+        let mut slots: BTreeMap<MonthKey, Vec<usize>> = BTreeMap::new();
+        let mut rest: &[Cell] = &h.cells;
+        while let Some(first) = rest.first() {
+            let Some(key) = MonthKey::of_label(first.label) else {
+                rest = &rest[1..];
+                continue;
+            };
+            let (start, len) = key.label_range();
+            let end = start + len as i64;
+            let run = rest.iter().position(|c| c.label < start || c.label >= end).unwrap_or(rest.len());
+            let month = match self.open.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let part = match self.staged.get(&key) {
+                        Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
+                        None => {
+                            self.tx.base.read_month(key, &Kind::ALL, None)?.unwrap_or_else(|| Partition::empty(key))
+                        }
+                    };
+                    e.insert(OpenMonth { part, counts: MergeCounts::default(), last_file: file_idx })
+                }
+            };
+            month.last_file = file_idx;
+            let slots = slots.entry(key).or_insert_with(|| vec![usize::MAX; h.stations.len()]);
+            for c in &rest[..run] {
+                let st = c.station as usize;
+                if slots[st] == usize::MAX {
+                    slots[st] = month.part.station_slot(&h.stations[st]);
+                }
+                month.part.merge_at(slots[st], c.label, c.kind, c.value, &mut month.counts);
+            }
+            rest = &rest[run..];
+        }
+        Ok(())
+    }
+
+    /// Hand a month to the writer if anything in it changed.
+    fn flush_month(&mut self, key: MonthKey, writer: &mpsc::SyncSender<(Partition, PathBuf)>) -> Result<()> {
+        let Some(month) = self.open.remove(&key) else { return Ok(()) };
+        self.summary.hourly += month.counts;
+        if month.counts.imported + month.counts.revised == 0 {
+            return Ok(());
+        }
+        // A month flushed before and touched again is rewritten to a new name.
+        let stem = match self.staged.get(&key) {
+            Some(_) => format!("hourly/{}.{}", key.name(), self.staged.len()),
+            None => format!("hourly/{}", key.name()),
+        };
+        let (rel, abs) = self.tx.stage_path(&stem, "parquet");
+        self.tx.next.hourly.insert(key.name(), rel);
+        self.staged.insert(key, abs.clone());
+        writer.send((month.part, abs)).map_err(|_| Error::Store("the Parquet writer stopped".into()))
+    }
+
+    fn flush_all(&mut self, writer: &mpsc::SyncSender<(Partition, PathBuf)>) -> Result<()> {
+        let keys: Vec<MonthKey> = self.open.keys().copied().collect();
+        for key in keys {
+            self.flush_month(key, writer)?;
+        }
+        if self.stations_changed {
+            self.stations.sort_by(|a, b| a.code.cmp(&b.code));
+            let stations = std::mem::take(&mut self.stations);
+            self.tx.write_stations(&stations)?;
+        }
+        if let Some(rows) = &mut self.city_days
+            && self.summary.city_days.imported + self.summary.city_days.revised > 0
+        {
+            rows.sort_by(|a, b| (&a.city, a.day, &a.source).cmp(&(&b.city, b.day, &b.source)));
+            let (rel, abs) = self.tx.stage_path("city_daily", "parquet");
+            city_daily::write(&abs, rows)?;
+            self.tx.next.city_daily = Some(rel);
+        }
+        Ok(())
+    }
+
+    /// Commit (or roll back) and report.
+    fn finish(self, data_dir: &Path, outcome: Result<()>) -> Result<ImportSummary> {
+        let Merger { tx, mut summary, rejects, staged, stations_changed, .. } = self;
+        summary.rejected = rejects.len() as u64;
+        if let Err(e) = outcome {
+            tx.rollback();
+            return Err(e);
+        }
+        let changed = !staged.is_empty() || stations_changed || tx.next.city_daily != tx.base.manifest.city_daily;
+        summary.generation = if changed { tx.next.generation } else { tx.base.generation() };
+        if !rejects.is_empty() {
+            summary.rejects_file = Some(write_rejects(data_dir, summary.generation, &rejects)?);
+        }
+        if changed {
+            tx.commit()?;
+            summary.committed = true;
+        } else {
+            tx.rollback();
+        }
+        Ok(summary)
+    }
 }
 
 /// Merge published city days, row by row, keyed by city, day and source
@@ -312,11 +396,8 @@ fn flush_month(
 /// `query::city_days`): a new row is imported; an existing one whose values
 /// differ is revised (newer wins); else unchanged.
 fn merge_city_days(all: &mut Vec<CityDay>, rows: Vec<CityDay>, counts: &mut MergeCounts) {
-    let mut index: HashMap<(String, i64, String), usize> = all
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ((r.city.clone(), r.day, r.source.clone()), i))
-        .collect();
+    let mut index: HashMap<(String, i64, String), usize> =
+        all.iter().enumerate().map(|(i, r)| ((r.city.clone(), r.day, r.source.clone()), i)).collect();
     for row in rows {
         let key = (row.city.clone(), row.day, row.source.clone());
         let Some(&i) = index.get(&key) else {
@@ -340,20 +421,11 @@ fn write_rejects(data_dir: &Path, generation: u64, rejects: &[Reject]) -> Result
     fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S");
     let path = dir.join(format!("import-{stamp}-g{generation}.csv"));
-    let mut w = csv::Writer::from_path(&path)
-        .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+    let mut w = csv::Writer::from_path(&path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
     let werr = |e: csv::Error| Error::Input(format!("{}: {e}", path.display()));
-    w.write_record(["file", "line", "column", "reason", "value"])
-        .map_err(werr)?;
+    w.write_record(["file", "line", "column", "reason", "value"]).map_err(werr)?;
     for r in rejects {
-        w.write_record([
-            r.file.as_str(),
-            &r.line.to_string(),
-            &r.column,
-            &r.reason,
-            &r.value,
-        ])
-        .map_err(werr)?;
+        w.write_record([r.file.as_str(), &r.line.to_string(), &r.column, &r.reason, &r.value]).map_err(werr)?;
     }
     w.flush().map_err(|e| Error::io(&path, e))?;
     Ok(path)
@@ -385,10 +457,7 @@ pub fn detect(content: &[u8]) -> Option<Format> {
     let fields: Vec<&str> = first.split(',').map(str::trim).collect();
     let lower: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
     if lower.len() >= 3 && lower[0] == "date" && lower[1] == "hour" && lower[2] == "type" {
-        let codes = fields[3..]
-            .iter()
-            .filter(|f| looks_like_station_code(f))
-            .count();
+        let codes = fields[3..].iter().filter(|f| looks_like_station_code(f)).count();
         return Some(if codes * 2 >= fields.len().saturating_sub(3) {
             Format::CnemcSites
         } else {
@@ -417,12 +486,8 @@ fn looks_like_station_code(s: &str) -> bool {
 
 fn parse_file(path: &Path) -> FileResult {
     let name = path.display().to_string();
-    let mut res = FileResult {
-        path: path.to_path_buf(),
-        format: None,
-        parsed: Err(String::new()),
-        rejects: Vec::new(),
-    };
+    let mut res =
+        FileResult { path: path.to_path_buf(), format: None, parsed: Err(String::new()), rejects: Vec::new() };
     let content = match read_input(path) {
         Ok(c) => c,
         Err(e) => {
@@ -438,11 +503,16 @@ fn parse_file(path: &Path) -> FileResult {
     let body = strip_bom(&content);
     res.parsed = match format {
         Format::CnemcSites => parse_cnemc(&name, body, &mut res.rejects).map(Parsed::Hourly),
-        Format::CnemcCities => Ok(Parsed::Skipped("city hourly files are recognised but not stored by this version; import the site files instead".into())),
+        Format::CnemcCities => Ok(Parsed::Skipped(
+            "city hourly files are recognised but not stored by this version; import the site files instead".into(),
+        )),
         Format::StationList => parse_station_list(&name, body, &mut res.rejects).map(Parsed::Stations),
         Format::Long => parse_long(&name, body, &mut res.rejects).map(Parsed::Hourly),
         Format::CityDailyHeader => {
-            let city = path.file_name().map(|n| n.to_string_lossy().replace(".csv.gz", "").replace(".csv", "")).unwrap_or_default();
+            let city = path
+                .file_name()
+                .map(|n| n.to_string_lossy().replace(".csv.gz", "").replace(".csv", ""))
+                .unwrap_or_default();
             parse_city_daily_header(&name, &canonical_city(&city), body, &mut res.rejects).map(Parsed::CityDaily)
         }
         Format::CityDailyPlain => parse_city_daily_plain(&name, body, &mut res.rejects).map(Parsed::CityDaily),
@@ -461,11 +531,7 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(body: &'a [u8]) -> Lines<'a> {
-        Lines {
-            body,
-            byte: 0,
-            line: 1,
-        }
+        Lines { body, byte: 0, line: 1 }
     }
 
     fn of(&mut self, pos: Option<&csv::Position>) -> u64 {
@@ -478,30 +544,17 @@ impl<'a> Lines<'a> {
         if b < self.byte {
             (self.byte, self.line) = (0, 1);
         }
-        self.line += self.body[self.byte..b]
-            .iter()
-            .filter(|&&c| c == b'\n')
-            .count() as u64;
+        self.line += self.body[self.byte..b].iter().filter(|&&c| c == b'\n').count() as u64;
         self.byte = b;
         self.line
     }
 }
 
 fn reader(body: &[u8], has_headers: bool) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(has_headers)
-        .flexible(true)
-        .from_reader(body)
+    csv::ReaderBuilder::new().has_headers(has_headers).flexible(true).from_reader(body)
 }
 
-fn reject(
-    rejects: &mut Vec<Reject>,
-    file: &str,
-    line: u64,
-    column: &str,
-    reason: impl Into<String>,
-    value: &[u8],
-) {
+fn reject(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, reason: impl Into<String>, value: &[u8]) {
     rejects.push(Reject {
         file: file.to_string(),
         line,
@@ -557,11 +610,7 @@ pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
 fn parse_date(s: &str) -> Option<Date> {
     let s = s.trim();
     let (y, m, d) = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        (
-            s[0..4].parse().ok()?,
-            s[4..6].parse().ok()?,
-            s[6..8].parse().ok()?,
-        )
+        (s[0..4].parse().ok()?, s[4..6].parse().ok()?, s[6..8].parse().ok()?)
     } else {
         let mut it = s.split(['-', '/']);
         let y = it.next()?.parse().ok()?;
@@ -575,22 +624,11 @@ fn parse_date(s: &str) -> Option<Date> {
     Date::new(y, m, d).ok()
 }
 
-fn parse_cnemc(
-    file: &str,
-    body: &[u8],
-    rejects: &mut Vec<Reject>,
-) -> std::result::Result<HourlyCells, String> {
+fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
     let mut lines = Lines::new(body);
-    let header = rdr
-        .byte_headers()
-        .map_err(|e| format!("unreadable header: {e}"))?
-        .clone();
-    let stations: Vec<String> = header
-        .iter()
-        .skip(3)
-        .map(|h| String::from_utf8_lossy(h).trim().to_string())
-        .collect();
+    let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
+    let stations: Vec<String> = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
     let mut cells = Vec::with_capacity(stations.len() * 24 * 15);
     let mut record = csv::ByteRecord::new();
     loop {
@@ -635,18 +673,34 @@ fn parse_cnemc(
         let l = label(date, hour);
         for (i, v) in record.iter().skip(3).enumerate() {
             match parse_value(v) {
-                Ok(Some(value)) => cells.push(Cell {
-                    station: i as u32,
-                    kind,
-                    label: l,
-                    value,
-                }),
+                Ok(Some(value)) => cells.push(Cell { station: i as u32, kind, label: l, value }),
                 Ok(None) => {}
                 Err(reason) => reject(rejects, file, line, &stations[i], reason, v),
             }
         }
     }
-    Ok(HourlyCells { stations, cells })
+    // Station-major order makes the merge write each station's block in turn
+    // (cache-friendly); done here, on the parsing threads.
+    Ok(HourlyCells { cells: group_by_station(cells, stations.len()), stations })
+}
+
+/// Stable counting sort of cells by station: O(n), and a repeated cell keeps
+/// its file order (the later row still wins).
+fn group_by_station(cells: Vec<Cell>, n_stations: usize) -> Vec<Cell> {
+    let mut start = vec![0usize; n_stations + 1];
+    for c in &cells {
+        start[c.station as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut out = cells.clone();
+    for c in cells {
+        let slot = &mut start[c.station as usize];
+        out[*slot] = c;
+        *slot += 1;
+    }
+    out
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS][+08:00]` (or a space for `T`); hour 24 allowed.
@@ -656,19 +710,11 @@ fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
     if s.ends_with('Z') || s[s.len().saturating_sub(6)..].contains(['+']) {
         return Err("only China time (+08:00 or no offset) is accepted");
     }
-    let (d, t) = s
-        .split_once(['T', ' '])
-        .ok_or("expected YYYY-MM-DDTHH:00")?;
+    let (d, t) = s.split_once(['T', ' ']).ok_or("expected YYYY-MM-DDTHH:00")?;
     let date = parse_date(d).ok_or("invalid date")?;
     let mut parts = t.split(':');
-    let h: i64 = parts
-        .next()
-        .and_then(|h| h.parse().ok())
-        .ok_or("invalid hour")?;
-    let m: i64 = parts
-        .next()
-        .and_then(|m| m.parse().ok())
-        .ok_or("invalid minutes")?;
+    let h: i64 = parts.next().and_then(|h| h.parse().ok()).ok_or("invalid hour")?;
+    let m: i64 = parts.next().and_then(|m| m.parse().ok()).ok_or("invalid minutes")?;
     if let Some(sec) = parts.next()
         && sec.parse::<i64>().ok() != Some(0)
     {
@@ -683,11 +729,7 @@ fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
     Ok(day_number(date) * 24 + h)
 }
 
-fn parse_long(
-    file: &str,
-    body: &[u8],
-    rejects: &mut Vec<Reject>,
-) -> std::result::Result<HourlyCells, String> {
+fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
     let mut lines = Lines::new(body);
     let mut stations: Vec<String> = Vec::new();
@@ -699,27 +741,13 @@ fn parse_long(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                reject(
-                    rejects,
-                    file,
-                    lines.of(e.position()),
-                    "",
-                    format!("unreadable row: {e}"),
-                    b"",
-                );
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         }
         let line = lines.of(record.position());
         if record.len() != 4 {
-            reject(
-                rejects,
-                file,
-                line,
-                "",
-                format!("expected 4 fields, found {}", record.len()),
-                record.as_slice(),
-            );
+            reject(rejects, file, line, "", format!("expected 4 fields, found {}", record.len()), record.as_slice());
             continue;
         }
         let station = record[0].trim_ascii();
@@ -727,10 +755,7 @@ fn parse_long(
             reject(rejects, file, line, "station", "empty station", b"");
             continue;
         }
-        let l = match std::str::from_utf8(&record[1])
-            .map_err(|_| "not UTF-8")
-            .and_then(parse_label)
-        {
+        let l = match std::str::from_utf8(&record[1]).map_err(|_| "not UTF-8").and_then(parse_label) {
             Ok(l) => l,
             Err(reason) => {
                 reject(rejects, file, line, "time", reason, &record[1]);
@@ -738,14 +763,7 @@ fn parse_long(
             }
         };
         let Some(kind) = std::str::from_utf8(&record[2]).ok().and_then(Kind::parse) else {
-            reject(
-                rejects,
-                file,
-                line,
-                "pollutant",
-                "unknown pollutant",
-                &record[2],
-            );
+            reject(rejects, file, line, "pollutant", "unknown pollutant", &record[2]);
             continue;
         };
         let value = match parse_value(&record[3]) {
@@ -760,12 +778,7 @@ fn parse_long(
             stations.push(String::from_utf8_lossy(station).into_owned());
             (stations.len() - 1) as u32
         });
-        cells.push(Cell {
-            station: id,
-            kind,
-            label: l,
-            value,
-        });
+        cells.push(Cell { station: id, kind, label: l, value });
     }
     Ok(HourlyCells { stations, cells })
 }
@@ -774,11 +787,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).trim().to_string()
 }
 
-fn parse_station_list(
-    file: &str,
-    body: &[u8],
-    rejects: &mut Vec<Reject>,
-) -> std::result::Result<Vec<Station>, String> {
+fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<Station>, String> {
     let mut rdr = reader(body, true);
     let mut lines = Lines::new(body);
     let mut out = Vec::new();
@@ -786,27 +795,13 @@ fn parse_station_list(
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(
-                    rejects,
-                    file,
-                    lines.of(e.position()),
-                    "",
-                    format!("unreadable row: {e}"),
-                    b"",
-                );
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         };
         let line = lines.of(rec.position());
         if rec.len() < 6 {
-            reject(
-                rejects,
-                file,
-                line,
-                "",
-                format!("expected 6 fields, found {}", rec.len()),
-                rec.as_slice(),
-            );
+            reject(rejects, file, line, "", format!("expected 6 fields, found {}", rec.len()), rec.as_slice());
             continue;
         }
         let code = text(&rec[0]);
@@ -814,11 +809,7 @@ fn parse_station_list(
             reject(rejects, file, line, "监测点编码", "empty station code", b"");
             continue;
         }
-        let coord = |b: &[u8]| {
-            std::str::from_utf8(b)
-                .ok()
-                .and_then(|s| s.trim().parse::<f64>().ok())
-        };
+        let coord = |b: &[u8]| std::str::from_utf8(b).ok().and_then(|s| s.trim().parse::<f64>().ok());
         let control = match text(&rec[5]).as_str() {
             "Y" | "y" | "是" => true,
             "N" | "n" | "否" | "" => false,
@@ -841,13 +832,7 @@ fn parse_station_list(
     Ok(out)
 }
 
-fn cell_value(
-    rejects: &mut Vec<Reject>,
-    file: &str,
-    line: u64,
-    column: &str,
-    b: &[u8],
-) -> Option<f64> {
+fn cell_value(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, b: &[u8]) -> Option<f64> {
     match parse_value(b) {
         Ok(v) => v,
         Err(reason) => {
@@ -873,40 +858,20 @@ fn parse_city_daily_header(
         .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let date_col = col("time_point").ok_or("no time_point column")?;
-    let cols: Vec<(&str, Option<usize>)> = ["pm2_5", "pm10", "so2", "no2", "co", "o3", "aqi"]
-        .iter()
-        .map(|n| (*n, col(n)))
-        .collect();
+    let cols: Vec<(&str, Option<usize>)> =
+        ["pm2_5", "pm10", "so2", "no2", "co", "o3", "aqi"].iter().map(|n| (*n, col(n))).collect();
     let mut out = Vec::new();
     for rec in rdr.byte_records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(
-                    rejects,
-                    file,
-                    lines.of(e.position()),
-                    "",
-                    format!("unreadable row: {e}"),
-                    b"",
-                );
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         };
         let line = lines.of(rec.position());
-        let Some(date) = rec
-            .get(date_col)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .and_then(parse_date)
-        else {
-            reject(
-                rejects,
-                file,
-                line,
-                "time_point",
-                "invalid date",
-                rec.get(date_col).unwrap_or_default(),
-            );
+        let Some(date) = rec.get(date_col).and_then(|b| std::str::from_utf8(b).ok()).and_then(parse_date) else {
+            reject(rejects, file, line, "time_point", "invalid date", rec.get(date_col).unwrap_or_default());
             continue;
         };
         let mut v = [None; 7];
@@ -941,45 +906,19 @@ fn parse_city_daily_plain(
     let mut rdr = reader(body, false);
     let mut lines = Lines::new(body);
     let mut out = Vec::new();
-    const NAMES: [&str; 12] = [
-        "city",
-        "date",
-        "aqi",
-        "aqi_range",
-        "quality",
-        "pm25",
-        "pm10",
-        "so2",
-        "co",
-        "no2",
-        "o3",
-        "rank",
-    ];
+    const NAMES: [&str; 12] =
+        ["city", "date", "aqi", "aqi_range", "quality", "pm25", "pm10", "so2", "co", "no2", "o3", "rank"];
     for rec in rdr.byte_records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                reject(
-                    rejects,
-                    file,
-                    lines.of(e.position()),
-                    "",
-                    format!("unreadable row: {e}"),
-                    b"",
-                );
+                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
                 continue;
             }
         };
         let line = lines.of(rec.position());
         if rec.len() != 12 {
-            reject(
-                rejects,
-                file,
-                line,
-                "",
-                format!("expected 12 fields, found {}", rec.len()),
-                rec.as_slice(),
-            );
+            reject(rejects, file, line, "", format!("expected 12 fields, found {}", rec.len()), rec.as_slice());
             continue;
         }
         let Some(date) = std::str::from_utf8(&rec[1]).ok().and_then(parse_date) else {
@@ -987,8 +926,7 @@ fn parse_city_daily_plain(
             continue;
         };
         let mut val = |i: usize| cell_value(rejects, file, line, NAMES[i], &rec[i]);
-        let (aqi, pm25, pm10, so2, co, no2, o3) =
-            (val(2), val(5), val(6), val(7), val(8), val(9), val(10));
+        let (aqi, pm25, pm10, so2, co, no2, o3) = (val(2), val(5), val(6), val(7), val(8), val(9), val(10));
         // This source's `o3` is the daily maximum 1-hour value, not MDA8.
         out.push(CityDay {
             city: canonical_city(&text(&rec[0])),
@@ -1023,50 +961,26 @@ mod tests {
         assert!(parse_value(b"abc").is_err());
         assert!(parse_value(b"NaN").is_err());
         assert!(parse_value(b".").is_err());
-        for s in [
-            "0.1",
-            "0.3",
-            "2.675",
-            "115.8",
-            "1.022",
-            "999.9",
-            "12345.678",
-        ] {
-            assert_eq!(
-                parse_value(s.as_bytes()),
-                Ok(Some(s.parse::<f64>().unwrap())),
-                "{s}"
-            );
+        for s in ["0.1", "0.3", "2.675", "115.8", "1.022", "999.9", "12345.678"] {
+            assert_eq!(parse_value(s.as_bytes()), Ok(Some(s.parse::<f64>().unwrap())), "{s}");
         }
     }
 
     #[test]
     fn formats() {
-        assert_eq!(
-            detect(b"date,hour,type,1001A,1002A\r\n"),
-            Some(Format::CnemcSites)
-        );
-        assert_eq!(
-            detect("date,hour,type,北京,天津\n".as_bytes()),
-            Some(Format::CnemcCities)
-        );
+        assert_eq!(detect(b"date,hour,type,1001A,1002A\r\n"), Some(Format::CnemcSites));
+        assert_eq!(detect("date,hour,type,北京,天津\n".as_bytes()), Some(Format::CnemcCities));
         assert_eq!(
             detect("\u{feff}监测点编码,监测点名称,城市,经度,纬度,对照点\n".as_bytes()),
             Some(Format::StationList)
         );
-        assert_eq!(
-            detect(b"station,time,pollutant,value\n"),
-            Some(Format::Long)
-        );
+        assert_eq!(detect(b"station,time,pollutant,value\n"), Some(Format::Long));
         assert_eq!(
             detect("\u{feff}aqi,co,no2,o3,pm10,pm2_5,quality,rank,so2,time_point\n".as_bytes()),
             Some(Format::CityDailyHeader)
         );
         assert_eq!(
-            detect(
-                "\u{feff}成都,2013-12-02,236,216~256,重度污染,215.1,311.4,39.4,1.95,117.8,68,92\n"
-                    .as_bytes()
-            ),
+            detect("\u{feff}成都,2013-12-02,236,216~256,重度污染,215.1,311.4,39.4,1.95,117.8,68,92\n".as_bytes()),
             Some(Format::CityDailyPlain)
         );
         assert_eq!(detect(b"hello,world\n"), None);
@@ -1094,10 +1008,8 @@ mod tests {
         let mut rejects = Vec::new();
         let h = parse_cnemc("f.csv", body, &mut rejects).unwrap();
         assert_eq!(h.cells.len(), 1);
-        let summary: Vec<(u64, &str, &str)> = rejects
-            .iter()
-            .map(|r| (r.line, r.column.as_str(), r.reason.as_str()))
-            .collect();
+        let summary: Vec<(u64, &str, &str)> =
+            rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
         let expected = vec![
             (3, "1001A", "not a number"),
             (3, "1002A", "negative concentration"),
@@ -1110,10 +1022,8 @@ mod tests {
         let lf: Vec<u8> = body.iter().copied().filter(|&b| b != b'\r').collect();
         let mut rejects = Vec::new();
         parse_cnemc("f.csv", &lf, &mut rejects).unwrap();
-        let summary: Vec<(u64, &str, &str)> = rejects
-            .iter()
-            .map(|r| (r.line, r.column.as_str(), r.reason.as_str()))
-            .collect();
+        let summary: Vec<(u64, &str, &str)> =
+            rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
         assert_eq!(summary, expected);
     }
 }

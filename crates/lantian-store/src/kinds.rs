@@ -115,10 +115,7 @@ impl Kind {
 
     /// Published by the network rather than measured.
     pub fn is_published(self) -> bool {
-        !matches!(
-            self,
-            Kind::Pm25 | Kind::Pm10 | Kind::So2 | Kind::No2 | Kind::O3 | Kind::Co
-        )
+        !matches!(self, Kind::Pm25 | Kind::Pm10 | Kind::So2 | Kind::No2 | Kind::O3 | Kind::Co)
     }
 }
 

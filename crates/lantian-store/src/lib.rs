@@ -43,10 +43,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parquet { path: PathBuf, message: String },
     #[error("{0}")]
@@ -59,17 +56,11 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
-        Error::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        Error::Io { path: path.to_path_buf(), source }
     }
 
     pub fn parquet(path: &Path, e: impl std::fmt::Display) -> Error {
-        Error::Parquet {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
+        Error::Parquet { path: path.to_path_buf(), message: e.to_string() }
     }
 }
 

@@ -9,9 +9,7 @@
 use crate::kinds::{Kind, N_KINDS};
 use crate::{Error, Result};
 use arrow_array::builder::{Float64Builder, StringBuilder, TimestampMillisecondBuilder};
-use arrow_array::{
-    Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
-};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use jiff::civil::Date;
 use lantian_core::time::{HourLabel, day_number};
@@ -34,10 +32,7 @@ pub struct MonthKey {
 impl MonthKey {
     pub fn of_label(l: HourLabel) -> Option<MonthKey> {
         let d = lantian_core::time::date_of(l.div_euclid(24))?;
-        Some(MonthKey {
-            year: d.year(),
-            month: d.month(),
-        })
+        Some(MonthKey { year: d.year(), month: d.month() })
     }
 
     pub fn first_day(self) -> Date {
@@ -52,15 +47,9 @@ impl MonthKey {
 
     pub fn next(self) -> MonthKey {
         if self.month == 12 {
-            MonthKey {
-                year: self.year + 1,
-                month: 1,
-            }
+            MonthKey { year: self.year + 1, month: 1 }
         } else {
-            MonthKey {
-                year: self.year,
-                month: self.month + 1,
-            }
+            MonthKey { year: self.year, month: self.month + 1 }
         }
     }
 
@@ -70,10 +59,7 @@ impl MonthKey {
 
     pub fn parse(s: &str) -> Option<MonthKey> {
         let (y, m) = s.split_once('-')?;
-        let key = MonthKey {
-            year: y.parse().ok()?,
-            month: m.parse().ok()?,
-        };
+        let key = MonthKey { year: y.parse().ok()?, month: m.parse().ok()? };
         (1..=12).contains(&key.month).then_some(key)
     }
 }
@@ -102,18 +88,36 @@ pub struct Partition {
     pub len: usize,
     stations: Vec<String>,
     index: HashMap<String, usize>,
+    /// Which kinds are held and at which position (a read of a few kinds
+    /// allocates only those).
+    kind_pos: [Option<usize>; N_KINDS],
+    n_kinds: usize,
     values: Vec<f64>,
 }
 
 impl Partition {
     pub fn empty(key: MonthKey) -> Partition {
+        Partition::with_kinds(key, &Kind::ALL)
+    }
+
+    fn with_kinds(key: MonthKey, kinds: &[Kind]) -> Partition {
         let (start, len) = key.label_range();
+        let mut kind_pos = [None; N_KINDS];
+        let mut n_kinds = 0;
+        for k in kinds {
+            if kind_pos[k.idx()].is_none() {
+                kind_pos[k.idx()] = Some(n_kinds);
+                n_kinds += 1;
+            }
+        }
         Partition {
             key,
             start,
             len,
             stations: Vec::new(),
             index: HashMap::new(),
+            kind_pos,
+            n_kinds,
             values: Vec::new(),
         }
     }
@@ -122,40 +126,39 @@ impl Partition {
         &self.stations
     }
 
-    fn station_slot(&mut self, station: &str) -> usize {
+    /// The slot of a station, added if new (callers cache it per file).
+    pub fn station_slot(&mut self, station: &str) -> usize {
         if let Some(&i) = self.index.get(station) {
             return i;
         }
         let i = self.stations.len();
         self.stations.push(station.to_string());
         self.index.insert(station.to_string(), i);
-        self.values
-            .resize(self.values.len() + N_KINDS * self.len, f64::NAN);
+        self.values.resize(self.values.len() + self.n_kinds * self.len, f64::NAN);
         i
     }
 
     /// The series of one station and kind over the month, if present.
     pub fn series(&self, station: &str, kind: Kind) -> Option<&[f64]> {
         let i = *self.index.get(station)?;
-        let off = (i * N_KINDS + kind.idx()) * self.len;
+        let off = (i * self.n_kinds + self.kind_pos[kind.idx()]?) * self.len;
         Some(&self.values[off..off + self.len])
     }
 
     /// Set one value (newer wins) and count what happened.
-    pub fn merge(
-        &mut self,
-        station: &str,
-        label: HourLabel,
-        kind: Kind,
-        value: f64,
-        counts: &mut MergeCounts,
-    ) {
+    pub fn merge(&mut self, station: &str, label: HourLabel, kind: Kind, value: f64, counts: &mut MergeCounts) {
+        let slot = self.station_slot(station);
+        self.merge_at(slot, label, kind, value, counts);
+    }
+
+    /// `merge` for a slot from `station_slot`; labels outside the month are ignored.
+    pub fn merge_at(&mut self, slot: usize, label: HourLabel, kind: Kind, value: f64, counts: &mut MergeCounts) {
         let off = label - self.start;
         if off < 0 || off as usize >= self.len {
             return;
         }
-        let i = self.station_slot(station);
-        let cell = &mut self.values[(i * N_KINDS + kind.idx()) * self.len + off as usize];
+        debug_assert_eq!(self.n_kinds, N_KINDS, "merging needs a full partition");
+        let cell = &mut self.values[(slot * N_KINDS + kind.idx()) * self.len + off as usize];
         if cell.is_nan() {
             counts.imported += 1;
         } else if *cell == value {
@@ -174,17 +177,9 @@ impl Partition {
     fn schema() -> Arc<Schema> {
         let mut fields = vec![
             Field::new("station", DataType::Utf8, false),
-            Field::new(
-                "time",
-                DataType::Timestamp(TimeUnit::Millisecond, Some("+08:00".into())),
-                false,
-            ),
+            Field::new("time", DataType::Timestamp(TimeUnit::Millisecond, Some("+08:00".into())), false),
         ];
-        fields.extend(
-            Kind::ALL
-                .iter()
-                .map(|k| Field::new(k.column(), DataType::Float64, true)),
-        );
+        fields.extend(Kind::ALL.iter().map(|k| Field::new(k.column(), DataType::Float64, true)));
         Arc::new(Schema::new(fields))
     }
 
@@ -192,6 +187,9 @@ impl Partition {
     /// sorted by station then time; `time` is the end of the hour (its
     /// label) as a UTC instant in milliseconds, tagged +08:00.
     pub fn write(&self, path: &Path) -> Result<()> {
+        if self.n_kinds != N_KINDS {
+            return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
+        }
         let mut order: Vec<usize> = (0..self.stations.len()).collect();
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
         let mut st = StringBuilder::new();
@@ -225,35 +223,25 @@ impl Partition {
         kinds: &[Kind],
         stations: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Partition> {
-        let mut part = Partition::empty(key);
+        let mut part = Partition::with_kinds(key, kinds);
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
         let schema = builder.schema().clone();
         let mut wanted: Vec<usize> = vec![0, 1];
         let mut kind_cols = Vec::new();
         for k in kinds {
-            let idx = schema
-                .index_of(k.column())
-                .map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
+            let idx = schema.index_of(k.column()).map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
             wanted.push(idx);
             kind_cols.push(*k);
         }
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(65_536)
-            .build()
-            .map_err(|e| Error::parquet(path, e))?;
+        let reader =
+            builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| Error::parquet(path, e))?;
         for batch in reader {
-            let batch =
-                batch.map_err(|e| Error::Store(format!("reading {}: {e}", path.display())))?;
+            let batch = batch.map_err(|e| Error::Store(format!("reading {}: {e}", path.display())))?;
             // A projection keeps the file's column order: look columns up by name.
             let col = |name: &str| {
-                batch
-                    .schema()
-                    .index_of(name)
-                    .map_err(|e| Error::Store(format!("{}: {e}", path.display())))
+                batch.schema().index_of(name).map_err(|e| Error::Store(format!("{}: {e}", path.display())))
             };
             let st = downcast::<StringArray>(&batch, col("station")?, path)?;
             let tm = downcast::<TimestampMillisecondArray>(&batch, col("time")?, path)?;
@@ -284,8 +272,8 @@ impl Partition {
                 }
                 for (c, k) in kind_cols.iter().enumerate() {
                     if cols[c].is_valid(row) {
-                        part.values[(slot * N_KINDS + k.idx()) * part.len + off as usize] =
-                            cols[c].value(row);
+                        let pos = part.kind_pos[k.idx()].expect("requested kind");
+                        part.values[(slot * part.n_kinds + pos) * part.len + off as usize] = cols[c].value(row);
                     }
                 }
             }
@@ -299,12 +287,7 @@ fn downcast<'a, T: 'static>(batch: &'a RecordBatch, col: usize, path: &Path) -> 
         .column(col)
         .as_any()
         .downcast_ref::<T>()
-        .ok_or_else(|| {
-            Error::Store(format!(
-                "{}: column {col} has an unexpected type",
-                path.display()
-            ))
-        })
+        .ok_or_else(|| Error::Store(format!("{}: column {col} has an unexpected type", path.display())))
 }
 
 /// Label (hour end, +08:00) → UTC milliseconds.
@@ -318,14 +301,12 @@ pub fn millis_to_label(ms: i64) -> HourLabel {
 
 pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    // zstd level 1: level 3 cost more time than the space it saved here.
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).expect("valid level"),
-        ))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
         .set_max_row_group_row_count(Some(262_144))
         .build();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
-        .map_err(|e| Error::parquet(path, e))?;
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| Error::parquet(path, e))?;
     w.write(batch).map_err(|e| Error::parquet(path, e))?;
     let file = w.into_inner().map_err(|e| Error::parquet(path, e))?;
     file.sync_all().map_err(|e| Error::io(path, e))?;
@@ -340,55 +321,27 @@ mod tests {
     #[test]
     fn write_read_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let key = MonthKey {
-            year: 2019,
-            month: 2,
-        };
+        let key = MonthKey { year: 2019, month: 2 };
         let mut p = Partition::empty(key);
         let mut c = MergeCounts::default();
         let d = jiff::civil::date(2019, 2, 28);
         p.merge("1431A", label(d, 23), Kind::Pm25, 35.0, &mut c);
         p.merge("1431A", label(d, 23), Kind::Co, 1.2, &mut c);
-        p.merge(
-            "0001A",
-            label(jiff::civil::date(2019, 2, 1), 0),
-            Kind::Aqi,
-            50.0,
-            &mut c,
-        );
+        p.merge("0001A", label(jiff::civil::date(2019, 2, 1), 0), Kind::Aqi, 50.0, &mut c);
         p.merge("1431A", label(d, 23), Kind::Pm25, 36.0, &mut c);
         p.merge("1431A", label(d, 23), Kind::Co, 1.2, &mut c);
-        assert_eq!(
-            c,
-            MergeCounts {
-                imported: 3,
-                revised: 1,
-                unchanged: 1
-            }
-        );
+        assert_eq!(c, MergeCounts { imported: 3, revised: 1, unchanged: 1 });
         let path = dir.path().join("p.parquet");
         p.write(&path).unwrap();
         let q = Partition::read(key, &path, &Kind::ALL, None).unwrap();
-        assert_eq!(
-            q.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize],
-            36.0
-        );
-        assert_eq!(
-            q.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize],
-            1.2
-        );
+        assert_eq!(q.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize], 36.0);
+        assert_eq!(q.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize], 1.2);
         assert_eq!(q.series("0001A", Kind::Aqi).unwrap()[0], 50.0);
         assert_eq!(q.n_values(), 3);
         // Kinds requested out of file order come back under the right names.
         let sub = Partition::read(key, &path, &[Kind::Co, Kind::Pm25], None).unwrap();
-        assert_eq!(
-            sub.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize],
-            36.0
-        );
-        assert_eq!(
-            sub.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize],
-            1.2
-        );
+        assert_eq!(sub.series("1431A", Kind::Pm25).unwrap()[(label(d, 23) - q.start) as usize], 36.0);
+        assert_eq!(sub.series("1431A", Kind::Co).unwrap()[(label(d, 23) - q.start) as usize], 1.2);
         let only = |s: &str| s == "0001A";
         let r = Partition::read(key, &path, &[Kind::Aqi], Some(&only)).unwrap();
         assert_eq!(r.stations(), ["0001A".to_string()]);

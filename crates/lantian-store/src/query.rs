@@ -11,6 +11,7 @@ use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::series::{CaptureRules, DailyValues, station_day};
 use lantian_core::time::{DayNumber, HourLabel, date_of};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Values of some stations and kinds over a contiguous label range.
 pub struct Dense {
@@ -24,11 +25,7 @@ pub struct Dense {
 impl Dense {
     /// The series of station `i` for `kind` (all `NaN` if the kind was not read).
     pub fn series(&self, i: usize, kind: Kind) -> &[f64] {
-        let k = self
-            .kinds
-            .iter()
-            .position(|&x| x == kind)
-            .expect("kind was requested");
+        let k = self.kinds.iter().position(|&x| x == kind).expect("kind was requested");
         let off = (i * self.kinds.len() + k) * self.len;
         &self.values[off..off + self.len]
     }
@@ -39,8 +36,10 @@ impl Dense {
 pub struct Reader<'a> {
     store: &'a Store,
     kinds: Vec<Kind>,
-    wanted: Option<HashSet<String>>,
+    wanted: Option<Arc<HashSet<String>>>,
     cache: Vec<(MonthKey, Option<Partition>)>,
+    /// The next month, being decoded on another thread while this one is used.
+    prefetch: Option<(MonthKey, std::thread::JoinHandle<Result<Option<Partition>>>)>,
 }
 
 impl<'a> Reader<'a> {
@@ -48,18 +47,38 @@ impl<'a> Reader<'a> {
         Reader {
             store,
             kinds: kinds.to_vec(),
-            wanted: stations.map(|s| s.iter().cloned().collect()),
+            wanted: stations.map(|s| Arc::new(s.iter().cloned().collect())),
             cache: Vec::new(),
+            prefetch: None,
         }
+    }
+
+    fn load(
+        store: &Store,
+        key: MonthKey,
+        kinds: &[Kind],
+        wanted: Option<Arc<HashSet<String>>>,
+    ) -> Result<Option<Partition>> {
+        let filter = move |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
+        store.read_month(key, kinds, Some(&filter))
     }
 
     fn month(&mut self, key: MonthKey) -> Result<&Option<Partition>> {
         if let Some(pos) = self.cache.iter().position(|(k, _)| *k == key) {
             return Ok(&self.cache[pos].1);
         }
-        let wanted = self.wanted.clone();
-        let filter = move |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
-        let part = self.store.read_month(key, &self.kinds, Some(&filter))?;
+        let part = match self.prefetch.take() {
+            Some((k, handle)) if k == key => {
+                handle.join().unwrap_or_else(|_| Err(crate::Error::Store("month reader thread panicked".into())))?
+            }
+            _ => Self::load(self.store, key, &self.kinds, self.wanted.clone())?,
+        };
+        // Start decoding the following month now; readers go month by month.
+        let next = key.next();
+        if self.store.months().contains(&next) {
+            let (store, kinds, wanted) = (self.store.clone(), self.kinds.clone(), self.wanted.clone());
+            self.prefetch = Some((next, std::thread::spawn(move || Self::load(&store, next, &kinds, wanted))));
+        }
         if self.cache.len() >= 2 {
             self.cache.remove(0);
         }
@@ -72,13 +91,7 @@ impl<'a> Reader<'a> {
         let len = (to - from + 1).max(0) as usize;
         let n_kinds = self.kinds.len();
         let kinds = self.kinds.clone();
-        let mut out = Dense {
-            start: from,
-            len,
-            stations: Vec::new(),
-            kinds: kinds.clone(),
-            values: Vec::new(),
-        };
+        let mut out = Dense { start: from, len, stations: Vec::new(), kinds: kinds.clone(), values: Vec::new() };
         let mut index: HashMap<String, usize> = HashMap::new();
         let (Some(mut key), Some(last)) = (MonthKey::of_label(from), MonthKey::of_label(to)) else {
             return Ok(out);
@@ -90,8 +103,7 @@ impl<'a> Reader<'a> {
                 for st in part.stations() {
                     let i = *index.entry(st.clone()).or_insert_with(|| {
                         out.stations.push(st.clone());
-                        out.values
-                            .resize(out.values.len() + n_kinds * len, f64::NAN);
+                        out.values.resize(out.values.len() + n_kinds * len, f64::NAN);
                         out.stations.len() - 1
                     });
                     for (k, kind) in kinds.iter().enumerate() {
@@ -150,8 +162,7 @@ pub fn station_days(
         let dense = reader.range(d0 * 24 + 1, d1 * 24 + 24)?;
         for (i, st) in dense.stations.iter().enumerate() {
             for day in d0..=d1 {
-                let hours: [[f64; 24]; 6] =
-                    std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
+                let hours: [[f64; 24]; 6] = std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
                 if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
                     continue;
                 }
@@ -226,11 +237,7 @@ pub fn city_days(
     opts: &AreaOptions,
 ) -> Result<BTreeMap<String, Vec<AreaDay>>> {
     let members = city_stations(store);
-    let published = if opts.source == SourcePreference::Stations {
-        Vec::new()
-    } else {
-        store.city_daily()?
-    };
+    let published = if opts.source == SourcePreference::Stations { Vec::new() } else { store.city_daily()? };
     let mut wanted: Vec<String> = if cities.is_empty() {
         let mut all: Vec<String> = members.keys().cloned().collect();
         all.extend(published.iter().map(|r| r.city.clone()));
@@ -256,25 +263,16 @@ pub fn city_days(
             }
         })?;
     }
-    let mut out: BTreeMap<String, Vec<AreaDay>> =
-        wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
+    let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
     for ((city, day), vals) in per_city {
         let values = area_day(&vals, opts.method, 1);
-        out.entry(city).or_default().push(AreaDay {
-            day,
-            values,
-            source: DaySource::Stations(vals.len() as u16),
-        });
+        out.entry(city).or_default().push(AreaDay { day, values, source: DaySource::Stations(vals.len() as u16) });
     }
     // Published days: one per city-day, the preferred source's values first,
     // gaps filled from the others.
-    let mut published: Vec<CityDay> = published
-        .into_iter()
-        .filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city))
-        .collect();
-    published.sort_by(|a, b| {
-        (&a.city, a.day, source_rank(&a.source)).cmp(&(&b.city, b.day, source_rank(&b.source)))
-    });
+    let mut published: Vec<CityDay> =
+        published.into_iter().filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city)).collect();
+    published.sort_by(|a, b| (&a.city, a.day, source_rank(&a.source)).cmp(&(&b.city, b.day, source_rank(&b.source))));
     let mut merged: Vec<(String, DayNumber, DailyValues)> = Vec::new();
     for r in published {
         let v = DailyValues {
@@ -307,20 +305,13 @@ pub fn city_days(
             // Station hours win when they give the day any valid value (a
             // lone closing label 0 of the next year does not).
             if let Some(pos) = list.iter().position(|d| d.day == day) {
-                if Pollutant::ALL
-                    .iter()
-                    .any(|p| list[pos].values.get(*p).is_some())
-                {
+                if Pollutant::ALL.iter().any(|p| list[pos].values.get(*p).is_some()) {
                     continue;
                 }
                 list.remove(pos);
             }
         }
-        list.push(AreaDay {
-            day,
-            values,
-            source: DaySource::Published,
-        });
+        list.push(AreaDay { day, values, source: DaySource::Published });
     }
     for list in out.values_mut() {
         list.sort_by_key(|d| d.day);

@@ -39,9 +39,8 @@ impl Store {
         let path = dir.join(MANIFEST);
         let manifest = match fs::read(&path) {
             Ok(bytes) => {
-                let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::Store(format!("{}: unreadable manifest: {e}", path.display()))
-                })?;
+                let m: Manifest = serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::Store(format!("{}: unreadable manifest: {e}", path.display())))?;
                 if m.version != FORMAT_VERSION {
                     return Err(Error::Store(format!(
                         "{}: store format {} is not supported by this lantian (expects {FORMAT_VERSION})",
@@ -51,26 +50,20 @@ impl Store {
                 }
                 m
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest {
-                version: FORMAT_VERSION,
-                ..Default::default()
-            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Manifest { version: FORMAT_VERSION, ..Default::default() }
+            }
             Err(e) => return Err(Error::io(&path, e)),
         };
         let stations = match &manifest.stations {
             Some(f) => {
                 let p = dir.join(f);
                 let bytes = fs::read(&p).map_err(|e| Error::io(&p, e))?;
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::Store(format!("{}: {e}", p.display())))?
+                serde_json::from_slice(&bytes).map_err(|e| Error::Store(format!("{}: {e}", p.display())))?
             }
             None => Vec::new(),
         };
-        Ok(Store {
-            dir: dir.to_path_buf(),
-            manifest,
-            stations,
-        })
+        Ok(Store { dir: dir.to_path_buf(), manifest, stations })
     }
 
     pub fn dir(&self) -> &Path {
@@ -91,11 +84,7 @@ impl Store {
 
     /// Months with hourly data, ascending.
     pub fn months(&self) -> Vec<MonthKey> {
-        self.manifest
-            .hourly
-            .keys()
-            .filter_map(|k| MonthKey::parse(k))
-            .collect()
+        self.manifest.hourly.keys().filter_map(|k| MonthKey::parse(k)).collect()
     }
 
     /// Read one month, only the given kinds and the stations `filter` keeps.
@@ -149,13 +138,7 @@ impl Transaction {
         remove_unreferenced(dir, &base.manifest);
         let mut next = base.manifest.clone();
         next.generation += 1;
-        Ok(Transaction {
-            dir: dir.to_path_buf(),
-            _lock: lock,
-            base,
-            next,
-            staged: Vec::new(),
-        })
+        Ok(Transaction { dir: dir.to_path_buf(), _lock: lock, base, next, staged: Vec::new() })
     }
 
     /// A fresh path (relative, absolute) for a staged file of this generation.
@@ -178,8 +161,7 @@ impl Transaction {
     /// files the new manifest no longer references.
     pub fn commit(self) -> Result<()> {
         let tmp = self.dir.join("manifest.json.tmp");
-        let bytes =
-            serde_json::to_vec_pretty(&self.next).map_err(|e| Error::Store(e.to_string()))?;
+        let bytes = serde_json::to_vec_pretty(&self.next).map_err(|e| Error::Store(e.to_string()))?;
         write_synced(&tmp, &bytes)?;
         let target = self.dir.join(MANIFEST);
         fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
@@ -208,12 +190,7 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 /// leftovers of a killed import or of the previous generation.
 fn remove_unreferenced(dir: &Path, m: &Manifest) {
     let mut live: Vec<PathBuf> = m.hourly.values().map(|f| dir.join(f)).collect();
-    live.extend(
-        m.city_daily
-            .iter()
-            .chain(m.stations.iter())
-            .map(|f| dir.join(f)),
-    );
+    live.extend(m.city_daily.iter().chain(m.stations.iter()).map(|f| dir.join(f)));
     let candidates = [dir.to_path_buf(), dir.join("hourly")];
     for d in candidates {
         let Ok(entries) = fs::read_dir(&d) else {
@@ -222,8 +199,7 @@ fn remove_unreferenced(dir: &Path, m: &Manifest) {
         for e in entries.flatten() {
             let p = e.path();
             let name = e.file_name().to_string_lossy().into_owned();
-            let ours = name.contains(".g")
-                && (name.ends_with(".parquet") || name.ends_with(".json"))
+            let ours = name.contains(".g") && (name.ends_with(".parquet") || name.ends_with(".json"))
                 || name == "manifest.json.tmp";
             if ours && !live.contains(&p) {
                 let _ = fs::remove_file(&p);

@@ -14,8 +14,7 @@ use lantian_core::time::{DayNumber, date_of, day_number, format_label};
 use lantian_core::{AqiReport, Edition, LimitSet, Pollutant};
 use lantian_store::Kind;
 use lantian_store::query::{
-    AreaDay, AreaOptions, DaySource, Reader, city_days, city_stations, day_slots, month_chunks,
-    station_days,
+    AreaDay, AreaOptions, DaySource, Reader, city_days, city_stations, day_slots, month_chunks, station_days,
 };
 use lantian_store::{Store, import::ImportSummary};
 use std::collections::BTreeMap;
@@ -43,8 +42,7 @@ impl Ctx {
     }
 
     fn store(&self) -> Result<Store> {
-        Store::open(&self.data)
-            .with_context(|| format!("opening the store in {}", self.data.display()))
+        Store::open(&self.data).with_context(|| format!("opening the store in {}", self.data.display()))
     }
 }
 
@@ -75,40 +73,24 @@ pub fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<ExitCode> {
     bar.finish_and_clear();
     let summary = summary?;
     print_import_summary(ctx, &summary);
-    Ok(if summary.unreadable.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if summary.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn print_import_summary(ctx: &Ctx, s: &ImportSummary) {
     let zh = ctx.zh();
-    let files: Vec<String> = s
-        .files
-        .iter()
-        .map(|(f, n)| format!("{n} × {}", f.label()))
-        .collect();
+    let files: Vec<String> = s.files.iter().map(|(f, n)| format!("{n} × {}", f.label())).collect();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
         "{} {}",
         if zh { "文件:" } else { "files:" },
-        if files.is_empty() {
-            "0".to_string()
-        } else {
-            files.join(", ")
-        }
+        if files.is_empty() { "0".to_string() } else { files.join(", ") }
     );
     let h = s.hourly;
     let _ = writeln!(
         err,
         "{} imported {}, revised {}, unchanged {}",
-        if zh {
-            "小时值 hourly values:"
-        } else {
-            "hourly values:"
-        },
+        if zh { "小时值 hourly values:" } else { "hourly values:" },
         h.imported,
         h.revised,
         h.unchanged
@@ -118,72 +100,31 @@ fn print_import_summary(ctx: &Ctx, s: &ImportSummary) {
         let _ = writeln!(
             err,
             "{} imported {}, revised {}, unchanged {}",
-            if zh {
-                "城市日值 city daily values:"
-            } else {
-                "city daily values:"
-            },
+            if zh { "城市日值 city daily values:" } else { "city daily values:" },
             c.imported,
             c.revised,
             c.unchanged
         );
     }
     if s.stations > 0 {
-        let _ = writeln!(
-            err,
-            "{} {}",
-            if zh { "站点 stations:" } else { "stations:" },
-            s.stations
-        );
+        let _ = writeln!(err, "{} {}", if zh { "站点 stations:" } else { "stations:" }, s.stations);
     }
-    let _ = writeln!(
-        err,
-        "{} {}",
-        if zh { "拒收 rejected:" } else { "rejected:" },
-        s.rejected
-    );
+    let _ = writeln!(err, "{} {}", if zh { "拒收 rejected:" } else { "rejected:" }, s.rejected);
     if let Some(p) = &s.rejects_file {
         let _ = writeln!(
             err,
             "  {} {}",
-            if zh {
-                "拒收明细 (文件、行、列、原因):"
-            } else {
-                "rejects (file, line, column, reason):"
-            },
+            if zh { "拒收明细 (文件、行、列、原因):" } else { "rejects (file, line, column, reason):" },
             p.display()
         );
     }
     for (p, why) in &s.skipped {
-        let _ = writeln!(
-            err,
-            "{} {}: {why}",
-            if zh { "跳过 skipped" } else { "skipped" },
-            p.display()
-        );
+        let _ = writeln!(err, "{} {}: {why}", if zh { "跳过 skipped" } else { "skipped" }, p.display());
     }
     for (p, why) in &s.unreadable {
-        let _ = writeln!(
-            err,
-            "{} {}: {why}",
-            if zh {
-                "无法读取 unreadable"
-            } else {
-                "unreadable"
-            },
-            p.display()
-        );
+        let _ = writeln!(err, "{} {}: {why}", if zh { "无法读取 unreadable" } else { "unreadable" }, p.display());
     }
-    let _ = writeln!(
-        err,
-        "{} {}",
-        if zh {
-            "存储版本 store generation:"
-        } else {
-            "store generation:"
-        },
-        s.generation
-    );
+    let _ = writeln!(err, "{} {}", if zh { "存储版本 store generation:" } else { "store generation:" }, s.generation);
 }
 
 // ---------------------------------------------------------------- aqi
@@ -222,15 +163,7 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
     let r = if a.hourly {
         hourly_aqi(
             edition,
-            &HourlyInput {
-                so2: a.so2,
-                no2: a.no2,
-                pm10: a.pm10,
-                pm25: a.pm25,
-                co: a.co,
-                o3: a.o3,
-                so2_24h: a.so2_24h,
-            },
+            &HourlyInput { so2: a.so2, no2: a.no2, pm10: a.pm10, pm25: a.pm25, co: a.co, o3: a.o3, so2_24h: a.so2_24h },
         )
     } else {
         if a.o3.is_some() && edition == Edition::E2026 {
@@ -257,9 +190,7 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
         )
     };
     if r.sub_indices.is_empty() {
-        bail!(
-            "give at least one concentration (--pm25, --pm10, --so2, --no2, --co, --o3-8h, --o3)"
-        );
+        bail!("give at least one concentration (--pm25, --pm10, --so2, --no2, --co, --o3-8h, --o3)");
     }
     let mut t = Table::new(vec![
         Col("indicator", "指标", "Indicator"),
@@ -296,19 +227,11 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
             if zh { "颜色" } else { "Colour" },
             cell_str(&colour),
             if zh { "首要污染物" } else { "Primary" },
-            if r.primary.is_empty() {
-                "—".to_string()
-            } else {
-                r.primary_label()
-            }
+            if r.primary.is_empty() { "—".to_string() } else { r.primary_label() }
         );
         if !r.missing.is_empty() {
             let m: Vec<&str> = r.missing.iter().map(|i| i.key()).collect();
-            println!(
-                "{} {}",
-                if zh { "缺测指标" } else { "Missing" },
-                m.join(",")
-            );
+            println!("{} {}", if zh { "缺测指标" } else { "Missing" }, m.join(","));
         }
     } else {
         // Programs get one object: the sub-indices as columns.
@@ -355,11 +278,7 @@ fn level_cells(ctx: &Ctx, r: &AqiReport) -> (Cell, Cell, Cell) {
     match r.level() {
         Some(l) => (
             Cell::Int(i64::from(l.number())),
-            Cell::text(if ctx.zh() {
-                l.category_zh()
-            } else {
-                l.category_en()
-            }),
+            Cell::text(if ctx.zh() { l.category_zh() } else { l.category_en() }),
             Cell::text(if ctx.format == Format::Table && ctx.zh() {
                 format!("{} {}", l.colour_zh(), l.colour_hex())
             } else {
@@ -383,11 +302,7 @@ pub fn stations(ctx: &Ctx, city: Option<&str>) -> Result<()> {
         Col("lat", "纬度", "Lat"),
         Col("control", "对照点", "Control"),
     ]);
-    for s in store
-        .stations()
-        .iter()
-        .filter(|s| want.as_ref().is_none_or(|c| &s.city == c))
-    {
+    for s in store.stations().iter().filter(|s| want.as_ref().is_none_or(|c| &s.city == c)) {
         t.push(vec![
             Cell::text(&s.code),
             Cell::text(&s.name),
@@ -398,20 +313,13 @@ pub fn stations(ctx: &Ctx, city: Option<&str>) -> Result<()> {
         ]);
     }
     if t.rows.is_empty() {
-        bail!(
-            "no stations{}; import a station list first",
-            city.map(|c| format!(" in {c}")).unwrap_or_default()
-        );
+        bail!("no stations{}; import a station list first", city.map(|c| format!(" in {c}")).unwrap_or_default());
     }
     ctx.print(&t)
 }
 
 /// The stations a `--station`/`--city` selection stands for.
-fn selection(
-    store: &Store,
-    station: Option<&str>,
-    city: Option<&str>,
-) -> Result<(String, Vec<String>)> {
+fn selection(store: &Store, station: Option<&str>, city: Option<&str>) -> Result<(String, Vec<String>)> {
     match (station, city) {
         (Some(s), _) => Ok((s.to_string(), vec![s.to_string()])),
         (None, Some(c)) => {
@@ -440,11 +348,7 @@ pub fn hourly(
 ) -> Result<()> {
     let store = ctx.store()?;
     let (name, members) = selection(&store, station, city)?;
-    let key_col = if city.is_some() {
-        Col("city", "城市", "City")
-    } else {
-        Col("station", "站点", "Station")
-    };
+    let key_col = if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") };
     let mut t = Table::new(vec![
         Col("time", "时间", "Time"),
         key_col,
@@ -461,11 +365,7 @@ pub fn hourly(
         Col("aqi_published", "发布AQI", "Published AQI"),
     ]);
     let rules = CaptureRules::default();
-    let kinds: Vec<Kind> = Pollutant::ALL
-        .iter()
-        .map(|p| Kind::measured(*p))
-        .chain([Kind::Aqi])
-        .collect();
+    let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).chain([Kind::Aqi]).collect();
     let mut reader = Reader::new(&store, &kinds, Some(&members));
     let single = station.is_some();
     for (d0, d1) in month_chunks(day_number(from), day_number(to)) {
@@ -473,14 +373,8 @@ pub fn hourly(
         let dense = reader.range(d0 * 24 - 23, d1 * 24 + 24)?;
         let idx: Vec<usize> = (0..dense.stations.len()).collect();
         // Per pollutant, the series of the station or the mean of the city's stations.
-        let series: Vec<Vec<f64>> = kinds
-            .iter()
-            .map(|k| mean_series(&dense, &idx, *k, dense.len))
-            .collect();
-        let o3 = &series[Pollutant::ALL
-            .iter()
-            .position(|p| *p == Pollutant::O3)
-            .expect("O3")];
+        let series: Vec<Vec<f64>> = kinds.iter().map(|k| mean_series(&dense, &idx, *k, dense.len)).collect();
+        let o3 = &series[Pollutant::ALL.iter().position(|p| *p == Pollutant::O3).expect("O3")];
         for l in d0 * 24..d1 * 24 + 24 {
             let off = (l - dense.start) as usize;
             let v = |k: usize| Some(series[k][off]).filter(|x| !x.is_nan());
@@ -489,8 +383,7 @@ pub fn hourly(
             }
             // 8-hour O3 at this label: network convention, within the label's day.
             let day_first = ((l - 1).div_euclid(24) * 24 + 1 - dense.start) as usize;
-            let day: [f64; 24] =
-                std::array::from_fn(|k| o3.get(day_first + k).copied().unwrap_or(f64::NAN));
+            let day: [f64; 24] = std::array::from_fn(|k| o3.get(day_first + k).copied().unwrap_or(f64::NAN));
             let w = o3_8h_windows(&day, &rules)[off - day_first];
             let report = |p: Pollutant, x: Option<f64>| x.map(|x| p.report(x));
             let input = HourlyInput {
@@ -502,10 +395,7 @@ pub fn hourly(
                 pm25: report(Pollutant::Pm25, v(5)),
                 so2_24h: None,
             };
-            let r = hourly_aqi(
-                edition_for(edition, lantian_core::time::day_of_label(l)),
-                &input,
-            );
+            let r = hourly_aqi(edition_for(edition, lantian_core::time::day_of_label(l)), &input);
             let (level, _, _) = level_cells(ctx, &r);
             t.push(vec![
                 Cell::text(format_label(l)),
@@ -520,11 +410,7 @@ pub fn hourly(
                 r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))),
                 level,
                 Cell::text(r.primary_label()),
-                if single {
-                    Cell::opt(v(6), 0)
-                } else {
-                    Cell::Empty
-                },
+                if single { Cell::opt(v(6), 0) } else { Cell::Empty },
             ]);
         }
     }
@@ -533,12 +419,7 @@ pub fn hourly(
 
 /// Mean over stations `idx` of one kind, label by label (a city's hourly
 /// value, HJ 663 §7); NaN where no station has a value.
-fn mean_series(
-    dense: &lantian_store::query::Dense,
-    idx: &[usize],
-    kind: Kind,
-    len: usize,
-) -> Vec<f64> {
+fn mean_series(dense: &lantian_store::query::Dense, idx: &[usize], kind: Kind, len: usize) -> Vec<f64> {
     (0..len)
         .map(|off| {
             let (mut s, mut n) = (0.0, 0);
@@ -570,11 +451,7 @@ pub fn daily(
     let any_2012 = (d0..=d1).any(|d| edition_for(edition, d) == Edition::E2012);
     let mut cols = vec![
         Col("date", "日期", "Date"),
-        if city.is_some() {
-            Col("city", "城市", "City")
-        } else {
-            Col("station", "站点", "Station")
-        },
+        if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") },
         Col("pm25", "PM2.5", "PM2.5"),
         Col("pm10", "PM10", "PM10"),
         Col("so2", "SO2", "SO2"),
@@ -597,30 +474,13 @@ pub fn daily(
     let mut t = Table::new(cols);
     let mut days: Vec<AreaDay> = Vec::new();
     if city.is_some() {
-        days = city_days(
-            &store,
-            std::slice::from_ref(&name),
-            d0,
-            d1,
-            &AreaOptions::default(),
-        )?
-        .remove(&name)
-        .unwrap_or_default();
+        days = city_days(&store, std::slice::from_ref(&name), d0, d1, &AreaOptions::default())?
+            .remove(&name)
+            .unwrap_or_default();
     } else {
-        station_days(
-            &store,
-            Some(&members),
-            d0,
-            d1,
-            &CaptureRules::default(),
-            |_, day, v| {
-                days.push(AreaDay {
-                    day,
-                    values: *v,
-                    source: DaySource::Stations(1),
-                })
-            },
-        )?;
+        station_days(&store, Some(&members), d0, d1, &CaptureRules::default(), |_, day, v| {
+            days.push(AreaDay { day, values: *v, source: DaySource::Stations(1) })
+        })?;
     }
     for d in &days {
         let ed = edition_for(edition, d.day);
@@ -638,17 +498,11 @@ pub fn daily(
             Cell::opt(input.o3_8h, 0),
         ];
         if any_2012 {
-            row.push(if ed == Edition::E2012 {
-                Cell::opt(input.o3_1h_max, 0)
-            } else {
-                Cell::Empty
-            });
+            row.push(if ed == Edition::E2012 { Cell::opt(input.o3_1h_max, 0) } else { Cell::Empty });
         }
         let hours = match d.source {
             DaySource::Published => Cell::Empty,
-            DaySource::Stations(_) => {
-                Cell::Int(i64::from(*d.values.hours.iter().min().unwrap_or(&0)))
-            }
+            DaySource::Stations(_) => Cell::Int(i64::from(*d.values.hours.iter().min().unwrap_or(&0))),
         };
         row.extend([
             r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))),
@@ -726,8 +580,7 @@ pub fn assess_period(
 
 fn shift_year(d: Date, years: i16) -> Date {
     let y = d.year() - years;
-    Date::new(y, d.month(), d.day())
-        .unwrap_or_else(|_| Date::new(y, d.month(), 28).expect("valid date"))
+    Date::new(y, d.month(), d.day()).unwrap_or_else(|_| Date::new(y, d.month(), 28).expect("valid date"))
 }
 
 pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
@@ -735,16 +588,10 @@ pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
     let cur = assess_period(&store, &a.city, a.from, a.to, a.edition)?;
     let prev: Option<BTreeMap<String, PeriodStats>> = match a.compare {
         Some(_) => Some(
-            assess_period(
-                &store,
-                &a.city,
-                shift_year(a.from, 1),
-                shift_year(a.to, 1),
-                a.edition,
-            )?
-            .into_iter()
-            .map(|c| (c.city, c.stats))
-            .collect(),
+            assess_period(&store, &a.city, shift_year(a.from, 1), shift_year(a.to, 1), a.edition)?
+                .into_iter()
+                .map(|c| (c.city, c.stats))
+                .collect(),
         ),
         None => None,
     };
@@ -755,12 +602,7 @@ pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
     ctx.print(&table)
 }
 
-pub fn assess_table(
-    cur: &[CityPeriod],
-    prev: Option<&BTreeMap<String, PeriodStats>>,
-    from: Date,
-    to: Date,
-) -> Table {
+pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodStats>>, from: Date, to: Date) -> Table {
     let mut cols = vec![
         Col("city", "城市", "City"),
         Col("from", "起", "From"),
@@ -786,25 +628,13 @@ pub fn assess_table(
             Col("pm10_prev", "PM10同期", "PM10 prev"),
             Col("pm10_change", "PM10变化%", "PM10 change %"),
             Col("good_ratio_prev", "优良比例同期%", "Good ratio prev %"),
-            Col(
-                "good_ratio_change",
-                "优良比例变化(百分点)",
-                "Good ratio change (pp)",
-            ),
+            Col("good_ratio_change", "优良比例变化(百分点)", "Good ratio change (pp)"),
             Col("composite_index_prev", "综合指数同期", "Composite prev"),
-            Col(
-                "composite_index_change",
-                "综合指数变化%",
-                "Composite change %",
-            ),
+            Col("composite_index_change", "综合指数变化%", "Composite change %"),
         ]);
     }
     cols.push(Col("capture_ok", "数据有效性达标", "Capture OK"));
-    let ranks = competition_rank(
-        &cur.iter()
-            .map(|c| c.stats.composite_index)
-            .collect::<Vec<_>>(),
-    );
+    let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
     let mut order: Vec<usize> = (0..cur.len()).collect();
     order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), cur[i].city.clone()));
     let mut t = Table::new(cols);
@@ -880,31 +710,16 @@ impl Agreement {
 }
 
 pub const VERIFY_KINDS: [(&str, &str); 10] = [
-    (
-        "hourly_aqi",
-        "hourly AQI, station-hours with all six 1-hour values",
-    ),
-    (
-        "hourly_aqi_incomplete",
-        "hourly AQI, station-hours with some value missing (informative)",
-    ),
+    ("hourly_aqi", "hourly AQI, station-hours with all six 1-hour values"),
+    ("hourly_aqi_incomplete", "hourly AQI, station-hours with some value missing (informative)"),
     ("daily_pm25", "PM2.5 daily mean, station-days with 24 hours"),
     ("daily_pm10", "PM10 daily mean, station-days with 24 hours"),
     ("daily_so2", "SO2 daily mean, station-days with 24 hours"),
     ("daily_no2", "NO2 daily mean, station-days with 24 hours"),
     ("daily_co", "CO daily mean, station-days with 24 hours"),
-    (
-        "o3_8h",
-        "O3 8-hour moving mean, windows with all hours (informative)",
-    ),
-    (
-        "o3_mda8",
-        "O3 MDA8, station-days with 24 hours (informative)",
-    ),
-    (
-        "o3_1h_max",
-        "O3 daily max 1-hour, station-days with 24 hours (informative)",
-    ),
+    ("o3_8h", "O3 8-hour moving mean, windows with all hours (informative)"),
+    ("o3_mda8", "O3 MDA8, station-days with 24 hours (informative)"),
+    ("o3_1h_max", "O3 daily max 1-hour, station-days with 24 hours (informative)"),
 ];
 
 /// Recompute and compare over `from..=to` (default: every month in the store).
@@ -931,37 +746,20 @@ pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Resu
         for (i, st) in dense.stations.iter().enumerate() {
             // Hourly AQI.
             let aqi_pub = dense.series(i, Kind::Aqi);
-            let m: Vec<&[f64]> = Pollutant::ALL
-                .iter()
-                .map(|p| dense.series(i, Kind::measured(*p)))
-                .collect();
+            let m: Vec<&[f64]> = Pollutant::ALL.iter().map(|p| dense.series(i, Kind::measured(*p))).collect();
             for off in 24..dense.len {
                 let published = aqi_pub[off];
                 if published.is_nan() {
                     continue;
                 }
                 let g = |k: usize| Some(m[k][off]).filter(|v| !v.is_nan());
-                let input = HourlyInput {
-                    so2: g(0),
-                    no2: g(1),
-                    pm10: g(2),
-                    co: g(3),
-                    o3: g(4),
-                    pm25: g(5),
-                    so2_24h: None,
-                };
+                let input =
+                    HourlyInput { so2: g(0), no2: g(1), pm10: g(2), co: g(3), o3: g(4), pm25: g(5), so2_24h: None };
                 let l = dense.start + off as i64;
-                let r = hourly_aqi(
-                    edition_for(None, lantian_core::time::day_of_label(l)),
-                    &input,
-                );
+                let r = hourly_aqi(edition_for(None, lantian_core::time::day_of_label(l)), &input);
                 let slot = if r.is_complete() { 0 } else { 1 };
                 acc[slot].record(r.aqi.map(f64::from) == Some(published), || {
-                    format!(
-                        "{st} {}: published {published}, computed {:?}",
-                        format_label(l),
-                        r.aqi
-                    )
+                    format!("{st} {}: published {published}, computed {:?}", format_label(l), r.aqi)
                 });
             }
             for day in c0..=c1 {
@@ -1013,9 +811,7 @@ pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Resu
                     let date = date_of(day).map(|d| d.to_string()).unwrap_or_default();
                     let pub_mda8 = dense.series(i, Kind::O3_8h_24h)[close];
                     if !pub_mda8.is_nan() {
-                        let computed = lantian_core::series::mda8(&o3, &rules)
-                            .0
-                            .map(|v| Pollutant::O3.report(v));
+                        let computed = lantian_core::series::mda8(&o3, &rules).0.map(|v| Pollutant::O3.report(v));
                         acc[8].record(computed == Some(pub_mda8), || {
                             format!("{st} {date}: published {pub_mda8}, computed {computed:?}")
                         });
@@ -1036,13 +832,7 @@ pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Resu
 
 /// Whether the network's trailing 24-hour means (`kind`) at the labels of
 /// `day` agree with the archive's hours wherever a full window is present.
-fn rolling_consistent(
-    dense: &lantian_store::query::Dense,
-    i: usize,
-    p: Pollutant,
-    kind: Kind,
-    day: DayNumber,
-) -> bool {
+fn rolling_consistent(dense: &lantian_store::query::Dense, i: usize, p: Pollutant, kind: Kind, day: DayNumber) -> bool {
     let hours = dense.series(i, Kind::measured(p));
     let published = dense.series(i, kind);
     for l in day * 24 + 1..=day * 24 + 24 {
@@ -1100,28 +890,16 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     let marker = dir.join(".lantian-demo");
     if dir.exists() {
         if !marker.exists() {
-            bail!(
-                "{} exists and was not made by `lantian demo`; move it away first",
-                dir.display()
-            );
+            bail!("{} exists and was not made by `lantian demo`; move it away first", dir.display());
         }
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("removing the previous demo in {}", dir.display()))?;
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing the previous demo in {}", dir.display()))?;
     }
     std::fs::create_dir_all(&dir)?;
     std::fs::write(&marker, "made by lantian demo\n")?;
-    let demo_ctx = Ctx {
-        data: dir.clone(),
-        format: ctx.format,
-        lang: ctx.lang,
-    };
+    let demo_ctx = Ctx { data: dir.clone(), format: ctx.format, lang: ctx.lang };
     eprintln!(
         "{} {} → {}",
-        if ctx.zh() {
-            "导入样例数据"
-        } else {
-            "importing the sample"
-        },
+        if ctx.zh() { "导入样例数据" } else { "importing the sample" },
         sample.display(),
         dir.display()
     );
@@ -1138,19 +916,12 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
         }
     );
     let store = demo_ctx.store()?;
-    let (from, to) = (
-        jiff::civil::date(2019, 1, 1),
-        jiff::civil::date(2019, 12, 31),
-    );
+    let (from, to) = (jiff::civil::date(2019, 1, 1), jiff::civil::date(2019, 12, 31));
     let cur = assess_period(&store, &[], from, to, None)?;
     ctx.print(&assess_table(&cur, None, from, to))?;
     eprintln!(
         "\n{} lantian --data {} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year",
-        if ctx.zh() {
-            "接着试试:"
-        } else {
-            "try next:"
-        },
+        if ctx.zh() { "接着试试:" } else { "try next:" },
         dir.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -18,12 +18,7 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// Data directory holding the store.
-    #[arg(
-        long,
-        global = true,
-        env = "LANTIAN_DATA",
-        default_value = "./lantian-data"
-    )]
+    #[arg(long, global = true, env = "LANTIAN_DATA", default_value = "./lantian-data")]
     data: PathBuf,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "table")]
@@ -93,7 +88,9 @@ fn main() -> ExitCode {
             // A closed pipe (`lantian daily … | head`) is not an error.
             let broken = |c: &(dyn std::error::Error + 'static)| {
                 c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-                    || c.downcast_ref::<csv::Error>().is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+                    || c.downcast_ref::<csv::Error>().is_some_and(
+                        |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe),
+                    )
             };
             if e.chain().any(broken) {
                 return ExitCode::SUCCESS;
@@ -105,40 +102,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = commands::Ctx {
-        data: cli.data.clone(),
-        format: cli.format,
-        lang: cli.lang,
-    };
+    let ctx = commands::Ctx { data: cli.data.clone(), format: cli.format, lang: cli.lang };
     match cli.command {
         Command::Import { paths } => commands::import(&ctx, &paths),
         Command::Aqi(a) => commands::aqi(&ctx, &a).map(|_| ExitCode::SUCCESS),
-        Command::Stations { city } => {
-            commands::stations(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS)
-        }
+        Command::Stations { city } => commands::stations(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS),
         Command::Hourly(a) => {
             check_range(a.from, a.to)?;
-            commands::hourly(
-                &ctx,
-                a.station.as_deref(),
-                a.city.as_deref(),
-                a.from,
-                a.to,
-                a.edition,
-            )
-            .map(|_| ExitCode::SUCCESS)
+            commands::hourly(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition)
+                .map(|_| ExitCode::SUCCESS)
         }
         Command::Daily(a) => {
             check_range(a.from, a.to)?;
-            commands::daily(
-                &ctx,
-                a.station.as_deref(),
-                a.city.as_deref(),
-                a.from,
-                a.to,
-                a.edition,
-            )
-            .map(|_| ExitCode::SUCCESS)
+            commands::daily(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition)
+                .map(|_| ExitCode::SUCCESS)
         }
         Command::Assess(a) => {
             check_range(a.from, a.to)?;
@@ -146,13 +123,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Verify { from, to } => commands::verify(&ctx, from, to),
         Command::Demo { sample } => {
-            let sample = sample
-                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
+            let sample = sample.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
             if !sample.is_dir() {
-                bail!(
-                    "sample folder {} not found; pass --sample DIR",
-                    sample.display()
-                );
+                bail!("sample folder {} not found; pass --sample DIR", sample.display());
             }
             commands::demo(&ctx, &sample).context("demo")
         }

@@ -37,11 +37,7 @@ impl Cell {
 
     pub fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
-        if s.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(s)
-        }
+        if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
     }
 
     fn plain(&self) -> String {
@@ -49,11 +45,7 @@ impl Cell {
             Cell::Empty => String::new(),
             Cell::Text(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
-            Cell::Num(v, d) => format!(
-                "{:.*}",
-                *d as usize,
-                lantian_core::round::round_half_even(*v, *d)
-            ),
+            Cell::Num(v, d) => format!("{:.*}", *d as usize, lantian_core::round::round_half_even(*v, *d)),
             Cell::Bool(b) => b.to_string(),
         }
     }
@@ -64,10 +56,7 @@ impl Cell {
             Cell::Text(s) => s.clone().into(),
             Cell::Int(i) => (*i).into(),
             // Parse the printed form back so JSON carries exactly the reported digits.
-            Cell::Num(..) => self
-                .plain()
-                .parse::<f64>()
-                .map_or(serde_json::Value::Null, Into::into),
+            Cell::Num(..) => self.plain().parse::<f64>().map_or(serde_json::Value::Null, Into::into),
             Cell::Bool(b) => (*b).into(),
         }
     }
@@ -84,10 +73,7 @@ pub struct Table {
 
 impl Table {
     pub fn new(cols: Vec<Col>) -> Table {
-        Table {
-            cols,
-            rows: Vec::new(),
-        }
+        Table { cols, rows: Vec::new() }
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
@@ -100,11 +86,7 @@ impl Table {
             Format::Table => {
                 let mut t = Comfy::new();
                 t.load_style(UTF8_FULL_CONDENSED);
-                t.set_header(
-                    self.cols
-                        .iter()
-                        .map(|c| if lang == Lang::Zh { c.1 } else { c.2 }),
-                );
+                t.set_header(self.cols.iter().map(|c| if lang == Lang::Zh { c.1 } else { c.2 }));
                 for r in &self.rows {
                     t.add_row(r.iter().map(Cell::plain));
                 }
@@ -124,11 +106,7 @@ impl Table {
                     .iter()
                     .map(|r| {
                         serde_json::Value::Object(
-                            self.cols
-                                .iter()
-                                .zip(r)
-                                .map(|(c, v)| (c.0.to_string(), v.json()))
-                                .collect(),
+                            self.cols.iter().zip(r).map(|(c, v)| (c.0.to_string(), v.json())).collect(),
                         )
                     })
                     .collect();
@@ -145,16 +123,8 @@ mod tests {
     use super::*;
 
     fn sample() -> Table {
-        let mut t = Table::new(vec![
-            Col("city", "城市", "City"),
-            Col("pm25", "PM2.5", "PM2.5"),
-            Col("co", "CO", "CO"),
-        ]);
-        t.push(vec![
-            Cell::text("成都"),
-            Cell::Num(40.0, 0),
-            Cell::Num(1.25, 1),
-        ]);
+        let mut t = Table::new(vec![Col("city", "城市", "City"), Col("pm25", "PM2.5", "PM2.5"), Col("co", "CO", "CO")]);
+        t.push(vec![Cell::text("成都"), Cell::Num(40.0, 0), Cell::Num(1.25, 1)]);
         t.push(vec![Cell::text("自贡"), Cell::Empty, Cell::Num(0.8, 1)]);
         t
     }
@@ -163,10 +133,7 @@ mod tests {
     fn csv_and_json_share_keys() {
         let mut buf = Vec::new();
         sample().render(Format::Csv, Lang::Zh, &mut buf).unwrap();
-        assert_eq!(
-            String::from_utf8(buf).unwrap(),
-            "city,pm25,co\n成都,40,1.2\n自贡,,0.8\n"
-        );
+        assert_eq!(String::from_utf8(buf).unwrap(), "city,pm25,co\n成都,40,1.2\n自贡,,0.8\n");
         let mut buf = Vec::new();
         sample().render(Format::Json, Lang::Zh, &mut buf).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();

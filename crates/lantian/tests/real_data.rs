@@ -26,37 +26,18 @@ fn verify_agrees_with_the_network() {
     let acc = verify_store(&store, None, None).unwrap();
     let aqi = &acc[kind_index("hourly_aqi")];
     assert!(aqi.checked > 700_000, "checked {}", aqi.checked);
-    assert_eq!(
-        aqi.agree, aqi.checked,
-        "hourly AQI mismatches: {:?}",
-        aqi.mismatches
-    );
-    for key in [
-        "daily_pm25",
-        "daily_pm10",
-        "daily_so2",
-        "daily_no2",
-        "daily_co",
-    ] {
+    assert_eq!(aqi.agree, aqi.checked, "hourly AQI mismatches: {:?}", aqi.mismatches);
+    for key in ["daily_pm25", "daily_pm10", "daily_so2", "daily_no2", "daily_co"] {
         let a = &acc[kind_index(key)];
         assert!(a.checked > 18_000, "{key}: checked {}", a.checked);
         assert!(a.mismatches.is_empty(), "{key}: {:?}", a.mismatches);
         assert_eq!(a.agree + a.explained, a.checked, "{key}");
-        assert!(
-            a.explained <= 1,
-            "{key}: {} source-revised days",
-            a.explained
-        );
+        assert!(a.explained <= 1, "{key}: {} source-revised days", a.explained);
     }
     // Informative kinds are still overwhelmingly in agreement.
     for key in ["o3_8h", "o3_mda8", "o3_1h_max"] {
         let a = &acc[kind_index(key)];
-        assert!(
-            a.agree as f64 >= 0.999 * a.checked as f64,
-            "{key}: {}/{}",
-            a.agree,
-            a.checked
-        );
+        assert!(a.agree as f64 >= 0.999 * a.checked as f64, "{key}: {}/{}", a.agree, a.checked);
     }
 }
 
@@ -89,22 +70,13 @@ fn published_chengdu() -> HashMap<i64, HashMap<String, f64>> {
 #[test]
 fn chengdu_city_daily_equals_published() {
     let store = Store::open(sample_store()).unwrap();
-    let stations: Vec<String> = [
-        "1431A", "1432A", "1433A", "1434A", "1437A", "2880A", "3136A",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let stations: Vec<String> =
+        ["1431A", "1432A", "1433A", "1434A", "1437A", "2880A", "3136A"].iter().map(|s| s.to_string()).collect();
     let mut by_day: BTreeMap<i64, Vec<DailyValues>> = BTreeMap::new();
     let (d0, d1) = (day_number(date(2019, 1, 1)), day_number(date(2019, 12, 31)));
-    station_days(
-        &store,
-        Some(&stations),
-        d0,
-        d1,
-        &CaptureRules::default(),
-        |_, d, v| by_day.entry(d).or_default().push(*v),
-    )
+    station_days(&store, Some(&stations), d0, d1, &CaptureRules::default(), |_, d, v| {
+        by_day.entry(d).or_default().push(*v)
+    })
     .unwrap();
     let published = published_chengdu();
     let checks = [
@@ -138,15 +110,7 @@ fn chengdu_city_daily_equals_published() {
 #[test]
 fn assess_2019_gives_all_21_cities() {
     let data = sample_store().to_str().unwrap();
-    let rows = lantian_json(&[
-        "--data",
-        data,
-        "assess",
-        "--from",
-        "2019-01-01",
-        "--to",
-        "2019-12-31",
-    ]);
+    let rows = lantian_json(&["--data", data, "assess", "--from", "2019-01-01", "--to", "2019-12-31"]);
     assert_eq!(rows.len(), 21);
     for r in &rows {
         for key in [
@@ -170,15 +134,8 @@ fn assess_2019_gives_all_21_cities() {
     // Chengdu's official 2019 PM2.5 annual mean was 43 μg/m³.
     assert_eq!(chengdu["pm25"], 43.0);
     // Ranks are 1..=21 in order of composite index, ties sharing a rank.
-    let mut ci: Vec<(f64, u64)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["composite_index"].as_f64().unwrap(),
-                r["rank"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let mut ci: Vec<(f64, u64)> =
+        rows.iter().map(|r| (r["composite_index"].as_f64().unwrap(), r["rank"].as_u64().unwrap())).collect();
     ci.sort_by(|a, b| a.0.total_cmp(&b.0));
     for (i, (v, rank)) in ci.iter().enumerate() {
         let expected = 1 + ci.iter().filter(|(w, _)| w < v).count() as u64;
@@ -189,9 +146,8 @@ fn assess_2019_gives_all_21_cities() {
 /// Mean of one column of a published file for one year, computed here.
 fn published_mean(file: &str, has_header: bool, col: usize, year: i16) -> (f64, usize) {
     let text = std::fs::read_to_string(sample().join("city_daily").join(file)).unwrap();
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(has_header)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(has_header).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let (mut sum, mut n) = (0.0, 0);
     for rec in rdr.records() {
         let rec = rec.unwrap();
@@ -221,15 +177,9 @@ fn assess_2016_with_2015_baseline() {
     ]);
     assert_eq!(rows.len(), 21);
     for r in &rows {
-        for key in [
-            "pm25",
-            "pm25_prev",
-            "pm25_change",
-            "pm10_prev",
-            "pm10_change",
-            "good_ratio_prev",
-            "good_ratio_change",
-        ] {
+        for key in
+            ["pm25", "pm25_prev", "pm25_change", "pm10_prev", "pm10_change", "good_ratio_prev", "good_ratio_change"]
+        {
             assert!(!r[key].is_null(), "{} has no {key}", r["city"]);
         }
         assert_eq!(r["days"], 366);
@@ -241,31 +191,12 @@ fn assess_2016_with_2015_baseline() {
         let (cur, n) = published_mean(&file, false, 5, 2016);
         let (prev, _) = published_mean(&file, false, 5, 2015);
         assert_eq!(n, 366);
-        assert_eq!(
-            r["pm25"].as_f64().unwrap(),
-            round_even(cur, 0),
-            "{city} pm25"
-        );
-        assert_eq!(
-            r["pm25_prev"].as_f64().unwrap(),
-            round_even(prev, 0),
-            "{city} pm25_prev"
-        );
-        let change = round_even(
-            (round_even(cur, 0) - round_even(prev, 0)) / round_even(prev, 0) * 100.0,
-            1,
-        );
-        assert_eq!(
-            r["pm25_change"].as_f64().unwrap(),
-            change,
-            "{city} pm25_change"
-        );
+        assert_eq!(r["pm25"].as_f64().unwrap(), round_even(cur, 0), "{city} pm25");
+        assert_eq!(r["pm25_prev"].as_f64().unwrap(), round_even(prev, 0), "{city} pm25_prev");
+        let change = round_even((round_even(cur, 0) - round_even(prev, 0)) / round_even(prev, 0) * 100.0, 1);
+        assert_eq!(r["pm25_change"].as_f64().unwrap(), change, "{city} pm25_change");
         let (pm10, _) = published_mean(&file, false, 6, 2016);
-        assert_eq!(
-            r["pm10"].as_f64().unwrap(),
-            round_even(pm10, 0),
-            "{city} pm10"
-        );
+        assert_eq!(r["pm10"].as_f64().unwrap(), round_even(pm10, 0), "{city} pm10");
     }
 }
 
@@ -275,9 +206,7 @@ fn chengdu_annual_figures_2014_to_2021() {
     // Official file: pm2_5 is column 5, pm10 column 4, no2 column 2, so2 column 8.
     for year in 2014..=2021i16 {
         let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
-        let rows = lantian_json(&[
-            "--data", data, "assess", "--from", &from, "--to", &to, "--city", "成都",
-        ]);
+        let rows = lantian_json(&["--data", data, "assess", "--from", &from, "--to", &to, "--city", "成都"]);
         assert_eq!(rows.len(), 1, "{year}");
         let r = &rows[0];
         let file = "aqistudy_2014-01_2022-05_chengdu/成都.csv";
@@ -287,11 +216,7 @@ fn chengdu_annual_figures_2014_to_2021() {
             if year == 2019 {
                 continue; // 2019 is computed from station hours (the archive has gaps)
             }
-            assert_eq!(
-                r[key].as_f64().unwrap(),
-                round_even(mean, 0),
-                "{year} {key}"
-            );
+            assert_eq!(r[key].as_f64().unwrap(), round_even(mean, 0), "{year} {key}");
         }
         assert!(!r["o3_8h_p90"].is_null(), "{year} o3");
     }
@@ -300,29 +225,17 @@ fn chengdu_annual_figures_2014_to_2021() {
 #[test]
 fn station_daily_cli_matches_network_day() {
     let data = sample_store().to_str().unwrap();
-    let rows = lantian_json(&[
-        "--data",
-        data,
-        "daily",
-        "--station",
-        "1431A",
-        "--from",
-        "2019-01-02",
-        "--to",
-        "2019-01-02",
-    ]);
+    let rows =
+        lantian_json(&["--data", data, "daily", "--station", "1431A", "--from", "2019-01-02", "--to", "2019-01-02"]);
     assert_eq!(rows.len(), 1);
     // The network's PM2.5_24h for 1431A at label 0 of 2019-01-03, read from the file here.
-    let gz =
-        std::fs::read(sample().join("cnemc_sichuan_2019/china_sites_20190103.csv.gz")).unwrap();
+    let gz = std::fs::read(sample().join("cnemc_sichuan_2019/china_sites_20190103.csv.gz")).unwrap();
     let mut text = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = header.iter().position(|h| *h == "1431A").unwrap();
-    let row = lines
-        .find(|l| l.starts_with("20190103,0,PM2.5_24h,"))
-        .unwrap();
+    let row = lines.find(|l| l.starts_with("20190103,0,PM2.5_24h,")).unwrap();
     let published: f64 = row.split(',').nth(col).unwrap().parse().unwrap();
     assert_eq!(rows[0]["pm25"].as_f64().unwrap(), published);
     // `hours` is the binding (smallest) count over the six pollutants.

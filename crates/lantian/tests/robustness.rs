@@ -18,60 +18,28 @@ fn bad_rows_go_to_the_rejects_file() {
     );
     write(&input.join("junk.csv"), "hello,world\n1,2\n");
     let data = dir.path().join("data");
-    let out = lantian(&[
-        "--data",
-        data.to_str().unwrap(),
-        "import",
-        input.to_str().unwrap(),
-    ]);
+    let out = lantian(&["--data", data.to_str().unwrap(), "import", input.to_str().unwrap()]);
     // One file could not be read at all: non-zero exit, the rest imported.
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("junk.csv"), "{stderr}");
     let rejects_dir = data.join("rejects");
-    let file = std::fs::read_dir(&rejects_dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let file = std::fs::read_dir(&rejects_dir).unwrap().next().unwrap().unwrap().path();
     let mut rdr = csv::Reader::from_path(file).unwrap();
-    assert_eq!(
-        rdr.headers().unwrap(),
-        vec!["file", "line", "column", "reason", "value"]
-    );
+    assert_eq!(rdr.headers().unwrap(), vec!["file", "line", "column", "reason", "value"]);
     let got: Vec<(String, String, String, String)> = rdr
         .records()
         .map(|r| r.unwrap())
-        .map(|r| {
-            (
-                r[1].to_string(),
-                r[2].to_string(),
-                r[3].to_string(),
-                r[4].to_string(),
-            )
-        })
+        .map(|r| (r[1].to_string(), r[2].to_string(), r[3].to_string(), r[4].to_string()))
         .collect();
     let want = [
         ("3", "value", "not a number", "abc"),
-        (
-            "4",
-            "time",
-            "hourly data must be on the hour",
-            "2019-01-01T03:30",
-        ),
+        ("4", "time", "hourly data must be on the hour", "2019-01-01T03:30"),
         ("5", "pollutant", "unknown pollutant", "nox"),
-        (
-            "6",
-            "",
-            "expected 4 fields, found 3",
-            "1001A2019-01-01T05:00pm25",
-        ),
+        ("6", "", "expected 4 fields, found 3", "1001A2019-01-01T05:00pm25"),
     ];
-    let want: Vec<(String, String, String, String)> = want
-        .iter()
-        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
-        .collect();
+    let want: Vec<(String, String, String, String)> =
+        want.iter().map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string())).collect();
     assert_eq!(got, want);
     let rows = lantian_json(&[
         "--data",
@@ -93,29 +61,15 @@ fn reimport_changes_nothing_and_revisions_are_counted() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let a = dir.path().join("a.csv");
-    write(
-        &a,
-        "station,time,pollutant,value\nS1,2019-03-01T01:00,pm25,35\nS1,2019-03-01T02:00,pm25,36\n",
-    );
+    write(&a, "station,time,pollutant,value\nS1,2019-03-01T01:00,pm25,35\nS1,2019-03-01T02:00,pm25,36\n");
     let s1 = lantian_store::import(&data, std::slice::from_ref(&a), None).unwrap();
     assert_eq!((s1.hourly.imported, s1.committed), (2, true));
     let manifest = std::fs::read(data.join("manifest.json")).unwrap();
     let s2 = lantian_store::import(&data, std::slice::from_ref(&a), None).unwrap();
-    assert_eq!(
-        (
-            s2.hourly.imported,
-            s2.hourly.revised,
-            s2.hourly.unchanged,
-            s2.committed
-        ),
-        (0, 0, 2, false)
-    );
+    assert_eq!((s2.hourly.imported, s2.hourly.revised, s2.hourly.unchanged, s2.committed), (0, 0, 2, false));
     assert_eq!(std::fs::read(data.join("manifest.json")).unwrap(), manifest);
     let b = dir.path().join("b.csv");
-    write(
-        &b,
-        "station,time,pollutant,value\nS1,2019-03-01T02:00,pm25,38\n",
-    );
+    write(&b, "station,time,pollutant,value\nS1,2019-03-01T02:00,pm25,38\n");
     let s3 = lantian_store::import(&data, &[b], None).unwrap();
     assert_eq!((s3.hourly.imported, s3.hourly.revised), (0, 1));
 }
@@ -127,10 +81,7 @@ fn killed_import_leaves_the_store_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let first = dir.path().join("first.csv");
-    write(
-        &first,
-        "station,time,pollutant,value\nS1,2019-03-01T01:00,pm25,35\n",
-    );
+    write(&first, "station,time,pollutant,value\nS1,2019-03-01T01:00,pm25,35\n");
     lantian_store::import(&data, &[first], None).unwrap();
     let before = std::fs::read(data.join("manifest.json")).unwrap();
     let exe = env!("CARGO_BIN_EXE_lantian");
@@ -138,12 +89,7 @@ fn killed_import_leaves_the_store_as_it_was() {
     let mut interrupted = 0;
     for delay_ms in [50u64, 150, 300, 600, 1000, 1500, 2500] {
         let mut child = std::process::Command::new(exe)
-            .args([
-                "--data",
-                data.to_str().unwrap(),
-                "import",
-                folder.to_str().unwrap(),
-            ])
+            .args(["--data", data.to_str().unwrap(), "import", folder.to_str().unwrap()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -158,10 +104,7 @@ fn killed_import_leaves_the_store_as_it_was() {
             interrupted += 1;
             assert_eq!(store.months().len(), 1, "old generation intact");
         } else {
-            assert!(
-                finished || store.months().len() >= 12,
-                "a new generation is complete"
-            );
+            assert!(finished || store.months().len() >= 12, "a new generation is complete");
             break;
         }
     }

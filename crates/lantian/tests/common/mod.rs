@@ -22,10 +22,7 @@ pub fn sample_store() -> &'static Path {
 }
 
 pub fn lantian(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lantian"))
-        .args(args)
-        .output()
-        .expect("lantian runs")
+    Command::new(env!("CARGO_BIN_EXE_lantian")).args(args).output().expect("lantian runs")
 }
 
 /// Run and parse `--format json` output.
@@ -33,11 +30,7 @@ pub fn lantian_json(args: &[&str]) -> Vec<serde_json::Value> {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--format", "json"]);
     let out = lantian(&all);
-    assert!(
-        out.status.success(),
-        "lantian {all:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "lantian {all:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("json array")
 }
 
@@ -47,10 +40,6 @@ pub fn round_even(x: f64, decimals: i32) -> f64 {
     let y = x * scale;
     let f = y.floor();
     let diff = y - f;
-    let r = if (diff - 0.5).abs() < 1e-9 {
-        if f % 2.0 == 0.0 { f } else { f + 1.0 }
-    } else {
-        y.round()
-    };
+    let r = if (diff - 0.5).abs() < 1e-9 { if f % 2.0 == 0.0 { f } else { f + 1.0 } } else { y.round() };
     r / scale
 }
