@@ -24,7 +24,14 @@ def code_copy(code, k):
 
 
 def city_copy(city, k):
-    return city if k == 0 else f"{city}{k + 1:02d}"
+    # Copies get a number after lantian's canonical city name (阿坝藏族羌族自治州 -> 阿坝州02).
+    if k == 0:
+        return city
+    if city.endswith("自治州"):
+        city = city[:2] + "州"
+    elif city.endswith("市") and len(city) > 2:
+        city = city[:-1]
+    return f"{city}{k + 1:02d}"
 
 
 def perturb(v, typ, k):
