@@ -8,7 +8,8 @@
 
 use crate::kinds::{Kind, N_KINDS};
 use crate::{Error, Result};
-use arrow_array::builder::{Float64Builder, StringBuilder, TimestampMillisecondBuilder};
+use arrow_array::builder::{StringBuilder, TimestampMillisecondBuilder};
+use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use jiff::civil::Date;
@@ -194,23 +195,34 @@ impl Partition {
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
         let mut st = StringBuilder::new();
         let mut tm = TimestampMillisecondBuilder::new().with_timezone("+08:00");
-        let mut cols: Vec<Float64Builder> = (0..N_KINDS).map(|_| Float64Builder::new()).collect();
+        let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.values.len() / N_KINDS); N_KINDS];
+        let mut keep = vec![false; self.len];
+        let mut rows: Vec<usize> = Vec::with_capacity(self.len);
         for &i in &order {
+            // Column-wise over the station's contiguous series: rows are the
+            // hours where any series has a value.
             let block = &self.values[i * N_KINDS * self.len..(i + 1) * N_KINDS * self.len];
-            for off in 0..self.len {
-                if (0..N_KINDS).all(|k| block[k * self.len + off].is_nan()) {
-                    continue;
+            keep.fill(false);
+            for series in block.chunks_exact(self.len) {
+                for (k, v) in keep.iter_mut().zip(series) {
+                    *k |= !v.is_nan();
                 }
+            }
+            rows.clear();
+            rows.extend((0..self.len).filter(|&o| keep[o]));
+            for &o in &rows {
                 st.append_value(&self.stations[i]);
-                tm.append_value(label_to_millis(self.start + off as i64));
-                for (k, col) in cols.iter_mut().enumerate() {
-                    let v = block[k * self.len + off];
-                    col.append_option((!v.is_nan()).then_some(v));
-                }
+                tm.append_value(label_to_millis(self.start + o as i64));
+            }
+            for (col, series) in cols.iter_mut().zip(block.chunks_exact(self.len)) {
+                col.extend(rows.iter().map(|&o| series[o]));
             }
         }
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(st.finish()), Arc::new(tm.finish())];
-        arrays.extend(cols.iter_mut().map(|c| Arc::new(c.finish()) as ArrayRef));
+        for col in cols {
+            let valid = BooleanBuffer::collect_bool(col.len(), |i| !col[i].is_nan());
+            arrays.push(Arc::new(Float64Array::new(ScalarBuffer::from(col), Some(NullBuffer::new(valid)))));
+        }
         let batch = RecordBatch::try_new(Self::schema(), arrays)
             .map_err(|e| Error::Store(format!("building {}: {e}", path.display())))?;
         write_parquet(path, &batch)
