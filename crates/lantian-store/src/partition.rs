@@ -9,8 +9,8 @@
 use crate::kinds::{Kind, N_KINDS};
 use crate::{Error, Result};
 use arrow_array::builder::{StringBuilder, TimestampMillisecondBuilder};
-use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use jiff::civil::Date;
 use lantian_core::time::{HourLabel, day_number};
@@ -93,7 +93,9 @@ pub struct Partition {
     /// allocates only those).
     kind_pos: [Option<usize>; N_KINDS],
     n_kinds: usize,
-    values: Vec<f64>,
+    /// One block per station (`n_kinds` series of `len`): small allocations
+    /// that the allocator recycles month after month, unlike one huge buffer.
+    values: Vec<Vec<f64>>,
 }
 
 impl Partition {
@@ -135,15 +137,15 @@ impl Partition {
         let i = self.stations.len();
         self.stations.push(station.to_string());
         self.index.insert(station.to_string(), i);
-        self.values.resize(self.values.len() + self.n_kinds * self.len, f64::NAN);
+        self.values.push(vec![f64::NAN; self.n_kinds * self.len]);
         i
     }
 
     /// The series of one station and kind over the month, if present.
     pub fn series(&self, station: &str, kind: Kind) -> Option<&[f64]> {
         let i = *self.index.get(station)?;
-        let off = (i * self.n_kinds + self.kind_pos[kind.idx()]?) * self.len;
-        Some(&self.values[off..off + self.len])
+        let off = self.kind_pos[kind.idx()]? * self.len;
+        Some(&self.values[i][off..off + self.len])
     }
 
     /// Set one value (newer wins) and count what happened.
@@ -159,7 +161,7 @@ impl Partition {
             return;
         }
         debug_assert_eq!(self.n_kinds, N_KINDS, "merging needs a full partition");
-        let cell = &mut self.values[(slot * N_KINDS + kind.idx()) * self.len + off as usize];
+        let cell = &mut self.values[slot][kind.idx() * self.len + off as usize];
         if cell.is_nan() {
             counts.imported += 1;
         } else if *cell == value {
@@ -172,7 +174,7 @@ impl Partition {
 
     /// Number of non-missing values.
     pub fn n_values(&self) -> usize {
-        self.values.iter().filter(|v| !v.is_nan()).count()
+        self.values.iter().flatten().filter(|v| !v.is_nan()).count()
     }
 
     fn schema() -> Arc<Schema> {
@@ -195,13 +197,13 @@ impl Partition {
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
         let mut st = StringBuilder::new();
         let mut tm = TimestampMillisecondBuilder::new().with_timezone("+08:00");
-        let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.values.len() / N_KINDS); N_KINDS];
+        let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.values.len() * self.len); N_KINDS];
         let mut keep = vec![false; self.len];
         let mut rows: Vec<usize> = Vec::with_capacity(self.len);
         for &i in &order {
             // Column-wise over the station's contiguous series: rows are the
             // hours where any series has a value.
-            let block = &self.values[i * N_KINDS * self.len..(i + 1) * N_KINDS * self.len];
+            let block = &self.values[i];
             keep.fill(false);
             for series in block.chunks_exact(self.len) {
                 for (k, v) in keep.iter_mut().zip(series) {
@@ -285,7 +287,7 @@ impl Partition {
                 for (c, k) in kind_cols.iter().enumerate() {
                     if cols[c].is_valid(row) {
                         let pos = part.kind_pos[k.idx()].expect("requested kind");
-                        part.values[(slot * part.n_kinds + pos) * part.len + off as usize] = cols[c].value(row);
+                        part.values[slot][pos * part.len + off as usize] = cols[c].value(row);
                     }
                 }
             }

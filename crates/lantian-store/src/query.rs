@@ -19,17 +19,20 @@ pub struct Dense {
     pub len: usize,
     pub stations: Vec<String>,
     kinds: Vec<Kind>,
-    values: Vec<f64>,
+    /// One block per station (see `Partition`).
+    values: Vec<Vec<f64>>,
 }
 
 impl Dense {
     /// The series of station `i` for `kind` (all `NaN` if the kind was not read).
     pub fn series(&self, i: usize, kind: Kind) -> &[f64] {
         let k = self.kinds.iter().position(|&x| x == kind).expect("kind was requested");
-        let off = (i * self.kinds.len() + k) * self.len;
-        &self.values[off..off + self.len]
+        &self.values[i][k * self.len..(k + 1) * self.len]
     }
 }
+
+/// Months decoded ahead of the one being used.
+const PREFETCH_MONTHS: usize = 2;
 
 /// Reads label ranges month by month, keeping the last month read so that
 /// consecutive ranges sharing a month read it once.
@@ -38,8 +41,8 @@ pub struct Reader<'a> {
     kinds: Vec<Kind>,
     wanted: Option<Arc<HashSet<String>>>,
     cache: Vec<(MonthKey, Option<Partition>)>,
-    /// The next month, being decoded on another thread while this one is used.
-    prefetch: Option<(MonthKey, std::thread::JoinHandle<Result<Option<Partition>>>)>,
+    /// The next months, being decoded on other threads while this one is used.
+    prefetch: Vec<(MonthKey, std::thread::JoinHandle<Result<Option<Partition>>>)>,
 }
 
 impl<'a> Reader<'a> {
@@ -49,7 +52,7 @@ impl<'a> Reader<'a> {
             kinds: kinds.to_vec(),
             wanted: stations.map(|s| Arc::new(s.iter().cloned().collect())),
             cache: Vec::new(),
-            prefetch: None,
+            prefetch: Vec::new(),
         }
     }
 
@@ -67,17 +70,25 @@ impl<'a> Reader<'a> {
         if let Some(pos) = self.cache.iter().position(|(k, _)| *k == key) {
             return Ok(&self.cache[pos].1);
         }
-        let part = match self.prefetch.take() {
-            Some((k, handle)) if k == key => {
+        let part = match self.prefetch.iter().position(|(k, _)| *k == key) {
+            Some(pos) => {
+                let (_, handle) = self.prefetch.remove(pos);
                 handle.join().unwrap_or_else(|_| Err(crate::Error::Store("month reader thread panicked".into())))?
             }
-            _ => Self::load(self.store, key, &self.kinds, self.wanted.clone())?,
+            None => Self::load(self.store, key, &self.kinds, self.wanted.clone())?,
         };
-        // Start decoding the following month now; readers go month by month.
-        let next = key.next();
-        if self.store.months().contains(&next) {
-            let (store, kinds, wanted) = (self.store.clone(), self.kinds.clone(), self.wanted.clone());
-            self.prefetch = Some((next, std::thread::spawn(move || Self::load(&store, next, &kinds, wanted))));
+        // Readers go month by month: decode the next two months meanwhile
+        // (decoding, not the rules, is the long pole of a year's assessment).
+        self.prefetch.retain(|(k, _)| *k > key);
+        let months = self.store.months();
+        let mut next = key.next();
+        for _ in 0..PREFETCH_MONTHS {
+            if months.contains(&next) && !self.prefetch.iter().any(|(k, _)| *k == next) {
+                let (store, kinds, wanted) = (self.store.clone(), self.kinds.clone(), self.wanted.clone());
+                let month = next;
+                self.prefetch.push((month, std::thread::spawn(move || Self::load(&store, month, &kinds, wanted))));
+            }
+            next = next.next();
         }
         if self.cache.len() >= 2 {
             self.cache.remove(0);
@@ -100,20 +111,20 @@ impl<'a> Reader<'a> {
             if let Some(part) = self.month(key)? {
                 let lo = from.max(part.start);
                 let hi = to.min(part.start + part.len as i64 - 1);
-                for st in part.stations() {
+                let stations: &[String] = if lo <= hi { part.stations() } else { &[] };
+                for st in stations {
                     let i = *index.entry(st.clone()).or_insert_with(|| {
                         out.stations.push(st.clone());
-                        out.values.resize(out.values.len() + n_kinds * len, f64::NAN);
+                        out.values.push(vec![f64::NAN; n_kinds * len]);
                         out.stations.len() - 1
                     });
                     for (k, kind) in kinds.iter().enumerate() {
                         let Some(src) = part.series(st, *kind) else {
                             continue;
                         };
-                        let dst = (i * n_kinds + k) * len;
-                        for l in lo..=hi {
-                            out.values[dst + (l - from) as usize] = src[(l - part.start) as usize];
-                        }
+                        let dst = &mut out.values[i][k * len..(k + 1) * len];
+                        let (a, b) = ((lo - part.start) as usize, (hi - part.start) as usize);
+                        dst[(lo - from) as usize..=(hi - from) as usize].copy_from_slice(&src[a..=b]);
                     }
                 }
             }
@@ -160,14 +171,30 @@ pub fn station_days(
     let mut reader = Reader::new(store, &kinds, stations);
     for (d0, d1) in month_chunks(from, to) {
         let dense = reader.range(d0 * 24 + 1, d1 * 24 + 24)?;
-        for (i, st) in dense.stations.iter().enumerate() {
-            for day in d0..=d1 {
-                let hours: [[f64; 24]; 6] = std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
-                if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
-                    continue;
+        // The rules are pure and per station: split the stations over the cores.
+        let n = dense.stations.len();
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
+        let per = n.div_ceil(threads.max(1)).max(1);
+        let compute = |lo: usize, hi: usize| {
+            let mut out: Vec<(usize, DayNumber, DailyValues)> = Vec::with_capacity((hi - lo) * (d1 - d0 + 1) as usize);
+            for i in lo..hi {
+                for day in d0..=d1 {
+                    let hours: [[f64; 24]; 6] = std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
+                    if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
+                        continue;
+                    }
+                    out.push((i, day, station_day(&hours, rules)));
                 }
-                each(st, day, &station_day(&hours, rules));
             }
+            out
+        };
+        let parts: Vec<Vec<(usize, DayNumber, DailyValues)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                (0..n).step_by(per).map(|lo| scope.spawn(move || compute(lo, (lo + per).min(n)))).collect();
+            handles.into_iter().map(|h| h.join().expect("station-day worker panicked")).collect()
+        });
+        for (i, day, v) in parts.into_iter().flatten() {
+            each(&dense.stations[i], day, &v);
         }
     }
     Ok(())
