@@ -197,7 +197,7 @@ impl Partition {
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
         let mut st = StringBuilder::new();
         let mut tm = TimestampMillisecondBuilder::new().with_timezone("+08:00");
-        let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(self.values.len() * self.len); N_KINDS];
+        let mut cols: Vec<Vec<f64>> = (0..N_KINDS).map(|_| Vec::with_capacity(self.values.len() * self.len)).collect();
         let mut keep = vec![false; self.len];
         let mut rows: Vec<usize> = Vec::with_capacity(self.len);
         for &i in &order {
