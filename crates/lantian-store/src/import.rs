@@ -554,6 +554,29 @@ fn reader(body: &[u8], has_headers: bool) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new().has_headers(has_headers).flexible(true).from_reader(body)
 }
 
+/// Run `row` on every record with its line number; an unreadable record is
+/// rejected with its line (the csv crate's own line count is off on CRLF).
+fn each_record(
+    rdr: &mut csv::Reader<&[u8]>,
+    body: &[u8],
+    file: &str,
+    rejects: &mut Vec<Reject>,
+    mut row: impl FnMut(&csv::ByteRecord, u64, &mut Vec<Reject>),
+) {
+    let mut lines = Lines::new(body);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = lines.of(record.position());
+                row(&record, line, rejects);
+            }
+            Err(e) => reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b""),
+        }
+    }
+}
+
 fn reject(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, reason: impl Into<String>, value: &[u8]) {
     rejects.push(Reject {
         file: file.to_string(),
@@ -626,22 +649,10 @@ fn parse_date(s: &str) -> Option<Date> {
 
 fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
-    let mut lines = Lines::new(body);
     let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
     let stations: Vec<String> = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
     let mut cells = Vec::with_capacity(stations.len() * 24 * 15);
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = lines.of(e.position());
-                reject(rejects, file, line, "", format!("unreadable row: {e}"), b"");
-                continue;
-            }
-        }
-        let line = lines.of(record.position());
+    each_record(&mut rdr, body, file, rejects, |record, line, rejects| {
         if record.len() != header.len() {
             reject(
                 rejects,
@@ -651,7 +662,7 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
                 format!("expected {} fields, found {}", header.len(), record.len()),
                 record.as_slice(),
             );
-            continue;
+            return;
         }
         let date = std::str::from_utf8(&record[0]).ok().and_then(parse_date);
         let hour = std::str::from_utf8(&record[1])
@@ -668,7 +679,7 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
                 ("type", "unknown type", &record[2])
             };
             reject(rejects, file, line, what.0, what.1, what.2);
-            continue;
+            return;
         };
         let l = label(date, hour);
         for (i, v) in record.iter().skip(3).enumerate() {
@@ -678,7 +689,7 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
                 Err(reason) => reject(rejects, file, line, &stations[i], reason, v),
             }
         }
-    }
+    });
     // Station-major order makes the merge write each station's block in turn
     // (cache-friendly); done here, on the parsing threads.
     Ok(HourlyCells { cells: group_by_station(cells, stations.len()), stations })
@@ -731,47 +742,36 @@ fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
 
 fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
-    let mut lines = Lines::new(body);
     let mut stations: Vec<String> = Vec::new();
     let mut index: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut cells = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
-                continue;
-            }
-        }
-        let line = lines.of(record.position());
+    each_record(&mut rdr, body, file, rejects, |record, line, rejects| {
         if record.len() != 4 {
             reject(rejects, file, line, "", format!("expected 4 fields, found {}", record.len()), record.as_slice());
-            continue;
+            return;
         }
         let station = record[0].trim_ascii();
         if station.is_empty() {
             reject(rejects, file, line, "station", "empty station", b"");
-            continue;
+            return;
         }
         let l = match std::str::from_utf8(&record[1]).map_err(|_| "not UTF-8").and_then(parse_label) {
             Ok(l) => l,
             Err(reason) => {
                 reject(rejects, file, line, "time", reason, &record[1]);
-                continue;
+                return;
             }
         };
         let Some(kind) = std::str::from_utf8(&record[2]).ok().and_then(Kind::parse) else {
             reject(rejects, file, line, "pollutant", "unknown pollutant", &record[2]);
-            continue;
+            return;
         };
         let value = match parse_value(&record[3]) {
             Ok(Some(v)) => v,
-            Ok(None) => continue,
+            Ok(None) => return,
             Err(reason) => {
                 reject(rejects, file, line, "value", reason, &record[3]);
-                continue;
+                return;
             }
         };
         let id = *index.entry(station.to_vec()).or_insert_with(|| {
@@ -779,7 +779,7 @@ fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result
             (stations.len() - 1) as u32
         });
         cells.push(Cell { station: id, kind, label: l, value });
-    }
+    });
     Ok(HourlyCells { stations, cells })
 }
 
@@ -789,25 +789,16 @@ fn text(b: &[u8]) -> String {
 
 fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result::Result<Vec<Station>, String> {
     let mut rdr = reader(body, true);
-    let mut lines = Lines::new(body);
     let mut out = Vec::new();
-    for rec in rdr.byte_records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
-                continue;
-            }
-        };
-        let line = lines.of(rec.position());
+    each_record(&mut rdr, body, file, rejects, |rec, line, rejects| {
         if rec.len() < 6 {
             reject(rejects, file, line, "", format!("expected 6 fields, found {}", rec.len()), rec.as_slice());
-            continue;
+            return;
         }
         let code = text(&rec[0]);
         if code.is_empty() {
             reject(rejects, file, line, "监测点编码", "empty station code", b"");
-            continue;
+            return;
         }
         let coord = |b: &[u8]| std::str::from_utf8(b).ok().and_then(|s| s.trim().parse::<f64>().ok());
         let control = match text(&rec[5]).as_str() {
@@ -815,7 +806,7 @@ fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std
             "N" | "n" | "否" | "" => false,
             _ => {
                 reject(rejects, file, line, "对照点", "expected Y or N", &rec[5]);
-                continue;
+                return;
             }
         };
         let city_raw = text(&rec[2]);
@@ -828,7 +819,7 @@ fn parse_station_list(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std
             lat: coord(&rec[4]),
             control,
         });
-    }
+    });
     Ok(out)
 }
 
@@ -849,7 +840,6 @@ fn parse_city_daily_header(
     rejects: &mut Vec<Reject>,
 ) -> std::result::Result<Vec<CityDay>, String> {
     let mut rdr = reader(body, true);
-    let mut lines = Lines::new(body);
     let header: Vec<String> = rdr
         .byte_headers()
         .map_err(|e| format!("unreadable header: {e}"))?
@@ -861,18 +851,10 @@ fn parse_city_daily_header(
     let cols: Vec<(&str, Option<usize>)> =
         ["pm2_5", "pm10", "so2", "no2", "co", "o3", "aqi"].iter().map(|n| (*n, col(n))).collect();
     let mut out = Vec::new();
-    for rec in rdr.byte_records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
-                continue;
-            }
-        };
-        let line = lines.of(rec.position());
+    each_record(&mut rdr, body, file, rejects, |rec, line, rejects| {
         let Some(date) = rec.get(date_col).and_then(|b| std::str::from_utf8(b).ok()).and_then(parse_date) else {
             reject(rejects, file, line, "time_point", "invalid date", rec.get(date_col).unwrap_or_default());
-            continue;
+            return;
         };
         let mut v = [None; 7];
         for (k, (name, c)) in cols.iter().enumerate() {
@@ -894,7 +876,7 @@ fn parse_city_daily_header(
             aqi_published: v[6],
             source: "aqistudy-daily".into(),
         });
-    }
+    });
     Ok(out)
 }
 
@@ -904,26 +886,17 @@ fn parse_city_daily_plain(
     rejects: &mut Vec<Reject>,
 ) -> std::result::Result<Vec<CityDay>, String> {
     let mut rdr = reader(body, false);
-    let mut lines = Lines::new(body);
     let mut out = Vec::new();
     const NAMES: [&str; 12] =
         ["city", "date", "aqi", "aqi_range", "quality", "pm25", "pm10", "so2", "co", "no2", "o3", "rank"];
-    for rec in rdr.byte_records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                reject(rejects, file, lines.of(e.position()), "", format!("unreadable row: {e}"), b"");
-                continue;
-            }
-        };
-        let line = lines.of(rec.position());
+    each_record(&mut rdr, body, file, rejects, |rec, line, rejects| {
         if rec.len() != 12 {
             reject(rejects, file, line, "", format!("expected 12 fields, found {}", rec.len()), rec.as_slice());
-            continue;
+            return;
         }
         let Some(date) = std::str::from_utf8(&rec[1]).ok().and_then(parse_date) else {
             reject(rejects, file, line, "date", "invalid date", &rec[1]);
-            continue;
+            return;
         };
         let mut val = |i: usize| cell_value(rejects, file, line, NAMES[i], &rec[i]);
         let (aqi, pm25, pm10, so2, co, no2, o3) = (val(2), val(5), val(6), val(7), val(8), val(9), val(10));
@@ -941,7 +914,7 @@ fn parse_city_daily_plain(
             aqi_published: aqi,
             source: "aqistudy-plain".into(),
         });
-    }
+    });
     Ok(out)
 }
 

@@ -338,14 +338,24 @@ fn selection(store: &Store, station: Option<&str>, city: Option<&str>) -> Result
 
 // ---------------------------------------------------------------- hourly
 
-pub fn hourly(
-    ctx: &Ctx,
-    station: Option<&str>,
-    city: Option<&str>,
-    from: Date,
-    to: Date,
-    edition: Option<Edition>,
-) -> Result<()> {
+/// A station or a city over a date range (`hourly`, `daily`).
+#[derive(Args, Debug)]
+pub struct SeriesArgs {
+    #[arg(long, conflicts_with = "city", required_unless_present = "city")]
+    pub station: Option<String>,
+    #[arg(long)]
+    pub city: Option<String>,
+    #[arg(long)]
+    pub from: Date,
+    #[arg(long)]
+    pub to: Date,
+    /// Force an edition of the standards (default: the one in force on each date).
+    #[arg(long)]
+    pub edition: Option<Edition>,
+}
+
+pub fn hourly(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
+    let (station, city, from, to, edition) = (a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition);
     let store = ctx.store()?;
     let (name, members) = selection(&store, station, city)?;
     let key_col = if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") };
@@ -437,14 +447,8 @@ fn mean_series(dense: &lantian_store::query::Dense, idx: &[usize], kind: Kind, l
 
 // ---------------------------------------------------------------- daily
 
-pub fn daily(
-    ctx: &Ctx,
-    station: Option<&str>,
-    city: Option<&str>,
-    from: Date,
-    to: Date,
-    edition: Option<Edition>,
-) -> Result<()> {
+pub fn daily(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
+    let (station, city, from, to, edition) = (a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition);
     let store = ctx.store()?;
     let (name, members) = selection(&store, station, city)?;
     let (d0, d1) = (day_number(from), day_number(to));

@@ -2,11 +2,10 @@
 //! core and prints tables. No rule of the standards lives here.
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use jiff::civil::Date;
 use lantian::commands;
 use lantian::output::{Format, Lang};
-use lantian_core::Edition;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,9 +44,9 @@ enum Command {
         city: Option<String>,
     },
     /// Hourly concentrations, 8-hour O3, AQI, level and primary pollutant.
-    Hourly(SeriesArgs),
+    Hourly(commands::SeriesArgs),
     /// Daily values: means, MDA8, AQI, level, primary pollutant, valid hours.
-    Daily(SeriesArgs),
+    Daily(commands::SeriesArgs),
     /// Per-city statistics for a period, ranked, optionally with the year-on-year comparison.
     Assess(commands::AssessArgs),
     /// Recompute hourly AQI and daily values and compare them with the network's published rows.
@@ -63,21 +62,6 @@ enum Command {
         #[arg(long, env = "LANTIAN_SAMPLE")]
         sample: Option<PathBuf>,
     },
-}
-
-#[derive(Args, Debug)]
-struct SeriesArgs {
-    #[arg(long, conflicts_with = "city", required_unless_present = "city")]
-    station: Option<String>,
-    #[arg(long)]
-    city: Option<String>,
-    #[arg(long)]
-    from: Date,
-    #[arg(long)]
-    to: Date,
-    /// Force an edition of the standards (default: the one in force on each date).
-    #[arg(long)]
-    edition: Option<Edition>,
 }
 
 fn main() -> ExitCode {
@@ -109,13 +93,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stations { city } => commands::stations(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS),
         Command::Hourly(a) => {
             check_range(a.from, a.to)?;
-            commands::hourly(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition)
-                .map(|_| ExitCode::SUCCESS)
+            commands::hourly(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
         Command::Daily(a) => {
             check_range(a.from, a.to)?;
-            commands::daily(&ctx, a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition)
-                .map(|_| ExitCode::SUCCESS)
+            commands::daily(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
         Command::Assess(a) => {
             check_range(a.from, a.to)?;
