@@ -38,6 +38,17 @@ pub enum Format {
 }
 
 impl Format {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Format::CnemcSites => "CNEMC 站点小时文件",
+            Format::CnemcCities => "CNEMC 城市小时文件",
+            Format::StationList => "站点列表",
+            Format::Long => "长表 CSV",
+            Format::CityDailyHeader => "城市日数据（有表头）",
+            Format::CityDailyPlain => "城市日数据（无表头）",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Format::CnemcSites => "CNEMC site file",

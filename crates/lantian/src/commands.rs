@@ -78,7 +78,8 @@ pub fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<ExitCode> {
 
 fn print_import_summary(ctx: &Ctx, s: &ImportSummary) {
     let zh = ctx.zh();
-    let files: Vec<String> = s.files.iter().map(|(f, n)| format!("{n} × {}", f.label())).collect();
+    let files: Vec<String> =
+        s.files.iter().map(|(f, n)| format!("{n} × {}", if zh { f.label_zh() } else { f.label() })).collect();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
@@ -86,30 +87,22 @@ fn print_import_summary(ctx: &Ctx, s: &ImportSummary) {
         if zh { "文件:" } else { "files:" },
         if files.is_empty() { "0".to_string() } else { files.join(", ") }
     );
-    let h = s.hourly;
-    let _ = writeln!(
-        err,
-        "{} imported {}, revised {}, unchanged {}",
-        if zh { "小时值 hourly values:" } else { "hourly values:" },
-        h.imported,
-        h.revised,
-        h.unchanged
-    );
-    if s.city_days.imported + s.city_days.revised + s.city_days.unchanged > 0 {
-        let c = s.city_days;
-        let _ = writeln!(
-            err,
-            "{} imported {}, revised {}, unchanged {}",
-            if zh { "城市日值 city daily values:" } else { "city daily values:" },
-            c.imported,
-            c.revised,
-            c.unchanged
-        );
+    let counts = |label_zh: &str, label_en: &str, m: lantian_store::partition::MergeCounts| {
+        if zh {
+            format!("{label_zh}: 新增 {}, 修订 {}, 未变 {}", m.imported, m.revised, m.unchanged)
+        } else {
+            format!("{label_en}: imported {}, revised {}, unchanged {}", m.imported, m.revised, m.unchanged)
+        }
+    };
+    let _ = writeln!(err, "{}", counts("小时值", "hourly values", s.hourly));
+    let c = s.city_days;
+    if c.imported + c.revised + c.unchanged > 0 {
+        let _ = writeln!(err, "{}", counts("城市日值", "city daily values", c));
     }
     if s.stations > 0 {
-        let _ = writeln!(err, "{} {}", if zh { "站点 stations:" } else { "stations:" }, s.stations);
+        let _ = writeln!(err, "{} {}", if zh { "站点:" } else { "stations:" }, s.stations);
     }
-    let _ = writeln!(err, "{} {}", if zh { "拒收 rejected:" } else { "rejected:" }, s.rejected);
+    let _ = writeln!(err, "{} {}", if zh { "拒收:" } else { "rejected:" }, s.rejected);
     if let Some(p) = &s.rejects_file {
         let _ = writeln!(
             err,
@@ -119,12 +112,12 @@ fn print_import_summary(ctx: &Ctx, s: &ImportSummary) {
         );
     }
     for (p, why) in &s.skipped {
-        let _ = writeln!(err, "{} {}: {why}", if zh { "跳过 skipped" } else { "skipped" }, p.display());
+        let _ = writeln!(err, "{} {}: {why}", if zh { "跳过" } else { "skipped" }, p.display());
     }
     for (p, why) in &s.unreadable {
-        let _ = writeln!(err, "{} {}: {why}", if zh { "无法读取 unreadable" } else { "unreadable" }, p.display());
+        let _ = writeln!(err, "{} {}: {why}", if zh { "无法读取" } else { "unreadable" }, p.display());
     }
-    let _ = writeln!(err, "{} {}", if zh { "存储版本 store generation:" } else { "store generation:" }, s.generation);
+    let _ = writeln!(err, "{} {}", if zh { "存储版本:" } else { "store generation:" }, s.generation);
 }
 
 // ---------------------------------------------------------------- aqi
