@@ -88,7 +88,11 @@ impl Table {
                 t.load_style(UTF8_FULL_CONDENSED);
                 t.set_header(self.cols.iter().map(|c| if lang == Lang::Zh { c.1 } else { c.2 }));
                 for r in &self.rows {
-                    t.add_row(r.iter().map(Cell::plain));
+                    t.add_row(r.iter().map(|c| match (c, lang) {
+                        (Cell::Bool(b), Lang::Zh) => (if *b { "是" } else { "否" }).to_string(),
+                        (Cell::Bool(b), Lang::En) => (if *b { "yes" } else { "no" }).to_string(),
+                        _ => c.plain(),
+                    }));
                 }
                 writeln!(out, "{t}")?;
             }
