@@ -61,7 +61,7 @@ impl MonthKey {
     pub fn parse(s: &str) -> Option<MonthKey> {
         let (y, m) = s.split_once('-')?;
         let key = MonthKey { year: y.parse().ok()?, month: m.parse().ok()? };
-        (1..=12).contains(&key.month).then_some(key)
+        ((1..=12).contains(&key.month) && (1..=9998).contains(&key.year)).then_some(key)
     }
 }
 
