@@ -706,7 +706,7 @@ impl Agreement {
     }
 }
 
-pub const VERIFY_KINDS: [(&str, &str); 10] = [
+pub const VERIFY_KINDS: [(&str, &str); 16] = [
     ("hourly_aqi", "hourly AQI, station-hours with all six 1-hour values"),
     ("hourly_aqi_incomplete", "hourly AQI, station-hours with some value missing (informative)"),
     ("daily_pm25", "PM2.5 daily mean, station-days with 24 hours"),
@@ -717,6 +717,12 @@ pub const VERIFY_KINDS: [(&str, &str); 10] = [
     ("o3_8h", "O3 8-hour moving mean, windows with all hours (informative)"),
     ("o3_mda8", "O3 MDA8, station-days with 24 hours (informative)"),
     ("o3_1h_max", "O3 daily max 1-hour, station-days with 24 hours (informative)"),
+    ("city_pm25", "city PM2.5 daily value vs published city daily, days every station has 24 hours"),
+    ("city_pm10", "city PM10 daily value vs published city daily, days every station has 24 hours"),
+    ("city_so2", "city SO2 daily value vs published city daily, days every station has 24 hours"),
+    ("city_no2", "city NO2 daily value vs published city daily, days every station has 24 hours"),
+    ("city_co", "city CO daily value vs published (CO halves undecidable; informative)"),
+    ("city_o3_8h", "city O3 MDA8 vs published city daily (informative)"),
 ];
 
 /// Recompute and compare over `from..=to` (default: every month in the store).
@@ -824,7 +830,61 @@ pub fn verify_store(store: &Store, from: Option<Date>, to: Option<Date>) -> Resu
             }
         }
     }
+    verify_cities(store, d0, d1, &rules, &mut acc[10..])?;
     Ok(acc)
+}
+
+/// City daily values from stations against the published integer city daily
+/// values, on the days the archive determines: every assessment station of
+/// the city that reports in the period has all 24 hours of the pollutant.
+fn verify_cities(
+    store: &Store,
+    d0: DayNumber,
+    d1: DayNumber,
+    rules: &CaptureRules,
+    acc: &mut [Agreement],
+) -> Result<()> {
+    let published: BTreeMap<(String, DayNumber), lantian_store::city_daily::CityDay> = store
+        .city_daily()?
+        .into_iter()
+        .filter(|r| r.source == "aqistudy-daily" && r.day >= d0 && r.day <= d1)
+        .map(|r| ((r.city.clone(), r.day), r))
+        .collect();
+    let order = [Pollutant::Pm25, Pollutant::Pm10, Pollutant::So2, Pollutant::No2, Pollutant::Co, Pollutant::O3];
+    for (city, members) in city_stations(store) {
+        if !published.keys().any(|(c, _)| *c == city) {
+            continue;
+        }
+        let mut by_day: BTreeMap<DayNumber, Vec<lantian_core::DailyValues>> = BTreeMap::new();
+        let mut reporting: std::collections::BTreeSet<String> = Default::default();
+        station_days(store, Some(&members), d0, d1, rules, |st, day, v| {
+            reporting.insert(st.to_string());
+            by_day.entry(day).or_default().push(*v);
+        })?;
+        for (day, vals) in by_day {
+            let Some(pubd) = published.get(&(city.clone(), day)) else { continue };
+            let area = lantian_core::city::area_day(&vals, lantian_core::city::AreaMethod::default(), 1);
+            for (slot, p) in order.iter().enumerate() {
+                let k = Pollutant::ALL.iter().position(|x| x == p).expect("pollutant");
+                if vals.len() != reporting.len() || vals.iter().any(|v| v.hours[k] != 24) {
+                    continue;
+                }
+                let theirs = match p {
+                    Pollutant::Pm25 => pubd.pm25,
+                    Pollutant::Pm10 => pubd.pm10,
+                    Pollutant::So2 => pubd.so2,
+                    Pollutant::No2 => pubd.no2,
+                    Pollutant::Co => pubd.co,
+                    Pollutant::O3 => pubd.o3_8h,
+                };
+                let (Some(theirs), Some(ours)) = (theirs, area.get(*p)) else { continue };
+                let ours = p.report(ours);
+                let date = date_of(day).map(|d| d.to_string()).unwrap_or_default();
+                acc[slot].record(ours == theirs, || format!("{city} {date}: published {theirs}, computed {ours}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether the network's trailing 24-hour means (`kind`) at the labels of
