@@ -14,7 +14,8 @@ use lantian_core::time::{DayNumber, date_of, day_number, format_label};
 use lantian_core::{AqiReport, Edition, LimitSet, Pollutant};
 use lantian_store::Kind;
 use lantian_store::query::{
-    AreaDay, AreaOptions, DaySource, Reader, city_days, city_stations, day_slots, month_chunks, station_days,
+    AreaDay, AreaOptions, DaySource, Reader, SourcePreference, city_days, city_stations, day_slots, month_chunks,
+    station_days,
 };
 use lantian_store::{Store, import::ImportSummary};
 use std::collections::BTreeMap;
@@ -331,6 +332,29 @@ fn selection(store: &Store, station: Option<&str>, city: Option<&str>) -> Result
 
 // ---------------------------------------------------------------- hourly
 
+/// Which data a city's days come from (`--source`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    /// Station hours where the store has them, published city values otherwise.
+    #[default]
+    Auto,
+    /// Only station hours.
+    Stations,
+    /// Only published city daily values.
+    Published,
+}
+
+impl Source {
+    fn options(self) -> AreaOptions {
+        let source = match self {
+            Source::Auto => SourcePreference::Auto,
+            Source::Stations => SourcePreference::Stations,
+            Source::Published => SourcePreference::Published,
+        };
+        AreaOptions { source, ..AreaOptions::default() }
+    }
+}
+
 /// A station or a city over a date range (`hourly`, `daily`).
 #[derive(Args, Debug)]
 pub struct SeriesArgs {
@@ -345,6 +369,9 @@ pub struct SeriesArgs {
     /// Force an edition of the standards (default: the one in force on each date).
     #[arg(long)]
     pub edition: Option<Edition>,
+    /// Data behind a city's days.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub source: Source,
 }
 
 pub fn hourly(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
@@ -471,7 +498,7 @@ pub fn daily(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
     let mut t = Table::new(cols);
     let mut days: Vec<AreaDay> = Vec::new();
     if city.is_some() {
-        days = city_days(&store, std::slice::from_ref(&name), d0, d1, &AreaOptions::default())?
+        days = city_days(&store, std::slice::from_ref(&name), d0, d1, &a.source.options())?
             .remove(&name)
             .unwrap_or_default();
     } else {
@@ -535,6 +562,9 @@ pub struct AssessArgs {
     /// Compute every period by one edition (可比口径); default: each day by the rules in force on it.
     #[arg(long)]
     edition: Option<Edition>,
+    /// Data behind the cities' days.
+    #[arg(long, value_enum, default_value = "auto")]
+    source: Source,
 }
 
 /// One city's statistics over one period.
@@ -550,9 +580,10 @@ pub fn assess_period(
     from: Date,
     to: Date,
     edition: Option<Edition>,
+    source: Source,
 ) -> Result<Vec<CityPeriod>> {
     let (d0, d1) = (day_number(from), day_number(to));
-    let days = city_days(store, cities, d0, d1, &AreaOptions::default())?;
+    let days = city_days(store, cities, d0, d1, &source.options())?;
     // Composite-index S_i: the limit set of the period's end date (or the forced edition).
     let limits = match edition {
         Some(e) => LimitSet::for_edition(e, to),
@@ -582,10 +613,10 @@ fn shift_year(d: Date, years: i16) -> Date {
 
 pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
     let store = ctx.store()?;
-    let cur = assess_period(&store, &a.city, a.from, a.to, a.edition)?;
+    let cur = assess_period(&store, &a.city, a.from, a.to, a.edition, a.source)?;
     let prev: Option<BTreeMap<String, PeriodStats>> = match a.compare {
         Some(_) => Some(
-            assess_period(&store, &a.city, shift_year(a.from, 1), shift_year(a.to, 1), a.edition)?
+            assess_period(&store, &a.city, shift_year(a.from, 1), shift_year(a.to, 1), a.edition, a.source)?
                 .into_iter()
                 .map(|c| (c.city, c.stats))
                 .collect(),
@@ -974,7 +1005,7 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     );
     let store = demo_ctx.store()?;
     let (from, to) = (jiff::civil::date(2019, 1, 1), jiff::civil::date(2019, 12, 31));
-    let cur = assess_period(&store, &[], from, to, None)?;
+    let cur = assess_period(&store, &[], from, to, None, Source::Auto)?;
     ctx.print(&assess_table(&cur, None, from, to))?;
     eprintln!(
         "\n{} lantian --data {} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year",
