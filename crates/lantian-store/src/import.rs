@@ -35,6 +35,9 @@ pub enum Format {
     CityDailyHeader,
     /// aqistudy city daily without header (city,date,aqi,range,quality,pm25,pm10,so2,co,no2,o3,rank).
     CityDailyPlain,
+    /// Parquet: long (station,time,pollutant,value) or lantian's own month
+    /// files (station,time + one column per series), e.g. from another store.
+    Parquet,
 }
 
 impl Format {
@@ -46,6 +49,7 @@ impl Format {
             Format::Long => "长表 CSV",
             Format::CityDailyHeader => "城市日数据（有表头）",
             Format::CityDailyPlain => "城市日数据（无表头）",
+            Format::Parquet => "Parquet 小时数据",
         }
     }
 
@@ -57,6 +61,7 @@ impl Format {
             Format::Long => "long CSV",
             Format::CityDailyHeader => "city daily (with header)",
             Format::CityDailyPlain => "city daily (no header)",
+            Format::Parquet => "Parquet hourly data",
         }
     }
 }
@@ -92,17 +97,17 @@ pub struct ImportSummary {
 /// Progress callback: (files done, files total).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
-struct HourlyCells {
-    stations: Vec<String>,
-    cells: Vec<Cell>,
+pub(crate) struct HourlyCells {
+    pub stations: Vec<String>,
+    pub cells: Vec<Cell>,
 }
 
 #[derive(Clone, Copy)]
-struct Cell {
-    station: u32,
-    kind: Kind,
-    label: HourLabel,
-    value: f64,
+pub(crate) struct Cell {
+    pub station: u32,
+    pub kind: Kind,
+    pub label: HourLabel,
+    pub value: f64,
 }
 
 enum Parsed {
@@ -146,7 +151,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
         if p.is_dir() {
             walk(&p, out)?;
-        } else if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+        } else if name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".parquet") {
             out.push(p);
         }
     }
@@ -462,6 +467,9 @@ fn strip_bom(b: &[u8]) -> &[u8] {
 
 /// Recognise the format from the first line.
 pub fn detect(content: &[u8]) -> Option<Format> {
+    if content.starts_with(b"PAR1") {
+        return Some(Format::Parquet);
+    }
     let body = strip_bom(content);
     let first = body.split(|&b| b == b'\n').next()?;
     let first = std::str::from_utf8(first).ok()?.trim_end_matches('\r');
@@ -527,6 +535,7 @@ fn parse_file(path: &Path) -> FileResult {
             parse_city_daily_header(&name, &canonical_city(&city), body, &mut res.rejects).map(Parsed::CityDaily)
         }
         Format::CityDailyPlain => parse_city_daily_plain(&name, body, &mut res.rejects).map(Parsed::CityDaily),
+        Format::Parquet => crate::parquet_input::parse(&name, &content, &mut res.rejects).map(Parsed::Hourly),
     };
     res
 }
@@ -588,7 +597,14 @@ fn each_record(
     }
 }
 
-fn reject(rejects: &mut Vec<Reject>, file: &str, line: u64, column: &str, reason: impl Into<String>, value: &[u8]) {
+pub(crate) fn reject(
+    rejects: &mut Vec<Reject>,
+    file: &str,
+    line: u64,
+    column: &str,
+    reason: impl Into<String>,
+    value: &[u8],
+) {
     rejects.push(Reject {
         file: file.to_string(),
         line,
@@ -630,6 +646,11 @@ pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
         let s = std::str::from_utf8(b).map_err(|_| "not a number")?;
         s.parse::<f64>().map_err(|_| "not a number")?
     };
+    check_value(v).map(Some)
+}
+
+/// The plausibility rules every imported concentration meets.
+pub(crate) fn check_value(v: f64) -> std::result::Result<f64, &'static str> {
     if !v.is_finite() {
         Err("not a finite number")
     } else if v < 0.0 {
@@ -637,7 +658,7 @@ pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
     } else if v > 100_000.0 {
         Err("implausibly large (over 100000)")
     } else {
-        Ok(Some(v))
+        Ok(v)
     }
 }
 
@@ -708,7 +729,7 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
 
 /// Stable counting sort of cells by station: O(n), and a repeated cell keeps
 /// its file order (the later row still wins).
-fn group_by_station(cells: Vec<Cell>, n_stations: usize) -> Vec<Cell> {
+pub(crate) fn group_by_station(cells: Vec<Cell>, n_stations: usize) -> Vec<Cell> {
     let mut start = vec![0usize; n_stations + 1];
     for c in &cells {
         start[c.station as usize + 1] += 1;
@@ -726,7 +747,7 @@ fn group_by_station(cells: Vec<Cell>, n_stations: usize) -> Vec<Cell> {
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS][+08:00]` (or a space for `T`); hour 24 allowed.
-fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
+pub(crate) fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
     let s = s.trim();
     let s = s.strip_suffix("+08:00").unwrap_or(s);
     if s.ends_with('Z') || s[s.len().saturating_sub(6)..].contains(['+']) {

@@ -26,6 +26,7 @@
 pub mod city_daily;
 pub mod import;
 pub mod kinds;
+pub mod parquet_input;
 pub mod partition;
 pub mod query;
 pub mod stations;

@@ -143,3 +143,21 @@ fn aqi_calculator() {
     assert_eq!(rows[0]["aqi"], 108);
     assert_eq!(rows[0]["primary"], "NO2");
 }
+
+/// A store's own month files import into another store (Parquet input) and
+/// give the same assessment.
+#[test]
+fn parquet_month_files_round_trip() {
+    let src = crate::common::sample_store();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("copy");
+    let stations = sample().join("sichuan_stations_2022.02.13.csv");
+    let s = lantian_store::import(&data, &[src.join("hourly"), stations], None).unwrap();
+    assert!(s.unreadable.is_empty(), "{:?}", s.unreadable);
+    assert_eq!(s.rejected, 0);
+    assert_eq!(s.hourly.imported, 11_473_221);
+    let args = ["assess", "--from", "2019-01-01", "--to", "2019-12-31", "--city", "宜宾", "--source", "stations"];
+    let a = lantian_json(&[&["--data", src.to_str().unwrap()][..], &args[..]].concat());
+    let b = lantian_json(&[&["--data", data.to_str().unwrap()][..], &args[..]].concat());
+    assert_eq!(a, b);
+}
