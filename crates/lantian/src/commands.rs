@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::civil::Date;
-use lantian_core::aqi::{DailyInput, HourlyInput, daily_aqi, hourly_aqi};
+use lantian_core::aqi::{DailyInput, HourlyInput, Indicator, SpecialCase, daily_aqi, hourly_aqi};
 use lantian_core::period::{
     DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats,
 };
@@ -194,9 +194,9 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
     ]);
     for s in &r.sub_indices {
         let p = s.indicator.pollutant();
-        let note = s.special.map(|x| format!("{x:?}")).unwrap_or_default();
+        let note = s.special.map(|x| special_text(ctx, x)).unwrap_or_default();
         t.push(vec![
-            Cell::text(s.indicator.key()),
+            Cell::text(format!("{} {}", indicator_text(ctx, s.indicator, a.hourly), p.unit())),
             Cell::Num(s.concentration, p.decimals()),
             Cell::Int(i64::from(s.iaqi)),
             Cell::text(note),
@@ -207,7 +207,7 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
         Cell::text("AQI"),
         Cell::Empty,
         r.aqi.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))),
-        Cell::text(format!("edition {edition}")),
+        Cell::text(if ctx.zh() { format!("HJ 633-{edition}") } else { format!("HJ 633-{edition} edition") }),
     ]);
     if ctx.format == Format::Table {
         ctx.print(&t)?;
@@ -224,8 +224,8 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
             if r.primary.is_empty() { "—".to_string() } else { r.primary_label() }
         );
         if !r.missing.is_empty() {
-            let m: Vec<&str> = r.missing.iter().map(|i| i.key()).collect();
-            println!("{} {}", if zh { "缺测指标" } else { "Missing" }, m.join(","));
+            let m: Vec<String> = r.missing.iter().map(|i| indicator_text(ctx, *i, a.hourly)).collect();
+            println!("{} {}", if zh { "缺测指标" } else { "Missing" }, m.join(if zh { "、" } else { ", " }));
         }
     } else {
         // Programs get one object: the sub-indices as columns.
@@ -254,6 +254,43 @@ pub fn aqi(ctx: &Ctx, a: &AqiArgs) -> Result<()> {
         ctx.print(&one)?;
     }
     Ok(())
+}
+
+/// What an indicator is, as a report would name it.
+fn indicator_text(ctx: &Ctx, i: Indicator, hourly: bool) -> String {
+    use Indicator::*;
+    let p = i.pollutant().label();
+    let (zh, en) = match i {
+        So2Hour | No2Hour | CoHour | O3Hour => ("1小时平均", "1-hour mean"),
+        O3EightHour => ("日最大8小时滑动平均", "daily max 8-hour mean"),
+        // The real-time AQI evaluates 1-hour PM against the daily breakpoints.
+        Pm10Daily | Pm25Daily if hourly => ("1小时平均(按日均断点)", "1-hour mean (daily breakpoints)"),
+        _ => ("24小时平均", "24-hour mean"),
+    };
+    let o3_max = i == O3Hour && !hourly;
+    match (ctx.zh(), o3_max) {
+        (true, true) => format!("{p} 日最大1小时平均"),
+        (false, true) => format!("{p} daily max 1-hour mean"),
+        (true, false) => format!("{p} {zh}"),
+        (false, false) => format!("{p} {en}"),
+    }
+}
+
+fn special_text(ctx: &Ctx, s: SpecialCase) -> String {
+    let (zh, en) = match s {
+        SpecialCase::So2HourUses24h => {
+            ("SO2 1小时浓度>800，按24小时平均计算分指数", "SO2 1-hour > 800: IAQI from the 24-hour mean")
+        }
+        SpecialCase::So2HourFixed200 => ("SO2 1小时浓度>800，分指数按200计", "SO2 1-hour > 800: IAQI set to 200"),
+        SpecialCase::O3EightHourUses1h => {
+            ("O3 8小时浓度>800，按1小时平均计算分指数", "O3 8-hour > 800: IAQI from the 1-hour mean")
+        }
+        SpecialCase::O3EightHourFixed300 => ("O3 8小时浓度>800，分指数按300计", "O3 8-hour > 800: IAQI set to 300"),
+        SpecialCase::AboveRange => {
+            ("超出分指数500对应浓度(爆表)，按500计", "above the IAQI-500 breakpoint: capped at 500")
+        }
+    };
+    (if ctx.zh() { zh } else { en }).to_string()
 }
 
 fn leak(s: String) -> &'static str {
