@@ -12,6 +12,7 @@ pub mod city;
 pub mod edition;
 pub mod period;
 pub mod pollutant;
+pub mod rank;
 pub mod round;
 pub mod series;
 pub mod time;

@@ -23,6 +23,7 @@
 //! national year's import and assess within memory, and the statistics are
 //! rule-heavy code in `lantian-core` rather than SQL.
 
+pub mod areas;
 pub mod city_daily;
 pub mod import;
 pub mod kinds;

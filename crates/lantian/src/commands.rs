@@ -9,6 +9,7 @@ use lantian_core::aqi::{DailyInput, HourlyInput, Indicator, SpecialCase, daily_a
 use lantian_core::period::{
     DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats,
 };
+use lantian_core::rank::{RankBy, Weights, improvement, multi_year_mean, weighted_composite};
 use lantian_core::series::{CaptureRules, o3_8h_windows};
 use lantian_core::time::{DayNumber, date_of, day_number, format_label};
 use lantian_core::{AqiReport, Edition, LimitSet, Pollutant};
@@ -619,8 +620,18 @@ pub fn assess_period(
     edition: Option<Edition>,
     source: Source,
 ) -> Result<Vec<CityPeriod>> {
+    let days = city_days(store, cities, day_number(from), day_number(to), &source.options())?;
+    Ok(period_of_areas(days, from, to, edition))
+}
+
+/// Period statistics of each area from its days.
+fn period_of_areas(
+    days: BTreeMap<String, Vec<AreaDay>>,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+) -> Vec<CityPeriod> {
     let (d0, d1) = (day_number(from), day_number(to));
-    let days = city_days(store, cities, d0, d1, &source.options())?;
     // Composite-index S_i: the limit set of the period's end date (or the forced edition).
     let limits = match edition {
         Some(e) => LimitSet::for_edition(e, to),
@@ -640,7 +651,42 @@ pub fn assess_period(
         let stats = period_stats(&records, d0, d1, &limits, &PeriodCapture::default());
         out.push(CityPeriod { city, stats });
     }
-    Ok(out)
+    out
+}
+
+/// Statistics of each region (areas.toml) for `from..=to`: a region's day is
+/// the mean of its cities' daily values, each at reporting precision, as a
+/// city's day is of its stations'; a value needs every member city.
+pub fn region_period(
+    store: &Store,
+    areas: &lantian_store::areas::Areas,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+    source: Source,
+) -> Result<Vec<CityPeriod>> {
+    let cities = city_days(store, &[], day_number(from), day_number(to), &source.options())?;
+    let mut regions: BTreeMap<String, Vec<AreaDay>> = BTreeMap::new();
+    for r in &areas.region {
+        let mut by_day: BTreeMap<DayNumber, Vec<lantian_core::DailyValues>> = BTreeMap::new();
+        for c in &r.cities {
+            for d in cities.get(c).into_iter().flatten() {
+                by_day.entry(d.day).or_default().push(d.values);
+            }
+        }
+        let days = by_day
+            .into_iter()
+            .map(|(day, vals)| AreaDay {
+                day,
+                // Every member city must have the value, or the region's day
+                // would silently stand for only some of it.
+                values: lantian_core::city::area_day(&vals, lantian_core::city::AreaMethod::default(), r.cities.len()),
+                source: DaySource::Stations(vals.len() as u16),
+            })
+            .collect();
+        regions.insert(r.name.clone(), days);
+    }
+    Ok(period_of_areas(regions, from, to, edition))
 }
 
 fn shift_year(d: Date, years: i16) -> Date {
@@ -744,6 +790,134 @@ pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodSta
         t.push(row);
     }
     t
+}
+
+// ---------------------------------------------------------------- rank
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RankLevel {
+    City,
+    Region,
+}
+
+#[derive(Args, Debug)]
+pub struct RankArgs {
+    #[arg(long)]
+    pub from: Date,
+    #[arg(long)]
+    pub to: Date,
+    /// Rank cities, or the regions of areas.toml (default: Sichuan's five regions).
+    #[arg(long, value_enum, default_value = "city")]
+    pub level: RankLevel,
+    /// composite | pm25 | good_ratio | improvement
+    #[arg(long, default_value = "composite")]
+    pub by: RankBy,
+    /// Weights of the composite index: equal (环办监测〔2018〕19号, default) or weighted (PM2.5 ×3, NO2 ×2, O3 ×2).
+    #[arg(long, default_value = "equal")]
+    pub weights: Weights,
+    #[arg(long)]
+    pub edition: Option<Edition>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub source: Source,
+}
+
+/// Statistics of every area of `level` for one period.
+fn level_period(ctx: &Ctx, store: &Store, a: &RankArgs, from: Date, to: Date) -> Result<BTreeMap<String, PeriodStats>> {
+    let list = match a.level {
+        RankLevel::City => assess_period(store, &[], from, to, a.edition, a.source)?,
+        RankLevel::Region => {
+            let areas = lantian_store::areas::Areas::load(&ctx.data)?;
+            region_period(store, &areas, from, to, a.edition, a.source)?
+        }
+    };
+    Ok(list
+        .into_iter()
+        .filter(|c| c.stats.valid_days > 0 || c.stats.n_values.iter().any(|&n| n > 0))
+        .map(|c| (c.city, c.stats))
+        .collect())
+}
+
+pub fn rank(ctx: &Ctx, a: &RankArgs) -> Result<()> {
+    let store = ctx.store()?;
+    let cur = level_period(ctx, &store, a, a.from, a.to)?;
+    if cur.is_empty() {
+        bail!("no data for {}..{}", a.from, a.to);
+    }
+    let prev = level_period(ctx, &store, a, shift_year(a.from, 1), shift_year(a.to, 1))?;
+    let earlier: Vec<BTreeMap<String, PeriodStats>> = (1..=3)
+        .map(|y| level_period(ctx, &store, a, shift_year(a.from, y), shift_year(a.to, y)))
+        .collect::<Result<_>>()?;
+    let ci = |s: Option<&PeriodStats>| s.and_then(|s| weighted_composite(s, a.weights));
+    let names: Vec<&String> = cur.keys().collect();
+    let key_values: Vec<Option<f64>> = names
+        .iter()
+        .map(|n| match a.by {
+            RankBy::Composite => ci(cur.get(*n)),
+            RankBy::Pm25 => cur[*n].pm25,
+            RankBy::GoodRatio => cur[*n].good_ratio,
+            RankBy::Improvement => improvement(ci(cur.get(*n)), ci(prev.get(*n))),
+        })
+        .collect();
+    let ranks = lantian_core::rank::rank(a.by, &key_values);
+    let zh = ctx.zh();
+    eprintln!(
+        "{}",
+        match (zh, a.weights) {
+            (true, Weights::Equal) => "综合指数: 六项污染物单项指数等权相加（环办监测〔2018〕19号，默认）".to_string(),
+            (true, Weights::Weighted) => "综合指数: 加权（PM2.5×3、NO2×2、O3×2，其余×1；非官方口径）".to_string(),
+            (false, w) => format!("composite index weights: {w} (equal = 环办监测〔2018〕19号, the default)"),
+        }
+    );
+    let mut t = Table::new(vec![
+        Col("rank", "排名", "Rank"),
+        if a.level == RankLevel::City { Col("city", "城市", "City") } else { Col("region", "区域", "Region") },
+        Col("composite_index", "综合指数", "Composite index"),
+        Col("main_pollutant", "主要污染物", "Main pollutant"),
+        Col("pm25", "PM2.5", "PM2.5"),
+        Col("good_ratio", "优良天数比例%", "Good ratio %"),
+        Col("composite_prev", "综合指数同期", "Composite prev"),
+        Col("composite_change", "综合指数同比%", "Composite YoY %"),
+        Col("composite_3y", "综合指数三年均值", "Composite 3-yr mean"),
+        Col("composite_change_3y", "较三年均值%", "vs 3-yr mean %"),
+        Col("pm25_prev", "PM2.5同期", "PM2.5 prev"),
+        Col("pm25_change", "PM2.5同比%", "PM2.5 YoY %"),
+        Col("pm25_3y", "PM2.5三年均值", "PM2.5 3-yr mean"),
+        Col("pm25_change_3y", "PM2.5较三年均值%", "PM2.5 vs 3-yr %"),
+        Col("good_ratio_prev", "优良比例同期%", "Good ratio prev %"),
+        Col("good_ratio_change", "优良比例变化(百分点)", "Good ratio change (pp)"),
+        Col("weights", "权重", "Weights"),
+    ]);
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), names[i].clone()));
+    for i in order {
+        let n = names[i];
+        let s = &cur[n];
+        let p = prev.get(n);
+        let c_now = ci(Some(s));
+        let c_3y = multi_year_mean(&earlier.iter().map(|m| ci(m.get(n))).collect::<Vec<_>>(), 2);
+        let pm_3y = multi_year_mean(&earlier.iter().map(|m| m.get(n).and_then(|s| s.pm25)).collect::<Vec<_>>(), 0);
+        let main = s.main_pollutant.map(|p| p.label().to_string()).unwrap_or_default();
+        t.push(vec![
+            ranks[i].map_or(Cell::Empty, |r| Cell::Int(i64::from(r))),
+            Cell::text(n),
+            Cell::opt(c_now, 2),
+            Cell::text(main),
+            Cell::opt(s.pm25, 0),
+            Cell::opt(s.good_ratio, 1),
+            Cell::opt(ci(p), 2),
+            Cell::opt(change_pct(c_now, ci(p)), 1),
+            Cell::opt(c_3y, 2),
+            Cell::opt(change_pct(c_now, c_3y), 1),
+            Cell::opt(p.and_then(|p| p.pm25), 0),
+            Cell::opt(change_pct(s.pm25, p.and_then(|p| p.pm25)), 1),
+            Cell::opt(pm_3y, 0),
+            Cell::opt(change_pct(s.pm25, pm_3y), 1),
+            Cell::opt(p.and_then(|p| p.good_ratio), 1),
+            Cell::opt(change_pp(s.good_ratio, p.and_then(|p| p.good_ratio)), 1),
+            Cell::text(a.weights.to_string()),
+        ]);
+    }
+    ctx.print(&t)
 }
 
 // ---------------------------------------------------------------- verify

@@ -49,6 +49,8 @@ enum Command {
     Daily(commands::SeriesArgs),
     /// Per-city statistics for a period, ranked, optionally with the year-on-year comparison.
     Assess(commands::AssessArgs),
+    /// Rank cities or regions by composite index, PM2.5, good-day ratio or improvement.
+    Rank(commands::RankArgs),
     /// Recompute hourly AQI and daily values and compare them with the network's published rows.
     Verify {
         #[arg(long)]
@@ -102,6 +104,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Assess(a) => {
             check_range(a.from, a.to)?;
             commands::assess(&ctx, &a).map(|_| ExitCode::SUCCESS)
+        }
+        Command::Rank(a) => {
+            check_range(a.from, a.to)?;
+            commands::rank(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
         Command::Verify { from, to } => commands::verify(&ctx, from, to),
         Command::Demo { sample } => {

@@ -248,3 +248,26 @@ fn station_daily_cli_matches_network_day() {
     // `hours` is the binding (smallest) count over the six pollutants.
     assert!(rows[0]["hours"].as_u64().unwrap() >= 20);
 }
+
+#[test]
+fn rank_cities_and_regions() {
+    let data = sample_store().to_str().unwrap();
+    let rows = lantian_json(&["--data", data, "rank", "--from", "2016-01-01", "--to", "2016-12-31", "--by", "pm25"]);
+    assert_eq!(rows.len(), 21);
+    // Ranks follow PM2.5 ascending; equal values share a rank (1, 2, 2, 4).
+    let pm: Vec<(f64, u64)> = rows.iter().map(|r| (r["pm25"].as_f64().unwrap(), r["rank"].as_u64().unwrap())).collect();
+    for (v, rank) in &pm {
+        assert_eq!(*rank, 1 + pm.iter().filter(|(w, _)| w < v).count() as u64);
+    }
+    assert!(pm.windows(2).all(|w| w[0].0 <= w[1].0));
+    let regions =
+        lantian_json(&["--data", data, "rank", "--from", "2019-01-01", "--to", "2019-12-31", "--level", "region"]);
+    assert_eq!(regions.len(), 5);
+    assert!(regions.iter().all(|r| !r["composite_index"].is_null()), "{regions:?}");
+    // Chengdu 2018 against its 2015-2017 mean, weighted composite.
+    let rows =
+        lantian_json(&["--data", data, "rank", "--from", "2018-01-01", "--to", "2018-12-31", "--weights", "weighted"]);
+    let cd = rows.iter().find(|r| r["city"] == "成都").unwrap();
+    assert_eq!(cd["weights"], "weighted");
+    assert!(!cd["composite_3y"].is_null() && !cd["pm25_change_3y"].is_null());
+}

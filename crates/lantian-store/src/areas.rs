@@ -1,0 +1,72 @@
+//! Areas above the city: regions defined as sets of cities in a TOML file
+//! (`areas.toml` in the data directory, else Sichuan's default regions).
+
+use crate::{Error, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+const SICHUAN: &str = include_str!("../config/areas-sichuan.toml");
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub name: String,
+    pub cities: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Areas {
+    #[serde(default)]
+    pub region: Vec<Region>,
+}
+
+impl Areas {
+    /// `DATA/areas.toml` if present, else the Sichuan default.
+    pub fn load(data_dir: &Path) -> Result<Areas> {
+        let path = data_dir.join("areas.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Areas::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Areas::parse(SICHUAN, "areas-sichuan.toml (built in)")
+            }
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    /// Parse, naming the file, line and field of any error.
+    pub fn parse(text: &str, origin: &str) -> Result<Areas> {
+        let mut areas: Areas = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count());
+            let at = line.map(|l| format!(" line {l}")).unwrap_or_default();
+            Error::Input(format!("{origin}{at}: {}", e.message()))
+        })?;
+        for r in &mut areas.region {
+            r.cities = r.cities.iter().map(|c| crate::canonical_city(c)).collect();
+        }
+        Ok(areas)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sichuan_default_covers_21_cities_once() {
+        let a = Areas::parse(SICHUAN, "default").unwrap();
+        let mut all: Vec<&String> = a.region.iter().flat_map(|r| &r.cities).collect();
+        assert_eq!(all.len(), 21);
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 21);
+        assert_eq!(a.region[0].name, "成都平原地区");
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let err = Areas::parse("[[region]]\nname = \"x\"\ncitys = [\"成都\"]\n", "areas.toml").unwrap_err().to_string();
+        assert!(err.starts_with("areas.toml line 3"), "{err}");
+        assert!(err.contains("citys"), "{err}");
+    }
+}
