@@ -15,6 +15,7 @@ pub mod pollutant;
 pub mod rank;
 pub mod round;
 pub mod series;
+pub mod target;
 pub mod time;
 
 pub use aqi::{AqiReport, DailyInput, HourlyInput, Indicator, Level, daily_aqi, hourly_aqi};
