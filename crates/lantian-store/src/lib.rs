@@ -32,6 +32,7 @@ pub mod partition;
 pub mod query;
 pub mod stations;
 mod store;
+pub mod targets;
 
 pub use import::{ImportSummary, import};
 pub use kinds::Kind;

@@ -49,6 +49,9 @@ enum Command {
     Daily(commands::SeriesArgs),
     /// Per-city statistics for a period, ranked, optionally with the year-on-year comparison.
     Assess(commands::AssessArgs),
+    /// Annual targets: import a targets file, check where each area stands.
+    #[command(subcommand)]
+    Target(commands::TargetCommand),
     /// Rank cities or regions by composite index, PM2.5, good-day ratio or improvement.
     Rank(commands::RankArgs),
     /// Recompute hourly AQI and daily values and compare them with the network's published rows.
@@ -105,6 +108,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check_range(a.from, a.to)?;
             commands::assess(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
+        Command::Target(t) => commands::target(&ctx, &t).map(|_| ExitCode::SUCCESS),
         Command::Rank(a) => {
             check_range(a.from, a.to)?;
             commands::rank(&ctx, &a).map(|_| ExitCode::SUCCESS)

@@ -271,3 +271,52 @@ fn rank_cities_and_regions() {
     assert_eq!(cd["weights"], "weighted");
     assert!(!cd["composite_3y"].is_null() && !cd["pm25_change_3y"].is_null());
 }
+
+#[test]
+fn target_check_on_2019_07_31() {
+    let data = sample_store().to_str().unwrap();
+    let file = sample().join("targets-2019.toml");
+    let rows =
+        lantian_json(&["--data", data, "target", "check", "--as-of", "2019-07-31", "--file", file.to_str().unwrap()]);
+    let find =
+        |area: &str, ind: &str| rows.iter().find(|r| r["area"] == area && r["indicator"] == ind).unwrap().clone();
+    // Chengdu's good days so far, counted here from the daily table.
+    let days = lantian_json(&["--data", data, "daily", "--city", "成都", "--from", "2019-01-01", "--to", "2019-07-31"]);
+    let valid: Vec<u64> = days.iter().filter_map(|d| d["aqi"].as_u64()).collect();
+    let (good, n) = (valid.iter().filter(|a| **a <= 100).count() as f64, valid.len() as f64);
+    let remaining = 153.0; // Aug 1 … Dec 31
+    let affordable = (0..=153)
+        .rev()
+        .find(|bad| round_even(100.0 * (good + remaining - *bad as f64) / (n + remaining), 1) >= 80.0)
+        .unwrap();
+    let cd = find("成都", "good_ratio");
+    assert_eq!(cd["so_far"].as_f64().unwrap(), round_even(100.0 * good / n, 1));
+    assert_eq!(cd["budget"].as_f64().unwrap(), affordable as f64);
+    assert_eq!(cd["remaining_days"], 153);
+    assert_eq!(cd["history_years"], 5); // 2014-2018 from the published Chengdu file
+    assert_eq!(cd["status"], "at_risk");
+    assert_eq!(find("成都", "heavy_days")["status"], "on_track");
+    assert_eq!(find("绵阳", "good_ratio")["status"], "on_track");
+    // Aba has two earlier years (2015, 2016): too little history for a probability.
+    let aba = find("阿坝州", "pm25");
+    assert!(aba["probability"].is_null());
+    assert_eq!(aba["status"], "on_track");
+    // Year over: met or missed, nothing left to budget.
+    let end =
+        lantian_json(&["--data", data, "target", "check", "--as-of", "2019-12-31", "--file", file.to_str().unwrap()]);
+    assert!(end.iter().all(|r| r["status"] == "met" || r["status"] == "missed"), "{end:?}");
+    assert!(end.iter().all(|r| r["remaining_days"] == 0));
+}
+
+#[test]
+fn bad_targets_file_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[target]]\narea = \"成都\"\nyear = 2019\npm2_5 = 40\n").unwrap();
+    let data = dir.path().join("data");
+    let out = crate::common::lantian(&["--data", data.to_str().unwrap(), "target", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml line 4") && err.contains("pm2_5"), "{err}");
+    assert!(!data.join("targets.toml").exists(), "nothing written");
+}
