@@ -11,6 +11,7 @@ pub mod aqi;
 pub mod city;
 pub mod edition;
 pub mod period;
+pub mod policy;
 pub mod pollutant;
 pub mod rank;
 pub mod round;
