@@ -151,10 +151,16 @@ pub fn evaluate(c: &Condition, f: &Facts) -> Option<(bool, Vec<String>)> {
         check(gt(f.pm25_prev, f.pm25)? == want, format!("PM2.5 {:?} vs {:?} last year", f.pm25?, f.pm25_prev?));
     }
     if let Some(want) = c.pm25_up_ytd {
-        check(gt(f.pm25_ytd, f.pm25_ytd_prev)? == want, format!("PM2.5 year to date {:?} vs {:?}", f.pm25_ytd?, f.pm25_ytd_prev?));
+        check(
+            gt(f.pm25_ytd, f.pm25_ytd_prev)? == want,
+            format!("PM2.5 year to date {:?} vs {:?}", f.pm25_ytd?, f.pm25_ytd_prev?),
+        );
     }
     if let Some(want) = c.good_ratio_down_yoy {
-        check(gt(f.good_ratio_prev, f.good_ratio)? == want, format!("good-day ratio {:?}% vs {:?}%", f.good_ratio?, f.good_ratio_prev?));
+        check(
+            gt(f.good_ratio_prev, f.good_ratio)? == want,
+            format!("good-day ratio {:?}% vs {:?}%", f.good_ratio?, f.good_ratio_prev?),
+        );
     }
     if let Some(n) = c.pm25_up_consecutive_months {
         let m = f.pm25_up_months?;
@@ -183,7 +189,17 @@ mod tests {
     use super::*;
 
     fn facts() -> Facts {
-        Facts { area: "宜宾".into(), rank: Some(19), n_ranked: 21, pm25: Some(47.0), pm25_prev: Some(44.0), good_ratio: Some(78.9), good_ratio_prev: Some(80.1), pm25_up_months: Some(3), ..Default::default() }
+        Facts {
+            area: "宜宾".into(),
+            rank: Some(19),
+            n_ranked: 21,
+            pm25: Some(47.0),
+            pm25_prev: Some(44.0),
+            good_ratio: Some(78.9),
+            good_ratio_prev: Some(80.1),
+            pm25_up_months: Some(3),
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod areas;
 pub mod city_daily;
 pub mod import;
 pub mod kinds;
+pub mod ledger;
 pub mod parquet_input;
 pub mod partition;
 pub mod query;

@@ -1,0 +1,345 @@
+//! The action ledger: every accountability action taken, with its evidence,
+//! and an append-only audit log of who changed what and when.
+//!
+//! SQLite in the data directory (`ledger.sqlite`, no server to run);
+//! versioned migrations through `PRAGMA user_version`. A policy run is one
+//! transaction: killed half-way, it leaves none of its actions. The
+//! [`Ledger`] trait is the seam for the PostgreSQL backend.
+
+use crate::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+
+/// An action to record (from a policy run).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAction {
+    pub rule: String,
+    pub rule_name: String,
+    pub area: String,
+    pub period: String,
+    pub kind: String,
+    pub amount: Option<f64>,
+    /// JSON: the facts and reasons that triggered it, the policy file's hash.
+    pub evidence: String,
+    pub edition: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionRecord {
+    pub id: i64,
+    pub run_id: i64,
+    pub rule: String,
+    pub rule_name: String,
+    pub area: String,
+    pub period: String,
+    pub kind: String,
+    /// open | acknowledged | lifted
+    pub status: String,
+    pub amount: Option<f64>,
+    pub evidence: String,
+    pub edition: String,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    pub close_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    pub at: String,
+    pub who: String,
+    pub action_id: Option<i64>,
+    pub change: String,
+}
+
+/// What a run recorded.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    pub inserted: Vec<i64>,
+    /// Actions the same rule had already taken for that area and period.
+    pub already: usize,
+    pub lifted: Vec<i64>,
+}
+
+pub trait Ledger {
+    /// Record a run's new actions and lifts atomically; an action whose
+    /// (rule, area, period) exists is not recorded again.
+    fn record_run(
+        &mut self,
+        period: &str,
+        who: &str,
+        actions: &[NewAction],
+        lifts: &[(i64, String)],
+    ) -> Result<RunOutcome>;
+    fn list(&self, status: Option<&str>, area: Option<&str>) -> Result<Vec<ActionRecord>>;
+    fn get(&self, id: i64) -> Result<Option<ActionRecord>>;
+    fn set_status(&mut self, id: i64, status: &str, who: &str, reason: Option<&str>) -> Result<()>;
+    fn audit(&self, id: Option<i64>) -> Result<Vec<AuditEntry>>;
+}
+
+/// SQLite ledger.
+pub struct SqliteLedger {
+    conn: Connection,
+}
+
+const MIGRATIONS: &[&str] = &[
+    // 1: actions, runs, audit log.
+    "CREATE TABLE run (
+        id INTEGER PRIMARY KEY,
+        period TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE action (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES run(id),
+        rule TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        area TEXT NOT NULL,
+        period TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'lifted')),
+        amount REAL,
+        evidence TEXT NOT NULL,
+        edition TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        closed_at TEXT,
+        close_reason TEXT,
+        UNIQUE (rule, area, period)
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        action_id INTEGER REFERENCES action(id),
+        change TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+];
+
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+fn sql(e: rusqlite::Error) -> Error {
+    Error::Store(format!("ledger: {e}"))
+}
+
+impl SqliteLedger {
+    /// Open (creating and migrating) `DATA/ledger.sqlite`.
+    pub fn open(data_dir: &Path) -> Result<SqliteLedger> {
+        std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        let path = data_dir.join("ledger.sqlite");
+        let conn = Connection::open(&path).map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
+        let mut ledger = SqliteLedger { conn };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
+        let version = usize::try_from(version).map_err(|_| Error::Store(format!("ledger schema version {version}")))?;
+        if version > MIGRATIONS.len() {
+            return Err(Error::Store(format!(
+                "ledger schema {version} is newer than this lantian ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.conn.transaction().map_err(sql)?;
+            tx.execute_batch(m).map_err(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(sql)?;
+            tx.commit().map_err(sql)?;
+        }
+        Ok(())
+    }
+}
+
+const COLUMNS: &str = "id, run_id, rule, rule_name, area, period, kind, status, amount, evidence, edition, created_at, closed_at, close_reason";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActionRecord> {
+    Ok(ActionRecord {
+        id: r.get(0)?,
+        run_id: r.get(1)?,
+        rule: r.get(2)?,
+        rule_name: r.get(3)?,
+        area: r.get(4)?,
+        period: r.get(5)?,
+        kind: r.get(6)?,
+        status: r.get(7)?,
+        amount: r.get(8)?,
+        evidence: r.get(9)?,
+        edition: r.get(10)?,
+        created_at: r.get(11)?,
+        closed_at: r.get(12)?,
+        close_reason: r.get(13)?,
+    })
+}
+
+impl Ledger for SqliteLedger {
+    fn record_run(
+        &mut self,
+        period: &str,
+        who: &str,
+        actions: &[NewAction],
+        lifts: &[(i64, String)],
+    ) -> Result<RunOutcome> {
+        let at = now();
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute("INSERT INTO run (period, who, at) VALUES (?1, ?2, ?3)", params![period, who, at]).map_err(sql)?;
+        let run_id = tx.last_insert_rowid();
+        let mut out = RunOutcome { run_id, ..Default::default() };
+        for a in actions {
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO action (run_id, rule, rule_name, area, period, kind, amount, evidence, edition, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![run_id, a.rule, a.rule_name, a.area, a.period, a.kind, a.amount, a.evidence, a.edition, at],
+                )
+                .map_err(sql)?;
+            if n == 0 {
+                out.already += 1;
+                continue;
+            }
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO audit (at, who, action_id, change) VALUES (?1, ?2, ?3, ?4)",
+                params![at, who, id, format!("created {} for {} ({}) by rule {}", a.kind, a.area, a.period, a.rule)],
+            )
+            .map_err(sql)?;
+            out.inserted.push(id);
+        }
+        for (id, reason) in lifts {
+            let n = tx
+                .execute(
+                    "UPDATE action SET status = 'lifted', closed_at = ?1, close_reason = ?2 WHERE id = ?3 AND status != 'lifted'",
+                    params![at, reason, id],
+                )
+                .map_err(sql)?;
+            if n > 0 {
+                tx.execute(
+                    "INSERT INTO audit (at, who, action_id, change) VALUES (?1, ?2, ?3, ?4)",
+                    params![at, who, id, format!("lifted: {reason}")],
+                )
+                .map_err(sql)?;
+                out.lifted.push(*id);
+            }
+        }
+        tx.commit().map_err(sql)?;
+        Ok(out)
+    }
+
+    fn list(&self, status: Option<&str>, area: Option<&str>) -> Result<Vec<ActionRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM action WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR area = ?2) ORDER BY id"
+            ))
+            .map_err(sql)?;
+        let rows = stmt.query_map(params![status, area], row).map_err(sql)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+    }
+
+    fn get(&self, id: i64) -> Result<Option<ActionRecord>> {
+        self.conn
+            .query_row(&format!("SELECT {COLUMNS} FROM action WHERE id = ?1"), params![id], row)
+            .optional()
+            .map_err(sql)
+    }
+
+    fn set_status(&mut self, id: i64, status: &str, who: &str, reason: Option<&str>) -> Result<()> {
+        let at = now();
+        let tx = self.conn.transaction().map_err(sql)?;
+        let current: Option<String> = tx
+            .query_row("SELECT status FROM action WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()
+            .map_err(sql)?;
+        match current.as_deref() {
+            None => return Err(Error::Input(format!("no action {id}"))),
+            Some("lifted") => return Err(Error::Input(format!("action {id} is already lifted"))),
+            Some(s) if s == status => return Err(Error::Input(format!("action {id} is already {status}"))),
+            _ => {}
+        }
+        let closed = (status == "lifted").then_some(at.clone());
+        tx.execute(
+            "UPDATE action SET status = ?1, closed_at = COALESCE(?2, closed_at), close_reason = COALESCE(?3, close_reason) WHERE id = ?4",
+            params![status, closed, reason, id],
+        )
+        .map_err(sql)?;
+        let change = match reason {
+            Some(r) => format!("{status}: {r}"),
+            None => status.to_string(),
+        };
+        tx.execute(
+            "INSERT INTO audit (at, who, action_id, change) VALUES (?1, ?2, ?3, ?4)",
+            params![at, who, id, change],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)
+    }
+
+    fn audit(&self, id: Option<i64>) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, who, action_id, change FROM audit WHERE (?1 IS NULL OR action_id = ?1) ORDER BY id")
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map(params![id], |r| {
+                Ok(AuditEntry { at: r.get(0)?, who: r.get(1)?, action_id: r.get(2)?, change: r.get(3)? })
+            })
+            .map_err(sql)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(rule: &str, area: &str) -> NewAction {
+        NewAction {
+            rule: rule.into(),
+            rule_name: "test".into(),
+            area: area.into(),
+            period: "month:2019-07".into(),
+            kind: "warning_letter".into(),
+            amount: None,
+            evidence: "{}".into(),
+            edition: "2012".into(),
+        }
+    }
+
+    #[test]
+    fn runs_are_idempotent_and_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = SqliteLedger::open(dir.path()).unwrap();
+        let r1 = l.record_run("month:2019-07", "tester", &[action("r1", "宜宾"), action("r1", "成都")], &[]).unwrap();
+        assert_eq!((r1.inserted.len(), r1.already), (2, 0));
+        let r2 = l.record_run("month:2019-07", "tester", &[action("r1", "宜宾")], &[]).unwrap();
+        assert_eq!((r2.inserted.len(), r2.already), (0, 1));
+        let id = r1.inserted[0];
+        l.set_status(id, "acknowledged", "宜宾市生态环境局", None).unwrap();
+        assert!(l.set_status(id, "acknowledged", "x", None).is_err());
+        let r3 = l.record_run("month:2019-08", "tester", &[], &[(id, "PM2.5 down".into())]).unwrap();
+        assert_eq!(r3.lifted, vec![id]);
+        assert_eq!(l.get(id).unwrap().unwrap().status, "lifted");
+        assert!(l.set_status(id, "lifted", "x", Some("again")).is_err());
+        let log = l.audit(Some(id)).unwrap();
+        assert_eq!(
+            log.iter().map(|e| e.change.as_str()).collect::<Vec<_>>(),
+            vec!["created warning_letter for 宜宾 (month:2019-07) by rule r1", "acknowledged", "lifted: PM2.5 down"]
+        );
+        assert_eq!(log[1].who, "宜宾市生态环境局");
+        // The audit log cannot be rewritten.
+        assert!(l.conn.execute("DELETE FROM audit", []).is_err());
+        assert_eq!(l.list(Some("open"), None).unwrap().len(), 1);
+        // Reopening runs no migration twice.
+        drop(l);
+        let l = SqliteLedger::open(dir.path()).unwrap();
+        assert_eq!(l.list(None, None).unwrap().len(), 2);
+    }
+}
