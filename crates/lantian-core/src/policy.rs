@@ -23,6 +23,15 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    pub const ALL: [ActionKind; 6] = [
+        ActionKind::Notice,
+        ActionKind::ReminderLetter,
+        ActionKind::WarningLetter,
+        ActionKind::Interview,
+        ActionKind::FundDeduction,
+        ActionKind::ApprovalRestriction,
+    ];
+
     pub fn key(self) -> &'static str {
         match self {
             ActionKind::Notice => "notice",

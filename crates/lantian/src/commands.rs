@@ -9,6 +9,7 @@ use lantian_core::aqi::{DailyInput, HourlyInput, Indicator, SpecialCase, daily_a
 use lantian_core::period::{
     DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats,
 };
+use lantian_core::policy::{Facts, amount as policy_amount, evaluate};
 use lantian_core::rank::{RankBy, Weights, improvement, multi_year_mean, weighted_composite};
 use lantian_core::round::round_half_even;
 use lantian_core::series::{CaptureRules, o3_8h_windows};
@@ -1153,6 +1154,384 @@ pub fn target(ctx: &Ctx, cmd: &TargetCommand) -> Result<()> {
             }
             ctx.print(&t)
         }
+    }
+}
+
+// ---------------------------------------------------------------- policy
+
+const SAMPLE_POLICY: &str = include_str!("../../../sample/policy-sichuan.toml");
+
+/// `week:2019-W27`, `month:2019-07` or `year:2019` → first and last day.
+pub fn parse_period(s: &str) -> Result<(Date, Date)> {
+    let (kind, rest) = s
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("period '{s}': expected week:YYYY-Www, month:YYYY-MM or year:YYYY"))?;
+    let bad = || anyhow::anyhow!("period '{s}': expected week:YYYY-Www, month:YYYY-MM or year:YYYY");
+    match kind {
+        "year" => {
+            let y: i16 = rest.parse().map_err(|_| bad())?;
+            Ok((Date::new(y, 1, 1)?, Date::new(y, 12, 31)?))
+        }
+        "month" => {
+            let (y, m) = rest.split_once('-').ok_or_else(bad)?;
+            let first = Date::new(y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, 1)?;
+            Ok((first, first.last_of_month()))
+        }
+        "week" => {
+            let (y, w) = rest.split_once("-W").ok_or_else(bad)?;
+            let wd = jiff::civil::ISOWeekDate::new(
+                y.parse().map_err(|_| bad())?,
+                w.parse().map_err(|_| bad())?,
+                jiff::civil::Weekday::Monday,
+            )?;
+            let monday = wd.date();
+            Ok((monday, monday.checked_add(jiff::Span::new().days(6))?))
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn load_policy(ctx: &Ctx, file: Option<&Path>) -> Result<(lantian_core::policy::Policy, String)> {
+    let installed = ctx.data.join("policy.toml");
+    let (text, origin) = match file {
+        Some(f) => {
+            (std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?, f.display().to_string())
+        }
+        None if installed.exists() => (std::fs::read_to_string(&installed)?, installed.display().to_string()),
+        None => (SAMPLE_POLICY.to_string(), "sample/policy-sichuan.toml (built in)".to_string()),
+    };
+    let policy: lantian_core::policy::Policy = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| format!(" line {}", 1 + text[..s.start.min(text.len())].matches('\n').count()))
+            .unwrap_or_default();
+        anyhow::anyhow!("{origin}{line}: {}", e.message())
+    })?;
+    for r in &policy.rule {
+        for d in [&r.effective_from, &r.effective_to].into_iter().flatten() {
+            d.parse::<Date>().map_err(|e| anyhow::anyhow!("{origin}: rule {}: date '{d}': {e}", r.id))?;
+        }
+    }
+    Ok((policy, origin))
+}
+
+/// Facts for every city in `from..=to` (see `lantian_core::policy::Facts`).
+fn policy_facts(
+    ctx: &Ctx,
+    store: &Store,
+    policy: &lantian_core::policy::Policy,
+    from: Date,
+    to: Date,
+) -> Result<BTreeMap<String, Facts>> {
+    let cur = assess_period(store, &[], from, to, None, Source::Auto)?;
+    let prev: BTreeMap<String, PeriodStats> =
+        assess_period(store, &[], shift_year(from, 1), shift_year(to, 1), None, Source::Auto)?
+            .into_iter()
+            .map(|c| (c.city, c.stats))
+            .collect();
+    let jan1 = Date::new(to.year(), 1, 1)?;
+    let ytd: BTreeMap<String, PeriodStats> =
+        assess_period(store, &[], jan1, to, None, Source::Auto)?.into_iter().map(|c| (c.city, c.stats)).collect();
+    let ytd_prev: BTreeMap<String, PeriodStats> =
+        assess_period(store, &[], shift_year(jan1, 1), shift_year(to, 1), None, Source::Auto)?
+            .into_iter()
+            .map(|c| (c.city, c.stats))
+            .collect();
+    let cur: Vec<CityPeriod> = cur.into_iter().filter(|c| c.stats.valid_days > 0).collect();
+    let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
+    let n_ranked = ranks.iter().filter(|r| r.is_some()).count() as u32;
+    // Monthly PM2.5 up-streaks, only when a rule asks for them.
+    let needs_months = policy.rule.iter().any(|r| r.when.pm25_up_consecutive_months.is_some());
+    let mut streaks: BTreeMap<String, u32> = BTreeMap::new();
+    let mut broken: std::collections::BTreeSet<String> = Default::default();
+    if needs_months {
+        let mut month = to.first_of_month();
+        for _ in 0..12 {
+            let (m0, m1) = (month, month.last_of_month());
+            let now: BTreeMap<String, Option<f64>> = assess_period(store, &[], m0, m1, None, Source::Auto)?
+                .into_iter()
+                .map(|c| (c.city, c.stats.pm25))
+                .collect();
+            let then: BTreeMap<String, Option<f64>> =
+                assess_period(store, &[], shift_year(m0, 1), shift_year(m1, 1), None, Source::Auto)?
+                    .into_iter()
+                    .map(|c| (c.city, c.stats.pm25))
+                    .collect();
+            for c in &cur {
+                if broken.contains(&c.city) {
+                    continue;
+                }
+                match (now.get(&c.city).copied().flatten(), then.get(&c.city).copied().flatten()) {
+                    (Some(a), Some(b)) if a > b => *streaks.entry(c.city.clone()).or_default() += 1,
+                    (Some(_), Some(_)) => {
+                        streaks.entry(c.city.clone()).or_default();
+                        broken.insert(c.city.clone());
+                    }
+                    _ => {
+                        broken.insert(c.city.clone());
+                    }
+                }
+            }
+            month = month.checked_sub(jiff::Span::new().months(1))?;
+        }
+    }
+    // Targets as of the period's end, when installed.
+    let mut missed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut met: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let targets_path = ctx.data.join("targets.toml");
+    if targets_path.exists() {
+        let targets = lantian_store::targets::Targets::load(&targets_path)?;
+        for t in check_targets(store, &targets, to)? {
+            match t.status {
+                Status::Missed => missed.entry(t.area).or_default().push(t.indicator.to_string()),
+                Status::Met => met.entry(t.area).or_default().push(t.indicator.to_string()),
+                _ => {}
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (i, c) in cur.iter().enumerate() {
+        let p = prev.get(&c.city);
+        out.insert(
+            c.city.clone(),
+            Facts {
+                area: c.city.clone(),
+                composite_index: c.stats.composite_index,
+                rank: ranks[i],
+                n_ranked,
+                pm25: c.stats.pm25,
+                pm25_prev: p.and_then(|p| p.pm25),
+                pm25_ytd: ytd.get(&c.city).and_then(|s| s.pm25),
+                pm25_ytd_prev: ytd_prev.get(&c.city).and_then(|s| s.pm25),
+                good_ratio: c.stats.good_ratio,
+                good_ratio_prev: p.and_then(|p| p.good_ratio),
+                pm25_up_months: if needs_months { streaks.get(&c.city).copied() } else { None },
+                targets_missed: missed.remove(&c.city).unwrap_or_default(),
+                targets_met: met.remove(&c.city).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Evaluate the policy for a period and record the actions it triggers (idempotent).
+    Run {
+        /// week:YYYY-Www, month:YYYY-MM or year:YYYY
+        #[arg(long)]
+        period: String,
+        /// Policy file (default: DATA/policy.toml, else the built-in sample).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Who runs it (audit log).
+        #[arg(long, default_value = "lantian")]
+        by: String,
+    },
+    /// Check a policy file and install it as DATA/policy.toml.
+    Import { file: PathBuf },
+}
+
+pub fn policy(ctx: &Ctx, cmd: &PolicyCommand) -> Result<()> {
+    use lantian_store::ledger::{Ledger, NewAction, SqliteLedger};
+    match cmd {
+        PolicyCommand::Import { file } => {
+            let (p, _) = load_policy(ctx, Some(file))?;
+            std::fs::create_dir_all(&ctx.data)?;
+            let tmp = ctx.data.join("policy.toml.tmp");
+            std::fs::write(&tmp, std::fs::read(file)?)?;
+            std::fs::rename(&tmp, ctx.data.join("policy.toml"))?;
+            eprintln!("{} {}", if ctx.zh() { "已导入规则:" } else { "rules imported:" }, p.rule.len());
+            Ok(())
+        }
+        PolicyCommand::Run { period, policy, by } => {
+            let (from, to) = parse_period(period)?;
+            let (policy, origin) = load_policy(ctx, policy.as_deref())?;
+            let store = ctx.store()?;
+            let facts = policy_facts(ctx, &store, &policy, from, to)?;
+            if facts.is_empty() {
+                bail!("no data for {period}");
+            }
+            let edition = Edition::for_date(to).to_string();
+            let mut ledger = SqliteLedger::open(&ctx.data)?;
+            let mut actions = Vec::new();
+            for rule in &policy.rule {
+                let in_force = rule.effective_from.as_ref().is_none_or(|d| d.parse::<Date>().is_ok_and(|d| to >= d))
+                    && rule.effective_to.as_ref().is_none_or(|d| d.parse::<Date>().is_ok_and(|d| to <= d));
+                if !in_force {
+                    continue;
+                }
+                for f in facts.values() {
+                    let Some((true, reasons)) = evaluate(&rule.when, f) else { continue };
+                    let amount = rule.amount.as_ref().map(|a| policy_amount(a, f));
+                    let evidence = serde_json::json!({
+                        "rule": rule.id, "rule_name": rule.name, "policy": origin, "period": period,
+                        "from": from.to_string(), "to": to.to_string(), "edition": edition,
+                        "reasons": reasons, "facts": f,
+                    });
+                    actions.push(NewAction {
+                        rule: rule.id.clone(),
+                        rule_name: rule.name.clone(),
+                        area: f.area.clone(),
+                        period: period.clone(),
+                        kind: rule.action.key().to_string(),
+                        amount,
+                        evidence: evidence.to_string(),
+                        edition: edition.clone(),
+                    });
+                }
+            }
+            // Restrictions in force whose lifting condition now holds.
+            let mut lifts = Vec::new();
+            for a in ledger
+                .list(None, None)?
+                .into_iter()
+                .filter(|a| a.status != "lifted" && a.kind == "approval_restriction")
+            {
+                let Some(rule) = policy.rule.iter().find(|r| r.id == a.rule) else { continue };
+                let (Some(cond), Some(f)) = (&rule.lift_when, facts.get(&a.area)) else { continue };
+                if a.period == *period {
+                    continue;
+                }
+                if let Some((true, reasons)) = evaluate(cond, f) {
+                    lifts.push((a.id, format!("{period}: {}", reasons.join("; "))));
+                }
+            }
+            let outcome = ledger.record_run(period, by, &actions, &lifts)?;
+            let mut t = Table::new(vec![
+                Col("id", "编号", "ID"),
+                Col("area", "地区", "Area"),
+                Col("action", "措施", "Action"),
+                Col("rule", "规则", "Rule"),
+                Col("amount", "金额(元)", "Amount (CNY)"),
+                Col("event", "事件", "Event"),
+            ]);
+            for id in outcome.inserted.iter().chain(&outcome.lifted) {
+                let Some(a) = ledger.get(*id)? else { continue };
+                let kind = lantian_core::policy::ActionKind::ALL.iter().find(|k| k.key() == a.kind);
+                let lifted = outcome.lifted.contains(id);
+                t.push(vec![
+                    Cell::Int(a.id),
+                    Cell::text(&a.area),
+                    Cell::text(
+                        kind.map_or(
+                            a.kind.clone(),
+                            |k| if ctx.zh() { k.zh().to_string() } else { k.key().to_string() },
+                        ),
+                    ),
+                    Cell::text(&a.rule_name),
+                    Cell::opt(a.amount, 0),
+                    Cell::text(match (lifted, ctx.zh()) {
+                        (true, true) => "解除",
+                        (true, false) => "lifted",
+                        (false, true) => "新增",
+                        (false, false) => "recorded",
+                    }),
+                ]);
+            }
+            eprintln!(
+                "{}",
+                if ctx.zh() {
+                    format!(
+                        "{period}: 新增 {}，已存在 {}，解除 {}（规则: {origin}）",
+                        outcome.inserted.len(),
+                        outcome.already,
+                        outcome.lifted.len()
+                    )
+                } else {
+                    format!(
+                        "{period}: recorded {}, already recorded {}, lifted {} (policy: {origin})",
+                        outcome.inserted.len(),
+                        outcome.already,
+                        outcome.lifted.len()
+                    )
+                }
+            );
+            ctx.print(&t)
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActionCommand {
+    /// List actions.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        area: Option<String>,
+    },
+    /// One action with its evidence and audit trail.
+    Show { id: i64 },
+    /// Acknowledge an action (received / being handled).
+    Ack {
+        id: i64,
+        #[arg(long, default_value = "lantian")]
+        by: String,
+    },
+    /// Lift an action (for example a regional approval restriction) by hand.
+    Lift {
+        id: i64,
+        #[arg(long, default_value = "lantian")]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+pub fn action(ctx: &Ctx, cmd: &ActionCommand) -> Result<()> {
+    use lantian_store::ledger::{Ledger, SqliteLedger};
+    let mut ledger = SqliteLedger::open(&ctx.data)?;
+    let table_of = |list: &[lantian_store::ledger::ActionRecord]| {
+        let mut t = Table::new(vec![
+            Col("id", "编号", "ID"),
+            Col("period", "时段", "Period"),
+            Col("area", "地区", "Area"),
+            Col("action", "措施", "Action"),
+            Col("rule", "规则", "Rule"),
+            Col("amount", "金额(元)", "Amount (CNY)"),
+            Col("status", "状态", "Status"),
+            Col("created_at", "记录时间", "Recorded"),
+            Col("closed_at", "解除时间", "Closed"),
+            Col("close_reason", "解除原因", "Reason"),
+        ]);
+        for a in list {
+            t.push(vec![
+                Cell::Int(a.id),
+                Cell::text(&a.period),
+                Cell::text(&a.area),
+                Cell::text(&a.kind),
+                Cell::text(&a.rule_name),
+                Cell::opt(a.amount, 0),
+                Cell::text(&a.status),
+                Cell::text(&a.created_at),
+                Cell::text(a.closed_at.clone().unwrap_or_default()),
+                Cell::text(a.close_reason.clone().unwrap_or_default()),
+            ]);
+        }
+        t
+    };
+    match cmd {
+        ActionCommand::List { status, area } => {
+            let area = area.as_deref().map(lantian_store::canonical_city);
+            ctx.print(&table_of(&ledger.list(status.as_deref(), area.as_deref())?))
+        }
+        ActionCommand::Show { id } => {
+            let a = ledger.get(*id)?.ok_or_else(|| anyhow::anyhow!("no action {id}"))?;
+            ctx.print(&table_of(std::slice::from_ref(&a)))?;
+            if ctx.format == Format::Table {
+                let ev: serde_json::Value =
+                    serde_json::from_str(&a.evidence).unwrap_or(serde_json::Value::String(a.evidence.clone()));
+                println!("{}\n{}", if ctx.zh() { "依据:" } else { "evidence:" }, serde_json::to_string_pretty(&ev)?);
+                println!("{}", if ctx.zh() { "操作记录:" } else { "audit:" });
+                for e in ledger.audit(Some(*id))? {
+                    println!("  {}  {}  {}", e.at, e.who, e.change);
+                }
+            }
+            Ok(())
+        }
+        ActionCommand::Ack { id, by } => Ok(ledger.set_status(*id, "acknowledged", by, None)?),
+        ActionCommand::Lift { id, by, reason } => Ok(ledger.set_status(*id, "lifted", by, Some(reason))?),
     }
 }
 

@@ -52,6 +52,12 @@ enum Command {
     /// Annual targets: import a targets file, check where each area stands.
     #[command(subcommand)]
     Target(commands::TargetCommand),
+    /// The accountability policy: run it for a period, or install a policy file.
+    #[command(subcommand)]
+    Policy(commands::PolicyCommand),
+    /// The action ledger: list, show, acknowledge, lift.
+    #[command(subcommand)]
+    Action(commands::ActionCommand),
     /// Rank cities or regions by composite index, PM2.5, good-day ratio or improvement.
     Rank(commands::RankArgs),
     /// Recompute hourly AQI and daily values and compare them with the network's published rows.
@@ -109,6 +115,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             commands::assess(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
         Command::Target(t) => commands::target(&ctx, &t).map(|_| ExitCode::SUCCESS),
+        Command::Policy(p) => commands::policy(&ctx, &p).map(|_| ExitCode::SUCCESS),
+        Command::Action(a) => commands::action(&ctx, &a).map(|_| ExitCode::SUCCESS),
         Command::Rank(a) => {
             check_range(a.from, a.to)?;
             commands::rank(&ctx, &a).map(|_| ExitCode::SUCCESS)

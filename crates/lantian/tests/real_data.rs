@@ -320,3 +320,74 @@ fn bad_targets_file_is_refused_with_its_line() {
     assert!(err.contains("bad.toml line 4") && err.contains("pm2_5"), "{err}");
     assert!(!data.join("targets.toml").exists(), "nothing written");
 }
+
+/// The sample policy on July 2019: actions match the assessment they stand
+/// on, a second run records nothing, and the ledger keeps who did what.
+#[test]
+fn policy_run_month_2019_07() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A private copy of the store: the ledger is written next to it.
+    copy_dir(sample_store(), &data);
+    let d = data.to_str().unwrap();
+    let july = lantian_json(&[
+        "--data",
+        d,
+        "assess",
+        "--from",
+        "2019-07-01",
+        "--to",
+        "2019-07-31",
+        "--compare",
+        "previous-year",
+    ]);
+    let first = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07"]);
+    let kinds = |area: &str| -> Vec<String> {
+        first.iter().filter(|a| a["area"] == area).map(|a| a["action"].as_str().unwrap().to_string()).collect()
+    };
+    // Every city with data gets the monthly notice.
+    assert_eq!(first.iter().filter(|a| a["action"] == "通报").count(), july.len());
+    // The three worst composite indexes are interviewed.
+    let worst: Vec<&str> =
+        july.iter().filter(|r| r["rank"].as_u64().unwrap() > 18).map(|r| r["city"].as_str().unwrap()).collect();
+    assert_eq!(worst.len(), 3);
+    for city in &worst {
+        assert!(kinds(city).contains(&"约谈".to_string()), "{city}: {:?}", kinds(city));
+    }
+    // Reminder letters exactly where PM2.5 rose year on year (only Chengdu has 2018 data).
+    for r in &july {
+        let up = matches!((r["pm25"].as_f64(), r["pm25_prev"].as_f64()), (Some(a), Some(b)) if a > b);
+        let city = r["city"].as_str().unwrap();
+        assert_eq!(kinds(city).contains(&"提醒函".to_string()), up, "{city}");
+    }
+    let second = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07"]);
+    assert!(second.is_empty(), "{second:?}");
+    // Acknowledge and lift by hand; the audit trail records both.
+    let id = first[0]["id"].as_i64().unwrap().to_string();
+    assert!(crate::common::lantian(&["--data", d, "action", "ack", &id, "--by", "乐山市生态环境局"]).status.success());
+    assert!(
+        crate::common::lantian(&["--data", d, "action", "lift", &id, "--by", "省厅", "--reason", "整改完成"])
+            .status
+            .success()
+    );
+    assert!(!crate::common::lantian(&["--data", d, "action", "lift", &id, "--reason", "again"]).status.success());
+    let shown = crate::common::lantian(&["--data", d, "action", "show", &id]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("乐山市生态环境局") && text.contains("lifted: 整改完成") && text.contains("\"reasons\""),
+        "{text}"
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
