@@ -1406,6 +1406,8 @@ pub fn policy(ctx: &Ctx, cmd: &PolicyCommand) -> Result<()> {
                 Col("amount", "金额(元)", "Amount (CNY)"),
                 Col("event", "事件", "Event"),
             ]);
+            // Tables for people speak the reader's language; csv/json keep stable keys.
+            let people_zh = ctx.zh() && ctx.format == Format::Table;
             for id in outcome.inserted.iter().chain(&outcome.lifted) {
                 let Some(a) = ledger.get(*id)? else { continue };
                 let kind = lantian_core::policy::ActionKind::ALL.iter().find(|k| k.key() == a.kind);
@@ -1416,12 +1418,12 @@ pub fn policy(ctx: &Ctx, cmd: &PolicyCommand) -> Result<()> {
                     Cell::text(
                         kind.map_or(
                             a.kind.clone(),
-                            |k| if ctx.zh() { k.zh().to_string() } else { k.key().to_string() },
+                            |k| if people_zh { k.zh().to_string() } else { k.key().to_string() },
                         ),
                     ),
                     Cell::text(&a.rule_name),
                     Cell::opt(a.amount, 0),
-                    Cell::text(match (lifted, ctx.zh()) {
+                    Cell::text(match (lifted, people_zh) {
                         (true, true) => "解除",
                         (true, false) => "lifted",
                         (false, true) => "新增",

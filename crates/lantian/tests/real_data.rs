@@ -346,19 +346,19 @@ fn policy_run_month_2019_07() {
         first.iter().filter(|a| a["area"] == area).map(|a| a["action"].as_str().unwrap().to_string()).collect()
     };
     // Every city with data gets the monthly notice.
-    assert_eq!(first.iter().filter(|a| a["action"] == "通报").count(), july.len());
+    assert_eq!(first.iter().filter(|a| a["action"] == "notice").count(), july.len());
     // The three worst composite indexes are interviewed.
     let worst: Vec<&str> =
         july.iter().filter(|r| r["rank"].as_u64().unwrap() > 18).map(|r| r["city"].as_str().unwrap()).collect();
     assert_eq!(worst.len(), 3);
     for city in &worst {
-        assert!(kinds(city).contains(&"约谈".to_string()), "{city}: {:?}", kinds(city));
+        assert!(kinds(city).contains(&"interview".to_string()), "{city}: {:?}", kinds(city));
     }
     // Reminder letters exactly where PM2.5 rose year on year (only Chengdu has 2018 data).
     for r in &july {
         let up = matches!((r["pm25"].as_f64(), r["pm25_prev"].as_f64()), (Some(a), Some(b)) if a > b);
         let city = r["city"].as_str().unwrap();
-        assert_eq!(kinds(city).contains(&"提醒函".to_string()), up, "{city}");
+        assert_eq!(kinds(city).contains(&"reminder_letter".to_string()), up, "{city}");
     }
     let second = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07"]);
     assert!(second.is_empty(), "{second:?}");
