@@ -71,10 +71,11 @@ pub trait Ledger {
         actions: &[NewAction],
         lifts: &[(i64, String)],
     ) -> Result<RunOutcome>;
-    fn list(&self, status: Option<&str>, area: Option<&str>) -> Result<Vec<ActionRecord>>;
-    fn get(&self, id: i64) -> Result<Option<ActionRecord>>;
+    // Reads take `&mut self` too: a PostgreSQL client needs it to query.
+    fn list(&mut self, status: Option<&str>, area: Option<&str>) -> Result<Vec<ActionRecord>>;
+    fn get(&mut self, id: i64) -> Result<Option<ActionRecord>>;
     fn set_status(&mut self, id: i64, status: &str, who: &str, reason: Option<&str>) -> Result<()>;
-    fn audit(&self, id: Option<i64>) -> Result<Vec<AuditEntry>>;
+    fn audit(&mut self, id: Option<i64>) -> Result<Vec<AuditEntry>>;
 }
 
 /// SQLite ledger.
@@ -233,7 +234,7 @@ impl Ledger for SqliteLedger {
         Ok(out)
     }
 
-    fn list(&self, status: Option<&str>, area: Option<&str>) -> Result<Vec<ActionRecord>> {
+    fn list(&mut self, status: Option<&str>, area: Option<&str>) -> Result<Vec<ActionRecord>> {
         let mut stmt = self
             .conn
             .prepare(&format!(
@@ -244,7 +245,7 @@ impl Ledger for SqliteLedger {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
     }
 
-    fn get(&self, id: i64) -> Result<Option<ActionRecord>> {
+    fn get(&mut self, id: i64) -> Result<Option<ActionRecord>> {
         self.conn
             .query_row(&format!("SELECT {COLUMNS} FROM action WHERE id = ?1"), params![id], row)
             .optional()
@@ -282,7 +283,7 @@ impl Ledger for SqliteLedger {
         tx.commit().map_err(sql)
     }
 
-    fn audit(&self, id: Option<i64>) -> Result<Vec<AuditEntry>> {
+    fn audit(&mut self, id: Option<i64>) -> Result<Vec<AuditEntry>> {
         let mut stmt = self
             .conn
             .prepare("SELECT at, who, action_id, change FROM audit WHERE (?1 IS NULL OR action_id = ?1) ORDER BY id")
@@ -293,6 +294,214 @@ impl Ledger for SqliteLedger {
             })
             .map_err(sql)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+    }
+}
+
+/// PostgreSQL ledger (`--database postgres://…`), same schema and rules.
+pub struct PgLedger {
+    client: postgres::Client,
+}
+
+const PG_MIGRATIONS: &[&str] = &["CREATE TABLE run (
+        id BIGSERIAL PRIMARY KEY,
+        period TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE action (
+        id BIGSERIAL PRIMARY KEY,
+        run_id BIGINT NOT NULL REFERENCES run(id),
+        rule TEXT NOT NULL,
+        rule_name TEXT NOT NULL,
+        area TEXT NOT NULL,
+        period TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'lifted')),
+        amount DOUBLE PRECISION,
+        evidence TEXT NOT NULL,
+        edition TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        closed_at TEXT,
+        close_reason TEXT,
+        UNIQUE (rule, area, period)
+    );
+    CREATE TABLE audit (
+        id BIGSERIAL PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        action_id BIGINT REFERENCES action(id),
+        change TEXT NOT NULL
+    );
+    CREATE FUNCTION audit_append_only() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+        FOR EACH ROW EXECUTE FUNCTION audit_append_only();"];
+
+fn pg(e: postgres::Error) -> Error {
+    Error::Store(format!("ledger (PostgreSQL): {e}"))
+}
+
+fn pg_row(r: &postgres::Row) -> ActionRecord {
+    ActionRecord {
+        id: r.get(0),
+        run_id: r.get(1),
+        rule: r.get(2),
+        rule_name: r.get(3),
+        area: r.get(4),
+        period: r.get(5),
+        kind: r.get(6),
+        status: r.get(7),
+        amount: r.get(8),
+        evidence: r.get(9),
+        edition: r.get(10),
+        created_at: r.get(11),
+        closed_at: r.get(12),
+        close_reason: r.get(13),
+    }
+}
+
+impl PgLedger {
+    /// Connect and migrate (schema version kept in `lantian_schema`).
+    pub fn open(url: &str) -> Result<PgLedger> {
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(pg)?;
+        let mut l = PgLedger { client };
+        l.client.batch_execute("CREATE TABLE IF NOT EXISTS lantian_schema (version INTEGER NOT NULL)").map_err(pg)?;
+        let mut tx = l.client.transaction().map_err(pg)?;
+        tx.batch_execute("LOCK TABLE lantian_schema IN EXCLUSIVE MODE").map_err(pg)?;
+        let version: i32 = tx.query_opt("SELECT version FROM lantian_schema", &[]).map_err(pg)?.map_or(0, |r| r.get(0));
+        let version = usize::try_from(version).unwrap_or(0);
+        if version > PG_MIGRATIONS.len() {
+            return Err(Error::Store(format!(
+                "ledger schema {version} is newer than this lantian ({})",
+                PG_MIGRATIONS.len()
+            )));
+        }
+        for m in &PG_MIGRATIONS[version..] {
+            tx.batch_execute(m).map_err(pg)?;
+        }
+        tx.execute("DELETE FROM lantian_schema", &[]).map_err(pg)?;
+        tx.execute("INSERT INTO lantian_schema (version) VALUES ($1)", &[&(PG_MIGRATIONS.len() as i32)]).map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(l)
+    }
+}
+
+impl Ledger for PgLedger {
+    fn record_run(
+        &mut self,
+        period: &str,
+        who: &str,
+        actions: &[NewAction],
+        lifts: &[(i64, String)],
+    ) -> Result<RunOutcome> {
+        let at = now();
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let run_id: i64 = tx
+            .query_one("INSERT INTO run (period, who, at) VALUES ($1, $2, $3) RETURNING id", &[&period, &who, &at])
+            .map_err(pg)?
+            .get(0);
+        let mut out = RunOutcome { run_id, ..Default::default() };
+        for a in actions {
+            let row = tx
+                .query_opt(
+                    "INSERT INTO action (run_id, rule, rule_name, area, period, kind, amount, evidence, edition, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (rule, area, period) DO NOTHING RETURNING id",
+                    &[&run_id, &a.rule, &a.rule_name, &a.area, &a.period, &a.kind, &a.amount, &a.evidence, &a.edition, &at],
+                )
+                .map_err(pg)?;
+            let Some(row) = row else {
+                out.already += 1;
+                continue;
+            };
+            let id: i64 = row.get(0);
+            let change = format!("created {} for {} ({}) by rule {}", a.kind, a.area, a.period, a.rule);
+            tx.execute(
+                "INSERT INTO audit (at, who, action_id, change) VALUES ($1, $2, $3, $4)",
+                &[&at, &who, &id, &change],
+            )
+            .map_err(pg)?;
+            out.inserted.push(id);
+        }
+        for (id, reason) in lifts {
+            let n = tx
+                .execute(
+                    "UPDATE action SET status = 'lifted', closed_at = $1, close_reason = $2 WHERE id = $3 AND status != 'lifted'",
+                    &[&at, reason, id],
+                )
+                .map_err(pg)?;
+            if n > 0 {
+                let change = format!("lifted: {reason}");
+                tx.execute(
+                    "INSERT INTO audit (at, who, action_id, change) VALUES ($1, $2, $3, $4)",
+                    &[&at, &who, id, &change],
+                )
+                .map_err(pg)?;
+                out.lifted.push(*id);
+            }
+        }
+        tx.commit().map_err(pg)?;
+        Ok(out)
+    }
+
+    fn list(&mut self, status: Option<&str>, area: Option<&str>) -> Result<Vec<ActionRecord>> {
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM action WHERE ($1::TEXT IS NULL OR status = $1) AND ($2::TEXT IS NULL OR area = $2) ORDER BY id"
+                ),
+                &[&status, &area],
+            )
+            .map_err(pg)?;
+        Ok(rows.iter().map(pg_row).collect())
+    }
+
+    fn get(&mut self, id: i64) -> Result<Option<ActionRecord>> {
+        let row = self.client.query_opt(&format!("SELECT {COLUMNS} FROM action WHERE id = $1"), &[&id]).map_err(pg)?;
+        Ok(row.as_ref().map(pg_row))
+    }
+
+    fn set_status(&mut self, id: i64, status: &str, who: &str, reason: Option<&str>) -> Result<()> {
+        let at = now();
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let current: Option<String> =
+            tx.query_opt("SELECT status FROM action WHERE id = $1 FOR UPDATE", &[&id]).map_err(pg)?.map(|r| r.get(0));
+        match current.as_deref() {
+            None => return Err(Error::Input(format!("no action {id}"))),
+            Some("lifted") => return Err(Error::Input(format!("action {id} is already lifted"))),
+            Some(s) if s == status => return Err(Error::Input(format!("action {id} is already {status}"))),
+            _ => {}
+        }
+        let closed = (status == "lifted").then_some(at.clone());
+        tx.execute(
+            "UPDATE action SET status = $1, closed_at = COALESCE($2, closed_at), close_reason = COALESCE($3, close_reason) WHERE id = $4",
+            &[&status, &closed, &reason, &id],
+        )
+        .map_err(pg)?;
+        let change = match reason {
+            Some(r) => format!("{status}: {r}"),
+            None => status.to_string(),
+        };
+        tx.execute(
+            "INSERT INTO audit (at, who, action_id, change) VALUES ($1, $2, $3, $4)",
+            &[&at, &who, &id, &change],
+        )
+        .map_err(pg)?;
+        tx.commit().map_err(pg)
+    }
+
+    fn audit(&mut self, id: Option<i64>) -> Result<Vec<AuditEntry>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT at, who, action_id, change FROM audit WHERE ($1::BIGINT IS NULL OR action_id = $1) ORDER BY id",
+                &[&id],
+            )
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry { at: r.get(0), who: r.get(1), action_id: r.get(2), change: r.get(3) })
+            .collect())
     }
 }
 
@@ -313,10 +522,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn runs_are_idempotent_and_audited() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut l = SqliteLedger::open(dir.path()).unwrap();
+    /// The ledger suite, run on every backend.
+    pub(crate) fn suite(l: &mut dyn Ledger, tamper: &mut dyn FnMut() -> bool) {
         let r1 = l.record_run("month:2019-07", "tester", &[action("r1", "宜宾"), action("r1", "成都")], &[]).unwrap();
         assert_eq!((r1.inserted.len(), r1.already), (2, 0));
         let r2 = l.record_run("month:2019-07", "tester", &[action("r1", "宜宾")], &[]).unwrap();
@@ -324,6 +531,7 @@ mod tests {
         let id = r1.inserted[0];
         l.set_status(id, "acknowledged", "宜宾市生态环境局", None).unwrap();
         assert!(l.set_status(id, "acknowledged", "x", None).is_err());
+        assert!(l.set_status(9_999_999, "acknowledged", "x", None).is_err());
         let r3 = l.record_run("month:2019-08", "tester", &[], &[(id, "PM2.5 down".into())]).unwrap();
         assert_eq!(r3.lifted, vec![id]);
         assert_eq!(l.get(id).unwrap().unwrap().status, "lifted");
@@ -334,12 +542,36 @@ mod tests {
             vec!["created warning_letter for 宜宾 (month:2019-07) by rule r1", "acknowledged", "lifted: PM2.5 down"]
         );
         assert_eq!(log[1].who, "宜宾市生态环境局");
-        // The audit log cannot be rewritten.
-        assert!(l.conn.execute("DELETE FROM audit", []).is_err());
+        assert!(tamper(), "the audit log could be rewritten");
         assert_eq!(l.list(Some("open"), None).unwrap().len(), 1);
+        assert_eq!(l.list(None, Some("成都")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn sqlite_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = SqliteLedger::open(dir.path()).unwrap();
+        let probe = Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+        suite(&mut l, &mut || probe.execute("DELETE FROM audit", []).is_err());
         // Reopening runs no migration twice.
         drop(l);
-        let l = SqliteLedger::open(dir.path()).unwrap();
+        let mut l = SqliteLedger::open(dir.path()).unwrap();
+        assert_eq!(l.list(None, None).unwrap().len(), 2);
+    }
+
+    /// Runs when `LANTIAN_TEST_PG` names a PostgreSQL database (CI starts one).
+    #[test]
+    fn postgres_ledger() {
+        let Ok(url) = std::env::var("LANTIAN_TEST_PG") else {
+            eprintln!("LANTIAN_TEST_PG not set: PostgreSQL ledger test skipped");
+            return;
+        };
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin.batch_execute("DROP TABLE IF EXISTS audit, action, run, lantian_schema CASCADE; DROP FUNCTION IF EXISTS audit_append_only() CASCADE;").unwrap();
+        let mut l = PgLedger::open(&url).unwrap();
+        suite(&mut l, &mut || admin.execute("DELETE FROM audit", &[]).is_err());
+        drop(l);
+        let mut l = PgLedger::open(&url).unwrap();
         assert_eq!(l.list(None, None).unwrap().len(), 2);
     }
 }

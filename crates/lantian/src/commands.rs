@@ -31,6 +31,8 @@ use std::process::ExitCode;
 
 pub struct Ctx {
     pub data: PathBuf,
+    /// PostgreSQL URL for the ledger; SQLite in the data directory when absent.
+    pub database: Option<String>,
     pub format: Format,
     pub lang: Lang,
 }
@@ -46,6 +48,13 @@ impl Ctx {
         t.render(self.format, self.lang, &mut lock)?;
         lock.flush()?;
         Ok(())
+    }
+
+    fn ledger(&self) -> Result<Box<dyn lantian_store::ledger::Ledger>> {
+        Ok(match &self.database {
+            Some(url) => Box::new(lantian_store::ledger::PgLedger::open(url)?),
+            None => Box::new(lantian_store::ledger::SqliteLedger::open(&self.data)?),
+        })
     }
 
     fn store(&self) -> Result<Store> {
@@ -1333,7 +1342,7 @@ pub enum PolicyCommand {
 }
 
 pub fn policy(ctx: &Ctx, cmd: &PolicyCommand) -> Result<()> {
-    use lantian_store::ledger::{Ledger, NewAction, SqliteLedger};
+    use lantian_store::ledger::NewAction;
     match cmd {
         PolicyCommand::Import { file } => {
             let (p, _) = load_policy(ctx, Some(file))?;
@@ -1353,7 +1362,7 @@ pub fn policy(ctx: &Ctx, cmd: &PolicyCommand) -> Result<()> {
                 bail!("no data for {period}");
             }
             let edition = Edition::for_date(to).to_string();
-            let mut ledger = SqliteLedger::open(&ctx.data)?;
+            let mut ledger = ctx.ledger()?;
             let mut actions = Vec::new();
             for rule in &policy.rule {
                 let in_force = rule.effective_from.as_ref().is_none_or(|d| d.parse::<Date>().is_ok_and(|d| to >= d))
@@ -1482,8 +1491,7 @@ pub enum ActionCommand {
 }
 
 pub fn action(ctx: &Ctx, cmd: &ActionCommand) -> Result<()> {
-    use lantian_store::ledger::{Ledger, SqliteLedger};
-    let mut ledger = SqliteLedger::open(&ctx.data)?;
+    let mut ledger = ctx.ledger()?;
     let table_of = |list: &[lantian_store::ledger::ActionRecord]| {
         let mut t = Table::new(vec![
             Col("id", "编号", "ID"),
@@ -1812,7 +1820,7 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&dir)?;
     std::fs::write(&marker, "made by lantian demo\n")?;
-    let demo_ctx = Ctx { data: dir.clone(), format: ctx.format, lang: ctx.lang };
+    let demo_ctx = Ctx { data: dir.clone(), database: None, format: ctx.format, lang: ctx.lang };
     eprintln!(
         "{} {} → {}",
         if ctx.zh() { "导入样例数据" } else { "importing the sample" },

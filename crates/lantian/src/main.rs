@@ -19,6 +19,9 @@ struct Cli {
     /// Data directory holding the store.
     #[arg(long, global = true, env = "LANTIAN_DATA", default_value = "./lantian-data")]
     data: PathBuf,
+    /// Ledger database: a PostgreSQL URL (postgres://… or key=value form); default SQLite in the data directory.
+    #[arg(long, global = true, env = "LANTIAN_DATABASE")]
+    database: Option<String>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "table")]
     format: Format,
@@ -97,7 +100,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = commands::Ctx { data: cli.data.clone(), format: cli.format, lang: cli.lang };
+    let ctx =
+        commands::Ctx { data: cli.data.clone(), database: cli.database.clone(), format: cli.format, lang: cli.lang };
     match cli.command {
         Command::Import { paths } => commands::import(&ctx, &paths),
         Command::Aqi(a) => commands::aqi(&ctx, &a).map(|_| ExitCode::SUCCESS),

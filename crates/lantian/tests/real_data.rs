@@ -322,26 +322,44 @@ fn bad_targets_file_is_refused_with_its_line() {
 }
 
 /// The sample policy on July 2019: actions match the assessment they stand
-/// on, a second run records nothing, and the ledger keeps who did what.
+/// on, a second run records nothing, and the ledger keeps who did what. On
+/// the SQLite ledger, and on PostgreSQL when `LANTIAN_TEST_PG` is set.
 #[test]
 fn policy_run_month_2019_07() {
+    policy_checks(None);
+    match std::env::var("LANTIAN_TEST_PG") {
+        Ok(url) => {
+            let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            admin
+                .batch_execute("DROP TABLE IF EXISTS audit, action, run, lantian_schema CASCADE; DROP FUNCTION IF EXISTS audit_append_only() CASCADE;")
+                .unwrap();
+            policy_checks(Some(&url));
+        }
+        Err(_) => eprintln!("LANTIAN_TEST_PG not set: PostgreSQL run skipped"),
+    }
+}
+
+fn policy_checks(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    // A private copy of the store: the ledger is written next to it.
+    // A private copy of the store: the SQLite ledger is written next to it.
     copy_dir(sample_store(), &data);
     let d = data.to_str().unwrap();
-    let july = lantian_json(&[
-        "--data",
-        d,
-        "assess",
-        "--from",
-        "2019-07-01",
-        "--to",
-        "2019-07-31",
-        "--compare",
-        "previous-year",
-    ]);
-    let first = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07"]);
+    let mut base: Vec<&str> = vec!["--data", d];
+    if let Some(url) = database {
+        base.extend(["--database", url]);
+    }
+    let with = |args: &[&str]| -> Vec<String> { base.iter().chain(args).map(|s| s.to_string()).collect() };
+    let json = |args: &[&str]| {
+        let a = with(args);
+        lantian_json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let run = |args: &[&str]| {
+        let a = with(args);
+        crate::common::lantian(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let july = json(&["assess", "--from", "2019-07-01", "--to", "2019-07-31", "--compare", "previous-year"]);
+    let first = json(&["policy", "run", "--period", "month:2019-07"]);
     let kinds = |area: &str| -> Vec<String> {
         first.iter().filter(|a| a["area"] == area).map(|a| a["action"].as_str().unwrap().to_string()).collect()
     };
@@ -360,18 +378,14 @@ fn policy_run_month_2019_07() {
         let city = r["city"].as_str().unwrap();
         assert_eq!(kinds(city).contains(&"reminder_letter".to_string()), up, "{city}");
     }
-    let second = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07"]);
+    let second = json(&["policy", "run", "--period", "month:2019-07"]);
     assert!(second.is_empty(), "{second:?}");
     // Acknowledge and lift by hand; the audit trail records both.
     let id = first[0]["id"].as_i64().unwrap().to_string();
-    assert!(crate::common::lantian(&["--data", d, "action", "ack", &id, "--by", "乐山市生态环境局"]).status.success());
-    assert!(
-        crate::common::lantian(&["--data", d, "action", "lift", &id, "--by", "省厅", "--reason", "整改完成"])
-            .status
-            .success()
-    );
-    assert!(!crate::common::lantian(&["--data", d, "action", "lift", &id, "--reason", "again"]).status.success());
-    let shown = crate::common::lantian(&["--data", d, "action", "show", &id]);
+    assert!(run(&["action", "ack", &id, "--by", "乐山市生态环境局"]).status.success());
+    assert!(run(&["action", "lift", &id, "--by", "省厅", "--reason", "整改完成"]).status.success());
+    assert!(!run(&["action", "lift", &id, "--reason", "again"]).status.success());
+    let shown = run(&["action", "show", &id]);
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(
         text.contains("乐山市生态环境局") && text.contains("lifted: 整改完成") && text.contains("\"reasons\""),
