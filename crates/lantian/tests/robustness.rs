@@ -161,3 +161,63 @@ fn parquet_month_files_round_trip() {
     let b = lantian_json(&[&["--data", data.to_str().unwrap()][..], &args[..]].concat());
     assert_eq!(a, b);
 }
+
+/// kill -9 during `policy run`: the ledger holds all of that run's actions or none.
+#[test]
+fn killed_policy_run_is_all_or_nothing() {
+    let src = crate::common::sample_store();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("hourly")).unwrap();
+    for e in std::fs::read_dir(src).unwrap().chain(std::fs::read_dir(src.join("hourly")).unwrap()) {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            let rel = e.path().strip_prefix(src).unwrap().to_path_buf();
+            std::fs::copy(e.path(), data.join(rel)).unwrap();
+        }
+    }
+    let d = data.to_str().unwrap();
+    let exe = env!("CARGO_BIN_EXE_lantian");
+    let mut complete = None;
+    for delay_ms in [20u64, 200, 400, 600, 800, 1000, 1300, 1700, 2500] {
+        let mut child = std::process::Command::new(exe)
+            .args(["--data", d, "policy", "run", "--period", "month:2019-07"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().ok();
+        child.wait().unwrap();
+        if !data.join("ledger.sqlite").exists() {
+            continue;
+        }
+        let n = lantian_json(&["--data", d, "action", "list"]).len();
+        match complete {
+            None if n == 0 => {}
+            None => complete = Some(n),
+            Some(m) => assert_eq!(n, m, "a later killed run changed the ledger"),
+        }
+    }
+    // A run left alone records the full set; all earlier states were 0 or that.
+    let full = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07"]).len() + complete.unwrap_or(0);
+    assert_eq!(full, 25);
+    assert_eq!(lantian_json(&["--data", d, "action", "list"]).len(), 25);
+}
+
+#[test]
+fn bad_policy_file_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("policy.toml");
+    write(&bad, "[[rule]]\nid = \"x\"\nname = \"x\"\nwhen = { pm25_up = true }\naction = \"notice\"\n");
+    let data = dir.path().join("data");
+    let out = lantian(&["--data", data.to_str().unwrap(), "policy", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("policy.toml line 4") && err.contains("pm25_up"), "{err}");
+    assert!(!data.join("policy.toml").exists(), "nothing written");
+    write(&bad, "[[rule]]\nid = \"x\"\nname = \"x\"\nwhen = {}\naction = \"sanction\"\n");
+    let out = lantian(&["--data", data.to_str().unwrap(), "policy", "import", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 5") && err.contains("sanction"), "{err}");
+}
