@@ -1090,13 +1090,35 @@ pub fn check_targets(
                 ok,
             );
         }
+        // Normalised-control target of the month: year-to-date PM2.5 at the month's end.
+        let month = if a > e { 12 } else { as_of.month() };
+        if let (true, Some(limit)) = (a >= s, t.pm25_ytd_for(month)) {
+            let month_end = day_number(Date::new(t.year, month, 1)?.last_of_month());
+            let left = (month_end - last).max(0) as u32;
+            let (sum, n) = so_far.pm25;
+            let mean = (n > 0).then(|| Pollutant::Pm25.report(sum / f64::from(n)));
+            let budget = highest_remaining_mean(sum, n, left, limit);
+            let met_now = mean.is_some_and(|m| m <= limit);
+            out.push(TargetCheck {
+                area: t.area.clone(),
+                year: t.year,
+                indicator: "pm25_ytd",
+                so_far: mean,
+                target: limit,
+                status: target_status(left == 0, met_now, budget.is_some(), left == 0 && met_now, None),
+                budget,
+                remaining_days: left,
+                probability: None,
+                history_years: 0,
+            });
+        }
     }
     Ok(out)
 }
 
 #[derive(Subcommand, Debug)]
 pub enum TargetCommand {
-    /// Check a targets file (TOML) and install it in the data directory.
+    /// Check a targets file (TOML, or CSV by its .csv name) and install it in the data directory.
     Import { file: PathBuf },
     /// Status of every target on a date, what the rest of the year must achieve, and the chance of it.
     Check {
@@ -1144,6 +1166,8 @@ pub fn target(ctx: &Ctx, cmd: &TargetCommand) -> Result<()> {
                     ("good_ratio", false) => (1, "non-good days the rest of the year may have"),
                     ("heavy_days", true) => (0, "剩余可有重污染天数"),
                     ("heavy_days", false) => (0, "heavy-pollution days left"),
+                    ("pm25_ytd", true) => (0, "本月剩余天数平均浓度上限（常态化管控）"),
+                    ("pm25_ytd", false) => (0, "highest mean for the rest of the month (normalised control)"),
                     (_, true) => (0, "剩余时段平均浓度上限"),
                     (_, false) => (0, "highest mean the remaining days may have"),
                 };
