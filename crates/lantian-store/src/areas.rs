@@ -1,5 +1,7 @@
-//! Areas above the city: regions defined as sets of cities in a TOML file
-//! (`areas.toml` in the data directory, else Sichuan's default regions).
+//! Areas besides cities: regions (sets of cities) and counties/districts
+//! (sets of stations) in a TOML file (`areas.toml` in the data directory,
+//! else Sichuan's default regions; county station lists are the province's
+//! to supply, the public station list does not carry them).
 
 use crate::{Error, Result};
 use serde::Deserialize;
@@ -14,11 +16,23 @@ pub struct Region {
     pub cities: Vec<String>,
 }
 
+/// A county or district (县、市、区) as a set of monitoring stations.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct County {
+    pub name: String,
+    /// The city it belongs to, for display.
+    pub city: Option<String>,
+    pub stations: Vec<String>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Areas {
     #[serde(default)]
     pub region: Vec<Region>,
+    #[serde(default)]
+    pub county: Vec<County>,
 }
 
 impl Areas {
@@ -61,6 +75,17 @@ mod tests {
         all.dedup();
         assert_eq!(all.len(), 21);
         assert_eq!(a.region[0].name, "成都平原地区");
+    }
+
+    #[test]
+    fn counties_are_station_sets() {
+        let a = Areas::parse(
+            "[[county]]\nname = \"锦江区\"\ncity = \"成都\"\nstations = [\"1431A\", \"1432A\"]\n",
+            "a.toml",
+        )
+        .unwrap();
+        assert_eq!(a.county[0].stations.len(), 2);
+        assert!(a.region.is_empty());
     }
 
     #[test]

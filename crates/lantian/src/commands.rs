@@ -668,6 +668,37 @@ fn period_of_areas(
     out
 }
 
+/// Statistics of each county (areas.toml: a set of stations) for
+/// `from..=to`, its days formed from its stations as a city's are.
+pub fn county_period(
+    store: &Store,
+    areas: &lantian_store::areas::Areas,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+) -> Result<Vec<CityPeriod>> {
+    let (d0, d1) = (day_number(from), day_number(to));
+    let mut owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in &areas.county {
+        for s in &c.stations {
+            owner.entry(s.clone()).or_default().push(c.name.clone());
+        }
+    }
+    let codes: Vec<String> = owner.keys().cloned().collect();
+    let mut per: BTreeMap<(String, DayNumber), Vec<lantian_core::DailyValues>> = BTreeMap::new();
+    station_days(store, Some(&codes), d0, d1, &CaptureRules::default(), |st, day, v| {
+        for county in owner.get(st).into_iter().flatten() {
+            per.entry((county.clone(), day)).or_default().push(*v);
+        }
+    })?;
+    let mut days: BTreeMap<String, Vec<AreaDay>> = areas.county.iter().map(|c| (c.name.clone(), Vec::new())).collect();
+    for ((county, day), vals) in per {
+        let values = lantian_core::city::area_day(&vals, lantian_core::city::AreaMethod::default(), 1);
+        days.entry(county).or_default().push(AreaDay { day, values, source: DaySource::Stations(vals.len() as u16) });
+    }
+    Ok(period_of_areas(days, from, to, edition))
+}
+
 /// Statistics of each region (areas.toml) for `from..=to`: a region's day is
 /// the mean of its cities' daily values, each at reporting precision, as a
 /// city's day is of its stations'; a value needs every member city.
@@ -811,6 +842,7 @@ pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodSta
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RankLevel {
     City,
+    County,
     Region,
 }
 
@@ -820,7 +852,7 @@ pub struct RankArgs {
     pub from: Date,
     #[arg(long)]
     pub to: Date,
-    /// Rank cities, or the regions of areas.toml (default: Sichuan's five regions).
+    /// Rank cities, or the counties or regions of areas.toml (default: Sichuan's five regions, no counties).
     #[arg(long, value_enum, default_value = "city")]
     pub level: RankLevel,
     /// composite | pm25 | good_ratio | improvement
@@ -842,6 +874,16 @@ fn level_period(ctx: &Ctx, store: &Store, a: &RankArgs, from: Date, to: Date) ->
         RankLevel::Region => {
             let areas = lantian_store::areas::Areas::load(&ctx.data)?;
             region_period(store, &areas, from, to, a.edition, a.source)?
+        }
+        RankLevel::County => {
+            let areas = lantian_store::areas::Areas::load(&ctx.data)?;
+            if areas.county.is_empty() {
+                bail!(
+                    "no counties defined: add [[county]] name/stations entries to {}",
+                    ctx.data.join("areas.toml").display()
+                );
+            }
+            county_period(store, &areas, from, to, a.edition)?
         }
     };
     Ok(list
@@ -884,7 +926,11 @@ pub fn rank(ctx: &Ctx, a: &RankArgs) -> Result<()> {
     );
     let mut t = Table::new(vec![
         Col("rank", "排名", "Rank"),
-        if a.level == RankLevel::City { Col("city", "城市", "City") } else { Col("region", "区域", "Region") },
+        match a.level {
+            RankLevel::City => Col("city", "城市", "City"),
+            RankLevel::County => Col("county", "县（市、区）", "County"),
+            RankLevel::Region => Col("region", "区域", "Region"),
+        },
         Col("composite_index", "综合指数", "Composite index"),
         Col("main_pollutant", "主要污染物", "Main pollutant"),
         Col("pm25", "PM2.5", "PM2.5"),

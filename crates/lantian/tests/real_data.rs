@@ -405,3 +405,40 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Counties are sets of stations from the province's areas.toml: a county
+/// made of one station ranks exactly as that station's own statistics.
+#[test]
+fn rank_counties_from_station_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(sample_store(), &data);
+    std::fs::write(
+        data.join("areas.toml"),
+        "[[county]]\nname = \"甲\"\nstations = [\"1431A\"]\n\n[[county]]\nname = \"乙\"\nstations = [\"1432A\", \"1433A\"]\n",
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+    let rows = lantian_json(&[
+        "--data",
+        d,
+        "rank",
+        "--from",
+        "2019-07-01",
+        "--to",
+        "2019-07-31",
+        "--level",
+        "county",
+        "--by",
+        "pm25",
+    ]);
+    assert_eq!(rows.len(), 2);
+    let jia = rows.iter().find(|r| r["county"] == "甲").unwrap();
+    let days =
+        lantian_json(&["--data", d, "daily", "--station", "1431A", "--from", "2019-07-01", "--to", "2019-07-31"]);
+    let pm: Vec<f64> = days.iter().filter_map(|r| r["pm25"].as_f64()).collect();
+    // Period mean of the unrounded daily values; the reported daily values are
+    // integers, so the mean of those is within 0.5 of it.
+    let approx = pm.iter().sum::<f64>() / pm.len() as f64;
+    assert!((jia["pm25"].as_f64().unwrap() - approx).abs() <= 1.0, "{jia} vs {approx}");
+}
