@@ -442,3 +442,31 @@ fn rank_counties_from_station_sets() {
     let approx = pm.iter().sum::<f64>() / pm.len() as f64;
     assert!((jia["pm25"].as_f64().unwrap() - approx).abs() <= 1.0, "{jia} vs {approx}");
 }
+
+/// A restriction imposed when Chengdu's PM2.5 rose (July 2019: 21 against
+/// 20 μg/m³) lifts itself in the run for a month it fell (August: 28 against 31).
+#[test]
+fn restriction_lifts_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(sample_store(), &data);
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nid = \"r\"\nname = \"限批\"\nwhen = { pm25_up_yoy = true }\naction = \"approval_restriction\"\nlift_when = { pm25_down_yoy = true }\n",
+    )
+    .unwrap();
+    let (d, p) = (data.to_str().unwrap(), policy.to_str().unwrap());
+    let july = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07", "--policy", p]);
+    assert_eq!(july.len(), 1, "{july:?}");
+    assert_eq!(
+        (july[0]["area"].as_str(), july[0]["action"].as_str(), july[0]["event"].as_str()),
+        (Some("成都"), Some("approval_restriction"), Some("recorded"))
+    );
+    let august = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-08", "--policy", p]);
+    assert_eq!(august.len(), 1, "{august:?}");
+    assert_eq!((august[0]["id"].clone(), august[0]["event"].as_str()), (july[0]["id"].clone(), Some("lifted")));
+    let listed = lantian_json(&["--data", d, "action", "list", "--status", "lifted"]);
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0]["close_reason"].as_str().unwrap().starts_with("month:2019-08: PM2.5 28.0 vs 31.0"), "{listed:?}");
+}
