@@ -617,6 +617,9 @@ pub struct AssessArgs {
     /// Data behind the cities' days.
     #[arg(long, value_enum, default_value = "auto")]
     source: Source,
+    /// Cities (default), or the counties or regions of areas.toml; rows keep the `city` key.
+    #[arg(long, value_enum, default_value = "city")]
+    level: RankLevel,
 }
 
 /// One city's statistics over one period.
@@ -741,14 +744,24 @@ fn shift_year(d: Date, years: i16) -> Date {
 
 pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
     let store = ctx.store()?;
-    let cur = assess_period(&store, &a.city, a.from, a.to, a.edition, a.source)?;
+    let period = |from: Date, to: Date| -> Result<Vec<CityPeriod>> {
+        let areas = || lantian_store::areas::Areas::load(&ctx.data);
+        let all = match a.level {
+            RankLevel::City => assess_period(&store, &a.city, from, to, a.edition, a.source)?,
+            RankLevel::County => county_period(&store, &areas()?, from, to, a.edition)?,
+            RankLevel::Region => region_period(&store, &areas()?, from, to, a.edition, a.source)?,
+        };
+        // --city names the areas to show at any level.
+        Ok(all
+            .into_iter()
+            .filter(|c| a.level == RankLevel::City || a.city.is_empty() || a.city.contains(&c.city))
+            .collect())
+    };
+    let cur = period(a.from, a.to)?;
     let prev: Option<BTreeMap<String, PeriodStats>> = match a.compare {
-        Some(_) => Some(
-            assess_period(&store, &a.city, shift_year(a.from, 1), shift_year(a.to, 1), a.edition, a.source)?
-                .into_iter()
-                .map(|c| (c.city, c.stats))
-                .collect(),
-        ),
+        Some(_) => {
+            Some(period(shift_year(a.from, 1), shift_year(a.to, 1))?.into_iter().map(|c| (c.city, c.stats)).collect())
+        }
         None => None,
     };
     let table = assess_table(&cur, prev.as_ref(), a.from, a.to);

@@ -263,6 +263,13 @@ fn rank_cities_and_regions() {
     let regions =
         lantian_json(&["--data", data, "rank", "--from", "2019-01-01", "--to", "2019-12-31", "--level", "region"]);
     assert_eq!(regions.len(), 5);
+    let assessed =
+        lantian_json(&["--data", data, "assess", "--from", "2019-01-01", "--to", "2019-12-31", "--level", "region"]);
+    assert_eq!(assessed.len(), 5);
+    for r in &regions {
+        let a = assessed.iter().find(|x| x["city"] == r["region"]).unwrap();
+        assert_eq!(a["composite_index"], r["composite_index"]);
+    }
     assert!(regions.iter().all(|r| !r["composite_index"].is_null()), "{regions:?}");
     // Chengdu 2018 against its 2015-2017 mean, weighted composite.
     let rows =
