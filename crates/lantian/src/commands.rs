@@ -1314,21 +1314,23 @@ fn policy_facts(
     policy: &lantian_core::policy::Policy,
     from: Date,
     to: Date,
+    level: RankLevel,
 ) -> Result<BTreeMap<String, Facts>> {
-    let cur = assess_period(store, &[], from, to, None, Source::Auto)?;
+    let areas = if level == RankLevel::City { None } else { Some(lantian_store::areas::Areas::load(&ctx.data)?) };
+    let level_period = |from: Date, to: Date| -> Result<Vec<CityPeriod>> {
+        match (&areas, level) {
+            (Some(a), RankLevel::County) => county_period(store, a, from, to, None),
+            (Some(a), RankLevel::Region) => region_period(store, a, from, to, None, Source::Auto),
+            _ => assess_period(store, &[], from, to, None, Source::Auto),
+        }
+    };
+    let cur = level_period(from, to)?;
     let prev: BTreeMap<String, PeriodStats> =
-        assess_period(store, &[], shift_year(from, 1), shift_year(to, 1), None, Source::Auto)?
-            .into_iter()
-            .map(|c| (c.city, c.stats))
-            .collect();
+        level_period(shift_year(from, 1), shift_year(to, 1))?.into_iter().map(|c| (c.city, c.stats)).collect();
     let jan1 = Date::new(to.year(), 1, 1)?;
-    let ytd: BTreeMap<String, PeriodStats> =
-        assess_period(store, &[], jan1, to, None, Source::Auto)?.into_iter().map(|c| (c.city, c.stats)).collect();
+    let ytd: BTreeMap<String, PeriodStats> = level_period(jan1, to)?.into_iter().map(|c| (c.city, c.stats)).collect();
     let ytd_prev: BTreeMap<String, PeriodStats> =
-        assess_period(store, &[], shift_year(jan1, 1), shift_year(to, 1), None, Source::Auto)?
-            .into_iter()
-            .map(|c| (c.city, c.stats))
-            .collect();
+        level_period(shift_year(jan1, 1), shift_year(to, 1))?.into_iter().map(|c| (c.city, c.stats)).collect();
     let cur: Vec<CityPeriod> = cur.into_iter().filter(|c| c.stats.valid_days > 0).collect();
     let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
     let n_ranked = ranks.iter().filter(|r| r.is_some()).count() as u32;
@@ -1340,15 +1342,12 @@ fn policy_facts(
         let mut month = to.first_of_month();
         for _ in 0..12 {
             let (m0, m1) = (month, month.last_of_month());
-            let now: BTreeMap<String, Option<f64>> = assess_period(store, &[], m0, m1, None, Source::Auto)?
+            let now: BTreeMap<String, Option<f64>> =
+                level_period(m0, m1)?.into_iter().map(|c| (c.city, c.stats.pm25)).collect();
+            let then: BTreeMap<String, Option<f64>> = level_period(shift_year(m0, 1), shift_year(m1, 1))?
                 .into_iter()
                 .map(|c| (c.city, c.stats.pm25))
                 .collect();
-            let then: BTreeMap<String, Option<f64>> =
-                assess_period(store, &[], shift_year(m0, 1), shift_year(m1, 1), None, Source::Auto)?
-                    .into_iter()
-                    .map(|c| (c.city, c.stats.pm25))
-                    .collect();
             for c in &cur {
                 if broken.contains(&c.city) {
                     continue;
@@ -1419,6 +1418,9 @@ pub enum PolicyCommand {
         /// Who runs it (audit log).
         #[arg(long, default_value = "lantian")]
         by: String,
+        /// Apply the rules to cities (default), or to the counties or regions of areas.toml.
+        #[arg(long, value_enum, default_value = "city")]
+        level: RankLevel,
     },
     /// Check a policy file and install it as DATA/policy.toml.
     Import { file: PathBuf },
@@ -1436,11 +1438,11 @@ pub fn policy(ctx: &Ctx, cmd: &PolicyCommand) -> Result<()> {
             eprintln!("{} {}", if ctx.zh() { "已导入规则:" } else { "rules imported:" }, p.rule.len());
             Ok(())
         }
-        PolicyCommand::Run { period, policy, by } => {
+        PolicyCommand::Run { period, policy, by, level } => {
             let (from, to) = parse_period(period)?;
             let (policy, origin) = load_policy(ctx, policy.as_deref())?;
             let store = ctx.store()?;
-            let facts = policy_facts(ctx, &store, &policy, from, to)?;
+            let facts = policy_facts(ctx, &store, &policy, from, to, *level)?;
             if facts.is_empty() {
                 bail!("no data for {period}");
             }

@@ -477,3 +477,31 @@ fn restriction_lifts_itself() {
     assert_eq!(listed.len(), 1);
     assert!(listed[0]["close_reason"].as_str().unwrap().starts_with("month:2019-08: PM2.5 28.0 vs 31.0"), "{listed:?}");
 }
+
+/// 周排名、周扣缴: the worst county of a week has funds docked.
+#[test]
+fn weekly_county_deduction() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(sample_store(), &data);
+    std::fs::write(
+        data.join("areas.toml"),
+        "[[county]]\nname = \"甲\"\nstations = [\"1905A\", \"1906A\"]\n\n[[county]]\nname = \"乙\"\nstations = [\"1907A\", \"1908A\"]\n\n[[county]]\nname = \"丙\"\nstations = [\"1909A\", \"1910A\"]\n",
+    )
+    .unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, "[[rule]]\nid = \"w\"\nname = \"周扣缴\"\nwhen = { rank_worst = 1 }\naction = \"fund_deduction\"\namount = { fixed = 100000.0 }\n").unwrap();
+    let (d, p) = (data.to_str().unwrap(), policy.to_str().unwrap());
+    let ranked =
+        lantian_json(&["--data", d, "rank", "--level", "county", "--from", "2019-07-01", "--to", "2019-07-07"]);
+    let worst: Vec<&str> = ranked
+        .iter()
+        .filter(|r| r["rank"].as_u64() == ranked.iter().filter_map(|r| r["rank"].as_u64()).max())
+        .map(|r| r["county"].as_str().unwrap())
+        .collect();
+    let run =
+        lantian_json(&["--data", d, "policy", "run", "--level", "county", "--period", "week:2019-W27", "--policy", p]);
+    let docked: Vec<&str> = run.iter().map(|a| a["area"].as_str().unwrap()).collect();
+    assert_eq!(docked, worst, "{run:?}");
+    assert!(run.iter().all(|a| a["amount"] == 100000.0 && a["action"] == "fund_deduction"));
+}
