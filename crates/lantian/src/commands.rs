@@ -479,14 +479,10 @@ pub fn hourly(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
             };
             let r = hourly_aqi(edition_for(edition, lantian_core::time::day_of_label(l)), &input);
             let (level, _, _) = level_cells(ctx, &r);
-            t.push(vec![
-                Cell::text(format_label(l)),
-                Cell::text(&name),
-                Cell::opt(input.pm25, 0),
-                Cell::opt(input.pm10, 0),
-                Cell::opt(input.so2, 0),
-                Cell::opt(input.no2, 0),
-                Cell::opt(input.co, 1),
+            let pm25_pm10_so2_no2_co = concentration_cells(input.pm25, input.pm10, input.so2, input.no2, input.co);
+            let mut row = vec![Cell::text(format_label(l)), Cell::text(&name)];
+            row.extend(pm25_pm10_so2_no2_co);
+            row.extend([
                 Cell::opt(input.o3, 0),
                 Cell::opt((!w.is_nan()).then(|| Pollutant::O3.report(w)), 0),
                 r.aqi.map_or(Cell::Empty, |a| Cell::Int(i64::from(a))),
@@ -494,9 +490,21 @@ pub fn hourly(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
                 Cell::text(r.primary_label()),
                 if single { Cell::opt(v(6), 0) } else { Cell::Empty },
             ]);
+            t.push(row);
         }
     }
     ctx.print(&t)
+}
+
+/// PM2.5, PM10, SO2, NO2 and CO cells at reporting precision.
+fn concentration_cells(
+    pm25: Option<f64>,
+    pm10: Option<f64>,
+    so2: Option<f64>,
+    no2: Option<f64>,
+    co: Option<f64>,
+) -> [Cell; 5] {
+    [Cell::opt(pm25, 0), Cell::opt(pm10, 0), Cell::opt(so2, 0), Cell::opt(no2, 0), Cell::opt(co, 1)]
 }
 
 /// Mean over stations `idx` of one kind, label by label (a city's hourly
@@ -563,16 +571,9 @@ pub fn daily(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
         let input = d.values.aqi_input();
         let r = daily_aqi(ed, &input);
         let (level, _, _) = level_cells(ctx, &r);
-        let mut row = vec![
-            Cell::text(date_of(d.day).map(|x| x.to_string()).unwrap_or_default()),
-            Cell::text(&name),
-            Cell::opt(input.pm25, 0),
-            Cell::opt(input.pm10, 0),
-            Cell::opt(input.so2, 0),
-            Cell::opt(input.no2, 0),
-            Cell::opt(input.co, 1),
-            Cell::opt(input.o3_8h, 0),
-        ];
+        let mut row = vec![Cell::text(date_of(d.day).map(|x| x.to_string()).unwrap_or_default()), Cell::text(&name)];
+        row.extend(concentration_cells(input.pm25, input.pm10, input.so2, input.no2, input.co));
+        row.push(Cell::opt(input.o3_8h, 0));
         if any_2012 {
             row.push(if ed == Edition::E2012 { Cell::opt(input.o3_1h_max, 0) } else { Cell::Empty });
         }
