@@ -86,21 +86,31 @@ fn chengdu_city_daily_equals_published() {
     })
     .unwrap();
     let published = published_chengdu();
+    // What the command prints: `lantian daily --city 成都` for 2019.
+    let data = sample_store().to_str().unwrap();
+    let cli: HashMap<String, serde_json::Value> =
+        lantian_json(&["--data", data, "daily", "--city", "成都", "--from", "2019-01-01", "--to", "2019-12-31"])
+            .into_iter()
+            .map(|r| (r["date"].as_str().unwrap().to_string(), r))
+            .collect();
     let checks = [
-        (Pollutant::Pm25, "pm2_5", 60),
-        (Pollutant::Pm10, "pm10", 50),
-        (Pollutant::So2, "so2", 60),
-        (Pollutant::No2, "no2", 45),
+        (Pollutant::Pm25, "pm2_5", "pm25", 60),
+        (Pollutant::Pm10, "pm10", "pm10", 50),
+        (Pollutant::So2, "so2", "so2", 60),
+        (Pollutant::No2, "no2", "no2", 45),
     ];
-    for (p, col, min_days) in checks {
+    for (p, col, key, min_days) in checks {
         let k = Pollutant::ALL.iter().position(|x| *x == p).unwrap();
         let (mut n, mut agree) = (0, 0);
         for (day, vals) in &by_day {
+            // Days the files fully determine: all seven stations with 24 hours.
             if vals.len() != 7 || vals.iter().any(|v| v.hours[k] != 24) {
                 continue;
             }
             let city = area_day(vals, AreaMethod::default(), 1);
             let ours = p.report(city.get(p).unwrap());
+            let printed = cli[&date_of(*day).unwrap().to_string()][key].as_f64().unwrap();
+            assert_eq!(printed, ours, "{p} {day}: the command prints what the rules give");
             let theirs = published[day][col];
             n += 1;
             if ours == theirs {
