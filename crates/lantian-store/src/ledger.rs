@@ -83,24 +83,24 @@ pub struct SqliteLedger {
     conn: Connection,
 }
 
-const MIGRATIONS: &[&str] = &[
-    // 1: actions, runs, audit log.
-    "CREATE TABLE run (
-        id INTEGER PRIMARY KEY,
+/// Schema version 1, shared by both backends: `{id}`, `{bigint}` and
+/// `{real}` become each dialect's types, `{append_only}` its triggers.
+const SCHEMA_V1: &str = "CREATE TABLE run (
+        id {id},
         period TEXT NOT NULL,
         who TEXT NOT NULL,
         at TEXT NOT NULL
     );
     CREATE TABLE action (
-        id INTEGER PRIMARY KEY,
-        run_id INTEGER NOT NULL REFERENCES run(id),
+        id {id},
+        run_id {bigint} NOT NULL REFERENCES run(id),
         rule TEXT NOT NULL,
         rule_name TEXT NOT NULL,
         area TEXT NOT NULL,
         period TEXT NOT NULL,
         kind TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'lifted')),
-        amount REAL,
+        amount {real},
         evidence TEXT NOT NULL,
         edition TEXT NOT NULL,
         created_at TEXT NOT NULL,
@@ -109,15 +109,47 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (rule, area, period)
     );
     CREATE TABLE audit (
-        id INTEGER PRIMARY KEY,
+        id {id},
         at TEXT NOT NULL,
         who TEXT NOT NULL,
-        action_id INTEGER REFERENCES action(id),
+        action_id {bigint} REFERENCES action(id),
         change TEXT NOT NULL
     );
-    CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    {append_only}";
+
+/// The migrations of one dialect, in order (index + 1 = schema version).
+fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<String> {
+    vec![
+        SCHEMA_V1
+            .replace("{id}", id)
+            .replace("{bigint}", bigint)
+            .replace("{real}", real)
+            .replace("{append_only}", append_only),
+    ]
+}
+
+fn sqlite_migrations() -> Vec<String> {
+    migrations(
+        "INTEGER PRIMARY KEY",
+        "INTEGER",
+        "REAL",
+        "CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
-];
+    )
+}
+
+/// Audit text of a recorded action.
+fn created_change(a: &NewAction) -> String {
+    format!("created {} for {} ({}) by rule {}", a.kind, a.area, a.period, a.rule)
+}
+
+/// Audit text of a status change.
+fn status_change(status: &str, reason: Option<&str>) -> String {
+    match reason {
+        Some(r) => format!("{status}: {r}"),
+        None => status.to_string(),
+    }
+}
 
 fn now() -> String {
     jiff::Timestamp::now().to_string()
@@ -144,13 +176,14 @@ impl SqliteLedger {
     fn migrate(&mut self) -> Result<()> {
         let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
         let version = usize::try_from(version).map_err(|_| Error::Store(format!("ledger schema version {version}")))?;
-        if version > MIGRATIONS.len() {
+        let migrations = sqlite_migrations();
+        if version > migrations.len() {
             return Err(Error::Store(format!(
                 "ledger schema {version} is newer than this lantian ({})",
-                MIGRATIONS.len()
+                migrations.len()
             )));
         }
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
+        for (i, m) in migrations.iter().enumerate().skip(version) {
             let tx = self.conn.transaction().map_err(sql)?;
             tx.execute_batch(m).map_err(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(sql)?;
@@ -209,7 +242,7 @@ impl Ledger for SqliteLedger {
             let id = tx.last_insert_rowid();
             tx.execute(
                 "INSERT INTO audit (at, who, action_id, change) VALUES (?1, ?2, ?3, ?4)",
-                params![at, who, id, format!("created {} for {} ({}) by rule {}", a.kind, a.area, a.period, a.rule)],
+                params![at, who, id, created_change(a)],
             )
             .map_err(sql)?;
             out.inserted.push(id);
@@ -271,10 +304,7 @@ impl Ledger for SqliteLedger {
             params![status, closed, reason, id],
         )
         .map_err(sql)?;
-        let change = match reason {
-            Some(r) => format!("{status}: {r}"),
-            None => status.to_string(),
-        };
+        let change = status_change(status, reason);
         tx.execute(
             "INSERT INTO audit (at, who, action_id, change) VALUES (?1, ?2, ?3, ?4)",
             params![at, who, id, change],
@@ -302,40 +332,17 @@ pub struct PgLedger {
     client: postgres::Client,
 }
 
-const PG_MIGRATIONS: &[&str] = &["CREATE TABLE run (
-        id BIGSERIAL PRIMARY KEY,
-        period TEXT NOT NULL,
-        who TEXT NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE TABLE action (
-        id BIGSERIAL PRIMARY KEY,
-        run_id BIGINT NOT NULL REFERENCES run(id),
-        rule TEXT NOT NULL,
-        rule_name TEXT NOT NULL,
-        area TEXT NOT NULL,
-        period TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'lifted')),
-        amount DOUBLE PRECISION,
-        evidence TEXT NOT NULL,
-        edition TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        closed_at TEXT,
-        close_reason TEXT,
-        UNIQUE (rule, area, period)
-    );
-    CREATE TABLE audit (
-        id BIGSERIAL PRIMARY KEY,
-        at TEXT NOT NULL,
-        who TEXT NOT NULL,
-        action_id BIGINT REFERENCES action(id),
-        change TEXT NOT NULL
-    );
-    CREATE FUNCTION audit_append_only() RETURNS trigger AS $$
+fn pg_migrations() -> Vec<String> {
+    migrations(
+        "BIGSERIAL PRIMARY KEY",
+        "BIGINT",
+        "DOUBLE PRECISION",
+        "CREATE FUNCTION audit_append_only() RETURNS trigger AS $$
         BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$ LANGUAGE plpgsql;
     CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
-        FOR EACH ROW EXECUTE FUNCTION audit_append_only();"];
+        FOR EACH ROW EXECUTE FUNCTION audit_append_only();",
+    )
+}
 
 fn pg(e: postgres::Error) -> Error {
     Error::Store(format!("ledger (PostgreSQL): {e}"))
@@ -370,17 +377,18 @@ impl PgLedger {
         tx.batch_execute("LOCK TABLE lantian_schema IN EXCLUSIVE MODE").map_err(pg)?;
         let version: i32 = tx.query_opt("SELECT version FROM lantian_schema", &[]).map_err(pg)?.map_or(0, |r| r.get(0));
         let version = usize::try_from(version).unwrap_or(0);
-        if version > PG_MIGRATIONS.len() {
+        let migrations = pg_migrations();
+        if version > migrations.len() {
             return Err(Error::Store(format!(
                 "ledger schema {version} is newer than this lantian ({})",
-                PG_MIGRATIONS.len()
+                migrations.len()
             )));
         }
-        for m in &PG_MIGRATIONS[version..] {
+        for m in &migrations[version..] {
             tx.batch_execute(m).map_err(pg)?;
         }
         tx.execute("DELETE FROM lantian_schema", &[]).map_err(pg)?;
-        tx.execute("INSERT INTO lantian_schema (version) VALUES ($1)", &[&(PG_MIGRATIONS.len() as i32)]).map_err(pg)?;
+        tx.execute("INSERT INTO lantian_schema (version) VALUES ($1)", &[&(migrations.len() as i32)]).map_err(pg)?;
         tx.commit().map_err(pg)?;
         Ok(l)
     }
@@ -414,7 +422,7 @@ impl Ledger for PgLedger {
                 continue;
             };
             let id: i64 = row.get(0);
-            let change = format!("created {} for {} ({}) by rule {}", a.kind, a.area, a.period, a.rule);
+            let change = created_change(a);
             tx.execute(
                 "INSERT INTO audit (at, who, action_id, change) VALUES ($1, $2, $3, $4)",
                 &[&at, &who, &id, &change],
@@ -478,10 +486,7 @@ impl Ledger for PgLedger {
             &[&status, &closed, &reason, &id],
         )
         .map_err(pg)?;
-        let change = match reason {
-            Some(r) => format!("{status}: {r}"),
-            None => status.to_string(),
-        };
+        let change = status_change(status, reason);
         tx.execute(
             "INSERT INTO audit (at, who, action_id, change) VALUES ($1, $2, $3, $4)",
             &[&at, &who, &id, &change],
