@@ -17,6 +17,7 @@ pub mod rank;
 pub mod round;
 pub mod series;
 pub mod target;
+pub mod task;
 pub mod time;
 
 pub use aqi::{AqiReport, DailyInput, HourlyInput, Indicator, Level, daily_aqi, hourly_aqi};

@@ -6,6 +6,7 @@
 //! transaction: killed half-way, it leaves none of its actions. The
 //! [`Ledger`] trait is the seam for the PostgreSQL backend.
 
+use crate::sql::{Db, PgTx, SqliteTx, Tx};
 use crate::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -76,6 +77,8 @@ pub trait Ledger {
     fn get(&mut self, id: i64) -> Result<Option<ActionRecord>>;
     fn set_status(&mut self, id: i64, status: &str, who: &str, reason: Option<&str>) -> Result<()>;
     fn audit(&mut self, id: Option<i64>) -> Result<Vec<AuditEntry>>;
+    /// The same database for code written once for both backends (tasks).
+    fn db(&mut self) -> &mut dyn Db;
 }
 
 /// SQLite ledger.
@@ -117,15 +120,45 @@ const SCHEMA_V1: &str = "CREATE TABLE run (
     );
     {append_only}";
 
+/// Schema version 2: rectification tasks (`crate::tasks`). The task's
+/// fields are one JSON document; progress entries and status moves are rows
+/// of their own; the audit log gains the task a change belongs to.
+const SCHEMA_V2: &str = "CREATE TABLE task (
+        id {id},
+        number {bigint} NOT NULL UNIQUE,
+        doc TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('not_started', 'in_progress', 'completed', 'closed')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE task_progress (
+        id {id},
+        task_id {bigint} NOT NULL REFERENCES task(id),
+        date TEXT NOT NULL,
+        author TEXT NOT NULL,
+        measure {bigint},
+        text TEXT NOT NULL,
+        indicators TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE task_status (
+        id {id},
+        task_id {bigint} NOT NULL REFERENCES task(id),
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        note TEXT
+    );
+    ALTER TABLE audit ADD COLUMN task_id {bigint} REFERENCES task(id);";
+
 /// The migrations of one dialect, in order (index + 1 = schema version).
 fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<String> {
-    vec![
-        SCHEMA_V1
-            .replace("{id}", id)
-            .replace("{bigint}", bigint)
-            .replace("{real}", real)
-            .replace("{append_only}", append_only),
-    ]
+    let dialect = |s: &str| {
+        s.replace("{id}", id).replace("{bigint}", bigint).replace("{real}", real).replace("{append_only}", append_only)
+    };
+    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2)]
 }
 
 fn sqlite_migrations() -> Vec<String> {
@@ -325,6 +358,18 @@ impl Ledger for SqliteLedger {
             .map_err(sql)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
     }
+
+    fn db(&mut self) -> &mut dyn Db {
+        self
+    }
+}
+
+impl Db for SqliteLedger {
+    fn transaction(&mut self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let tx = self.conn.transaction().map_err(sql)?;
+        f(&mut SqliteTx(&tx))?;
+        tx.commit().map_err(sql)
+    }
 }
 
 /// PostgreSQL ledger (`--database postgres://…`), same schema and rules.
@@ -508,6 +553,35 @@ impl Ledger for PgLedger {
             .map(|r| AuditEntry { at: r.get(0), who: r.get(1), action_id: r.get(2), change: r.get(3) })
             .collect())
     }
+
+    fn db(&mut self) -> &mut dyn Db {
+        self
+    }
+}
+
+impl Db for PgLedger {
+    fn transaction(&mut self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut tx = self.client.transaction().map_err(pg)?;
+        f(&mut PgTx(&mut tx))?;
+        tx.commit().map_err(pg)
+    }
+}
+
+/// For tests: a fresh PostgreSQL schema named after `name` in the database
+/// `LANTIAN_TEST_PG` names, and a connection string that uses it, so tests
+/// running at the same time do not share tables. `None` when unset.
+#[doc(hidden)]
+pub fn test_pg(name: &str) -> Option<String> {
+    let url = std::env::var("LANTIAN_TEST_PG").ok()?;
+    let schema = format!("lt_{name}");
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("LANTIAN_TEST_PG connects");
+    admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};")).expect("schema");
+    Some(if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}options=-c%20search_path%3D{schema}")
+    } else {
+        format!("{url} options='-c search_path={schema}'")
+    })
 }
 
 #[cfg(test)]
@@ -567,12 +641,11 @@ mod tests {
     /// Runs when `LANTIAN_TEST_PG` names a PostgreSQL database (CI starts one).
     #[test]
     fn postgres_ledger() {
-        let Ok(url) = std::env::var("LANTIAN_TEST_PG") else {
+        let Some(url) = test_pg("ledger") else {
             eprintln!("LANTIAN_TEST_PG not set: PostgreSQL ledger test skipped");
             return;
         };
         let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        admin.batch_execute("DROP TABLE IF EXISTS audit, action, run, lantian_schema CASCADE; DROP FUNCTION IF EXISTS audit_append_only() CASCADE;").unwrap();
         let mut l = PgLedger::open(&url).unwrap();
         suite(&mut l, &mut || admin.execute("DELETE FROM audit", &[]).is_err());
         drop(l);

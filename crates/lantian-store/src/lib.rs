@@ -31,9 +31,11 @@ pub mod ledger;
 pub mod parquet_input;
 pub mod partition;
 pub mod query;
+pub mod sql;
 pub mod stations;
 mod store;
 pub mod targets;
+pub mod tasks;
 
 pub use import::{ImportSummary, import};
 pub use kinds::Kind;

@@ -344,15 +344,9 @@ fn bad_targets_file_is_refused_with_its_line() {
 #[test]
 fn policy_run_month_2019_07() {
     policy_checks(None);
-    match std::env::var("LANTIAN_TEST_PG") {
-        Ok(url) => {
-            let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            admin
-                .batch_execute("DROP TABLE IF EXISTS audit, action, run, lantian_schema CASCADE; DROP FUNCTION IF EXISTS audit_append_only() CASCADE;")
-                .unwrap();
-            policy_checks(Some(&url));
-        }
-        Err(_) => eprintln!("LANTIAN_TEST_PG not set: PostgreSQL run skipped"),
+    match lantian_store::ledger::test_pg("policy_cli") {
+        Some(url) => policy_checks(Some(&url)),
+        None => eprintln!("LANTIAN_TEST_PG not set: PostgreSQL run skipped"),
     }
 }
 
