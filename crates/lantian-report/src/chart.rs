@@ -82,6 +82,7 @@ pub fn bars(name: &str, title: &str, labels: &[String], values: &[Option<f64>], 
             .x_labels(0)
             .y_labels(6)
             .y_label_style(font(13.0))
+            .y_label_formatter(&|y| format!("{y:.1}"))
             .light_line_style(WHITE)
             .draw()?;
         chart.draw_series(values.iter().enumerate().filter_map(|(i, v)| {
@@ -93,7 +94,7 @@ pub fn bars(name: &str, title: &str, labels: &[String], values: &[Option<f64>], 
                 Some(v) => format!("{v:.decimals$}"),
                 None => "—".into(),
             };
-            root.draw(&Text::new(top, (x, y - 16), font(11.0).pos(text_center())))?;
+            root.draw(&Text::new(top, (x, y - 18), font(13.0).pos(text_center())))?;
             let (_, base) = chart.backend_coord(&(0.0, 0.0));
             root.draw(&Text::new(labels[i].clone(), (x, base + 6), font(13.0).pos(text_center())))?;
         }
@@ -122,6 +123,7 @@ pub fn monthly_trend(name: &str, title: &str, unit: &str, series: &[(String, Vec
             .x_label_formatter(&|x| format!("{}月", x.round() as i64))
             .x_label_style(font(13.0))
             .y_label_style(font(13.0))
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(unit)
             .axis_desc_style(font(13.0))
             .light_line_style(RGBColor(0xee, 0xee, 0xee))

@@ -99,9 +99,11 @@ pub fn results_sentence(r: &YearResult) -> String {
     format!("{}年，{}。", r.year, parts.join("，"))
 }
 
-/// "宜宾" → "宜宾市"; prefectures (…州) and names already ending in 市 stay.
+/// "宜宾" → "宜宾市", "达州" → "达州市"; autonomous prefectures (阿坝州,
+/// three characters or more ending in 州) and names ending in 市 stay.
 fn city(name: &str) -> String {
-    if name.ends_with('市') || name.ends_with('州') || name.contains('、') && name.ends_with('州') {
+    let last = name.rsplit('、').next().unwrap_or(name);
+    if last.ends_with('市') || (last.ends_with('州') && last.chars().count() >= 3) {
         name.to_string()
     } else {
         format!("{name}市")
@@ -194,12 +196,13 @@ mod tests {
                     targets: vec![t("PM2.5年均浓度", Some(true)), t("优良天数率", Some(false))],
                 },
                 AreaResult { area: "资阳".into(), targets: vec![] },
+                AreaResult { area: "达州".into(), targets: vec![t("PM2.5年均浓度", Some(false))] },
                 AreaResult { area: "阿坝州".into(), targets: vec![t("优良天数率", None)] },
             ],
         };
         assert_eq!(
             results_sentence(&r),
-            "2020年，自贡、攀枝花市均完成环境空气质量目标任务，宜宾市未完成优良天数率（x）目标任务，阿坝州数据不足，目标完成情况无法判定，资阳无2020年目标数据，未作判定。"
+            "2020年，自贡、攀枝花市均完成环境空气质量目标任务，宜宾市未完成优良天数率（x）目标任务，达州市未完成PM2.5年均浓度（x）目标任务，阿坝州数据不足，目标完成情况无法判定，资阳无2020年目标数据，未作判定。"
         );
     }
 }

@@ -51,8 +51,8 @@ pub struct NoticeData {
     pub prev_label: String,
     pub cities: Vec<AreaRow>,
     pub regions: Vec<AreaRow>,
-    /// A named group of key cities (重点城市) and its members, if configured.
-    pub key_group: Option<(String, Vec<String>)>,
+    /// Named groups of cities (e.g. 重点城市) with their members, if configured.
+    pub key_groups: Vec<(String, Vec<String>)>,
     pub actions: Vec<ActionLine>,
     /// Province PM2.5 by month: (label, 12 slots).
     pub trend: Vec<(String, Vec<Option<f64>>)>,
@@ -106,7 +106,15 @@ fn three_year(values: &[Option<f64>; 3]) -> Option<f64> {
     lantian_core::rank::multi_year_mean(values, 0)
 }
 
-/// Sentences on one aggregate and its baseline.
+/// Names for a sentence: all of them up to five, else the first three and
+/// the count ("乐山、内江、凉山州等20个市（州）").
+fn some_names(names: &[String]) -> String {
+    if names.len() <= 5 { join(names) } else { format!("{}等{}个市（州）", join(&names[..3]), names.len()) }
+}
+
+/// Sentences on one aggregate and its baseline. Changes are printed only
+/// where the baseline exists; otherwise one closing sentence says which
+/// comparison is not made and why.
 fn overview_sentence(
     who: &str,
     cur: &Aggregate,
@@ -115,20 +123,14 @@ fn overview_sentence(
     prev_label: &str,
     missing_prev: &[String],
 ) -> String {
+    // One area counts days (天); several count area-days (天次).
+    let unit = if cur.members > 1 { "天次" } else { "天" };
     let mut parts = Vec::new();
-    let no_prev = if missing_prev.is_empty() {
-        format!("无{prev_label}可比数据")
-    } else {
-        format!("{}无{prev_label}数据，不作同比", join(missing_prev))
-    };
     match cur.good_ratio {
         Some(r) => {
-            let change = match prev.and_then(|p| p.good_ratio) {
-                Some(p) => format!("，同比{}", pp(r - p)),
-                None => format!("（{no_prev}）"),
-            };
+            let change = prev.and_then(|p| p.good_ratio).map(|p| format!("，同比{}", pp(r - p))).unwrap_or_default();
             parts.push(format!(
-                "优良天数率为{}%（优良{}天次/有效{}天次）{change}",
+                "优良天数率为{}%（优良{}{unit}/有效{}{unit}）{change}",
                 ratio(r),
                 cur.good_days,
                 cur.valid_days
@@ -138,35 +140,42 @@ fn overview_sentence(
     }
     match cur.pm25 {
         Some(v) => {
-            let yoy = match prev.and_then(|p| p.pm25) {
-                Some(p) => format!("，同比{}", pct(change_pct(Some(v), Some(p)).unwrap_or(0.0))),
-                None => format!("（{no_prev}）"),
-            };
-            let three = match pm25_3y {
-                Some(m) => format!("，较近三年同期均值（{}微克/立方米）{}", conc(m), pct(100.0 * (v - m) / m)),
-                None => "，近三年同期数据不全，不与三年均值比较".into(),
-            };
+            let yoy = prev
+                .and_then(|p| p.pm25)
+                .map(|p| format!("，同比{}", pct(change_pct(Some(v), Some(p)).unwrap_or(0.0))))
+                .unwrap_or_default();
+            let three = pm25_3y
+                .map(|m| format!("，较近三年同期均值（{}微克/立方米）{}", conc(m), pct(100.0 * (v - m) / m)))
+                .unwrap_or_default();
             parts.push(format!("PM2.5平均浓度为{}微克/立方米{yoy}{three}", conc(v)));
         }
         None => parts.push("PM2.5平均浓度因部分地区无数据而无法计算".into()),
     }
     if let Some(v) = cur.pm10 {
-        let yoy = match prev.and_then(|p| p.pm10) {
-            Some(p) => format!("，同比{}", pct(change_pct(Some(v), Some(p)).unwrap_or(0.0))),
-            None => String::new(),
-        };
+        let yoy = prev
+            .and_then(|p| p.pm10)
+            .map(|p| format!("，同比{}", pct(change_pct(Some(v), Some(p)).unwrap_or(0.0))))
+            .unwrap_or_default();
         parts.push(format!("PM10平均浓度为{}微克/立方米{yoy}", conc(v)));
     }
-    let heavy = match prev {
-        Some(p) => format!("，同比{}", count_change(cur.heavy_days, p.heavy_days, "天次")),
-        None => String::new(),
-    };
+    let heavy = prev.map(|p| format!("，同比{}", count_change(cur.heavy_days, p.heavy_days, unit))).unwrap_or_default();
     parts.push(if cur.heavy_days == 0 {
         format!("未出现重度及以上污染{heavy}")
     } else {
-        format!("出现重度及以上污染{}天次{heavy}", cur.heavy_days)
+        format!("出现重度及以上污染{}{unit}{heavy}", cur.heavy_days)
     });
-    format!("{who}{}。", parts.join("；"))
+    let mut s = format!("{who}{}。", parts.join("；"));
+    if prev.is_none() {
+        if missing_prev.is_empty() {
+            s.push_str(&format!("因无{prev_label}可比数据，不作同比分析"));
+        } else {
+            s.push_str(&format!("因{}无{prev_label}数据，不作同比分析", some_names(missing_prev)));
+        }
+        s.push_str(if pm25_3y.is_none() { "，也不与近三年同期均值比较。" } else { "。" });
+    } else if pm25_3y.is_none() && cur.pm25.is_some() {
+        s.push_str("近三年同期数据不全，不与三年均值比较。");
+    }
+    s
 }
 
 fn missing_prev(rows: &[&AreaRow]) -> Vec<String> {
@@ -216,7 +225,7 @@ pub fn compose(d: &NoticeData) -> crate::Result<Doc> {
         &d.prev_label,
         if prev.is_none() && missing.len() < n { &missing } else { &[] },
     )));
-    if let Some((group, members)) = &d.key_group {
+    for (group, members) in &d.key_groups {
         let rows: Vec<&AreaRow> = d.cities.iter().filter(|r| members.contains(&r.name)).collect();
         if !rows.is_empty() {
             let agg = aggregate(rows.iter().map(|r| &r.cur));
@@ -316,7 +325,7 @@ fn ranking_sentence(ranked: &[(&AreaRow, Option<u32>)], n: usize) -> String {
     let best: Vec<String> = with[..k].iter().map(|(r, _)| r.name.clone()).collect();
     let worst: Vec<String> = with[with.len() - k..].iter().rev().map(|(r, _)| r.name.clone()).collect();
     let mut s = format!(
-        "按环境空气质量综合指数评价，排名前{}位的城市依次为{}，排名后{}位的城市依次为{}。",
+        "按环境空气质量综合指数评价，排名前{}位的城市依次为{}，排名后{}位的城市（由后往前）依次为{}。",
         ordinal(k),
         join(&best),
         ordinal(k),
@@ -448,7 +457,7 @@ fn improvement_paragraphs(d: &NoticeData) -> Vec<Block> {
         .map(|r| r.name.clone())
         .collect();
     if !lacking.is_empty() {
-        out.push(Block::Para(format!("{}无{}PM2.5可比数据，未参与比较。", join(&lacking), d.prev_label)));
+        out.push(Block::Para(format!("{}无{}PM2.5可比数据，未参与比较。", some_names(&lacking), d.prev_label)));
     }
     // Good-day ratio falls, as the seed's problem statement counts them.
     let fell: Vec<String> = d
@@ -475,8 +484,14 @@ fn action_paragraphs(d: &NoticeData) -> Vec<Block> {
             None => kinds.push((a.kind.clone(), vec![a])),
         }
     }
+    let n = d.cities.len();
+    let everywhere = |list: &Vec<&ActionLine>| list.len() >= n && n > 1;
     let mut parts = Vec::new();
     for (kind, list) in &kinds {
+        if everywhere(list) {
+            parts.push(format!("对全省{n}个市（州）予以{kind}"));
+            continue;
+        }
         let names: Vec<String> = list
             .iter()
             .map(|a| match a.amount {
@@ -487,8 +502,12 @@ fn action_paragraphs(d: &NoticeData) -> Vec<Block> {
         parts.push(format!("对{}{}个地区实施{kind}", join(&names), list.len()));
     }
     let mut out = vec![Block::Para(format!("根据考核问责规则，{}：{}。", d.period_label, parts.join("；")))];
-    let rows = d
-        .actions
+    let listed: Vec<&ActionLine> =
+        kinds.iter().filter(|(_, l)| !everywhere(l)).flat_map(|(_, l)| l.iter().copied()).collect();
+    if listed.is_empty() {
+        return out;
+    }
+    let rows = listed
         .iter()
         .map(|a| {
             vec![
@@ -505,7 +524,9 @@ fn action_paragraphs(d: &NoticeData) -> Vec<Block> {
         sheet: "问责措施".into(),
         header: ["地区", "措施", "依据规则", "金额(万元)", "状态"].map(String::from).to_vec(),
         rows,
-        notes: vec!["注：措施由考核问责规则依据本期评价结果自动生成，记录于问责台账。".into()],
+        notes: vec![
+            "注：措施由考核问责规则依据本期评价结果自动生成，记录于问责台账；面向全部市（州）的措施不逐一列出。".into(),
+        ],
         label_column: false,
     }));
     out
@@ -549,13 +570,17 @@ mod tests {
     fn sentences_say_when_the_baseline_is_missing() {
         let cur = aggregate(&[stats(24.0, 30, 31, 0)]);
         let s = overview_sentence("全省", &cur, None, None, "2018年7月", &[]);
-        assert!(s.contains("PM2.5平均浓度为24微克/立方米（无2018年7月可比数据）"), "{s}");
-        assert!(s.contains("近三年同期数据不全"), "{s}");
+        assert!(s.contains("PM2.5平均浓度为24微克/立方米；"), "{s}");
+        assert!(s.ends_with("因无2018年7月可比数据，不作同比分析，也不与近三年同期均值比较。"), "{s}");
+        assert!(s.contains("优良30天/有效31天"), "one area counts days: {s}");
+        let many: Vec<String> = ["乐山", "内江", "凉山州", "南充", "宜宾", "巴中"].map(String::from).to_vec();
+        let s = overview_sentence("全省", &cur, None, None, "2018年7月", &many);
+        assert!(s.contains("因乐山、内江、凉山州等6个市（州）无2018年7月数据，不作同比分析"), "{s}");
         let prev = aggregate(&[stats(30.0, 25, 31, 2)]);
         let s = overview_sentence("全省", &cur, Some(&prev), Some(32.0), "2018年7月", &[]);
         assert!(s.contains("同比下降20.0%"), "{s}");
         assert!(s.contains("较近三年同期均值（32微克/立方米）下降25.0%"), "{s}");
-        assert!(s.contains("优良天数率为96.8%（优良30天次/有效31天次），同比上升16.2个百分点"), "{s}");
-        assert!(s.contains("未出现重度及以上污染，同比减少2天次"), "{s}");
+        assert!(s.contains("优良天数率为96.8%（优良30天/有效31天），同比上升16.2个百分点"), "{s}");
+        assert!(s.contains("未出现重度及以上污染，同比减少2天"), "{s}");
     }
 }

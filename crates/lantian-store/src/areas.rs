@@ -29,10 +29,16 @@ pub struct County {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Areas {
+    /// The province's cities in the order documents list them (others follow by name).
+    #[serde(default)]
+    pub cities: Vec<String>,
     #[serde(default)]
     pub region: Vec<Region>,
     #[serde(default)]
     pub county: Vec<County>,
+    /// Named groups of cities reported together (e.g. 重点城市); none built in.
+    #[serde(default)]
+    pub group: Vec<Region>,
 }
 
 impl Areas {
@@ -55,7 +61,8 @@ impl Areas {
             let at = line.map(|l| format!(" line {l}")).unwrap_or_default();
             Error::Input(format!("{origin}{at}: {}", e.message()))
         })?;
-        for r in &mut areas.region {
+        areas.cities = areas.cities.iter().map(|c| crate::canonical_city(c)).collect();
+        for r in areas.region.iter_mut().chain(areas.group.iter_mut()) {
             r.cities = r.cities.iter().map(|c| crate::canonical_city(c)).collect();
         }
         Ok(areas)

@@ -35,6 +35,10 @@ pub struct Ctx {
     pub database: Option<String>,
     pub format: Format,
     pub lang: Lang,
+    /// `--output FILE` for documents and table exports (xlsx, docx, md).
+    pub output: Option<PathBuf>,
+    /// Descriptive file name (without extension) for exports without `--output`.
+    pub stem: String,
 }
 
 impl Ctx {
@@ -42,7 +46,12 @@ impl Ctx {
         self.lang == Lang::Zh
     }
 
-    fn print(&self, t: &Table) -> Result<()> {
+    pub(crate) fn print(&self, t: &Table) -> Result<()> {
+        if matches!(self.format, Format::Xlsx | Format::Docx | Format::Md) {
+            let doc = crate::report::table_doc(t, self.lang, &self.stem);
+            crate::report::write_doc(self, &doc, &self.stem)?;
+            return Ok(());
+        }
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
         t.render(self.format, self.lang, &mut lock)?;
@@ -50,14 +59,14 @@ impl Ctx {
         Ok(())
     }
 
-    fn ledger(&self) -> Result<Box<dyn lantian_store::ledger::Ledger>> {
+    pub(crate) fn ledger(&self) -> Result<Box<dyn lantian_store::ledger::Ledger>> {
         Ok(match &self.database {
             Some(url) => Box::new(lantian_store::ledger::PgLedger::open(url)?),
             None => Box::new(lantian_store::ledger::SqliteLedger::open(&self.data)?),
         })
     }
 
-    fn store(&self) -> Result<Store> {
+    pub(crate) fn store(&self) -> Result<Store> {
         Store::open(&self.data).with_context(|| format!("opening the store in {}", self.data.display()))
     }
 }
@@ -65,6 +74,11 @@ impl Ctx {
 /// Today's day number in China time.
 fn today() -> DayNumber {
     (jiff::Timestamp::now().as_second() + 8 * 3600).div_euclid(86_400)
+}
+
+/// Today's date in China time.
+pub(crate) fn today_date() -> Date {
+    date_of(today()).unwrap_or(jiff::civil::date(2026, 1, 1))
 }
 
 fn edition_for(forced: Option<Edition>, day: DayNumber) -> Edition {
@@ -738,7 +752,7 @@ pub fn region_period(
     Ok(period_of_areas(regions, from, to, edition))
 }
 
-fn shift_year(d: Date, years: i16) -> Date {
+pub(crate) fn shift_year(d: Date, years: i16) -> Date {
     let y = d.year() - years;
     Date::new(y, d.month(), d.day()).unwrap_or_else(|_| Date::new(y, d.month(), 28).expect("valid date"))
 }
@@ -1906,7 +1920,14 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&dir)?;
     std::fs::write(&marker, "made by lantian demo\n")?;
-    let demo_ctx = Ctx { data: dir.clone(), database: None, format: ctx.format, lang: ctx.lang };
+    let demo_ctx = Ctx {
+        data: dir.clone(),
+        database: None,
+        format: ctx.format,
+        lang: ctx.lang,
+        output: ctx.output.clone(),
+        stem: ctx.stem.clone(),
+    };
     eprintln!(
         "{} {} → {}",
         if ctx.zh() { "导入样例数据" } else { "importing the sample" },

@@ -4,3 +4,5 @@
 
 pub mod commands;
 pub mod output;
+pub mod report;
+pub mod tasks;

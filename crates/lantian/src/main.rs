@@ -28,6 +28,9 @@ struct Cli {
     /// Language of table headers and messages.
     #[arg(long, global = true, value_enum, default_value = "zh")]
     lang: Lang,
+    /// File to write for xlsx/docx/md output and reports (default: a descriptive name in the current directory).
+    #[arg(long, short, global = true)]
+    output: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,6 +64,12 @@ enum Command {
     /// The action ledger: list, show, acknowledge, lift.
     #[command(subcommand)]
     Action(commands::ActionCommand),
+    /// The rectification ledger (整改台账): tasks, progress with evidence, status workflow.
+    #[command(subcommand)]
+    Task(lantian::tasks::TaskCommand),
+    /// Documents: the monthly notice (通报) and a task's completion table (完成情况表).
+    #[command(subcommand)]
+    Report(lantian::report::ReportCommand),
     /// Rank cities or regions by composite index, PM2.5, good-day ratio or improvement.
     Rank(commands::RankArgs),
     /// Recompute hourly AQI and daily values and compare them with the network's published rows.
@@ -100,8 +109,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx =
-        commands::Ctx { data: cli.data.clone(), database: cli.database.clone(), format: cli.format, lang: cli.lang };
+    let ctx = commands::Ctx {
+        data: cli.data.clone(),
+        database: cli.database.clone(),
+        format: cli.format,
+        lang: cli.lang,
+        output: cli.output.clone(),
+        stem: stem(&cli.command),
+    };
     match cli.command {
         Command::Import { paths } => commands::import(&ctx, &paths),
         Command::Aqi(a) => commands::aqi(&ctx, &a).map(|_| ExitCode::SUCCESS),
@@ -125,6 +140,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check_range(a.from, a.to)?;
             commands::rank(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
+        Command::Task(t) => lantian::tasks::task(&ctx, &t).map(|_| ExitCode::SUCCESS),
+        Command::Report(r) => lantian::report::report(&ctx, &r).map(|_| ExitCode::SUCCESS),
         Command::Verify { from, to } => commands::verify(&ctx, from, to),
         Command::Demo { sample } => {
             let sample = sample.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
@@ -133,6 +150,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             commands::demo(&ctx, &sample).context("demo")
         }
+    }
+}
+
+/// A descriptive file name for exports: the command and its period.
+fn stem(c: &Command) -> String {
+    let range = |name: &str, from: Date, to: Date| format!("lantian-{name}-{from}_{to}");
+    match c {
+        Command::Assess(a) => range("assess", a.from, a.to),
+        Command::Rank(a) => range("rank", a.from, a.to),
+        Command::Daily(a) => range("daily", a.from, a.to),
+        Command::Hourly(a) => range("hourly", a.from, a.to),
+        Command::Verify { .. } => "lantian-verify".into(),
+        Command::Stations { .. } => "lantian-stations".into(),
+        Command::Target(_) => "lantian-targets".into(),
+        Command::Policy(_) => "lantian-policy".into(),
+        Command::Action(_) => "lantian-actions".into(),
+        Command::Task(_) => "lantian-tasks".into(),
+        _ => "lantian".into(),
     }
 }
 

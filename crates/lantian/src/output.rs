@@ -12,6 +12,12 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    /// Excel workbook (tables and reports; written to --output or a descriptive file name).
+    Xlsx,
+    /// Word document (reports, tables).
+    Docx,
+    /// Markdown with charts as PNG files beside it (reports, tables).
+    Md,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -117,6 +123,8 @@ impl Table {
                 serde_json::to_writer_pretty(&mut *out, &arr)?;
                 writeln!(out)?;
             }
+            // Written as files by `Ctx::print`, never to a stream.
+            Format::Xlsx | Format::Docx | Format::Md => anyhow::bail!("{format:?} is written to a file"),
         }
         Ok(())
     }

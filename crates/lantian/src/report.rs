@@ -1,0 +1,413 @@
+//! `lantian report …` and table export: gathers the numbers (store, core,
+//! ledger) into the plain data `lantian-report` composes documents from,
+//! and writes the files (`--output`, else a descriptive name here).
+
+use crate::commands::{Ctx, Source, assess_period, check_targets, parse_period, region_period, shift_year};
+use crate::output::{Cell as OutCell, Format, Lang, Table as OutTable};
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use jiff::civil::Date;
+use lantian_core::aqi::daily_aqi;
+use lantian_core::period::PeriodStats;
+use lantian_core::target::Status;
+use lantian_core::time::{date_of, day_number};
+use lantian_core::{Edition, Level};
+use lantian_report::completion::{AreaResult, CompletionData, ProgressLine, TargetResult, YearResult};
+use lantian_report::notice::{ActionLine, AreaRow, NoticeData, aggregate};
+use lantian_report::{Block, Cell, Doc, Table};
+use lantian_store::Store;
+use lantian_store::query::{AreaOptions, city_days};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The monthly notice (环境空气质量通报): overview, improvement and rebound,
+    /// ranking, regions, actions, charts. --format docx (default), xlsx or md.
+    Notice {
+        /// month:YYYY-MM (also week:YYYY-Www, year:YYYY).
+        #[arg(long)]
+        period: String,
+        /// From January 1 of the year to the period's end (1—N月累计).
+        #[arg(long)]
+        cumulative: bool,
+        /// Issuer printed under the title.
+        #[arg(long, default_value = "四川省生态环境厅")]
+        issuer: String,
+        /// How many cities to name as most improved and most rebounded.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+    },
+    /// A rectification task's completion table (完成情况表). --format docx (default), xlsx or md.
+    Completion {
+        #[arg(long)]
+        task: i64,
+    },
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename: an
+/// interrupted write leaves no half file under the name.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Render `doc` in the document format asked for and write it; prints the path.
+pub fn write_doc(ctx: &Ctx, doc: &Doc, stem: &str) -> Result<PathBuf> {
+    let format = match ctx.format {
+        Format::Table => Format::Docx,
+        f => f,
+    };
+    let ext = match format {
+        Format::Docx => "docx",
+        Format::Xlsx => "xlsx",
+        Format::Md => "md",
+        other => bail!("documents are written as docx, xlsx or md, not {other:?}"),
+    };
+    let path = ctx.output.clone().unwrap_or_else(|| PathBuf::from(format!("{stem}.{ext}")));
+    match format {
+        Format::Docx => write_atomic(&path, &lantian_report::docx::render(doc)?)?,
+        Format::Xlsx => {
+            let sheet = if ctx.lang == Lang::Zh { "正文" } else { "Text" };
+            let text = doc.blocks.iter().any(|b| !matches!(b, Block::Table(_)));
+            write_atomic(&path, &lantian_report::xlsx::render(doc, text.then_some(sheet))?)?
+        }
+        _ => {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let files_dir = format!("{stem}_files");
+            let (text, files) = lantian_report::md::render(doc, &files_dir);
+            let base = path.parent().unwrap_or(Path::new(""));
+            for (rel, png) in files {
+                write_atomic(&base.join(rel), &png)?;
+            }
+            write_atomic(&path, text.as_bytes())?;
+        }
+    }
+    println!("{}", path.display());
+    Ok(path)
+}
+
+/// A CLI table as a document table: headers in the chosen language, yes/no
+/// in words, a units note when it carries concentrations.
+pub fn table_doc(t: &OutTable, lang: Lang, title: &str) -> Doc {
+    let zh = lang == Lang::Zh;
+    let rows = t
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    OutCell::Empty => Cell::Empty,
+                    OutCell::Text(s) => Cell::Text(s.clone()),
+                    OutCell::Int(i) => Cell::Int(*i),
+                    OutCell::Num(v, d) => Cell::Num(*v, *d),
+                    OutCell::Bool(b) => Cell::text(match (zh, b) {
+                        (true, true) => "是",
+                        (true, false) => "否",
+                        (false, true) => "yes",
+                        (false, false) => "no",
+                    }),
+                })
+                .collect()
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if t.cols.iter().any(|c| c.0.starts_with("pm") || c.0.starts_with("so2") || c.0.starts_with("o3")) {
+        notes.push(if zh {
+            "注：浓度单位为微克/立方米（CO为毫克/立方米）；比例单位为%；按GB/T 8170修约。".to_string()
+        } else {
+            "Concentrations in μg/m³ (CO in mg/m³); ratios in %; rounded per GB/T 8170.".to_string()
+        });
+    }
+    let table = Table {
+        caption: title.to_string(),
+        sheet: title.chars().take(28).collect(),
+        header: t.cols.iter().map(|c| (if zh { c.1 } else { c.2 }).to_string()).collect(),
+        rows,
+        notes,
+        label_column: false,
+    };
+    Doc { title: title.to_string(), blocks: vec![Block::Table(table)], landscape: true, ..Default::default() }
+}
+
+/// "2019年7月", "2019年1—7月", "2019年", or "2019年7月1日—7月7日".
+pub fn period_label(from: Date, to: Date) -> String {
+    if from == to {
+        return format!("{}年{}月{}日", from.year(), from.month(), from.day());
+    }
+    let whole_month = from.day() == 1 && to == to.last_of_month();
+    if from.year() == to.year() && whole_month {
+        if from.month() == 1 && to.month() == 12 {
+            return format!("{}年", from.year());
+        }
+        if from.month() == to.month() {
+            return format!("{}年{}月", from.year(), from.month());
+        }
+        return format!("{}年{}—{}月", from.year(), from.month(), to.month());
+    }
+    format!("{}年{}月{}日—{}年{}月{}日", from.year(), from.month(), from.day(), to.year(), to.month(), to.day())
+        .replacen(&format!("—{}年", from.year()), "—", usize::from(from.year() == to.year()))
+}
+
+fn stats_by_area(list: Vec<crate::commands::CityPeriod>) -> BTreeMap<String, PeriodStats> {
+    list.into_iter().map(|c| (c.city, c.stats)).collect()
+}
+
+/// Rows of areas with their baseline and three previous years' PM2.5.
+fn area_rows(
+    cur: Vec<crate::commands::CityPeriod>,
+    mut period_of: impl FnMut(Date, Date) -> Result<BTreeMap<String, PeriodStats>>,
+    from: Date,
+    to: Date,
+) -> Result<Vec<AreaRow>> {
+    let years: Vec<BTreeMap<String, PeriodStats>> =
+        (1..=3).map(|k| period_of(shift_year(from, k), shift_year(to, k))).collect::<Result<_>>()?;
+    Ok(cur
+        .into_iter()
+        .filter(|c| c.stats.valid_days > 0 || c.stats.n_values.iter().any(|&n| n > 0))
+        .map(|c| {
+            let has = |s: &&PeriodStats| s.valid_days > 0 || s.pm25.is_some();
+            AreaRow {
+                prev: years[0].get(&c.city).filter(has).cloned(),
+                pm25_3y: [2, 1, 0].map(|k| years[k].get(&c.city).and_then(|s| s.pm25)),
+                name: c.city,
+                cur: c.stats,
+            }
+        })
+        .collect())
+}
+
+/// Gather everything the notice states for `from..=to`.
+pub fn notice_data(
+    ctx: &Ctx,
+    store: &Store,
+    period: &str,
+    from: Date,
+    to: Date,
+    issuer: &str,
+    top: usize,
+) -> Result<NoticeData> {
+    let city_period = |a: Date, b: Date| assess_period(store, &[], a, b, None, Source::Auto);
+    let mut cities = area_rows(city_period(from, to)?, |a, b| city_period(a, b).map(stats_by_area), from, to)?;
+    if cities.is_empty() {
+        bail!("no data for {} … {}: import data first", from, to);
+    }
+    let areas = lantian_store::areas::Areas::load(&ctx.data)?;
+    // The province's own order; cities it does not list follow by name.
+    cities.sort_by_key(|c| (areas.cities.iter().position(|x| *x == c.name).unwrap_or(usize::MAX), c.name.clone()));
+    let region_of = |a: Date, b: Date| region_period(store, &areas, a, b, None, Source::Auto);
+    let mut regions = area_rows(region_of(from, to)?, |a, b| region_of(a, b).map(stats_by_area), from, to)?;
+    // The order areas.toml gives, as notices list them.
+    regions.sort_by_key(|r| areas.region.iter().position(|x| x.name == r.name));
+
+    // Province PM2.5 by month, this year (up to the period's end) and last year.
+    let mut trend = Vec::new();
+    for (k, label) in [(0i16, format!("{}年", to.year())), (1, format!("{}年", to.year() - 1))] {
+        let mut months = vec![None; 12];
+        for m in 1..=12i8 {
+            let first = Date::new(to.year() - k, m, 1)?;
+            if k == 0 && first > to {
+                break;
+            }
+            let last = if k == 0 { first.last_of_month().min(to) } else { first.last_of_month() };
+            let list = city_period(first, last)?;
+            let with: Vec<&PeriodStats> = list.iter().map(|c| &c.stats).filter(|s| s.valid_days > 0).collect();
+            // The province value of a month needs every city of the period.
+            if with.len() == cities.len() {
+                months[(m - 1) as usize] = aggregate(with).pm25;
+            }
+        }
+        trend.push((label, months));
+    }
+
+    // Calendar of the period's last month (or the whole period when shorter).
+    let cal_from = from.max(to.first_of_month());
+    let days = city_days(store, &[], day_number(cal_from), day_number(to), &AreaOptions::default())?;
+    let n_days = (day_number(to) - day_number(cal_from) + 1) as usize;
+    let calendar: Vec<(String, Vec<Option<u8>>)> = cities
+        .iter()
+        .map(|c| {
+            let mut levels = vec![None; n_days];
+            for d in days.get(&c.name).into_iter().flatten() {
+                let edition = date_of(d.day).map_or(Edition::E2026, Edition::for_date);
+                if let Some(aqi) = daily_aqi(edition, &d.values.aqi_input()).aqi {
+                    levels[(d.day - day_number(cal_from)) as usize] = Some(Level::from_aqi(aqi).number());
+                }
+            }
+            (c.name.clone(), levels)
+        })
+        .collect();
+    let calendar_days = (0..n_days).map(|i| (i + 1 + cal_from.day() as usize - 1).to_string()).collect();
+
+    // Actions the policy recorded for this period.
+    let mut ledger = ctx.ledger()?;
+    let actions = ledger
+        .list(None, None)?
+        .into_iter()
+        .filter(|a| a.period == period)
+        .map(|a| ActionLine {
+            kind: lantian_core::policy::ActionKind::ALL
+                .into_iter()
+                .find(|k| k.key() == a.kind)
+                .map_or(a.kind.clone(), |k| k.zh().to_string()),
+            area: a.area,
+            rule_name: a.rule_name,
+            amount: a.amount,
+            status: match a.status.as_str() {
+                "open" => "执行中".to_string(),
+                "acknowledged" => "已签收".to_string(),
+                "lifted" => "已解除".to_string(),
+                s => s.to_string(),
+            },
+        })
+        .collect();
+    let editions = if to < Date::new(2026, 3, 1)? {
+        "GB 3095-2012、HJ 633-2012、HJ 663-2013"
+    } else if from >= Date::new(2026, 3, 1)? {
+        "GB 3095-2026、HJ 633-2026、HJ 663-2026"
+    } else {
+        "2026年3月1日前按GB 3095-2012、HJ 633-2012、HJ 663-2013，此后按2026年版"
+    };
+    let generated = crate::commands::today_date();
+    Ok(NoticeData {
+        province: "四川省".into(),
+        issuer: issuer.into(),
+        period_label: period_label(from, to),
+        prev_label: period_label(shift_year(from, 1), shift_year(to, 1)),
+        cities,
+        regions,
+        key_groups: areas.group.iter().map(|g| (g.name.clone(), g.cities.clone())).collect(),
+        actions,
+        trend,
+        calendar,
+        calendar_days,
+        calendar_label: period_label(cal_from, to),
+        basis: format!(
+            "说明：数据来源为国家环境空气质量监测网城市站点监测数据；评价依据{editions}；城市日值为其国控站点日值的算术平均；综合指数以{}所执行标准的二级浓度限值计算。本通报由lantian于{}根据监测数据自动生成，所有数字均可复核。",
+            period_label(to, to),
+            format!("{}年{}月{}日", generated.year(), generated.month(), generated.day())
+        ),
+        top_n: top,
+    })
+}
+
+fn indicator_zh(key: &str) -> &'static str {
+    match key {
+        "good_ratio" => "优良天数率",
+        "pm25" => "PM2.5年均浓度",
+        "pm10" => "PM10年均浓度",
+        "heavy_days" => "重污染天数",
+        "pm25_ytd" => "PM2.5常态化管控",
+        _ => "目标",
+    }
+}
+
+/// Completion data of task `number`: the ledger's record, and the goal's
+/// targets judged at each goal year's end.
+pub fn completion_data(ctx: &Ctx, number: i64) -> Result<CompletionData> {
+    let mut ledger = ctx.ledger()?;
+    let task = lantian_store::tasks::get(ledger.db(), number)?;
+    let f = &task.fields;
+    let mut results = Vec::new();
+    if !f.goal_targets.is_empty() {
+        let path = ctx.data.join("targets.toml");
+        let targets = if path.exists() {
+            lantian_store::targets::Targets::load(&path)?
+        } else {
+            lantian_store::targets::Targets::default()
+        };
+        let store = ctx.store()?;
+        for g in &f.goal_targets {
+            let mine = lantian_store::targets::Targets {
+                target: targets
+                    .target
+                    .iter()
+                    .filter(|t| t.year == g.year && g.areas.contains(&t.area))
+                    .cloned()
+                    .collect(),
+            };
+            let checks = check_targets(&store, &mine, Date::new(g.year, 12, 31)?)?;
+            let areas = g
+                .areas
+                .iter()
+                .map(|area| AreaResult {
+                    area: area.clone(),
+                    targets: checks
+                        .iter()
+                        // The year-end PM2.5 target stands for the normalised-control one.
+                        .filter(|c| &c.area == area && c.indicator != "pm25_ytd")
+                        .map(|c| {
+                            let pct = c.indicator == "good_ratio";
+                            let fmt = |v: f64| if pct { format!("{v:.1}%") } else { format!("{v:.0}") };
+                            let cmp = if pct { "≥" } else { "≤" };
+                            TargetResult {
+                                what: indicator_zh(c.indicator).into(),
+                                met: c.so_far.and(match c.status {
+                                    Status::Met | Status::Secured => Some(true),
+                                    Status::Missed => Some(false),
+                                    _ => None,
+                                }),
+                                detail: match c.so_far {
+                                    Some(v) => format!("{}，目标{cmp}{}", fmt(v), fmt(c.target)),
+                                    None => format!("无数据，目标{cmp}{}", fmt(c.target)),
+                                },
+                            }
+                        })
+                        .collect(),
+                })
+                .collect();
+            results.push(YearResult { year: g.year, areas });
+        }
+    }
+    let today = crate::commands::today_date();
+    Ok(CompletionData {
+        title: f.title.clone(),
+        source: f.source.clone(),
+        problem: f.problem.clone(),
+        units: f.units.clone(),
+        goal: f.goal.clone(),
+        measures: f.measures.clone(),
+        status: task.status.zh().into(),
+        deadline: f.deadline.map(|d| d.to_string()),
+        overdue: lantian_core::task::is_overdue(task.status, f.deadline, today),
+        progress: task
+            .progress
+            .iter()
+            .map(|p| ProgressLine {
+                measure: p.measure,
+                date: p.date.to_string(),
+                author: p.author.clone(),
+                text: p.text.clone(),
+                indicators: p.indicators.iter().map(crate::tasks::indicator_text).collect(),
+                evidence: p.evidence.iter().map(|e| e.name.clone()).collect(),
+            })
+            .collect(),
+        results,
+    })
+}
+
+pub fn report(ctx: &Ctx, cmd: &ReportCommand) -> Result<()> {
+    match cmd {
+        ReportCommand::Notice { period, cumulative, issuer, top } => {
+            let (mut from, to) = parse_period(period)?;
+            if *cumulative {
+                from = Date::new(to.year(), 1, 1)?;
+            }
+            let store = ctx.store()?;
+            let data = notice_data(ctx, &store, period, from, to, issuer, *top)?;
+            let doc = lantian_report::notice::compose(&data)?;
+            let stem = format!("通报-{}{}", period.replace(':', "-"), if *cumulative { "-累计" } else { "" });
+            write_doc(ctx, &doc, &stem)?;
+        }
+        ReportCommand::Completion { task } => {
+            let data = completion_data(ctx, *task)?;
+            let doc = lantian_report::completion::compose(&data);
+            write_doc(ctx, &doc, &format!("整改任务{task}-完成情况表"))?;
+        }
+    }
+    Ok(())
+}
