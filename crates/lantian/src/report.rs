@@ -273,6 +273,7 @@ pub fn notice_data(
         "2026年3月1日前按GB 3095-2012、HJ 633-2012、HJ 663-2013，此后按2026年版"
     };
     let generated = crate::commands::today_date();
+    let generated = format!("{}年{}月{}日", generated.year(), generated.month(), generated.day());
     Ok(NoticeData {
         province: "四川省".into(),
         issuer: issuer.into(),
@@ -289,7 +290,7 @@ pub fn notice_data(
         basis: format!(
             "说明：数据来源为国家环境空气质量监测网城市站点监测数据；评价依据{editions}；城市日值为其国控站点日值的算术平均；综合指数以{}所执行标准的二级浓度限值计算。本通报由lantian于{}根据监测数据自动生成，所有数字均可复核。",
             period_label(to, to),
-            format!("{}年{}月{}日", generated.year(), generated.month(), generated.day())
+            generated
         ),
         top_n: top,
     })
