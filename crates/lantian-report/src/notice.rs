@@ -260,7 +260,7 @@ pub fn compose(d: &NoticeData) -> crate::Result<Doc> {
     // (3) Ranking table.
     blocks.push(Block::Heading(1, format!("{}、各市（州）环境空气质量综合指数排名", ordinal(3))));
     let ranked = ranking(&d.cities);
-    blocks.push(Block::Para(ranking_sentence(&ranked, n)));
+    blocks.push(Block::Para(ranking_sentence(&ranked)));
     blocks.push(Block::Table(ranking_table(&ranked, &d.period_label)));
 
     // (4) Regions.
@@ -276,15 +276,25 @@ pub fn compose(d: &NoticeData) -> crate::Result<Doc> {
 
     // (6) Charts.
     blocks.push(Block::Heading(1, format!("{}、图表", ordinal(h + 1))));
-    let labels: Vec<String> = ranked.iter().map(|(r, _)| r.name.clone()).collect();
-    let values: Vec<Option<f64>> = ranked.iter().map(|(r, _)| r.cur.composite_index).collect();
-    blocks.push(Block::Image(chart::bars(
-        "ranking",
-        &format!("图1 {}各市（州）环境空气质量综合指数", d.period_label),
-        &labels,
-        &values,
-        2,
-    )?));
+    // The ranking as bars; without a ranking, PM2.5 from low to high.
+    let image = if ranked.iter().all(|(_, k)| k.is_some()) {
+        let labels: Vec<String> = ranked.iter().map(|(r, _)| r.name.clone()).collect();
+        let values: Vec<Option<f64>> = ranked.iter().map(|(r, _)| r.cur.composite_index).collect();
+        chart::bars("ranking", &format!("图1 {}各市（州）环境空气质量综合指数", d.period_label), &labels, &values, 2)?
+    } else {
+        let mut by: Vec<&AreaRow> = d.cities.iter().collect();
+        by.sort_by(|a, b| a.cur.pm25.unwrap_or(f64::MAX).total_cmp(&b.cur.pm25.unwrap_or(f64::MAX)));
+        let labels: Vec<String> = by.iter().map(|r| r.name.clone()).collect();
+        let values: Vec<Option<f64>> = by.iter().map(|r| r.cur.pm25.map(|v| round_half_even(v, 0))).collect();
+        chart::bars(
+            "ranking",
+            &format!("图1 {}各市（州）PM2.5平均浓度（微克/立方米）", d.period_label),
+            &labels,
+            &values,
+            0,
+        )?
+    };
+    blocks.push(Block::Image(image));
     blocks.push(Block::Image(chart::monthly_trend(
         "pm25_trend",
         &format!("图2 全省PM2.5月均浓度变化（{}）", d.province),
@@ -308,38 +318,62 @@ pub fn compose(d: &NoticeData) -> crate::Result<Doc> {
     })
 }
 
-/// Cities with their composite-index ranks, best first; unranked last.
+/// Cities with their composite-index ranks, best first. Ranks only when
+/// every city has its index: ranking a subset would misplace the others.
+/// Without ranks, the province's own order.
 fn ranking(cities: &[AreaRow]) -> Vec<(&AreaRow, Option<u32>)> {
-    let ranks = competition_rank(&cities.iter().map(|c| c.cur.composite_index).collect::<Vec<_>>());
-    let mut out: Vec<(&AreaRow, Option<u32>)> = cities.iter().zip(ranks).collect();
-    out.sort_by_key(|(r, k)| (k.unwrap_or(u32::MAX), r.name.clone()));
-    out
+    let complete = cities.iter().all(|c| c.cur.composite_index.is_some());
+    let ranks = if complete {
+        competition_rank(&cities.iter().map(|c| c.cur.composite_index).collect::<Vec<_>>())
+    } else {
+        vec![None; cities.len()]
+    };
+    let mut out: Vec<(usize, &AreaRow, Option<u32>)> =
+        cities.iter().zip(ranks).enumerate().map(|(i, (c, r))| (i, c, r)).collect();
+    out.sort_by_key(|(i, _, k)| (k.unwrap_or(u32::MAX), *i));
+    out.into_iter().map(|(_, c, k)| (c, k)).collect()
 }
 
-fn ranking_sentence(ranked: &[(&AreaRow, Option<u32>)], n: usize) -> String {
+fn ranking_sentence(ranked: &[(&AreaRow, Option<u32>)]) -> String {
     let with: Vec<&(&AreaRow, Option<u32>)> = ranked.iter().filter(|(_, k)| k.is_some()).collect();
-    if with.len() < 2 {
-        return "本期综合指数所需数据不全，不作综合指数排名。".into();
+    if with.len() < ranked.len() || with.len() < 2 {
+        let lacking: Vec<String> =
+            ranked.iter().filter(|(r, _)| r.cur.composite_index.is_none()).map(|(r, _)| r.name.clone()).collect();
+        let mut stats: Vec<&str> = Vec::new();
+        for (r, _) in ranked {
+            for (p, v) in lantian_core::Pollutant::ALL.iter().zip(r.cur.single_index) {
+                let name = match p {
+                    lantian_core::Pollutant::O3 => "O3日最大8小时平均第90百分位数",
+                    lantian_core::Pollutant::Co => "CO日均值第95百分位数",
+                    other => other.label(),
+                };
+                if v.is_none() && !stats.contains(&name) {
+                    stats.push(name);
+                }
+            }
+        }
+        return format!(
+            "本期{}缺少计算综合指数所需的{}，不作综合指数排名，下表按行政区划顺序列出。",
+            some_names(&lacking),
+            stats.join("、")
+        );
     }
     let k = 3.min(with.len() / 2);
     let best: Vec<String> = with[..k].iter().map(|(r, _)| r.name.clone()).collect();
     let worst: Vec<String> = with[with.len() - k..].iter().rev().map(|(r, _)| r.name.clone()).collect();
-    let mut s = format!(
+    format!(
         "按环境空气质量综合指数评价，排名前{}位的城市依次为{}，排名后{}位的城市（由后往前）依次为{}。",
         ordinal(k),
         join(&best),
         ordinal(k),
         join(&worst)
-    );
-    if with.len() < n {
-        let none: Vec<String> = ranked.iter().filter(|(_, k)| k.is_none()).map(|(r, _)| r.name.clone()).collect();
-        s.push_str(&format!("{}综合指数所需数据不全，未参与排名。", join(&none)));
-    }
-    s
+    )
 }
 
+/// The main pollutant, only when every single index is known (else a
+/// missing one could be the largest).
 fn main_pollutant(s: &PeriodStats) -> String {
-    s.main_pollutant.map(|p| p.label().to_string()).unwrap_or_default()
+    s.composite_index.and(s.main_pollutant).map(|p| p.label().to_string()).unwrap_or_default()
 }
 
 fn ranking_table(ranked: &[(&AreaRow, Option<u32>)], period: &str) -> Table {
@@ -467,7 +501,9 @@ fn improvement_paragraphs(d: &NoticeData) -> Vec<Block> {
         .map(|r| r.name.clone())
         .collect();
     if !fell.is_empty() {
-        out.push(Block::Para(format!("{}等{}个市（州）优良天数率同比下降。", join(&fell), fell.len())));
+        let who =
+            if fell.len() > 5 { some_names(&fell) } else { format!("{}{}个市（州）", join(&fell), fell.len()) };
+        out.push(Block::Para(format!("{who}优良天数率同比下降。")));
     }
     out
 }

@@ -171,7 +171,7 @@ fn parse_json<T: for<'de> Deserialize<'de>>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Store(format!("ledger: stored {what} unreadable: {e}")))
 }
 
-fn audit(tx: &mut dyn Tx, at: &str, who: &str, task_id: i64, change: String) -> Result<()> {
+fn log(tx: &mut dyn Tx, at: &str, who: &str, task_id: i64, change: String) -> Result<()> {
     tx.exec(
         "INSERT INTO audit (at, who, task_id, change) VALUES ($1, $2, $3, $4)",
         &[at.into(), who.into(), task_id.into(), change.into()],
@@ -209,7 +209,7 @@ fn insert(tx: &mut dyn Tx, fields: &TaskFields, status: TaskStatus, who: &str) -
         "INSERT INTO task_status (task_id, at, who, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6)",
         &[id.into(), at.as_str().into(), who.into(), Val::Text(None), status.key().into(), Val::Text(None)],
     )?;
-    audit(tx, &at, who, id, format!("created task {} ({})", fields.number, status.zh()))
+    log(tx, &at, who, id, format!("created task {} ({})", fields.number, status.zh()))
 }
 
 /// Replace a task's fields (not its number, status or progress).
@@ -226,7 +226,7 @@ pub fn edit(db: &mut dyn Db, fields: &TaskFields, who: &str) -> Result<()> {
             &[json(fields).into(), at.as_str().into(), id.into()],
         )?;
         let changed = changed_fields(&old, fields);
-        audit(tx, &at, who, id, format!("edited task {}: {}", fields.number, changed.join(", ")))
+        log(tx, &at, who, id, format!("edited task {}: {}", fields.number, changed.join(", ")))
     })
 }
 
@@ -338,7 +338,7 @@ fn insert_progress(tx: &mut dyn Tx, number: i64, entry: &Progress, who: &str, im
     let pid = rows.first().and_then(|r| r[0].int()).unwrap_or_default();
     tx.exec("UPDATE task SET updated_at = $1 WHERE id = $2", &[at.as_str().into(), id.into()])?;
     let files = entry.evidence.iter().map(|e| e.sha256.get(..12).unwrap_or_default()).collect::<Vec<_>>().join(" ");
-    audit(
+    log(
         tx,
         &at,
         who,
@@ -375,7 +375,7 @@ pub fn set_status(db: &mut dyn Db, number: i64, to: TaskStatus, who: &str, note:
             ],
         )?;
         let note = note.map(|n| format!(": {n}")).unwrap_or_default();
-        audit(tx, &at, who, id, format!("task {number} {} → {}{note}", from.zh(), to.zh()))
+        log(tx, &at, who, id, format!("task {number} {} → {}{note}", from.zh(), to.zh()))
     })
 }
 
@@ -428,6 +428,26 @@ fn load(tx: &mut dyn Tx, number: Option<i64>) -> Result<Vec<Task>> {
             .collect();
         out.push(Task { fields, status, progress, history, created_at: r[3].string(), updated_at: r[4].string() });
     }
+    Ok(out)
+}
+
+/// The audit log of task `number`: (at, who, change), oldest first.
+pub fn audit(db: &mut dyn Db, number: i64) -> Result<Vec<crate::ledger::AuditEntry>> {
+    let mut out = Vec::new();
+    db.transaction(&mut |tx| {
+        let (id, _, _) = task_id(tx, number)?;
+        out = tx
+            .rows("SELECT at, who, change FROM audit WHERE task_id = $1 ORDER BY id", &[id.into()])?
+            .into_iter()
+            .map(|r| crate::ledger::AuditEntry {
+                at: r[0].string(),
+                who: r[1].string(),
+                action_id: None,
+                change: r[2].string(),
+            })
+            .collect();
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -628,6 +648,10 @@ pub(crate) mod tests {
         assert_eq!(t.progress.len(), 1);
         assert_eq!(t.progress[0].indicators[0].value, 510.0);
         assert_eq!(t.progress[0].evidence, ev);
+        let log = audit(db, 46).unwrap();
+        assert_eq!(log.len(), 6, "{log:?}");
+        assert_eq!(log[0].change, "created task 46 (未启动)");
+        assert_eq!(log[5].change, "task 46 已完成 → 已销号: 现场核查通过");
         let moves: Vec<&str> = t.history.iter().map(|h| h.to.as_str()).collect();
         assert_eq!(moves, ["not_started", "in_progress", "completed", "closed"]);
         assert_eq!(t.history[3].note.as_deref(), Some("现场核查通过"));

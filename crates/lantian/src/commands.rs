@@ -1938,6 +1938,12 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     if code != ExitCode::SUCCESS {
         bail!("the sample did not import cleanly");
     }
+    // The illustrative targets and the seed's rectification task, so targets,
+    // policy and documents can be tried at once.
+    lantian_store::targets::Targets::import(&sample.join("targets-2019.toml"), &dir)?;
+    let mut ledger = demo_ctx.ledger()?;
+    let tasks = lantian_store::tasks::read_import(&dir, &sample.join("tasks/task-46.json"))?;
+    lantian_store::tasks::import(ledger.db(), &tasks, "lantian demo")?;
     eprintln!(
         "\n{}",
         if ctx.zh() {
@@ -1950,10 +1956,10 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     let (from, to) = (jiff::civil::date(2019, 1, 1), jiff::civil::date(2019, 12, 31));
     let cur = assess_period(&store, &[], from, to, None, Source::Auto)?;
     ctx.print(&assess_table(&cur, None, from, to))?;
+    let d = dir.display();
     eprintln!(
-        "\n{} lantian --data {} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year",
+        "\n{}\n  lantian --data {d} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year\n  lantian --data {d} policy run --period month:2019-07\n  lantian --data {d} report notice --period month:2019-07          # 通报 (.docx)\n  lantian --data {d} report completion --task 46 --format md       # 完成情况表\n  lantian --data {d} task show 46",
         if ctx.zh() { "接着试试:" } else { "try next:" },
-        dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -125,7 +125,8 @@ pub fn table_doc(t: &OutTable, lang: Lang, title: &str) -> Doc {
     }
     let table = Table {
         caption: title.to_string(),
-        sheet: title.chars().take(28).collect(),
+        // "lantian-assess-2019-01-01_2019-12-31" → sheet "assess".
+        sheet: title.split('-').nth(1).unwrap_or(title).chars().take(28).collect(),
         header: t.cols.iter().map(|c| (if zh { c.1 } else { c.2 }).to_string()).collect(),
         rows,
         notes,

@@ -172,6 +172,8 @@ pub fn task(ctx: &Ctx, cmd: &TaskCommand) -> Result<()> {
     let mut ledger = ctx.ledger()?;
     let db = ledger.db();
     let zh = ctx.lang == crate::output::Lang::Zh;
+    // Chinese words in people's tables; machine keys in CSV/JSON.
+    let words = zh && ctx.format == crate::output::Format::Table;
     match cmd {
         TaskCommand::Add { number, fields, by } => {
             let mut f = TaskFields { number: *number, ..Default::default() };
@@ -229,15 +231,28 @@ pub fn task(ctx: &Ctx, cmd: &TaskCommand) -> Result<()> {
                 .filter(|t| !overdue || is_overdue(t.status, t.fields.deadline, today))
                 .filter(|t| city.as_ref().is_none_or(|c| t.fields.cities.contains(c)))
                 .collect();
-            ctx.print(&list_table(&list, today, zh))?;
+            ctx.print(&list_table(&list, today, words))?;
         }
         TaskCommand::Show { number } => {
             let t = tasks::get(db, *number)?;
+            let log = tasks::audit(db, *number)?;
             if ctx.format == crate::output::Format::Json {
-                println!("{}", serde_json::to_string_pretty(&t)?);
+                let mut v = serde_json::to_value(&t)?;
+                v["audit"] =
+                    log.iter().map(|e| serde_json::json!({"at": e.at, "who": e.who, "change": e.change})).collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                ctx.print(&detail_table(&t, today(), zh))?;
+                ctx.print(&detail_table(&t, today(), words))?;
                 ctx.print(&progress_table(&t))?;
+                let mut a = Table::new(vec![
+                    Col("at", "时间", "At"),
+                    Col("who", "操作人", "Who"),
+                    Col("change", "变更", "Change"),
+                ]);
+                for e in log {
+                    a.push(vec![Cell::text(e.at), Cell::text(e.who), Cell::text(e.change)]);
+                }
+                ctx.print(&a)?;
             }
         }
         TaskCommand::Import { file, by } => {

@@ -2,5 +2,6 @@
 //! STYLE-ANCHORS: linking one executable is cheaper on two cores).
 
 mod common;
+mod documents;
 mod real_data;
 mod robustness;
