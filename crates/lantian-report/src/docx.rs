@@ -60,18 +60,14 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>> {
             Block::Heading(level, t) => {
                 let font = if *level <= 1 { HEADING_FONT } else { "楷体_GB2312" };
                 d.add_paragraph(
-                    Paragraph::new()
-                        .first_line_chars(200)
+                    indent(Paragraph::new())
                         .line_spacing(body_spacing())
                         .keep_next(true)
                         .add_run(run(t, font, BODY_SIZE)),
                 )
             }
             Block::Para(t) => d.add_paragraph(
-                Paragraph::new()
-                    .first_line_chars(200)
-                    .line_spacing(body_spacing())
-                    .add_run(run(t, BODY_FONT, BODY_SIZE)),
+                indent(Paragraph::new()).line_spacing(body_spacing()).add_run(run(t, BODY_FONT, BODY_SIZE)),
             ),
             Block::Table(t) => {
                 let mut d = d;
@@ -97,6 +93,11 @@ pub fn render(doc: &Doc) -> Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
+/// Two characters of first-line indent: 2 × 16 pt = 640 twips.
+fn indent(p: Paragraph) -> Paragraph {
+    p.indent(None, Some(docx_rs::SpecialIndentType::FirstLine(640)), None, None)
+}
+
 fn image(d: Docx, i: &Image, text_width: u32) -> Docx {
     let width_emu = text_width * EMU_PER_TWIP;
     let height_emu = (u64::from(width_emu) * u64::from(i.height) / u64::from(i.width.max(1))) as u32;
@@ -105,10 +106,10 @@ fn image(d: Docx, i: &Image, text_width: u32) -> Docx {
         .add_paragraph(Paragraph::new().align(AlignmentType::Center).add_run(run(&i.caption, TABLE_FONT, TABLE_SIZE)))
 }
 
-fn cell_paragraph(text: &str, align: AlignmentType, bold: bool) -> Paragraph {
+fn cell_paragraph(text: &str, align: AlignmentType, bold: bool, size: usize) -> Paragraph {
     let mut paragraphs = text.split('\n');
     let first = paragraphs.next().unwrap_or_default();
-    let mut r = run(first, TABLE_FONT, TABLE_SIZE);
+    let mut r = run(first, TABLE_FONT, size);
     if bold {
         r = r.bold();
     }
@@ -128,6 +129,8 @@ fn table(t: &DocTable, text_width: u32) -> Table {
     } else {
         vec![text_width as usize / width; width]
     };
+    // Wide tables in 小五 (9 pt) so ten columns fit a portrait page.
+    let size = if width > 7 { 18 } else { TABLE_SIZE };
     let mut rows = Vec::new();
     if !t.header.is_empty() {
         rows.push(
@@ -139,7 +142,7 @@ fn table(t: &DocTable, text_width: u32) -> Table {
                         TableCell::new()
                             .width(*w, WidthType::Dxa)
                             .shading(Shading::new().fill("D9E2F3"))
-                            .add_paragraph(cell_paragraph(h, AlignmentType::Center, true))
+                            .add_paragraph(cell_paragraph(h, AlignmentType::Center, true, size))
                     })
                     .collect(),
             )
@@ -168,7 +171,7 @@ fn table(t: &DocTable, text_width: u32) -> Table {
                 if label {
                     tc = tc.shading(Shading::new().fill("F2F2F2"));
                 }
-                tc.add_paragraph(cell_paragraph(&cell.display(), align, label))
+                tc.add_paragraph(cell_paragraph(&cell.display(), align, label, size))
             })
             .collect();
         rows.push(TableRow::new(cells));
