@@ -76,6 +76,10 @@ pub struct PeriodStats {
     pub composite_index: Option<f64>,
     /// Largest single index (主要污染物).
     pub main_pollutant: Option<Pollutant>,
+    /// Percentile of the daily values used for annual attainment (HJ 663):
+    /// SO2 and NO2 98th, PM10 and PM2.5 95th, CO 95th, O3-8h 90th, as
+    /// reported (`Pollutant::ALL` order).
+    pub daily_percentile: [Option<f64>; 6],
     /// Whether every full calendar month in the period (and the year, for a
     /// whole-year period) meets the capture minimum for every pollutant.
     pub capture_ok: bool,
@@ -125,6 +129,12 @@ pub fn period_stats(
     }
     for (k, p) in Pollutant::ALL.into_iter().enumerate() {
         out.n_values[k] = series[k].len() as u32;
+        let pct = match p {
+            Pollutant::So2 | Pollutant::No2 => 98.0,
+            Pollutant::O3 => 90.0,
+            _ => 95.0,
+        };
+        out.daily_percentile[k] = percentile(&mut series[k], pct).map(|v| p.report(v));
         let stat = match p {
             Pollutant::Co => percentile(&mut series[k], 95.0),
             Pollutant::O3 => percentile(&mut series[k], 90.0),
@@ -179,6 +189,24 @@ pub fn composite_index(stats: &PeriodStats, limits: &Limits) -> ([Option<f64>; 6
         }
     }
     (single, complete.then(|| round_half_even(sum, 2)), main.map(|(p, _)| p))
+}
+
+/// Annual attainment of a city (达标, HJ 663 §5): all six pollutants
+/// attain — SO2, NO2, PM10, PM2.5 when the annual mean is within the annual
+/// limit **and** the 98th (SO2, NO2) or 95th (PM10, PM2.5) percentile of
+/// daily means within the 24-hour limit; CO when its daily 95th percentile,
+/// O3 when its MDA8 90th percentile is within the 24-hour / 8-hour limit.
+/// Values as reported. `None` when a statistic is missing.
+pub fn attains(stats: &PeriodStats, limits: &Limits) -> Option<bool> {
+    let mut all = true;
+    for (k, p) in Pollutant::ALL.into_iter().enumerate() {
+        let percentile = stats.daily_percentile[k]?;
+        all &= percentile <= limits.daily(p);
+        if let Some(annual) = limits.annual(p) {
+            all &= p.report(stats.statistic(p)?) <= annual;
+        }
+    }
+    Some(all)
 }
 
 fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &PeriodCapture) -> bool {
@@ -348,5 +376,33 @@ mod tests {
         assert_eq!(s.valid_days, 26);
         // A part-month period has no full month to check.
         assert!(period_stats(&fewer, jan1 + 10, jan1 + 20, &lim, &cap).capture_ok);
+    }
+
+    #[test]
+    fn attainment_needs_all_six_within_grade_ii() {
+        let limits = crate::LimitSet::Gb2012.grade2();
+        // GB 3095-2012 grade II: annual 60/40/70/35, 24-hour 150/80/150/75, CO 4, O3-8h 160.
+        let mut s = PeriodStats {
+            so2: Some(60.0),
+            no2: Some(40.0),
+            pm10: Some(70.0),
+            pm25: Some(35.4),
+            co_p95: Some(4.0),
+            o3_8h_p90: Some(160.0),
+            daily_percentile: [Some(150.0), Some(80.0), Some(150.0), Some(4.0), Some(160.0), Some(75.0)],
+            ..Default::default()
+        };
+        // Exactly at every limit (PM2.5 35.4 reports as 35): attains.
+        assert_eq!(attains(&s, &limits), Some(true));
+        s.pm25 = Some(35.5);
+        assert_eq!(attains(&s, &limits), Some(false), "35.5 reports as 36 > 35");
+        s.pm25 = Some(30.0);
+        s.daily_percentile[5] = Some(76.0);
+        assert_eq!(attains(&s, &limits), Some(false), "annual mean within, 95th percentile of days not");
+        s.daily_percentile[5] = Some(75.0);
+        s.daily_percentile[4] = Some(161.0);
+        assert_eq!(attains(&s, &limits), Some(false));
+        s.daily_percentile[4] = None;
+        assert_eq!(attains(&s, &limits), None, "undecidable without O3");
     }
 }

@@ -53,6 +53,14 @@ pub struct NoticeData {
     pub regions: Vec<AreaRow>,
     /// Named groups of cities (e.g. 重点城市) with their members, if configured.
     pub key_groups: Vec<(String, Vec<String>)>,
+    /// Sichuan reports non-attainment and attainment cities apart: the
+    /// previous year's annual attainment of each city, when every city's
+    /// is decidable (year label, non-attaining, attaining) …
+    pub attainment: Option<(String, Vec<String>, Vec<String>)>,
+    /// … or why the split is not made.
+    pub attainment_note: Option<String>,
+    /// Cities of the province with no data at all in the period.
+    pub no_data: Vec<String>,
     pub actions: Vec<ActionLine>,
     /// Province PM2.5 by month: (label, 12 slots).
     pub trend: Vec<(String, Vec<Option<f64>>)>,
@@ -215,6 +223,13 @@ pub fn compose(d: &NoticeData) -> crate::Result<Doc> {
         d.period_label
     )));
 
+    if !d.no_data.is_empty() {
+        blocks.push(Block::Para(format!(
+            "{}本期无监测数据，以下全省统计仅含有数据的{n}个市（州）。",
+            some_names(&d.no_data)
+        )));
+    }
+
     // (1) Overview: province, key cities, regions.
     blocks.push(Block::Heading(1, format!("{}、全省环境空气质量总体情况", ordinal(1))));
     blocks.push(Block::Para(overview_sentence(
@@ -225,7 +240,16 @@ pub fn compose(d: &NoticeData) -> crate::Result<Doc> {
         &d.prev_label,
         if prev.is_none() && missing.len() < n { &missing } else { &[] },
     )));
-    for (group, members) in &d.key_groups {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some((year, non, ok)) = &d.attainment {
+        groups.push((format!("{year}年度未达标城市"), non.clone()));
+        groups.push((format!("{year}年度达标城市"), ok.clone()));
+    }
+    if let Some(note) = &d.attainment_note {
+        blocks.push(Block::Para(note.clone()));
+    }
+    groups.extend(d.key_groups.iter().cloned());
+    for (group, members) in &groups {
         let rows: Vec<&AreaRow> = d.cities.iter().filter(|r| members.contains(&r.name)).collect();
         if !rows.is_empty() {
             let agg = aggregate(rows.iter().map(|r| &r.cur));

@@ -205,6 +205,34 @@ pub fn notice_data(
     // The order areas.toml gives, as notices list them.
     regions.sort_by_key(|r| areas.region.iter().position(|x| x.name == r.name));
 
+    // Non-attainment and attainment cities, by the previous year's annual assessment.
+    let last_year = to.year() - 1;
+    let (y0, y1) = (Date::new(last_year, 1, 1)?, Date::new(last_year, 12, 31)?);
+    let limits = lantian_core::LimitSet::for_date(y1).grade2();
+    let judged: BTreeMap<String, Option<bool>> = city_period(y0, y1)?
+        .into_iter()
+        .map(|c| {
+            let a = lantian_core::period::attains(&c.stats, &limits);
+            (c.city, a)
+        })
+        .collect();
+    let verdict = |name: &str| judged.get(name).copied().flatten();
+    let undecided: Vec<String> = cities.iter().filter(|c| verdict(&c.name).is_none()).map(|c| c.name.clone()).collect();
+    let (attainment, attainment_note) = if undecided.is_empty() {
+        let (ok, non): (Vec<&AreaRow>, Vec<&AreaRow>) = cities.iter().partition(|c| verdict(&c.name) == Some(true));
+        let names = |v: Vec<&AreaRow>| v.into_iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        (Some((last_year.to_string(), names(non), names(ok))), None)
+    } else {
+        let who = if undecided.len() == cities.len() {
+            "各市（州）".to_string()
+        } else if undecided.len() > 5 {
+            format!("{}等{}个市（州）", undecided[..3].join("、"), undecided.len())
+        } else {
+            undecided.join("、")
+        };
+        (None, Some(format!("因{who}{last_year}年度六项污染物评价数据不全，本期不分未达标城市和达标城市统计。")))
+    };
+
     // Province PM2.5 by month, this year (up to the period's end) and last year.
     let mut trend = Vec::new();
     for (k, label) in [(0i16, format!("{}年", to.year())), (1, format!("{}年", to.year() - 1))] {
@@ -273,6 +301,7 @@ pub fn notice_data(
     } else {
         "2026年3月1日前按GB 3095-2012、HJ 633-2012、HJ 663-2013，此后按2026年版"
     };
+    let no_data: Vec<String> = areas.cities.iter().filter(|c| !cities.iter().any(|r| &r.name == *c)).cloned().collect();
     let generated = crate::commands::today_date();
     let generated = format!("{}年{}月{}日", generated.year(), generated.month(), generated.day());
     Ok(NoticeData {
@@ -283,6 +312,9 @@ pub fn notice_data(
         cities,
         regions,
         key_groups: areas.group.iter().map(|g| (g.name.clone(), g.cities.clone())).collect(),
+        attainment,
+        attainment_note,
+        no_data,
         actions,
         trend,
         calendar,

@@ -79,6 +79,8 @@ fn notice_2019_07_states_the_assessment() {
     assert!(text.contains(&expected), "expected «{expected}» in\n{text}");
     // Only Chengdu has July 2018: the province makes no year-on-year claim, Chengdu's change is stated.
     assert!(text.contains("等20个市（州）无2018年7月数据，不作同比分析"), "{text}");
+    // Attainment groups need 2018's annual assessment of every city.
+    assert!(text.contains("2018年度六项污染物评价数据不全，本期不分未达标城市和达标城市统计"), "{text}");
     let cd = rows.iter().find(|r| r["city"] == "成都").unwrap();
     let cd_change = format!("成都（{}）", change_words(f(&cd["pm25"]), f(&cd["pm25_prev"])));
     assert!(text.contains(&cd_change), "{cd_change}");
@@ -175,6 +177,26 @@ fn notice_2016_07_compares_with_2015() {
     assert!(text.contains(&format!("；{rising}个城市PM2.5浓度同比上升")), "{text}");
     // The 2013–2017 mirror has no MDA8: no ranking is made, and the notice says why.
     assert!(text.contains("缺少计算综合指数所需的O3日最大8小时平均第90百分位数，不作综合指数排名"), "{text}");
+}
+
+/// July 2020: only Chengdu's published days exist. The notice says so, and
+/// splits by the 2019 annual assessment (six pollutants from station data).
+#[test]
+fn notice_2020_07_with_one_city() {
+    let (dir, data) = private_store();
+    let d = s(&data);
+    let md = dir.path().join("n2020.md");
+    ok(&["--data", d, "report", "notice", "--period", "month:2020-07", "--format", "md", "-o", s(&md)]);
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.contains("自贡、攀枝花、泸州等20个市（州）本期无监测数据，以下全省统计仅含有数据的1个市（州）"),
+        "{text}"
+    );
+    // Chengdu 2019, judged here: PM2.5 annual mean above 35 μg/m³ → not attaining.
+    let y2019 = lantian_json(&["--data", d, "assess", "--from", "2019-01-01", "--to", "2019-12-31", "--city", "成都"]);
+    assert!(f(&y2019[0]["pm25"]) > 35.0);
+    assert!(text.contains("2019年度未达标城市（1个）优良天数率为"), "{text}");
+    assert!(text.contains("2019年度达标城市（0个）") || !text.contains("2019年度达标城市"), "{text}");
 }
 
 /// The sample's task No. 46 and the illustrative 2019 targets.
