@@ -197,6 +197,29 @@ fn notice_2020_07_with_one_city() {
     assert!(f(&y2019[0]["pm25"]) > 35.0);
     assert!(text.contains("2019年度未达标城市（1个）优良天数率为"), "{text}");
     assert!(text.contains("2019年度达标城市（0个）") || !text.contains("2019年度达标城市"), "{text}");
+    // Year on year and against the mean of July 2017–2019, computed here.
+    let july = |y: i32| {
+        let r = lantian_json(&[
+            "--data",
+            d,
+            "assess",
+            "--from",
+            &format!("{y}-07-01"),
+            "--to",
+            &format!("{y}-07-31"),
+            "--city",
+            "成都",
+        ]);
+        f(&r[0]["pm25"])
+    };
+    let (now, last) = (july(2020), july(2019));
+    let three = round_even((july(2017) + july(2018) + july(2019)) / 3.0, 0);
+    let expected = format!(
+        "PM2.5平均浓度为{now}微克/立方米，同比{}，较近三年同期均值（{three}微克/立方米）{}",
+        change_words(now, last),
+        change_words(now, three)
+    );
+    assert!(text.contains(&expected), "expected «{expected}» in\n{text}");
 }
 
 /// The sample's task No. 46 and the illustrative 2019 targets.
