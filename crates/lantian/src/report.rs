@@ -427,7 +427,7 @@ pub fn completion_data(ctx: &Ctx, number: i64) -> Result<CompletionData> {
 pub fn report(ctx: &Ctx, cmd: &ReportCommand) -> Result<()> {
     match cmd {
         ReportCommand::Notice { period, cumulative, issuer, top } => {
-            let (mut from, to) = parse_period(period)?;
+            let (mut from, to) = parse_period(period).with_context(|| format!("--period {period}"))?;
             if *cumulative {
                 from = Date::new(to.year(), 1, 1)?;
             }
