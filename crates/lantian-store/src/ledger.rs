@@ -153,12 +153,26 @@ const SCHEMA_V2: &str = "CREATE TABLE task (
     );
     ALTER TABLE audit ADD COLUMN task_id {bigint} REFERENCES task(id);";
 
+/// Schema version 3: data loggers registered for the HJ 212 gateway
+/// (`crate::loggers`).
+const SCHEMA_V3: &str = "CREATE TABLE logger (
+        id {id},
+        mn TEXT NOT NULL UNIQUE,
+        station TEXT NOT NULL,
+        password TEXT NOT NULL,
+        pm_unit TEXT NOT NULL CHECK (pm_unit IN ('ug', 'ng')),
+        gas_unit TEXT NOT NULL CHECK (gas_unit IN ('ug', 'mg')),
+        crc TEXT NOT NULL CHECK (crc IN ('strict', 'lenient')),
+        enabled {bigint} NOT NULL,
+        created_at TEXT NOT NULL
+    );";
+
 /// The migrations of one dialect, in order (index + 1 = schema version).
 fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<String> {
     let dialect = |s: &str| {
         s.replace("{id}", id).replace("{bigint}", bigint).replace("{real}", real).replace("{append_only}", append_only)
     };
-    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2)]
+    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2), dialect(SCHEMA_V3)]
 }
 
 fn sqlite_migrations() -> Vec<String> {

@@ -28,6 +28,8 @@ pub mod city_daily;
 pub mod import;
 pub mod kinds;
 pub mod ledger;
+pub mod live;
+pub mod loggers;
 pub mod parquet_input;
 pub mod partition;
 pub mod query;
