@@ -184,6 +184,11 @@ impl Wal {
     }
 }
 
+/// An hour of one station's pollutant.
+type HourKey = (String, Kind, HourLabel);
+/// Samples of an hour: start second → (value, flag).
+pub type Samples = BTreeMap<i64, (f64, char)>;
+
 /// What a compaction did.
 #[derive(Clone, Debug, Default)]
 pub struct Compacted {
@@ -207,7 +212,7 @@ pub fn compact(data_dir: &Path, before: u64) -> Result<Compacted> {
         return Ok(out);
     }
     // Hourly values by (station, kind, label); later lines revise earlier.
-    let mut hourly: BTreeMap<(String, Kind, HourLabel), f64> = BTreeMap::new();
+    let mut hourly: BTreeMap<HourKey, f64> = BTreeMap::new();
     let mut minute_days: BTreeMap<i64, Vec<LiveRecord>> = BTreeMap::new();
     for (_, path) in &segs {
         let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -242,10 +247,9 @@ pub fn compact(data_dir: &Path, before: u64) -> Result<Compacted> {
             std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(&path, e))?;
         let text: String = records.iter().map(LiveRecord::line).collect();
         f.write_all(text.as_bytes()).and_then(|_| f.sync_data()).map_err(|e| Error::io(&path, e))?;
-        let touched: BTreeSet<(String, Kind, HourLabel)> =
-            records.iter().map(|r| (r.station.clone(), r.kind, r.label())).collect();
+        let touched: BTreeSet<HourKey> = records.iter().map(|r| (r.station.clone(), r.kind, r.label())).collect();
         let all = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let mut samples: BTreeMap<(String, Kind, HourLabel), BTreeMap<i64, (f64, char)>> = BTreeMap::new();
+        let mut samples: BTreeMap<HourKey, Samples> = BTreeMap::new();
         for r in all.lines().filter_map(LiveRecord::parse) {
             let key = (r.station.clone(), r.kind, r.label());
             if touched.contains(&key) {
@@ -292,7 +296,7 @@ pub fn compact(data_dir: &Path, before: u64) -> Result<Compacted> {
 /// normal values only, and only when they cover at least 45 minutes. The
 /// sampling interval is the smallest gap between samples (a lone sample
 /// counts as one minute).
-pub fn hour_from_samples(s: &BTreeMap<i64, (f64, char)>) -> Option<f64> {
+pub fn hour_from_samples(s: &Samples) -> Option<f64> {
     let valid: Vec<(i64, f64)> = s.iter().filter(|(_, (_, f))| *f == 'N').map(|(t, (v, _))| (*t, *v)).collect();
     if valid.is_empty() {
         return None;
@@ -334,9 +338,8 @@ mod tests {
     #[test]
     fn capture_rule_for_an_hour() {
         let base = seconds(jiff::civil::date(2019, 7, 1).at(10, 0, 0, 0));
-        let minutes = |n: i64, flag: char| -> BTreeMap<i64, (f64, char)> {
-            (0..n).map(|m| (base + 60 * m, (f64::from(m as i32), flag))).collect()
-        };
+        let minutes =
+            |n: i64, flag: char| -> Samples { (0..n).map(|m| (base + 60 * m, (f64::from(m as i32), flag))).collect() };
         assert_eq!(hour_from_samples(&minutes(45, 'N')), Some(22.0), "45 minutes: mean of 0..44");
         assert_eq!(hour_from_samples(&minutes(44, 'N')), None, "44 minutes are not enough");
         let mut m = minutes(60, 'N');
@@ -345,7 +348,7 @@ mod tests {
         }
         assert_eq!(hour_from_samples(&m), None, "16 faulty minutes leave 44 valid");
         // Real-time every 30 s: 90 samples cover 45 minutes.
-        let rt: BTreeMap<i64, (f64, char)> = (0..90).map(|k| (base + 30 * k, (10.0, 'N'))).collect();
+        let rt: Samples = (0..90).map(|k| (base + 30 * k, (10.0, 'N'))).collect();
         assert_eq!(hour_from_samples(&rt), Some(10.0));
     }
 
