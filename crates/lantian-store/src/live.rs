@@ -295,7 +295,8 @@ pub fn compact(data_dir: &Path, before: u64) -> Result<Compacted> {
 /// The hourly mean of an hour's samples (start second → value, flag):
 /// normal values only, and only when they cover at least 45 minutes. The
 /// sampling interval is the smallest gap between samples (a lone sample
-/// counts as one minute).
+/// counts as one minute). The mean is kept to 3 decimals — finer than any
+/// analyser reports, and free of the float noise of summing (60 × 1.2 / 60).
 pub fn hour_from_samples(s: &Samples) -> Option<f64> {
     let valid: Vec<(i64, f64)> = s.iter().filter(|(_, (_, f))| *f == 'N').map(|(t, (v, _))| (*t, *v)).collect();
     if valid.is_empty() {
@@ -304,7 +305,9 @@ pub fn hour_from_samples(s: &Samples) -> Option<f64> {
     let times: Vec<i64> = s.keys().copied().collect();
     let interval = times.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0).min().unwrap_or(60).min(3600);
     let covered = valid.len() as i64 * interval;
-    (covered >= 45 * 60).then(|| valid.iter().map(|(_, v)| v).sum::<f64>() / valid.len() as f64)
+    (covered >= 45 * 60).then(|| {
+        lantian_core::round::round_half_even(valid.iter().map(|(_, v)| v).sum::<f64>() / valid.len() as f64, 3)
+    })
 }
 
 #[cfg(test)]
@@ -350,6 +353,8 @@ mod tests {
         // Real-time every 30 s: 90 samples cover 45 minutes.
         let rt: Samples = (0..90).map(|k| (base + 30 * k, (10.0, 'N'))).collect();
         assert_eq!(hour_from_samples(&rt), Some(10.0));
+        let co: Samples = (0..60).map(|m| (base + 60 * m, (1.2, 'N'))).collect();
+        assert_eq!(hour_from_samples(&co), Some(1.2), "no float noise");
     }
 
     fn stored(data: &Path, kind: Kind, label: HourLabel) -> Option<f64> {

@@ -3,6 +3,9 @@
 //! integration tests can call the same code the commands run.
 
 pub mod commands;
+pub mod gateway;
+pub mod live;
 pub mod output;
 pub mod report;
+pub mod simulate;
 pub mod tasks;

@@ -70,6 +70,18 @@ enum Command {
     /// Documents: the monthly notice (通报) and a task's completion table (完成情况表).
     #[command(subcommand)]
     Report(lantian::report::ReportCommand),
+    /// HJ 212-2017 gateway: station data loggers connect and push hourly, minute and real-time data.
+    Gateway(lantian::gateway::GatewayArgs),
+    /// Registered data loggers (MN → station, password, units, CRC mode).
+    #[command(subcommand)]
+    Logger(lantian::live::LoggerCommand),
+    /// Replay a station's hours from --data to a gateway as HJ 212 packets (tests, demos, load).
+    SimulateLogger(lantian::simulate::SimulateArgs),
+    /// The latest hour's values and AQI per station and city, with the data's age.
+    Now {
+        #[arg(long)]
+        city: Option<String>,
+    },
     /// Rank cities or regions by composite index, PM2.5, good-day ratio or improvement.
     Rank(commands::RankArgs),
     /// Recompute hourly AQI and daily values and compare them with the network's published rows.
@@ -140,6 +152,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check_range(a.from, a.to)?;
             commands::rank(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
+        Command::Gateway(g) => lantian::gateway::gateway(&ctx, &g).map(|_| ExitCode::SUCCESS),
+        Command::Logger(l) => lantian::live::logger(&ctx, &l).map(|_| ExitCode::SUCCESS),
+        Command::SimulateLogger(a) => lantian::simulate::simulate(&ctx, &a).map(|_| ExitCode::SUCCESS),
+        Command::Now { city } => lantian::live::now(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS),
         Command::Task(t) => lantian::tasks::task(&ctx, &t).map(|_| ExitCode::SUCCESS),
         Command::Report(r) => lantian::report::report(&ctx, &r).map(|_| ExitCode::SUCCESS),
         Command::Verify { from, to } => commands::verify(&ctx, from, to),
@@ -167,6 +183,8 @@ fn stem(c: &Command) -> String {
         Command::Policy(_) => "lantian-policy".into(),
         Command::Action(_) => "lantian-actions".into(),
         Command::Task(_) => "lantian-tasks".into(),
+        Command::Now { .. } => "lantian-now".into(),
+        Command::Logger(_) => "lantian-loggers".into(),
         _ => "lantian".into(),
     }
 }
