@@ -324,18 +324,14 @@ pub fn gateway(ctx: &Ctx, args: &GatewayArgs) -> Result<()> {
     let wal = Wal::open(&data).context("opening the write-ahead log")?;
     let (wtx, wrx) = std::sync::mpsc::channel();
     std::thread::spawn(move || writer(wal, wrx));
-    let state = Arc::new(State {
-        loggers: RwLock::new(load_loggers(ctx)?),
-        writer: wtx,
-        stats,
-        args: args.clone(),
-    });
+    let state = Arc::new(State { loggers: RwLock::new(load_loggers(ctx)?), writer: wtx, stats, args: args.clone() });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(serve(ctx, state, data))
 }
 
 async fn serve(ctx: &Ctx, state: Arc<State>, data: PathBuf) -> Result<()> {
-    let listener = TcpListener::bind(&state.args.listen).await.with_context(|| format!("listening on {}", state.args.listen))?;
+    let listener =
+        TcpListener::bind(&state.args.listen).await.with_context(|| format!("listening on {}", state.args.listen))?;
     eprintln!(
         "gateway: listening on {} ({} loggers registered)",
         listener.local_addr()?,

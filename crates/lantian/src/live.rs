@@ -98,11 +98,14 @@ pub fn logger(ctx: &Ctx, cmd: &LoggerCommand) -> Result<()> {
 const POLLUTANTS: [Pollutant; 6] =
     [Pollutant::Pm25, Pollutant::Pm10, Pollutant::So2, Pollutant::No2, Pollutant::Co, Pollutant::O3];
 
+/// An hour's six values (`POLLUTANTS` order) at its label.
+type Hour = (HourLabel, [Option<f64>; 6]);
+
 /// The newest hour of each station: from the store's last months and the
 /// hourly values still in the gateway's log.
-fn latest(ctx: &Ctx) -> Result<BTreeMap<String, (HourLabel, [Option<f64>; 6])>> {
+fn latest(ctx: &Ctx) -> Result<BTreeMap<String, Hour>> {
     let store = ctx.store()?;
-    let mut out: BTreeMap<String, (HourLabel, [Option<f64>; 6])> = BTreeMap::new();
+    let mut out: BTreeMap<String, Hour> = BTreeMap::new();
     let kinds: Vec<Kind> = POLLUTANTS.iter().map(|p| Kind::measured(*p)).collect();
     let months = store.months();
     // The last two months hold every station's newest hour unless it stopped long ago.
@@ -174,7 +177,7 @@ pub fn now(ctx: &Ctx, city: Option<&str>) -> Result<()> {
         Col("level", "级别", "Level"),
         Col("primary", "首要污染物", "Primary"),
     ]);
-    let mut cities: BTreeMap<String, Vec<(HourLabel, [Option<f64>; 6])>> = BTreeMap::new();
+    let mut cities: BTreeMap<String, Vec<Hour>> = BTreeMap::new();
     let push = |t: &mut Table, area: String, name: String, c: String, l: HourLabel, v: &[Option<f64>; 6]| {
         let r = aqi_row(l, v);
         let mut row = vec![Cell::text(area), Cell::text(name), Cell::text(c), Cell::text(format_label(l))];
@@ -205,7 +208,8 @@ pub fn now(ctx: &Ctx, city: Option<&str>) -> Result<()> {
         let Some(l) = list.iter().map(|(l, _)| *l).max() else { continue };
         let mut v = [None; 6];
         for (k, p) in POLLUTANTS.iter().enumerate() {
-            let xs: Vec<f64> = list.iter().filter(|(x, _)| *x == l).filter_map(|(_, vals)| vals[k]).map(|x| p.report(x)).collect();
+            let xs: Vec<f64> =
+                list.iter().filter(|(x, _)| *x == l).filter_map(|(_, vals)| vals[k]).map(|x| p.report(x)).collect();
             if !xs.is_empty() {
                 v[k] = Some(xs.iter().sum::<f64>() / xs.len() as f64);
             }

@@ -106,10 +106,7 @@ fn uploads(ctx: &Ctx, a: &SimulateArgs) -> Result<Vec<Upload>> {
             let at = start + 60 * m;
             let t = stamp(at).context("date out of range")?;
             let qn = format!("{t}000");
-            let seg = format!(
-                "QN={qn};ST=22;CN={cn};PW={};MN={};Flag=5;CP=&&DataTime={t}{cp}&&",
-                a.password, a.mn
-            );
+            let seg = format!("QN={qn};ST=22;CN={cn};PW={};MN={};Flag=5;CP=&&DataTime={t}{cp}&&", a.password, a.mn);
             out.push(Upload { qn, frame: encode(&seg), at });
         }
     }
