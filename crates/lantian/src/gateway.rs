@@ -225,20 +225,35 @@ async fn durable(state: &State, records: Vec<LiveRecord>) -> bool {
     }
 }
 
-async fn connection(state: Arc<State>, mut stream: TcpStream, peer: String) {
+/// Reads in flight (logged, not yet acknowledged) per connection.
+const IN_FLIGHT: usize = 32;
+
+async fn connection(state: Arc<State>, stream: TcpStream, peer: String) {
     let _ = stream.set_nodelay(true);
+    let (mut stream, mut write_half) = stream.into_split();
+    // Replies go out from their own task, so reading goes on while earlier
+    // reads wait for their fsync (the writer thread commits them together).
+    let (reply_tx, mut reply_rx) = tokio::sync::mpsc::channel::<String>(IN_FLIGHT);
+    let replier = tokio::spawn(async move {
+        while let Some(r) = reply_rx.recv().await {
+            if write_half.write_all(r.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut deframer = Deframer::new(state.args.max_packet);
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = vec![0u8; 64 * 1024];
     let idle = Duration::from_secs(state.args.idle_secs);
     // Token bucket: `rate` packets per second, bursts up to one second's worth.
     let rate = f64::from(state.args.rate.max(1));
     let (mut tokens, mut last) = (rate, tokio::time::Instant::now());
     loop {
         let n = match tokio::time::timeout(idle, stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return,
+            Ok(Ok(0)) | Ok(Err(_)) => break,
             Err(_) => {
                 eprintln!("gateway: {peer}: idle for {} s, closed", state.args.idle_secs);
-                return;
+                break;
             }
             Ok(Ok(n)) => n,
         };
@@ -270,17 +285,21 @@ async fn connection(state: Arc<State>, mut stream: TcpStream, peer: String) {
                 }
             }
         }
-        // Not durable: no acknowledgement; the logger sends again.
-        if !durable(&state, records).await {
-            continue;
-        }
-        if !replies.is_empty() {
-            state.stats.acked.fetch_add(replies.matches("CN=9014").count() as u64, Ordering::Relaxed);
-            if stream.write_all(replies.as_bytes()).await.is_err() {
-                return;
+        let Ok(permit) = in_flight.clone().acquire_owned().await else { break };
+        let (st, tx) = (state.clone(), reply_tx.clone());
+        tokio::spawn(async move {
+            // Not durable: no acknowledgement; the logger sends again.
+            if durable(&st, records).await && !replies.is_empty() {
+                st.stats.acked.fetch_add(replies.matches("CN=9014").count() as u64, Ordering::Relaxed);
+                let _ = tx.send(replies).await;
             }
-        }
+            drop(permit);
+        });
     }
+    // Let the acknowledgements already owed go out before closing.
+    drop(reply_tx);
+    let _ = in_flight.acquire_many(IN_FLIGHT as u32).await;
+    let _ = replier.await;
 }
 
 fn load_loggers(ctx: &Ctx) -> Result<HashMap<String, Logger>> {

@@ -3,5 +3,6 @@
 
 mod common;
 mod documents;
+mod gateway;
 mod real_data;
 mod robustness;
