@@ -36,7 +36,7 @@ pub struct GatewayArgs {
     /// Close a connection silent for this long (seconds).
     #[arg(long, default_value_t = 600)]
     pub idle_secs: u64,
-    /// Most simultaneous connections; more wait for a free slot.
+    /// Most simultaneous connections; more are closed at once.
     #[arg(long, default_value_t = 10_000)]
     pub max_connections: usize,
     /// Packets per second one connection may send before it is slowed down.
@@ -392,7 +392,13 @@ async fn serve(ctx: &Ctx, state: Arc<State>, data: PathBuf) -> Result<()> {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, addr)) = accepted else { continue };
-                let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                // Over the cap: closed at once, so one flood cannot starve the loggers already in.
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    state.stats.refused.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("gateway: {addr}: connection refused: {} connections open", state.args.max_connections);
+                    drop(stream);
+                    continue;
+                };
                 let st = state.clone();
                 tokio::spawn(async move {
                     connection(st, stream, addr.to_string()).await;

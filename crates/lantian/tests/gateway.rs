@@ -246,3 +246,220 @@ fn kill_nine_loses_no_acknowledged_packet() {
     let out = lantian(&["--data", s(&live), "logger", "list", "--format", "json"]);
     assert!(out.status.success());
 }
+
+/// A raw TCP client for protocol tests.
+struct Client(std::net::TcpStream, lantian_hj212::Deframer);
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+        Client(s, lantian_hj212::Deframer::new(4096))
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.0.write_all(bytes).unwrap();
+    }
+
+    /// QNs of the 9014 replies that arrive within the read timeout.
+    fn acks(&mut self) -> Vec<String> {
+        use std::io::Read;
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            while let Some(f) = self.1.next_frame() {
+                let f = f.unwrap();
+                let p = lantian_hj212::parse_segment(&f.segment).unwrap();
+                assert_eq!(p.cn, "9014");
+                assert_eq!(p.st.as_deref(), Some("91"));
+                out.push(p.qn.unwrap());
+            }
+            match self.0.read(&mut buf) {
+                Ok(0) | Err(_) => return out,
+                Ok(n) => self.1.push(&buf[..n]),
+            }
+        }
+    }
+
+    fn closed(&mut self) -> bool {
+        use std::io::Read;
+        let mut buf = [0u8; 16];
+        matches!(self.0.read(&mut buf), Ok(0))
+    }
+}
+
+fn hourly_seg(qn: &str, mn: &str, pw: &str, flag: &str, cp: &str) -> String {
+    format!("QN={qn};ST=22;CN=2061;PW={pw};MN={mn};Flag={flag};CP=&&{cp}&&")
+}
+
+/// Protocol behaviour over a socket: what is acknowledged, refused and stored.
+#[test]
+fn protocol_acks_refusals_and_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live");
+    lantian_store::import(&live, &[sample().join("sichuan_stations_2022.02.13.csv")], None).unwrap();
+    register(&live, "1431A", "ng");
+    let mut lenient = lantian_store::ledger::SqliteLedger::open(&live).unwrap();
+    let l = lantian_store::loggers::Logger {
+        mn: "LT1432A".into(),
+        station: "1432A".into(),
+        password: "pw1432A".into(),
+        pm_unit: "ug".into(),
+        gas_unit: "mg".into(),
+        crc: "lenient".into(),
+        enabled: true,
+    };
+    lantian_store::loggers::add(&mut lenient, &l, "test").unwrap();
+    drop(lenient);
+    let port = free_port();
+    let gw = Gateway::start(&live, port);
+    let mut c = Client::connect(port);
+    let (mn, pw) = ("LT1431A", "pw1431A");
+    let enc = lantian_hj212::encode;
+    // 10:00 start → label 11:00. PM2.5 in ng/m³ (registered so): 35,000 → 35.
+    let ok = hourly_seg("20190701100000001", mn, pw, "5", "DataTime=20190701100000;a34004-Avg=35000,a34004-Flag=N");
+    // Garbage before it, and a packet with a bad CRC after it: only the good one is acknowledged.
+    let wrong = hourly_seg("20190701110000001", mn, pw, "5", "DataTime=20190701110000;a34004-Avg=1,a34004-Flag=N");
+    let crc = lantian_hj212::hj212_crc(wrong.as_bytes()) ^ 0x0101;
+    let bad_crc = format!("##{:04}{wrong}{crc:04X}\r\n", wrong.len());
+    c.send(format!("garbage##xx{}{}", enc(&ok), bad_crc).as_bytes());
+    assert_eq!(c.acks(), vec!["20190701100000001"]);
+    // Lower-case CRC hex is accepted.
+    // A QN whose CRC has hex letters, so that lower case shows.
+    let (qn, seg) = (1..100)
+        .map(|k| {
+            let qn = format!("201907011200000{k:02}");
+            let seg = hourly_seg(&qn, mn, pw, "5", "DataTime=20190701120000;a34004-Avg=40000,a34004-Flag=N");
+            (qn, seg)
+        })
+        .find(|(_, seg)| format!("{:04x}", lantian_hj212::hj212_crc(seg.as_bytes())).contains(char::is_alphabetic))
+        .unwrap();
+    let lower = format!("##{:04}{seg}{:04x}\r\n", seg.len(), lantian_hj212::hj212_crc(seg.as_bytes()));
+    c.send(lower.as_bytes());
+    assert_eq!(c.acks(), vec![qn]);
+
+    // Split packets (Flag=7), parts out of order: each part acknowledged and stored.
+    let p2 = "QN=20190701130000002;ST=22;CN=2061;PW=pw1431A;MN=LT1431A;Flag=7;PNUM=2;PNO=2;CP=&&DataTime=20190701130000;a21005-Avg=1.2,a21005-Flag=N&&";
+    let p1 = "QN=20190701130000001;ST=22;CN=2061;PW=pw1431A;MN=LT1431A;Flag=7;PNUM=2;PNO=1;CP=&&DataTime=20190701130000;a34004-Avg=50000,a34004-Flag=N&&";
+    c.send(format!("{}{}", enc(p2), enc(p1)).as_bytes());
+    let mut got = c.acks();
+    got.sort();
+    assert_eq!(got, vec!["20190701130000001", "20190701130000002"]);
+    // Wrong password, unknown MN: refused, no reply. A value flagged D is acknowledged but not valid data.
+    c.send(enc(&hourly_seg("20190701140000001", mn, "nope", "5", "DataTime=20190701140000;a34004-Avg=1")).as_bytes());
+    c.send(
+        enc(&hourly_seg("20190701140000002", "LTNOBODY", pw, "5", "DataTime=20190701140000;a34004-Avg=1")).as_bytes(),
+    );
+    c.send(
+        enc(&hourly_seg("20190701140000003", mn, pw, "5", "DataTime=20190701140000;a34004-Avg=999000,a34004-Flag=D"))
+            .as_bytes(),
+    );
+    assert_eq!(c.acks(), vec!["20190701140000003"]);
+    // Flag=4: stored, no acknowledgement asked.
+    c.send(
+        enc(&hourly_seg("20190701150000001", mn, pw, "4", "DataTime=20190701150000;a34004-Avg=20000,a34004-Flag=N"))
+            .as_bytes(),
+    );
+    assert!(c.acks().is_empty());
+    // The lenient logger's byte-swapped Modbus CRC, gases in mg/m³ (NO2 0.045 → 45 μg/m³).
+    let seg = "QN=20190701100000009;ST=22;CN=2061;PW=pw1432A;MN=LT1432A;Flag=5;CP=&&DataTime=20190701100000;a21004-Avg=0.045,a21004-Flag=N&&";
+    let modbus = format!("##{:04}{seg}{:04X}\r\n", seg.len(), lantian_hj212::modbus_crc_swapped(seg.as_bytes()));
+    c.send(modbus.as_bytes());
+    assert_eq!(c.acks(), vec!["20190701100000009"]);
+    let log = gw.stop();
+    assert!(log.contains("wrong password for MN LT1431A") && log.contains("MN \"LTNOBODY\""), "{log}");
+    assert!(log.contains("Modbus CRC accepted"), "{log}");
+    assert!(log.contains("does not match"), "bad CRC logged: {log}");
+    let hourly = |station: &str| {
+        lantian_json(&[
+            "--data",
+            s(&live),
+            "hourly",
+            "--station",
+            station,
+            "--from",
+            "2019-07-01",
+            "--to",
+            "2019-07-01",
+        ])
+    };
+    let rows = hourly("1431A");
+    let at = |t: &str| rows.iter().find(|r| r["time"] == t).cloned();
+    assert_eq!(at("2019-07-01T11:00+08:00").unwrap()["pm25"], 35.0);
+    assert_eq!(at("2019-07-01T13:00+08:00").unwrap()["pm25"], 40.0);
+    let split = at("2019-07-01T14:00+08:00").unwrap();
+    assert_eq!((split["pm25"].clone(), split["co"].clone()), (50.0.into(), 1.2.into()));
+    assert!(at("2019-07-01T15:00+08:00").is_none(), "the flagged value is not valid data");
+    assert_eq!(at("2019-07-01T16:00+08:00").unwrap()["pm25"], 20.0);
+    assert!(at("2019-07-01T12:00+08:00").is_none(), "the bad-CRC packet was not stored");
+    assert_eq!(hourly("1432A")[0]["no2"], 45.0);
+    // The same packet again changes nothing; a newer value for the hour revises.
+    let gw = Gateway::start(&live, port);
+    let mut c = Client::connect(port);
+    c.send(enc(&ok).as_bytes());
+    let newer = hourly_seg("20190701100000099", mn, pw, "5", "DataTime=20190701100000;a34004-Avg=36000,a34004-Flag=N");
+    assert_eq!(c.acks(), vec!["20190701100000001"]);
+    let log = gw.stop();
+    assert!(log.contains("0 new, 0 revised, 1 unchanged"), "{log}");
+    let gw = Gateway::start(&live, port);
+    let mut c = Client::connect(port);
+    c.send(enc(&newer).as_bytes());
+    assert_eq!(c.acks(), vec!["20190701100000099"]);
+    let log = gw.stop();
+    assert!(log.contains("0 new, 1 revised, 0 unchanged"), "{log}");
+}
+
+/// Limits: an idle connection is closed; connections over the cap are
+/// closed at once; an over-long packet is skipped without losing the next.
+#[test]
+fn limits_protect_the_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live");
+    register(&live, "1431A", "ug");
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lantian"))
+        .args([
+            "--data",
+            s(&live),
+            "gateway",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--idle-secs",
+            "1",
+            "--max-connections",
+            "2",
+            "--max-packet",
+            "512",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let mut a = Client::connect(port);
+    let mut b = Client::connect(port);
+    std::thread::sleep(Duration::from_millis(100));
+    let mut third = Client::connect(port);
+    assert!(third.closed(), "a third connection is over the cap");
+    // Over-long declared length, then a valid packet on the same connection.
+    let long = format!("##0600{}", "x".repeat(600));
+    let seg = hourly_seg(
+        "20190701100000001",
+        "LT1431A",
+        "pw1431A",
+        "5",
+        "DataTime=20190701100000;a34004-Avg=35,a34004-Flag=N",
+    );
+    a.send(format!("{long}{}", lantian_hj212::encode(&seg)).as_bytes());
+    assert_eq!(a.acks(), vec!["20190701100000001"]);
+    // Idle for more than a second: closed.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(b.closed(), "idle connection closed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
