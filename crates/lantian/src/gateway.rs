@@ -45,6 +45,9 @@ pub struct GatewayArgs {
     /// Fold the log into the store this often (seconds).
     #[arg(long, default_value_t = 60)]
     pub flush_secs: u64,
+    /// Also serve `GET /api/now[?city=NAME]` (the latest hour, JSON) on this address.
+    #[arg(long)]
+    pub http: Option<String>,
 }
 
 /// Counters printed at each flush.
@@ -378,6 +381,22 @@ async fn serve(ctx: &Ctx, state: Arc<State>, data: PathBuf) -> Result<()> {
             }
         }
     });
+    if let Some(addr) = &state.args.http {
+        let http = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        eprintln!("gateway: /api/now on http://{}", http.local_addr()?);
+        let api_ctx = Arc::new(Ctx {
+            data: ctx.data.clone(),
+            database: ctx.database.clone(),
+            format: crate::output::Format::Json,
+            lang: ctx.lang,
+            output: None,
+            stem: String::new(),
+        });
+        let app = axum::Router::new().route("/api/now", axum::routing::get(api_now)).with_state(api_ctx);
+        tokio::spawn(async move {
+            let _ = axum::serve(http, app).await;
+        });
+    }
     let flush_state = state.clone();
     let flush_data = data.clone();
     let flusher = tokio::spawn(async move {
@@ -427,4 +446,30 @@ async fn flush(state: &Arc<State>, data: &std::path::Path) {
     let st = state.clone();
     let data = data.to_path_buf();
     let _ = tokio::task::spawn_blocking(move || compact_and_report(&data, sealed + 1, &st.stats)).await;
+}
+
+#[derive(serde::Deserialize)]
+struct NowQuery {
+    city: Option<String>,
+}
+
+/// `GET /api/now[?city=NAME]`: the rows of `lantian now --format json`.
+async fn api_now(
+    axum::extract::State(ctx): axum::extract::State<Arc<Ctx>>,
+    axum::extract::Query(q): axum::extract::Query<NowQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let rows = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+        let t = crate::live::now_table(&ctx, q.city.as_deref())?;
+        let mut out = Vec::new();
+        t.render(crate::output::Format::Json, ctx.lang, &mut out)?;
+        Ok(out)
+    })
+    .await;
+    match rows {
+        Ok(Ok(body)) => ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(Err(e)) => (axum::http::StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "error": format!("{e:#}") })))
+            .into_response(),
+        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

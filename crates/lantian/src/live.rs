@@ -155,6 +155,11 @@ fn aqi_row(label: HourLabel, v: &[Option<f64>; 6]) -> lantian_core::AqiReport {
 }
 
 pub fn now(ctx: &Ctx, city: Option<&str>) -> Result<()> {
+    ctx.print(&now_table(ctx, city)?)
+}
+
+/// The rows of `lantian now` (also served by the gateway at `/api/now`).
+pub fn now_table(ctx: &Ctx, city: Option<&str>) -> Result<Table> {
     let store = ctx.store()?;
     let latest = latest(ctx)?;
     if latest.is_empty() {
@@ -216,5 +221,5 @@ pub fn now(ctx: &Ctx, city: Option<&str>) -> Result<()> {
         }
         push(&mut t, c.clone(), String::new(), c, l, &v);
     }
-    ctx.print(&t)
+    Ok(t)
 }

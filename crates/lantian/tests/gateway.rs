@@ -49,8 +49,13 @@ struct Gateway {
 
 impl Gateway {
     fn start(data: &Path, port: u16) -> Gateway {
+        Gateway::start_with(data, port, &[])
+    }
+
+    fn start_with(data: &Path, port: u16, extra: &[&str]) -> Gateway {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lantian"))
             .args(["--data", s(data), "gateway", "--listen", &format!("127.0.0.1:{port}"), "--flush-secs", "2"])
+            .args(extra)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -247,6 +252,18 @@ fn kill_nine_loses_no_acknowledged_packet() {
     assert!(out.status.success());
 }
 
+/// GET a JSON array over plain HTTP/1.1.
+fn http_get(port: u16, path: &str) -> Vec<serde_json::Value> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
 /// A raw TCP client for protocol tests.
 struct Client(std::net::TcpStream, lantian_hj212::Deframer);
 
@@ -313,7 +330,8 @@ fn protocol_acks_refusals_and_revisions() {
     lantian_store::loggers::add(&mut lenient, &l, "test").unwrap();
     drop(lenient);
     let port = free_port();
-    let gw = Gateway::start(&live, port);
+    let http = free_port();
+    let gw = Gateway::start_with(&live, port, &["--http", &format!("127.0.0.1:{http}")]);
     let mut c = Client::connect(port);
     let (mn, pw) = ("LT1431A", "pw1431A");
     let enc = lantian_hj212::encode;
@@ -367,6 +385,12 @@ fn protocol_acks_refusals_and_revisions() {
     let modbus = format!("##{:04}{seg}{:04X}\r\n", seg.len(), lantian_hj212::modbus_crc_swapped(seg.as_bytes()));
     c.send(modbus.as_bytes());
     assert_eq!(c.acks(), vec!["20190701100000009"]);
+    // The latest hour over HTTP, whether folded into the store or still in the log (16:00, Flag=4 packet).
+    let now = http_get(http, "/api/now?city=%E6%88%90%E9%83%BD");
+    let station = now.iter().find(|r| r["area"] == "1431A").expect("1431A in /api/now");
+    assert_eq!(station["time"], "2019-07-01T16:00+08:00");
+    assert_eq!(station["pm25"], 20.0);
+    assert!(station["age_hours"].as_i64().unwrap() > 0);
     let log = gw.stop();
     assert!(log.contains("wrong password for MN LT1431A") && log.contains("MN \"LTNOBODY\""), "{log}");
     assert!(log.contains("Modbus CRC accepted"), "{log}");
