@@ -167,12 +167,23 @@ const SCHEMA_V3: &str = "CREATE TABLE logger (
         created_at TEXT NOT NULL
     );";
 
+/// Schema version 4: accounts of the web dashboard (`crate::users`).
+const SCHEMA_V4: &str = "CREATE TABLE app_user (
+        id {id},
+        name TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'city', 'viewer')),
+        city TEXT,
+        enabled {bigint} NOT NULL,
+        created_at TEXT NOT NULL
+    );";
+
 /// The migrations of one dialect, in order (index + 1 = schema version).
 fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<String> {
     let dialect = |s: &str| {
         s.replace("{id}", id).replace("{bigint}", bigint).replace("{real}", real).replace("{append_only}", append_only)
     };
-    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2), dialect(SCHEMA_V3)]
+    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2), dialect(SCHEMA_V3), dialect(SCHEMA_V4)]
 }
 
 fn sqlite_migrations() -> Vec<String> {

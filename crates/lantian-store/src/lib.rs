@@ -38,6 +38,7 @@ pub mod stations;
 mod store;
 pub mod targets;
 pub mod tasks;
+pub mod users;
 
 pub use import::{ImportSummary, import};
 pub use kinds::Kind;
