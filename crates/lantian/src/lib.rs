@@ -7,5 +7,7 @@ pub mod gateway;
 pub mod live;
 pub mod output;
 pub mod report;
+pub mod serve;
 pub mod simulate;
 pub mod tasks;
+pub mod users;

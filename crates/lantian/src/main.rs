@@ -70,6 +70,11 @@ enum Command {
     /// Documents: the monthly notice (通报) and a task's completion table (完成情况表).
     #[command(subcommand)]
     Report(lantian::report::ReportCommand),
+    /// The web dashboard and its JSON API (log in with an account from `lantian user add`).
+    Serve(lantian::serve::ServeArgs),
+    /// Accounts of the web dashboard.
+    #[command(subcommand)]
+    User(lantian::users::UserCommand),
     /// HJ 212-2017 gateway: station data loggers connect and push hourly, minute and real-time data.
     Gateway(lantian::gateway::GatewayArgs),
     /// Registered data loggers (MN → station, password, units, CRC mode).
@@ -96,6 +101,12 @@ enum Command {
         /// Folder of the sample (default: the repository's `sample/`).
         #[arg(long, env = "LANTIAN_SAMPLE")]
         sample: Option<PathBuf>,
+        /// Where the dashboard listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Import and print only; do not serve the dashboard.
+        #[arg(long)]
+        no_serve: bool,
     },
 }
 
@@ -152,6 +163,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             check_range(a.from, a.to)?;
             commands::rank(&ctx, &a).map(|_| ExitCode::SUCCESS)
         }
+        Command::Serve(a) => lantian::serve::serve(&ctx, &a).map(|_| ExitCode::SUCCESS),
+        Command::User(u) => lantian::users::user(&ctx, &u).map(|_| ExitCode::SUCCESS),
         Command::Gateway(g) => lantian::gateway::gateway(&ctx, &g).map(|_| ExitCode::SUCCESS),
         Command::Logger(l) => lantian::live::logger(&ctx, &l).map(|_| ExitCode::SUCCESS),
         Command::SimulateLogger(a) => lantian::simulate::simulate(&ctx, &a).map(|_| ExitCode::SUCCESS),
@@ -159,12 +172,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Task(t) => lantian::tasks::task(&ctx, &t).map(|_| ExitCode::SUCCESS),
         Command::Report(r) => lantian::report::report(&ctx, &r).map(|_| ExitCode::SUCCESS),
         Command::Verify { from, to } => commands::verify(&ctx, from, to),
-        Command::Demo { sample } => {
+        Command::Demo { sample, addr, no_serve } => {
             let sample = sample.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
             if !sample.is_dir() {
                 bail!("sample folder {} not found; pass --sample DIR", sample.display());
             }
-            commands::demo(&ctx, &sample).context("demo")
+            let code = commands::demo(&ctx, &sample).context("demo")?;
+            if no_serve {
+                return Ok(code);
+            }
+            // The dashboard on the demo data, with an account made for it.
+            let demo_ctx = commands::Ctx { data: PathBuf::from("lantian-demo-data"), ..ctx };
+            let password = lantian_store::users::random_token()[..16].to_string();
+            let mut ledger = lantian_store::ledger::SqliteLedger::open(&demo_ctx.data)?;
+            lantian_store::users::add(&mut ledger, "demo", &password, "admin", None, "lantian demo")?;
+            drop(ledger);
+            eprintln!(
+                "\n仪表盘 dashboard: http://{addr}   用户 user: demo   密码 password: {password}   (Ctrl-C 退出 to stop)"
+            );
+            lantian::serve::serve(&demo_ctx, &lantian::serve::ServeArgs { addr }).map(|_| ExitCode::SUCCESS)
         }
     }
 }
@@ -185,6 +211,7 @@ fn stem(c: &Command) -> String {
         Command::Task(_) => "lantian-tasks".into(),
         Command::Now { .. } => "lantian-now".into(),
         Command::Logger(_) => "lantian-loggers".into(),
+        Command::User(_) => "lantian-users".into(),
         _ => "lantian".into(),
     }
 }

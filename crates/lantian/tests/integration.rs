@@ -6,3 +6,4 @@ mod documents;
 mod gateway;
 mod real_data;
 mod robustness;
+mod web;

@@ -1,0 +1,55 @@
+// Log in, read the overview's ranking for two periods, switch to English,
+// take screenshots. Prints what the page shows as JSON for the Rust test
+// (crates/lantian/tests/browser.rs) to compare with `lantian assess`.
+//   node overview.mjs URL USER PASSWORD SCREENSHOT_DIR
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [url, user, password, shots] = process.argv.slice(2);
+const profile = mkdtempSync(join(tmpdir(), 'lantian-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1400, height: 1000 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = ctx.pages()[0] ?? await ctx.newPage();
+const out = {};
+try {
+  await page.goto(url);
+  await page.waitForSelector('#login');
+  await page.screenshot({ path: join(shots, 'login.png') });
+  // A wrong password is refused with a message.
+  await page.fill('#name', user);
+  await page.fill('#password', 'wrong-password');
+  await page.click('#login button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
+  out.bad_login = await page.textContent('#login-error');
+  await page.fill('#password', password);
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('#ranking tr[data-city]');
+  const rows = () => page.$$eval('#ranking tr[data-city]', (trs) => trs.map((tr) => {
+    const td = [...tr.querySelectorAll('td')].map((c) => c.textContent);
+    return { city: tr.dataset.city, rank: td[0], composite: td[2], main: td[4], pm25: td[5], good: td[8] };
+  }));
+  out.first = { title: await page.textContent('#period-title'), rows: await rows() };
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+  // Change the period.
+  await page.fill('#from', '2019-01-01');
+  await page.fill('#to', '2019-12-31');
+  await page.click('#apply');
+  await page.waitForFunction(() => document.getElementById('period-title').textContent.includes('2019-01-01'));
+  out.year = { title: await page.textContent('#period-title'), rows: await rows() };
+  // English.
+  await page.click('#lang');
+  out.english_heading = await page.textContent('[data-i18n=ranking]');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, 'overview-en.png'), fullPage: true });
+} finally {
+  await ctx.close();
+}
+console.log(JSON.stringify(out));

@@ -1,0 +1,277 @@
+//! `lantian serve`: the API's authentication rules, the OpenAPI document
+//! checked against real responses, the overview equal to `lantian assess`,
+//! and the dashboard driven in a real headless Chromium.
+
+use crate::common::{lantian, lantian_json, sample_store};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private copy of the sample store with an admin and a city officer, served.
+fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    crate::real_data::copy_dir(sample_store(), &data);
+    for args in [
+        ["user", "add", "admin", "--role", "admin", "--password", "admin-password"].as_slice(),
+        ["user", "add", "chengdu", "--role", "city", "--city", "成都", "--password", "chengdu-password"].as_slice(),
+    ] {
+        let mut a = vec!["--data", s(&data)];
+        a.extend(args);
+        assert!(lantian(&a).status.success());
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
+        .args(["--data", s(&data), "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port, _dir: dir, data }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: serde_json::Value,
+}
+
+fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body.unwrap_or_default());
+    c.write_all(req.as_bytes()).unwrap();
+    let mut text = String::new();
+    c.read_to_string(&mut text).unwrap();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    let body = serde_json::from_str(rest).unwrap_or(serde_json::Value::Null);
+    Reply { status, headers: head.to_string(), body }
+}
+
+fn login(port: u16, name: &str, password: &str) -> (String, String) {
+    let r = request(port, "POST", "/api/login", &[], Some(&format!(r#"{{"name":"{name}","password":"{password}"}}"#)));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let cookie = r.headers.lines().find_map(|l| l.strip_prefix("set-cookie: ")).unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    (cookie.split(';').next().unwrap().to_string(), r.body["csrf"].as_str().unwrap().to_string())
+}
+
+/// A response checked against a schema of the OpenAPI document: required
+/// keys present, types as declared (nullable where it says so), recursively.
+fn conforms(v: &serde_json::Value, schema: &serde_json::Value, doc: &serde_json::Value, at: &str) {
+    let schema = match schema.get("$ref").and_then(|r| r.as_str()) {
+        Some(r) => r.trim_start_matches("#/").split('/').fold(doc, |d, k| &d[k]),
+        None => schema,
+    };
+    if v.is_null() {
+        assert!(schema["nullable"] == true, "{at}: null but not nullable");
+        return;
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let o = v.as_object().unwrap_or_else(|| panic!("{at}: not an object"));
+            for k in schema["required"].as_array().into_iter().flatten() {
+                assert!(o.contains_key(k.as_str().unwrap()), "{at}: missing {k}");
+            }
+            for (k, sub) in schema["properties"].as_object().into_iter().flatten() {
+                if let Some(x) = o.get(k) {
+                    conforms(x, sub, doc, &format!("{at}.{k}"));
+                }
+            }
+            if let Some(extra) = schema.get("additionalProperties").filter(|e| e.is_object()) {
+                for (k, x) in o {
+                    conforms(x, extra, doc, &format!("{at}.{k}"));
+                }
+            }
+        }
+        Some("array") => {
+            for (i, x) in v.as_array().unwrap_or_else(|| panic!("{at}: not an array")).iter().enumerate() {
+                conforms(x, &schema["items"], doc, &format!("{at}[{i}]"));
+            }
+        }
+        Some("string") => assert!(v.is_string(), "{at}: not a string"),
+        Some("integer") => assert!(v.is_i64() || v.is_u64(), "{at}: not an integer"),
+        Some("number") => assert!(v.is_number(), "{at}: not a number"),
+        Some("boolean") => assert!(v.is_boolean(), "{at}: not a boolean"),
+        other => panic!("{at}: schema type {other:?}"),
+    }
+}
+
+#[test]
+fn api_rules_openapi_and_numbers() {
+    let srv = server();
+    let port = srv.port;
+    // Not logged in.
+    assert_eq!(request(port, "GET", "/api/me", &[], None).status, 401);
+    assert_eq!(request(port, "GET", "/api/overview?from=2019-07-01&to=2019-07-31", &[], None).status, 401);
+    // Wrong passwords: refused, then rate-limited even for the right one.
+    for _ in 0..5 {
+        let r = request(port, "POST", "/api/login", &[], Some(r#"{"name":"chengdu","password":"nope-nope"}"#));
+        assert_eq!(r.status, 401);
+    }
+    let r = request(port, "POST", "/api/login", &[], Some(r#"{"name":"chengdu","password":"chengdu-password"}"#));
+    assert_eq!(r.status, 429, "login rate limit");
+    let (cookie, csrf) = login(port, "admin", "admin-password");
+    let with = [("Cookie", cookie.as_str())];
+    let doc: serde_json::Value =
+        serde_json::from_str(&request(port, "GET", "/api/openapi.json", &[], None).body.to_string()).unwrap();
+    let schema = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"].clone()
+    };
+    let me = request(port, "GET", "/api/me", &with, None);
+    assert_eq!(me.status, 200);
+    conforms(&me.body, &schema("/api/me", "get", "200"), &doc, "me");
+    assert_eq!(me.body["data_to"], "2019-12-31");
+    let ov = request(port, "GET", "/api/overview?from=2019-07-01&to=2019-07-31", &with, None);
+    assert_eq!(ov.status, 200);
+    conforms(&ov.body, &schema("/api/overview", "get", "200"), &doc, "overview");
+    let bad = request(port, "GET", "/api/overview?from=2019-08-01&to=2019-07-31", &with, None);
+    assert_eq!(bad.status, 400);
+    conforms(&bad.body, &schema("/api/overview", "get", "400"), &doc, "bad period");
+    // The overview's cities are `lantian assess --compare previous-year`.
+    let assess = lantian_json(&[
+        "--data",
+        s(&srv.data),
+        "assess",
+        "--from",
+        "2019-07-01",
+        "--to",
+        "2019-07-31",
+        "--compare",
+        "previous-year",
+    ]);
+    let cities = ov.body["cities"].as_array().unwrap();
+    assert_eq!(cities.len(), assess.len());
+    for a in &assess {
+        let c = cities.iter().find(|c| c["city"] == a["city"]).unwrap();
+        for (k, v) in a.as_object().unwrap() {
+            assert_eq!(&c[k], v, "{} {k}", a["city"]);
+        }
+    }
+    assert_eq!(ov.body["regions"][0]["city"], "成都平原地区", "the province's own order");
+    // Writes need the CSRF token.
+    assert_eq!(request(port, "POST", "/api/logout", &with, None).status, 403);
+    let wrong = [("Cookie", cookie.as_str()), ("X-CSRF-Token", "0000")];
+    assert_eq!(request(port, "POST", "/api/logout", &wrong, None).status, 403);
+    let right = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    assert_eq!(request(port, "POST", "/api/logout", &right, None).status, 200);
+    assert_eq!(request(port, "GET", "/api/me", &with, None).status, 401, "the session ended");
+}
+
+/// The dashboard in Debian's Chromium (playwright-core): log in, read the
+/// ranking, change the period, switch to English. Runs where Chromium and
+/// the test's node_modules are installed (`.ci/run` installs both and sets
+/// LANTIAN_TEST_BROWSER=1, which makes their absence a failure).
+#[test]
+fn dashboard_in_chromium() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let ready = Path::new("/usr/bin/chromium").exists() && dir.join("node_modules/playwright-core").is_dir();
+    if !ready {
+        assert!(
+            std::env::var_os("LANTIAN_TEST_BROWSER").is_none(),
+            "LANTIAN_TEST_BROWSER is set but Chromium or playwright-core is missing"
+        );
+        eprintln!("Chromium or playwright-core missing: browser test skipped");
+        return;
+    }
+    let srv = server();
+    let shots = std::env::var_os("LANTIAN_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| srv.data.join("shots"));
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(dir.join("overview.mjs"))
+        .args([&format!("http://127.0.0.1:{}", srv.port), "admin", "admin-password", s(&shots)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["bad_login"], "用户名或密码错误");
+    assert_eq!(v["english_heading"], "Cities ranked by composite index");
+    for (key, from, to) in [("first", "2019-12-01", "2019-12-31"), ("year", "2019-01-01", "2019-12-31")] {
+        let shown = v[key]["rows"].as_array().unwrap();
+        assert!(v[key]["title"].as_str().unwrap().contains(from));
+        let assess = lantian_json(&["--data", s(&srv.data), "assess", "--from", from, "--to", to]);
+        assert_eq!(shown.len(), assess.len());
+        for a in &assess {
+            let row = shown.iter().find(|r| r["city"] == a["city"]).unwrap();
+            assert_eq!(row["rank"], a["rank"].to_string(), "{key} {}", a["city"]);
+            assert_eq!(row["composite"], format!("{:.2}", a["composite_index"].as_f64().unwrap()));
+            assert_eq!(row["pm25"], format!("{:.0}", a["pm25"].as_f64().unwrap()));
+            assert_eq!(row["good"], format!("{:.1}", a["good_ratio"].as_f64().unwrap()));
+        }
+    }
+    for f in ["login.png", "overview.png", "overview-en.png"] {
+        assert!(shots.join(f).is_file(), "{f}");
+    }
+}
+
+/// The README's first command: `lantian demo` imports the sample, prints the
+/// 2019 ranking, makes an account and serves the dashboard with it.
+#[test]
+fn demo_serves_with_its_printed_account() {
+    let cwd = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lantian"))
+        .args(["demo", "--sample", s(&crate::common::sample()), "--addr", &format!("127.0.0.1:{port}")])
+        .current_dir(cwd.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let password = loop {
+        let line = rx.recv_timeout(Duration::from_secs(120)).expect("demo prints its account");
+        if let Some(rest) = line.split("密码 password: ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (cookie, _) = login(port, "demo", &password);
+    let ov = request(port, "GET", "/api/overview?from=2019-01-01&to=2019-12-31", &[("Cookie", cookie.as_str())], None);
+    assert_eq!(ov.body["cities"].as_array().unwrap().len(), 21);
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("成都") && printed.contains("4.65"), "{printed}");
+}
