@@ -11,6 +11,14 @@ const I18N = {
     pm25: 'PM2.5', pm10: 'PM10', good: '优良天数比例%', heavy: '重污染天数', valid: '有效天数',
     badLogin: '用户名或密码错误', period: (a, b) => `${a} 至 ${b}`, mapTitle: '综合指数（颜色越深越差）',
     method: '计算方法', edition: '标准版本', days: '有效天数',
+    tabOverview: '总览', tabActions: '问责措施', tabTasks: '整改任务', tabReports: '报告', id: '编号', area: '地区',
+    kind: '措施', periodCol: '期间', rule: '依据规则', status: '状态', amount: '金额(万元)', ops: '操作', ack: '签收', lift: '解除',
+    liftReason: '解除理由', number: '编号', task: '整改任务', overdue: '逾期', yes: '是', no: '否', progress: '工作进展',
+    addProgress: '填报工作进展', date: '日期', measure: '措施', author: '报送单位', text: '工作及成效',
+    indicator: '量化指标（名称=数值 单位）', evidence: '佐证材料', submit: '提交', saved: '已提交', units: '整改责任单位',
+    goal: '整改目标', problem: '问题', source: '来源', measures: '整改措施', wholeTask: '整体', month: '月份',
+    noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
+    indicators: '量化指标', count: '进展条数',
   },
   en: {
     title: 'lantian · Air quality accountability', from: 'From', to: 'To', apply: 'Show', logout: 'Log out', login: 'Log in',
@@ -19,6 +27,14 @@ const I18N = {
     pm25: 'PM2.5', pm10: 'PM10', good: 'Good days %', heavy: 'Heavy days', valid: 'Valid days',
     badLogin: 'Wrong name or password', period: (a, b) => `${a} to ${b}`, mapTitle: 'Composite index (darker is worse)',
     method: 'Method', edition: 'Edition', days: 'valid days',
+    tabOverview: 'Overview', tabActions: 'Actions', tabTasks: 'Rectification tasks', tabReports: 'Reports', id: 'ID', area: 'Area',
+    kind: 'Action', periodCol: 'Period', rule: 'Rule', status: 'Status', amount: 'Amount (10k CNY)', ops: '', ack: 'Acknowledge', lift: 'Lift',
+    liftReason: 'Reason for lifting', number: 'No.', task: 'Task', overdue: 'Overdue', yes: 'yes', no: 'no', progress: 'Progress',
+    addProgress: 'Report progress', date: 'Date', measure: 'Measure', author: 'Reported by', text: 'Work and results',
+    indicator: 'Indicator (NAME=VALUE UNIT)', evidence: 'Evidence files', submit: 'Submit', saved: 'Saved', units: 'Responsible units',
+    goal: 'Goal', problem: 'Problem', source: 'Source', measures: 'Measures', wholeTask: 'whole task', month: 'Month',
+    noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
+    indicators: 'Indicators', count: 'Entries',
   },
 };
 let lang = localStorage.getItem('lantian-lang') || 'zh';
@@ -126,16 +142,136 @@ async function load() {
   render(last);
 }
 
+const VIEWS = ['overview', 'actions', 'tasks', 'task', 'reports'];
+
+function show(view) {
+  VIEWS.forEach((v) => { $(`${v}-view`).hidden = v !== view; });
+  document.querySelectorAll('#tabs a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === `#/${view === 'task' ? 'tasks' : view}`));
+}
+
+async function route() {
+  if (!me) return;
+  const [, view, arg] = (location.hash || '#/overview').split('/');
+  if (view === 'actions') { show('actions'); await loadActions(); }
+  else if (view === 'tasks' && arg) { show('task'); await loadTask(arg); }
+  else if (view === 'tasks') { show('tasks'); await loadTasks(); }
+  else if (view === 'reports') { show('reports'); reportLinks(); }
+  else { show('overview'); if (!last) await load(); }
+}
+
+const writes = () => me && me.role !== 'viewer';
+
+async function loadActions() {
+  const list = await api('/api/actions');
+  const table = $('actions');
+  header(table, [t('id'), t('area'), t('kind'), t('periodCol'), t('rule'), t('status'), t('amount'), t('ops')]);
+  const KINDS = { notice: '通报', reminder_letter: '提醒函', warning_letter: '警示函', interview: '约谈', fund_deduction: '扣缴资金', approval_restriction: '区域限批' };
+  const STATUS = { open: '执行中', acknowledged: '已签收', lifted: '已解除' };
+  list.forEach((a) => {
+    const tr = document.createElement('tr');
+    tr.dataset.action = a.id;
+    [a.id, a.area, lang === 'zh' ? (KINDS[a.kind] || a.kind) : a.kind, a.period].forEach((x) => tr.appendChild(text(x)));
+    const rule = text(a.rule_name); rule.className = 'left'; rule.title = JSON.stringify(a.evidence?.reasons ?? a.evidence ?? ''); tr.appendChild(rule);
+    tr.appendChild(text(lang === 'zh' ? (STATUS[a.status] || a.status) : a.status));
+    tr.appendChild(cell(a.amount, 2));
+    const ops = document.createElement('td');
+    if (writes() && a.status === 'open') ops.appendChild(button(t('ack'), () => changeAction(a.id, 'ack')));
+    if (['admin', 'analyst'].includes(me.role) && a.status !== 'lifted') ops.appendChild(button(t('lift'), () => {
+      const reason = prompt(t('liftReason'));
+      if (reason) changeAction(a.id, 'lift', reason);
+    }));
+    tr.appendChild(ops);
+    table.appendChild(tr);
+  });
+}
+
+function button(label, onClick) {
+  const b = document.createElement('button');
+  b.className = 'small';
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+async function changeAction(id, change, reason) {
+  await api(`/api/actions/${id}`, { method: 'POST', body: JSON.stringify({ change, reason }) }).catch((e) => alert(e.message));
+  await loadActions();
+}
+
+async function loadTasks() {
+  const list = await api('/api/tasks');
+  const table = $('tasks');
+  header(table, [t('number'), t('task'), t('status'), t('overdue'), t('units'), t('count')]);
+  list.forEach((x) => {
+    const tr = document.createElement('tr');
+    tr.dataset.task = x.number;
+    tr.appendChild(text(x.number));
+    const title = document.createElement('td'); title.className = 'left';
+    const a = document.createElement('a'); a.href = `#/tasks/${x.number}`; a.textContent = x.title; title.appendChild(a);
+    tr.appendChild(title);
+    tr.appendChild(text(lang === 'zh' ? x.status_zh : x.status));
+    tr.appendChild(text(x.overdue ? t('yes') : t('no')));
+    const u = text(x.units.join('、')); u.className = 'left'; tr.appendChild(u);
+    tr.appendChild(text(x.progress.length));
+    table.appendChild(tr);
+  });
+}
+
+let currentTask = null;
+async function loadTask(n) {
+  const x = await api(`/api/tasks/${n}`);
+  currentTask = x;
+  $('task-title').textContent = `${x.number} · ${x.title}`;
+  const f = $('task-fields');
+  f.innerHTML = '';
+  const row = (k, v) => { const tr = document.createElement('tr'); tr.appendChild(text(k)); const td = text(v); tr.appendChild(td); f.appendChild(tr); };
+  row(t('source'), x.source); row(t('problem'), x.problem); row(t('units'), x.units.join('、')); row(t('goal'), x.goal);
+  row(t('measures'), x.measures.map((m, i) => `${i + 1}. ${m}`).join('\n'));
+  row(t('status'), lang === 'zh' ? x.status_zh : x.status);
+  const p = $('task-progress');
+  header(p, [t('date'), t('measure'), t('author'), t('text'), t('indicators'), t('evidence')]);
+  x.progress.forEach((e) => {
+    const tr = document.createElement('tr');
+    tr.appendChild(text(e.date)); tr.appendChild(text(e.measure ?? t('wholeTask'))); tr.appendChild(text(e.author));
+    const body = text(e.text); body.className = 'left'; tr.appendChild(body);
+    tr.appendChild(text(e.indicators.map((i) => `${i.name}${i.value}${i.unit}`).join('；')));
+    tr.appendChild(text(e.evidence.map((v) => v.name).join('；')));
+    p.appendChild(tr);
+  });
+  const sel = $('measure-select');
+  sel.innerHTML = `<option value="">${t('wholeTask')}</option>` + x.measures.map((m, i) => `<option value="${i + 1}">${i + 1}</option>`).join('');
+  $('progress-form').hidden = !writes() || x.status === 'closed';
+}
+
+$('progress-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  const r = await fetch(`/api/tasks/${currentTask.number}/progress`, { method: 'POST', body: form, credentials: 'same-origin', headers: { 'X-CSRF-Token': me.csrf } });
+  const body = await r.json().catch(() => ({}));
+  $('progress-msg').textContent = r.ok ? `${t('saved')} (#${body.id})` : body.error;
+  if (r.ok) { e.target.reset(); await loadTask(currentTask.number); $('progress-msg').textContent = `${t('saved')} (#${body.id})`; }
+});
+
+function reportLinks() {
+  const month = $('report-month').value;
+  $('notice-docx').href = `/api/reports?kind=notice&period=month:${month}&format=docx`;
+  $('notice-xlsx').href = `/api/reports?kind=notice&period=month:${month}&format=xlsx`;
+  $('completion-docx').href = `/api/reports?kind=completion&task=${$('report-task').value}&format=docx`;
+}
+$('report-month').addEventListener('change', reportLinks);
+$('report-task').addEventListener('change', reportLinks);
+window.addEventListener('hashchange', () => route().catch((e) => alert(e.message)));
+
 async function start() {
   $('login-view').hidden = true;
-  $('overview-view').hidden = false;
+  $('tabs').hidden = false;
   $('nav').hidden = false;
   $('who').textContent = `${me.name}（${me.role}${me.city ? ' · ' + me.city : ''}）`;
   if (!$('from').value) {
     $('to').value = me.data_to || new Date().toISOString().slice(0, 10);
     $('from').value = $('to').value.slice(0, 8) + '01';
   }
-  await load();
+  await route();
 }
 
 $('login').addEventListener('submit', async (e) => {
@@ -149,8 +285,8 @@ $('login').addEventListener('submit', async (e) => {
     $('login-error').textContent = err.status === 401 ? t('badLogin') : err.message;
   }
 });
-$('apply').addEventListener('click', () => load().catch((e) => alert(e.message)));
-$('lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lantian-lang', lang); applyLang(); });
+$('apply').addEventListener('click', () => { location.hash = '#/overview'; load().catch((e) => alert(e.message)); });
+$('lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lantian-lang', lang); applyLang(); route(); });
 $('logout').addEventListener('click', async () => { await api('/api/logout', { method: 'POST' }).catch(() => {}); location.reload(); });
 window.addEventListener('resize', () => chart && chart.resize());
 

@@ -40,10 +40,14 @@ struct Session {
     expires: Instant,
 }
 
+/// Overviews computed, by period, with the store generation they were computed on.
+type OverviewCache = HashMap<(Date, Date), (u64, Arc<serde_json::Value>)>;
+
 struct App {
     ctx: Ctx,
     sessions: Mutex<HashMap<String, Session>>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    cache: Mutex<OverviewCache>,
 }
 
 /// An API error: status and a message for people.
@@ -206,10 +210,18 @@ async fn overview(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Query(p): Query<Period>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     app.session(&headers)?;
     if p.from > p.to {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", p.from, p.to)));
+    }
+    // Recomputed only when an import has committed a new generation.
+    let ctx = ctx_clone(&app.ctx);
+    let generation = blocking(move || Ok(ctx.store()?.generation())).await?;
+    if let Some((g, v)) = app.cache.lock().ok().and_then(|c| c.get(&(p.from, p.to)).cloned())
+        && g == generation
+    {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response());
     }
     let ctx = ctx_clone(&app.ctx);
     let v = blocking(move || {
@@ -262,7 +274,259 @@ async fn overview(
         }))
     })
     .await?;
-    Ok(Json(v))
+    let v = Arc::new(v);
+    if let Ok(mut c) = app.cache.lock() {
+        if c.len() > 256 {
+            c.clear();
+        }
+        c.insert((p.from, p.to), (generation, v.clone()));
+    }
+    Ok(([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response())
+}
+
+/// Province staff read and write everything; a city officer only its own
+/// city's records; a viewer reads and never writes.
+fn can_read_area(u: &User, area: &str) -> bool {
+    u.role != "city" || u.city.as_deref() == Some(area)
+}
+
+fn forbidden(what: &str) -> ApiError {
+    ApiError(StatusCode::FORBIDDEN, format!("your role may not {what}"))
+}
+
+fn action_json(a: &lantian_store::ledger::ActionRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id, "area": a.area, "period": a.period, "kind": a.kind, "rule": a.rule, "rule_name": a.rule_name,
+        "status": a.status, "amount": a.amount, "edition": a.edition, "created_at": a.created_at,
+        "closed_at": a.closed_at, "close_reason": a.close_reason,
+        "evidence": serde_json::from_str::<serde_json::Value>(&a.evidence).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+async fn actions(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = app.session(&headers)?.user;
+    let ctx = ctx_clone(&app.ctx);
+    let list = blocking(move || Ok(ctx.ledger()?.list(None, None)?)).await?;
+    Ok(Json(list.iter().filter(|a| can_read_area(&user, &a.area)).map(action_json).collect()))
+}
+
+#[derive(serde::Deserialize)]
+struct ActionChange {
+    /// `ack` or `lift`.
+    change: String,
+    reason: Option<String>,
+}
+
+async fn change_action(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Json(c): Json<ActionChange>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = app.write_session(&headers)?.user;
+    let ctx = ctx_clone(&app.ctx);
+    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
+        let mut ledger = ctx.ledger()?;
+        let Some(a) = ledger.get(id)? else {
+            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no action {id}"))));
+        };
+        // Another city's action is not even there for a city officer.
+        if !can_read_area(&user, &a.area) {
+            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no action {id}"))));
+        }
+        let allowed = match c.change.as_str() {
+            "ack" => user.role != "viewer",
+            "lift" => matches!(user.role.as_str(), "admin" | "analyst"),
+            other => return Ok(Err(ApiError(StatusCode::BAD_REQUEST, format!("change {other:?}: ack or lift")))),
+        };
+        if !allowed {
+            return Ok(Err(forbidden(&format!("{} actions", c.change))));
+        }
+        let (status, reason) = match c.change.as_str() {
+            "ack" => ("acknowledged", None),
+            _ => (
+                "lifted",
+                Some(
+                    c.reason
+                        .clone()
+                        .filter(|r| !r.trim().is_empty())
+                        .ok_or_else(|| anyhow::anyhow!("a lift needs a reason"))?,
+                ),
+            ),
+        };
+        ledger.set_status(id, status, &user.name, reason.as_deref())?;
+        let a = ledger.get(id)?.ok_or_else(|| anyhow::anyhow!("action {id} vanished"))?;
+        Ok(Ok(action_json(&a)))
+    })
+    .await?;
+    v.map(Json)
+}
+
+fn task_visible(u: &User, t: &lantian_store::tasks::Task) -> bool {
+    u.role != "city" || u.city.as_ref().is_some_and(|c| t.fields.cities.contains(c))
+}
+
+async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = app.session(&headers)?.user;
+    let ctx = ctx_clone(&app.ctx);
+    let list = blocking(move || Ok(lantian_store::tasks::list(ctx.ledger()?.db())?)).await?;
+    let today = crate::commands::today_date();
+    let out: Vec<serde_json::Value> = list
+        .iter()
+        .filter(|t| task_visible(&user, t))
+        .map(|t| {
+            let mut v = serde_json::to_value(t).unwrap_or_default();
+            v["overdue"] = lantian_core::task::is_overdue(t.status, t.fields.deadline, today).into();
+            v["status_zh"] = t.status.zh().into();
+            v
+        })
+        .collect();
+    Ok(Json(out.into()))
+}
+
+async fn task(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(n): axum::extract::Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = app.session(&headers)?.user;
+    let ctx = ctx_clone(&app.ctx);
+    let t = blocking(move || Ok(lantian_store::tasks::get(ctx.ledger()?.db(), n).ok())).await?;
+    match t.filter(|t| task_visible(&user, t)) {
+        Some(t) => {
+            let mut v = serde_json::to_value(&t).unwrap_or_default();
+            v["status_zh"] = t.status.zh().into();
+            v["next"] = t.status.next().iter().map(|s| s.key()).collect::<Vec<_>>().into();
+            Ok(Json(v))
+        }
+        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))),
+    }
+}
+
+/// A progress entry with evidence files (multipart form: date, author,
+/// measure, text, indicator (repeatable, "NAME=VALUE UNIT"), evidence files).
+async fn task_progress(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(n): axum::extract::Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = app.write_session(&headers)?.user;
+    if user.role == "viewer" {
+        return Err(forbidden("report progress"));
+    }
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut indicators = Vec::new();
+    let mut files = Vec::new();
+    while let Some(f) = form.next_field().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))? {
+        let name = f.name().unwrap_or_default().to_string();
+        if name == "evidence" {
+            let file = f.file_name().unwrap_or("evidence").to_string();
+            let bytes = f.bytes().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+            if !bytes.is_empty() {
+                files.push((file, bytes.to_vec()));
+            }
+        } else {
+            let text = f.text().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+            if name == "indicator" {
+                if !text.trim().is_empty() {
+                    indicators.push(text);
+                }
+            } else {
+                fields.insert(name, text);
+            }
+        }
+    }
+    let ctx = ctx_clone(&app.ctx);
+    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
+        let mut ledger = ctx.ledger()?;
+        let Ok(t) = lantian_store::tasks::get(ledger.db(), n) else {
+            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
+        };
+        if !task_visible(&user, &t) {
+            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
+        }
+        let get = |k: &str| fields.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+        let date: Date = get("date").parse().map_err(|e| anyhow::anyhow!("date {:?}: {e}", get("date")))?;
+        let measure = match get("measure").as_str() {
+            "" => None,
+            m => Some(m.parse::<i64>().map_err(|_| anyhow::anyhow!("measure {m:?} is not a number"))?),
+        };
+        let indicators = indicators.iter().map(|s| crate::tasks::parse_indicator(s)).collect::<Result<Vec<_>>>()?;
+        let evidence = lantian_store::tasks::store_evidence(&ctx.data, &files)?;
+        let author = if get("author").is_empty() { user.name.clone() } else { get("author") };
+        let entry =
+            lantian_store::tasks::Progress { id: 0, date, author, measure, text: get("text"), indicators, evidence };
+        let id = lantian_store::tasks::progress(ledger.db(), n, &entry, &user.name)?;
+        Ok(Ok(serde_json::json!({ "id": id })))
+    })
+    .await?;
+    v.map(Json)
+}
+
+#[derive(serde::Deserialize)]
+struct ReportQuery {
+    /// notice | completion
+    kind: String,
+    period: Option<String>,
+    task: Option<i64>,
+    /// docx | xlsx
+    format: Option<String>,
+}
+
+/// Generate a document and send it as a download.
+async fn report(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let user = app.session(&headers)?.user;
+    let ctx = ctx_clone(&app.ctx);
+    let (name, bytes, ct) = blocking(move || -> Result<(String, Vec<u8>, &'static str)> {
+        let doc = match (q.kind.as_str(), &q.period, q.task) {
+            ("notice", Some(period), _) => {
+                let (from, to) = crate::commands::parse_period(period)?;
+                let store = ctx.store()?;
+                let data = crate::report::notice_data(&ctx, &store, period, from, to, "四川省生态环境厅", 3)?;
+                lantian_report::notice::compose(&data)?
+            }
+            ("completion", _, Some(n)) => {
+                let mut ledger = ctx.ledger()?;
+                let t = lantian_store::tasks::get(ledger.db(), n)?;
+                if !task_visible(&user, &t) {
+                    anyhow::bail!("no task {n}");
+                }
+                lantian_report::completion::compose(&crate::report::completion_data(&ctx, n)?)
+            }
+            _ => anyhow::bail!("kind=notice&period=month:YYYY-MM or kind=completion&task=N"),
+        };
+        let stem = match q.task {
+            Some(n) => format!("task-{n}-completion"),
+            None => format!("notice-{}", q.period.clone().unwrap_or_default().replace(':', "-")),
+        };
+        Ok(match q.format.as_deref().unwrap_or("docx") {
+            "xlsx" => (
+                format!("{stem}.xlsx"),
+                lantian_report::xlsx::render(&doc, Some("正文"))?,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            _ => (
+                format!("{stem}.docx"),
+                lantian_report::docx::render(&doc)?,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+        })
+    })
+    .await?;
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(ct)),
+            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|_| unauthorized())?),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 fn asset(ct: &'static str, body: &'static str) -> Response {
@@ -270,7 +534,12 @@ fn asset(ct: &'static str, body: &'static str) -> Response {
 }
 
 pub fn router(ctx: Ctx) -> Router {
-    let app = Arc::new(App { ctx, sessions: Mutex::new(HashMap::new()), failures: Mutex::new(HashMap::new()) });
+    let app = Arc::new(App {
+        ctx,
+        sessions: Mutex::new(HashMap::new()),
+        failures: Mutex::new(HashMap::new()),
+        cache: Mutex::new(HashMap::new()),
+    });
     Router::new()
         .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
         .route("/assets/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
@@ -281,6 +550,15 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/overview", get(overview))
+        .route("/api/actions", get(actions))
+        .route("/api/actions/{id}", post(change_action))
+        .route("/api/tasks", get(tasks))
+        .route("/api/tasks/{n}", get(task))
+        .route(
+            "/api/tasks/{n}/progress",
+            post(task_progress).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
+        )
+        .route("/api/reports", get(report))
         .with_state(app)
 }
 

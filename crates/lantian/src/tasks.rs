@@ -144,7 +144,7 @@ pub enum TaskCommand {
 }
 
 /// "超低排放改造=510 万千瓦" → indicator.
-fn parse_indicator(s: &str) -> Result<Indicator> {
+pub fn parse_indicator(s: &str) -> Result<Indicator> {
     let Some((name, rest)) = s.split_once('=') else {
         bail!("indicator {s:?}: expected NAME=VALUE UNIT, e.g. 超低排放改造=510 万千瓦");
     };

@@ -31,13 +31,23 @@ fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     crate::real_data::copy_dir(sample_store(), &data);
+    let sample = crate::common::sample();
+    let targets = sample.join("targets-2019.toml");
+    let task = sample.join("tasks/task-46.json");
     for args in [
         ["user", "add", "admin", "--role", "admin", "--password", "admin-password"].as_slice(),
+        ["user", "add", "analyst", "--role", "analyst", "--password", "analyst-password"].as_slice(),
+        ["user", "add", "viewer", "--role", "viewer", "--password", "viewer-password"].as_slice(),
         ["user", "add", "chengdu", "--role", "city", "--city", "成都", "--password", "chengdu-password"].as_slice(),
+        ["user", "add", "yibin", "--role", "city", "--city", "宜宾", "--password", "yibin-password"].as_slice(),
+        ["target", "import", s(&targets)].as_slice(),
+        ["task", "import", s(&task)].as_slice(),
+        ["policy", "run", "--period", "month:2019-07"].as_slice(),
     ] {
         let mut a = vec!["--data", s(&data)];
         a.extend(args);
-        assert!(lantian(&a).status.success());
+        let out = lantian(&a);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
@@ -71,8 +81,9 @@ fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: 
     req.push_str("\r\n");
     req.push_str(body.unwrap_or_default());
     c.write_all(req.as_bytes()).unwrap();
-    let mut text = String::new();
-    c.read_to_string(&mut text).unwrap();
+    let mut bytes = Vec::new();
+    c.read_to_end(&mut bytes).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
     let (head, rest) = text.split_once("\r\n\r\n").unwrap();
     let status = head[9..12].parse().unwrap();
     let body = serde_json::from_str(rest).unwrap_or(serde_json::Value::Null);
@@ -274,4 +285,148 @@ fn demo_serves_with_its_printed_account() {
     let out = child.wait_with_output().unwrap();
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("成都") && printed.contains("4.65"), "{printed}");
+}
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "lantianboundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    if let Some((name, bytes)) = file {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], ct: &str, body: &[u8]) -> u16 {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    c.write_all(req.as_bytes()).unwrap();
+    c.write_all(body).unwrap();
+    let mut text = String::new();
+    let _ = c.read_to_string(&mut text);
+    text[9..12].parse().unwrap()
+}
+
+/// Every role against every write endpoint and another city's records.
+#[test]
+fn authorization_matrix() {
+    let srv = server();
+    let port = srv.port;
+    let sessions: Vec<(&str, String, String)> = [
+        ("admin", "admin-password"),
+        ("analyst", "analyst-password"),
+        ("viewer", "viewer-password"),
+        ("chengdu", "chengdu-password"),
+        ("yibin", "yibin-password"),
+    ]
+    .iter()
+    .map(|(u, p)| {
+        let (c, x) = login(port, u, p);
+        (*u, c, x)
+    })
+    .collect();
+    let admin = &sessions[0];
+    let all = request(port, "GET", "/api/actions", &[("Cookie", admin.1.as_str())], None).body;
+    let id_of = |area: &str, kind: &str| {
+        all.as_array().unwrap().iter().find(|a| a["area"] == area && a["kind"] == kind).unwrap()["id"].as_i64().unwrap()
+    };
+    // 成都 and 宜宾 both got the monthly notice in July 2019.
+    let (chengdu_notice, yibin_notice) = (id_of("成都", "notice"), id_of("宜宾", "notice"));
+    for (user, cookie, csrf) in &sessions {
+        let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+        // Reading: a city officer sees only its own city's actions.
+        let list = request(port, "GET", "/api/actions", &auth, None).body;
+        let areas: std::collections::BTreeSet<String> =
+            list.as_array().unwrap().iter().map(|a| a["area"].as_str().unwrap().to_string()).collect();
+        match *user {
+            "chengdu" => assert_eq!(areas.into_iter().collect::<Vec<_>>(), vec!["成都"]),
+            "yibin" => assert_eq!(areas.into_iter().collect::<Vec<_>>(), vec!["宜宾"]),
+            _ => assert_eq!(areas.len(), 21, "{user}"),
+        }
+        // Task 46 concerns 宜宾, not 成都.
+        let task = request(port, "GET", "/api/tasks/46", &auth, None).status;
+        assert_eq!(task, if *user == "chengdu" { 404 } else { 200 }, "{user} reads task 46");
+        let tasks = request(port, "GET", "/api/tasks", &auth, None).body;
+        assert_eq!(tasks.as_array().unwrap().len(), usize::from(*user != "chengdu"), "{user} lists tasks");
+        // Acknowledging the 宜宾 notice.
+        let ack =
+            request(port, "POST", &format!("/api/actions/{yibin_notice}"), &auth, Some(r#"{"change":"ack"}"#)).status;
+        let expected = match *user {
+            "viewer" => 403,
+            "chengdu" => 404,
+            // The first role to acknowledge succeeds; the others find it acknowledged already.
+            _ => ack,
+        };
+        assert_eq!(ack, expected, "{user} acks 宜宾");
+        assert!([200, 400].contains(&ack) || *user == "viewer" || *user == "chengdu", "{user}: {ack}");
+        // Lifting is the province's.
+        let lift = request(
+            port,
+            "POST",
+            &format!("/api/actions/{chengdu_notice}"),
+            &auth,
+            Some(r#"{"change":"lift","reason":"测试"}"#),
+        )
+        .status;
+        let expected_lift = match *user {
+            "viewer" | "chengdu" => 403,
+            "yibin" => 404,
+            _ => lift,
+        };
+        assert_eq!(lift, expected_lift, "{user} lifts 成都");
+        // Progress on task 46, with an evidence file.
+        let (ct, body) = multipart(
+            &[
+                ("date", "2019-12-31"),
+                ("measure", "2"),
+                ("text", "完成燃煤电厂超低排放改造"),
+                ("indicator", "超低排放改造=10 万千瓦"),
+            ],
+            Some(("照片.jpg", b"\xff\xd8\xffjpeg")),
+        );
+        let status = raw(port, "POST", "/api/tasks/46/progress", &auth, &ct, &body);
+        let expected = match *user {
+            "viewer" => 403,
+            "chengdu" => 404,
+            _ => 200,
+        };
+        assert_eq!(status, expected, "{user} reports progress on task 46");
+        // Without the CSRF token every write is refused.
+        let no_csrf = [("Cookie", cookie.as_str())];
+        assert_eq!(raw(port, "POST", "/api/tasks/46/progress", &no_csrf, &ct, &body), 403, "{user} without CSRF");
+        assert_eq!(
+            request(port, "POST", &format!("/api/actions/{yibin_notice}"), &no_csrf, Some(r#"{"change":"ack"}"#))
+                .status,
+            403
+        );
+    }
+    // The audit trail names who did it.
+    let out = lantian(&["--data", s(&srv.data), "task", "show", "46", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let who: Vec<&str> = v["audit"].as_array().unwrap().iter().map(|e| e["who"].as_str().unwrap()).collect();
+    for u in ["admin", "analyst", "yibin"] {
+        assert!(who.contains(&u), "{u} not in the audit log: {who:?}");
+    }
+    // Evidence is stored under its hash.
+    let sha = v["progress"].as_array().unwrap().iter().rev().find_map(|p| p["evidence"][0]["sha256"].as_str()).unwrap();
+    assert!(srv.data.join("evidence").join(&sha[..2]).join(sha).is_file());
+    // Reports download for any logged-in role.
+    let viewer = [("Cookie", sessions[2].1.as_str())];
+    let r = request(port, "GET", "/api/reports?kind=completion&task=46&format=docx", &viewer, None);
+    assert_eq!(r.status, 200);
+    assert!(r.headers.contains("attachment; filename=\"task-46-completion.docx\""), "{}", r.headers);
 }
