@@ -241,7 +241,17 @@ fn dashboard_in_chromium() {
             assert_eq!(row["good"], format!("{:.1}", a["good_ratio"].as_f64().unwrap()));
         }
     }
-    for f in ["login.png", "overview.png", "overview-en.png"] {
+    assert_eq!(v["actions"], 25, "the July 2019 policy run's actions");
+    let acked = v["acknowledged"].as_str().unwrap();
+    let ledger = lantian_json(&["--data", s(&srv.data), "action", "list", "--status", "acknowledged"]);
+    assert!(ledger.iter().any(|a| a["id"].to_string() == acked), "{ledger:?}");
+    let rows = v["progress_rows"].as_array().unwrap();
+    assert_eq!(rows[1].as_u64().unwrap(), rows[0].as_u64().unwrap() + 1);
+    let last = v["last_progress"].as_str().unwrap();
+    assert!(last.contains("浏览器测试") && last.contains("柴油货车抽查1200辆次") && last.contains("抽查记录.pdf"), "{last}");
+    assert_eq!(v["download"], "notice-month-2019-07.docx");
+    assert_eq!(&std::fs::read(shots.join("notice-month-2019-07.docx")).unwrap()[..2], b"PK");
+    for f in ["login.png", "overview.png", "overview-en.png", "actions.png", "task.png", "reports.png"] {
         assert!(shots.join(f).is_file(), "{f}");
     }
 }

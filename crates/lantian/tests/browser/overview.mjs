@@ -49,6 +49,41 @@ try {
   out.english_heading = await page.textContent('[data-i18n=ranking]');
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(shots, 'overview-en.png'), fullPage: true });
+  await page.click('#lang');
+  // The actions ledger: acknowledge the first open action.
+  await page.click('a[href="#/actions"]');
+  await page.waitForSelector('#actions tr[data-action]');
+  out.actions = await page.$$eval('#actions tr[data-action]', (trs) => trs.length);
+  const first = await page.getAttribute('#actions tr[data-action]', 'data-action');
+  await page.click(`#actions tr[data-action="${first}"] button`);
+  await page.waitForFunction((id) => document.querySelector(`#actions tr[data-action="${id}"]`)?.textContent.includes('已签收'), first);
+  out.acknowledged = first;
+  await page.screenshot({ path: join(shots, 'actions.png') });
+  // Rectification tasks: open No. 46 and report progress with a file.
+  await page.click('a[href="#/tasks"]');
+  await page.waitForSelector('#tasks tr[data-task]');
+  await page.click('#tasks tr[data-task="46"] a');
+  await page.waitForSelector('#task-progress tr:nth-child(2)');
+  const before = await page.$$eval('#task-progress tr', (trs) => trs.length);
+  await page.fill('#progress-form input[name=date]', '2022-01-15');
+  await page.selectOption('#measure-select', '2');
+  await page.fill('#progress-form textarea[name=text]', '浏览器测试：完成柴油货车抽查');
+  await page.fill('#progress-form input[name=indicator]', '柴油货车抽查=1200 辆次');
+  await page.setInputFiles('#progress-form input[name=evidence]', { name: '抽查记录.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 test') });
+  await page.click('#progress-form button[type=submit]');
+  await page.waitForFunction((n) => document.querySelectorAll('#task-progress tr').length === n + 1, before);
+  out.progress_rows = [before, await page.$$eval('#task-progress tr', (trs) => trs.length)];
+  out.last_progress = await page.$$eval('#task-progress tr', (trs) => trs[trs.length - 1].textContent);
+  await page.screenshot({ path: join(shots, 'task.png'), fullPage: true });
+  // Reports: download the notice.
+  await page.click('a[href="#/reports"]');
+  await page.fill('#report-month', '2019-07');
+  await page.dispatchEvent('#report-month', 'change');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#notice-docx')]);
+  const path = join(shots, download.suggestedFilename());
+  await download.saveAs(path);
+  out.download = download.suggestedFilename();
+  await page.screenshot({ path: join(shots, 'reports.png') });
 } finally {
   await ctx.close();
 }
