@@ -40,8 +40,12 @@ struct Session {
     expires: Instant,
 }
 
-/// Overviews computed, by period, with the store generation they were computed on.
-type OverviewCache = HashMap<(Date, Date), (u64, Arc<serde_json::Value>)>;
+/// Overviews computed, by period: the store generation they were computed
+/// on, when that was last checked, and the response body.
+type OverviewCache = HashMap<(Date, Date), (u64, Instant, axum::body::Bytes)>;
+
+/// How long a cached overview is served before the store's generation is checked again.
+const RECHECK: Duration = Duration::from_secs(1);
 
 struct App {
     ctx: Ctx,
@@ -215,13 +219,24 @@ async fn overview(
     if p.from > p.to {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", p.from, p.to)));
     }
-    // Recomputed only when an import has committed a new generation.
+    // Recomputed only when an import has committed a new generation
+    // (checked at most once a second per period).
+    let json = |body: axum::body::Bytes| ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    let cached = app.cache.lock().ok().and_then(|c| c.get(&(p.from, p.to)).cloned());
+    if let Some((_, checked, body)) = &cached
+        && checked.elapsed() < RECHECK
+    {
+        return Ok(json(body.clone()));
+    }
     let ctx = ctx_clone(&app.ctx);
     let generation = blocking(move || Ok(ctx.store()?.generation())).await?;
-    if let Some((g, v)) = app.cache.lock().ok().and_then(|c| c.get(&(p.from, p.to)).cloned())
+    if let Some((g, _, body)) = cached
         && g == generation
     {
-        return Ok(([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response());
+        if let Ok(mut c) = app.cache.lock() {
+            c.insert((p.from, p.to), (g, Instant::now(), body.clone()));
+        }
+        return Ok(json(body));
     }
     let ctx = ctx_clone(&app.ctx);
     let v = blocking(move || {
@@ -274,14 +289,14 @@ async fn overview(
         }))
     })
     .await?;
-    let v = Arc::new(v);
+    let body = axum::body::Bytes::from(v.to_string());
     if let Ok(mut c) = app.cache.lock() {
         if c.len() > 256 {
             c.clear();
         }
-        c.insert((p.from, p.to), (generation, v.clone()));
+        c.insert((p.from, p.to), (generation, Instant::now(), body.clone()));
     }
-    Ok(([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response())
+    Ok(json(body))
 }
 
 /// Province staff read and write everything; a city officer only its own

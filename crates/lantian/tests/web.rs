@@ -248,7 +248,10 @@ fn dashboard_in_chromium() {
     let rows = v["progress_rows"].as_array().unwrap();
     assert_eq!(rows[1].as_u64().unwrap(), rows[0].as_u64().unwrap() + 1);
     let last = v["last_progress"].as_str().unwrap();
-    assert!(last.contains("浏览器测试") && last.contains("柴油货车抽查1200辆次") && last.contains("抽查记录.pdf"), "{last}");
+    assert!(
+        last.contains("浏览器测试") && last.contains("柴油货车抽查1200辆次") && last.contains("抽查记录.pdf"),
+        "{last}"
+    );
     assert_eq!(v["download"], "notice-month-2019-07.docx");
     assert_eq!(&std::fs::read(shots.join("notice-month-2019-07.docx")).unwrap()[..2], b"PK");
     for f in ["login.png", "overview.png", "overview-en.png", "actions.png", "task.png", "reports.png"] {
