@@ -244,7 +244,7 @@ fn dashboard_in_chromium() {
     assert_eq!(v["actions"], 25, "the July 2019 policy run's actions");
     let acked = v["acknowledged"].as_str().unwrap();
     let ledger = lantian_json(&["--data", s(&srv.data), "action", "list", "--status", "acknowledged"]);
-    assert!(ledger.iter().any(|a| a["id"].to_string() == acked), "{ledger:?}");
+    assert!(ledger.iter().any(|a| a["id"].as_i64().map(|i| i.to_string()).as_deref() == Some(acked)), "{ledger:?}");
     let rows = v["progress_rows"].as_array().unwrap();
     assert_eq!(rows[1].as_u64().unwrap(), rows[0].as_u64().unwrap() + 1);
     let last = v["last_progress"].as_str().unwrap();
