@@ -19,6 +19,10 @@ const I18N = {
     goal: '整改目标', problem: '问题', source: '来源', measures: '整改措施', wholeTask: '整体', month: '月份',
     noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
     indicators: '量化指标', count: '进展条数',
+    targets: '年度目标', stations: '站点数据获取率', stationName: '站点名称', calendarTitle: (y) => `${y}年逐日空气质量级别`, trendTitle: 'PM2.5月均浓度（微克/立方米）',
+    breakdownTitle: '单项指数', indicatorCol: '指标', soFar: '截至当日', target: '目标', budget: '余量', remaining: '剩余天数',
+    probability: '达标概率%', station: '站点', captureCol: '有效小时', capturePct: '获取率%', thisYear: '本年', lastYear: '上年',
+    citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}，优良天数比例 ${s.good_ratio ?? '—'}%（${s.good_days}/${s.valid_days}），重污染 ${s.heavy_days} 天，综合指数 ${s.composite_index ?? '—'}`,
   },
   en: {
     title: 'lantian · Air quality accountability', from: 'From', to: 'To', apply: 'Show', logout: 'Log out', login: 'Log in',
@@ -35,6 +39,10 @@ const I18N = {
     goal: 'Goal', problem: 'Problem', source: 'Source', measures: 'Measures', wholeTask: 'whole task', month: 'Month',
     noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
     indicators: 'Indicators', count: 'Entries',
+    targets: 'Annual targets', stations: 'Station data capture', stationName: 'Name', calendarTitle: (y) => `Daily AQI level, ${y}`, trendTitle: 'PM2.5 by month (μg/m³)',
+    breakdownTitle: 'Single indexes', indicatorCol: 'Indicator', soFar: 'So far', target: 'Target', budget: 'Budget', remaining: 'Days left',
+    probability: 'Probability %', station: 'Station', captureCol: 'Valid hours', capturePct: 'Capture %', thisYear: 'This year', lastYear: 'Last year',
+    citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}, good days ${s.good_ratio ?? '—'}% (${s.good_days}/${s.valid_days}), heavy ${s.heavy_days} days, composite ${s.composite_index ?? '—'}`,
   },
 };
 let lang = localStorage.getItem('lantian-lang') || 'zh';
@@ -95,7 +103,12 @@ function render(d) {
     const tr = document.createElement('tr');
     tr.dataset.city = r.city;
     tr.appendChild(cell(r.rank, 0));
-    tr.appendChild(text(r.city));
+    const name = document.createElement('td');
+    const link = document.createElement('a');
+    link.href = `#/city/${encodeURIComponent(r.city)}`;
+    link.textContent = r.city;
+    name.appendChild(link);
+    tr.appendChild(name);
     tr.appendChild(cell(r.composite_index, 2, how(r)));
     tr.appendChild(cell(r.composite_index_change, 1, undefined, changeClass(r.composite_index_change)));
     tr.appendChild(text(r.main_pollutant));
@@ -142,7 +155,7 @@ async function load() {
   render(last);
 }
 
-const VIEWS = ['overview', 'actions', 'tasks', 'task', 'reports'];
+const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'reports'];
 
 function show(view) {
   VIEWS.forEach((v) => { $(`${v}-view`).hidden = v !== view; });
@@ -152,7 +165,8 @@ function show(view) {
 async function route() {
   if (!me) return;
   const [, view, arg] = (location.hash || '#/overview').split('/');
-  if (view === 'actions') { show('actions'); await loadActions(); }
+  if (view === 'city' && arg) { show('city'); await loadCity(decodeURIComponent(arg)); }
+  else if (view === 'actions') { show('actions'); await loadActions(); }
   else if (view === 'tasks' && arg) { show('task'); await loadTask(arg); }
   else if (view === 'tasks') { show('tasks'); await loadTasks(); }
   else if (view === 'reports') { show('reports'); reportLinks(); }
@@ -182,6 +196,62 @@ async function loadActions() {
     }));
     tr.appendChild(ops);
     table.appendChild(tr);
+  });
+}
+
+const LEVEL_COLOURS = ['#00e400', '#ffff00', '#ff7e00', '#ff0000', '#99004c', '#7e0023'];
+const charts = {};
+function chartOf(id) { charts[id] = charts[id] || echarts.init($(id)); return charts[id]; }
+
+async function loadCity(name) {
+  const year = ($('to').value || '2019').slice(0, 4);
+  const d = await api(`/api/cities/${encodeURIComponent(name)}?year=${year}`);
+  $('city-title').textContent = `${d.city} · ${d.year}`;
+  $('city-summary').textContent = t('citySummary')(d.year_stats);
+  const cats = lang === 'zh' ? ['优', '良', '轻度污染', '中度污染', '重度污染', '严重污染'] : ['Excellent', 'Good', 'Light', 'Moderate', 'Heavy', 'Severe'];
+  chartOf('calendar').setOption({
+    title: { text: t('calendarTitle')(d.year), left: 'center', textStyle: { fontSize: 14 } },
+    tooltip: { formatter: (p) => `${p.value[0]} AQI ${p.value[1]} ${p.value[3] || ''}` },
+    visualMap: { type: 'piecewise', dimension: 2, orient: 'horizontal', left: 'center', bottom: 0,
+      pieces: cats.map((c, i) => ({ value: i + 1, label: c, color: LEVEL_COLOURS[i] })) },
+    calendar: { range: String(d.year), cellSize: ['auto', 14], top: 40, left: 40, right: 20, dayLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' }, monthLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' } },
+    series: [{ type: 'heatmap', coordinateSystem: 'calendar', data: d.calendar.map((c) => [c.date, c.aqi, c.level, c.primary]) }],
+  }, true);
+  const months = Array.from({ length: 12 }, (_, i) => (lang === 'zh' ? `${i + 1}月` : String(i + 1)));
+  chartOf('trend').setOption({
+    title: { text: t('trendTitle'), left: 'center', textStyle: { fontSize: 14 } }, tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 }, xAxis: { type: 'category', data: months }, yAxis: { type: 'value' },
+    series: [
+      { name: t('thisYear'), type: 'line', data: d.pm25_by_month.this_year, connectNulls: false },
+      { name: t('lastYear'), type: 'line', data: d.pm25_by_month.last_year, lineStyle: { type: 'dashed' }, connectNulls: false },
+    ],
+  }, true);
+  chartOf('breakdown').setOption({
+    title: { text: t('breakdownTitle'), left: 'center', textStyle: { fontSize: 14 } }, tooltip: {},
+    xAxis: { type: 'category', data: d.breakdown.map((b) => b.pollutant) }, yAxis: { type: 'value' },
+    series: [{ type: 'bar', data: d.breakdown.map((b) => b.single_index), label: { show: true, position: 'top' } }],
+  }, true);
+  const tt = $('city-targets');
+  header(tt, [t('indicatorCol'), t('soFar'), t('target'), t('status'), t('budget'), t('remaining'), t('probability')]);
+  d.targets.forEach((x) => {
+    const tr = document.createElement('tr');
+    tr.dataset.indicator = x.indicator;
+    tr.appendChild(text(x.indicator));
+    tr.appendChild(cell(x.so_far, x.indicator === 'good_ratio' ? 1 : 0, `${d.as_of}`));
+    tr.appendChild(cell(x.target, x.indicator === 'good_ratio' ? 1 : 0));
+    tr.appendChild(text(lang === 'zh' ? x.status_zh : x.status));
+    tr.appendChild(cell(x.budget, x.indicator.startsWith('pm') ? 1 : 0));
+    tr.appendChild(cell(x.remaining_days, 0));
+    tr.appendChild(cell(x.probability === null ? null : 100 * x.probability, 0, `${x.history_years}`));
+    tt.appendChild(tr);
+  });
+  const st = $('city-stations');
+  header(st, [t('station'), t('stationName'), t('captureCol'), t('capturePct')]);
+  d.stations.forEach((x) => {
+    const tr = document.createElement('tr');
+    tr.appendChild(text(x.station)); tr.appendChild(text(x.name));
+    tr.appendChild(text(`${x.hours} / ${x.of}`)); tr.appendChild(cell(x.capture_pct, 1));
+    st.appendChild(tr);
   });
 }
 

@@ -544,6 +544,125 @@ async fn report(
         .into_response())
 }
 
+#[derive(serde::Deserialize)]
+struct CityQuery {
+    year: i16,
+}
+
+/// One city's year: the daily AQI calendar, PM2.5 by month against the
+/// year before, the year's statistics with their single indexes, each
+/// target's status (judged today, or at the year's end), its stations' data capture.
+async fn city(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Query(q): Query<CityQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    app.session(&headers)?;
+    let ctx = ctx_clone(&app.ctx);
+    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
+        use lantian_core::time::{date_of, day_number};
+        let store = ctx.store()?;
+        let name = lantian_store::canonical_city(&name);
+        let stations: Vec<String> =
+            lantian_store::query::city_stations(&store).remove(&name).unwrap_or_default();
+        let (y0, y1) = (Date::new(q.year, 1, 1)?, Date::new(q.year, 12, 31)?);
+        let days = lantian_store::query::city_days(
+            &store,
+            std::slice::from_ref(&name),
+            day_number(y0),
+            day_number(y1),
+            &lantian_store::query::AreaOptions::default(),
+        )?;
+        let list = days.get(&name).cloned().unwrap_or_default();
+        if list.is_empty() && stations.is_empty() {
+            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no data for {name} in {}", q.year))));
+        }
+        let calendar: Vec<serde_json::Value> = list
+            .iter()
+            .filter_map(|d| {
+                let date = date_of(d.day)?;
+                let r = lantian_core::daily_aqi(lantian_core::Edition::for_date(date), &d.values.aqi_input());
+                let aqi = r.aqi?;
+                Some(serde_json::json!({
+                    "date": date.to_string(), "aqi": aqi, "level": r.level().map(|l| l.number()),
+                    "category": r.level().map(|l| l.category_zh()), "primary": r.primary_label(),
+                }))
+            })
+            .collect();
+        let month_pm25 = |year: i16| -> Result<Vec<Option<f64>>> {
+            (1..=12)
+                .map(|m| {
+                    let first = Date::new(year, m, 1)?;
+                    let cur = assess_period(&store, std::slice::from_ref(&name), first, first.last_of_month(), None, Source::Auto)?;
+                    Ok(cur.first().and_then(|c| c.stats.pm25))
+                })
+                .collect()
+        };
+        let year = assess_period(&store, std::slice::from_ref(&name), y0, y1, None, Source::Auto)?;
+        let stats = year.first().map(|c| c.stats.clone()).unwrap_or_default();
+        let breakdown: Vec<serde_json::Value> = lantian_core::Pollutant::ALL
+            .iter()
+            .zip(stats.single_index)
+            .map(|(p, i)| serde_json::json!({ "pollutant": p.label(), "statistic": stats.statistic(*p), "single_index": i }))
+            .collect();
+        // Targets, judged today within the year, else at its end.
+        let as_of = crate::commands::today_date().min(y1);
+        let path = ctx.data.join("targets.toml");
+        let targets = if path.exists() {
+            let all = lantian_store::targets::Targets::load(&path)?;
+            let mine = lantian_store::targets::Targets {
+                target: all.target.into_iter().filter(|t| t.area == name && t.year == q.year).collect(),
+            };
+            crate::commands::check_targets(&store, &mine, as_of)?
+                .into_iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "indicator": t.indicator, "so_far": t.so_far, "target": t.target, "status": t.status.key(),
+                        "status_zh": t.status.zh(), "budget": t.budget, "remaining_days": t.remaining_days,
+                        "probability": t.probability, "history_years": t.history_years,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // Data capture of each station: hours with PM2.5 over the year's hours.
+        let mut reader = lantian_store::query::Reader::new(&store, &[lantian_store::Kind::Pm25], Some(&stations));
+        let (l0, l1) = (day_number(y0) * 24 + 1, day_number(y1) * 24 + 24);
+        let dense = reader.range(l0, l1)?;
+        let capture: Vec<serde_json::Value> = stations
+            .iter()
+            .map(|code| {
+                let n = dense.stations.iter().position(|s| s == code).map_or(0, |i| {
+                    dense.series(i, lantian_store::Kind::Pm25).iter().filter(|v| !v.is_nan()).count()
+                });
+                let st = store.station(code);
+                serde_json::json!({
+                    "station": code, "name": st.map(|s| s.name.clone()), "hours": n, "of": (l1 - l0 + 1),
+                    "capture_pct": lantian_core::round::round_half_even(100.0 * n as f64 / (l1 - l0 + 1) as f64, 1),
+                })
+            })
+            .collect();
+        Ok(Ok(serde_json::json!({
+            "city": name,
+            "year": q.year,
+            "as_of": as_of.to_string(),
+            "calendar": calendar,
+            "pm25_by_month": { "this_year": month_pm25(q.year)?, "last_year": month_pm25(q.year - 1)? },
+            "year_stats": {
+                "pm25": stats.pm25, "pm10": stats.pm10, "good_ratio": stats.good_ratio, "good_days": stats.good_days,
+                "valid_days": stats.valid_days, "heavy_days": stats.heavy_days, "composite_index": stats.composite_index,
+            },
+            "breakdown": breakdown,
+            "targets": targets,
+            "stations": capture,
+        })))
+    })
+    .await?;
+    v.map(Json)
+}
+
 fn asset(ct: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
@@ -565,6 +684,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/overview", get(overview))
+        .route("/api/cities/{name}", get(city))
         .route("/api/actions", get(actions))
         .route("/api/actions/{id}", post(change_action))
         .route("/api/tasks", get(tasks))

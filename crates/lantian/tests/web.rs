@@ -191,6 +191,35 @@ fn api_rules_openapi_and_numbers() {
         }
     }
     assert_eq!(ov.body["regions"][0]["city"], "成都平原地区", "the province's own order");
+    // The other read endpoints, against their schemas.
+    for (path, key) in [
+        ("/api/cities/%E6%88%90%E9%83%BD?year=2019", "/api/cities/{name}"),
+        ("/api/actions", "/api/actions"),
+        ("/api/tasks", "/api/tasks"),
+        ("/api/tasks/46", "/api/tasks/{n}"),
+    ] {
+        let r = request(port, "GET", path, &with, None);
+        assert_eq!(r.status, 200, "{path}");
+        conforms(&r.body, &schema(key, "get", "200"), &doc, path);
+    }
+    let missing = request(port, "GET", "/api/tasks/999", &with, None);
+    assert_eq!(missing.status, 404);
+    conforms(&missing.body, &schema("/api/tasks/{n}", "get", "404"), &doc, "missing task");
+    let city = request(port, "GET", "/api/cities/%E6%88%90%E9%83%BD?year=2019", &with, None).body;
+    let year = lantian_json(&[
+        "--data",
+        s(&srv.data),
+        "assess",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2019-12-31",
+        "--city",
+        "成都",
+    ]);
+    assert_eq!(city["year_stats"]["pm25"], year[0]["pm25"]);
+    assert_eq!(city["year_stats"]["good_days"], year[0]["good_days"]);
+    assert_eq!(city["calendar"].as_array().unwrap().len() as u64, year[0]["valid_days"].as_u64().unwrap());
     // Writes need the CSRF token.
     assert_eq!(request(port, "POST", "/api/logout", &with, None).status, 403);
     let wrong = [("Cookie", cookie.as_str()), ("X-CSRF-Token", "0000")];
@@ -241,6 +270,27 @@ fn dashboard_in_chromium() {
             assert_eq!(row["good"], format!("{:.1}", a["good_ratio"].as_f64().unwrap()));
         }
     }
+    assert_eq!(v["city"]["title"], "成都 · 2019");
+    let year = lantian_json(&[
+        "--data",
+        s(&srv.data),
+        "assess",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2019-12-31",
+        "--city",
+        "成都",
+    ]);
+    assert!(
+        v["city"]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("PM2.5 {:.0}，", year[0]["pm25"].as_f64().unwrap())),
+        "{}",
+        v["city"]["summary"]
+    );
+    assert!(v["city"]["targets"].as_array().unwrap().iter().any(|t| t == "good_ratio"));
     assert_eq!(v["actions"], 25, "the July 2019 policy run's actions");
     let acked = v["acknowledged"].as_str().unwrap();
     let ledger = lantian_json(&["--data", s(&srv.data), "action", "list", "--status", "acknowledged"]);
@@ -254,7 +304,7 @@ fn dashboard_in_chromium() {
     );
     assert_eq!(v["download"], "notice-month-2019-07.docx");
     assert_eq!(&std::fs::read(shots.join("notice-month-2019-07.docx")).unwrap()[..2], b"PK");
-    for f in ["login.png", "overview.png", "overview-en.png", "actions.png", "task.png", "reports.png"] {
+    for f in ["login.png", "overview.png", "overview-en.png", "city.png", "actions.png", "task.png", "reports.png"] {
         assert!(shots.join(f).is_file(), "{f}");
     }
 }

@@ -44,6 +44,15 @@ try {
   await page.click('#apply');
   await page.waitForFunction(() => document.getElementById('period-title').textContent.includes('2019-01-01'));
   out.year = { title: await page.textContent('#period-title'), rows: await rows() };
+  // A city's page from the ranking.
+  await page.click('#ranking tr[data-city="成都"] a');
+  await page.waitForSelector('#city-stations tr:nth-child(2)');
+  out.city = { title: await page.textContent('#city-title'), summary: await page.textContent('#city-summary'),
+    targets: await page.$$eval('#city-targets tr[data-indicator]', (trs) => trs.map((tr) => tr.dataset.indicator)) };
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(shots, 'city.png'), fullPage: true });
+  await page.click('a[href="#/overview"]');
+  await page.waitForSelector('#ranking tr[data-city]');
   // English.
   await page.click('#lang');
   out.english_heading = await page.textContent('[data-i18n=ranking]');
