@@ -135,7 +135,7 @@ impl Transaction {
             Err(fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
         }
         let base = Store::open(dir)?;
-        remove_unreferenced(dir, &base.manifest);
+        remove_unreferenced(dir, &[&base.manifest]);
         let mut next = base.manifest.clone();
         next.generation += 1;
         Ok(Transaction { dir: dir.to_path_buf(), _lock: lock, base, next, staged: Vec::new() })
@@ -168,7 +168,9 @@ impl Transaction {
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
-        remove_unreferenced(&self.dir, &self.next);
+        // The generation just replaced stays until the next writer begins:
+        // a reader that opened it a moment ago can still read its files.
+        remove_unreferenced(&self.dir, &[&self.next, &self.base.manifest]);
         Ok(())
     }
 
@@ -188,9 +190,13 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Delete store files (generation-named) that `m` does not reference: the
 /// leftovers of a killed import or of the previous generation.
-fn remove_unreferenced(dir: &Path, m: &Manifest) {
-    let mut live: Vec<PathBuf> = m.hourly.values().map(|f| dir.join(f)).collect();
-    live.extend(m.city_daily.iter().chain(m.stations.iter()).map(|f| dir.join(f)));
+/// Remove the store's files no manifest in `keep` references.
+fn remove_unreferenced(dir: &Path, keep: &[&Manifest]) {
+    let mut live: Vec<PathBuf> = Vec::new();
+    for m in keep {
+        live.extend(m.hourly.values().map(|f| dir.join(f)));
+        live.extend(m.city_daily.iter().chain(m.stations.iter()).map(|f| dir.join(f)));
+    }
     let candidates = [dir.to_path_buf(), dir.join("hourly")];
     for d in candidates {
         let Ok(entries) = fs::read_dir(&d) else {

@@ -19,7 +19,8 @@ const I18N = {
     goal: '整改目标', problem: '问题', source: '来源', measures: '整改措施', wholeTask: '整体', month: '月份',
     noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
     indicators: '量化指标', count: '进展条数',
-    targets: '年度目标', stations: '站点数据获取率', stationName: '站点名称', calendarTitle: (y) => `${y}年逐日空气质量级别`, trendTitle: 'PM2.5月均浓度（微克/立方米）',
+    targets: '年度目标', stations: '站点数据获取率', stationName: '站点名称', tabImport: '导入', upload: '上传并导入', rejects: '拒收记录',
+    running: '导入中', done: '完成', failed: '失败', importedCol: '新增小时值', revisedCol: '修订', unchangedCol: '未变', rejectedCol: '拒收', filesCol: '文件', calendarTitle: (y) => `${y}年逐日空气质量级别`, trendTitle: 'PM2.5月均浓度（微克/立方米）',
     breakdownTitle: '单项指数', indicatorCol: '指标', soFar: '截至当日', target: '目标', budget: '余量', remaining: '剩余天数',
     probability: '达标概率%', station: '站点', captureCol: '有效小时', capturePct: '获取率%', thisYear: '本年', lastYear: '上年',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}，优良天数比例 ${s.good_ratio ?? '—'}%（${s.good_days}/${s.valid_days}），重污染 ${s.heavy_days} 天，综合指数 ${s.composite_index ?? '—'}`,
@@ -39,7 +40,8 @@ const I18N = {
     goal: 'Goal', problem: 'Problem', source: 'Source', measures: 'Measures', wholeTask: 'whole task', month: 'Month',
     noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
     indicators: 'Indicators', count: 'Entries',
-    targets: 'Annual targets', stations: 'Station data capture', stationName: 'Name', calendarTitle: (y) => `Daily AQI level, ${y}`, trendTitle: 'PM2.5 by month (μg/m³)',
+    targets: 'Annual targets', stations: 'Station data capture', stationName: 'Name', tabImport: 'Import', upload: 'Upload and import', rejects: 'Rejected rows',
+    running: 'importing', done: 'done', failed: 'failed', importedCol: 'New hourly values', revisedCol: 'Revised', unchangedCol: 'Unchanged', rejectedCol: 'Rejected', filesCol: 'Files', calendarTitle: (y) => `Daily AQI level, ${y}`, trendTitle: 'PM2.5 by month (μg/m³)',
     breakdownTitle: 'Single indexes', indicatorCol: 'Indicator', soFar: 'So far', target: 'Target', budget: 'Budget', remaining: 'Days left',
     probability: 'Probability %', station: 'Station', captureCol: 'Valid hours', capturePct: 'Capture %', thisYear: 'This year', lastYear: 'Last year',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}, good days ${s.good_ratio ?? '—'}% (${s.good_days}/${s.valid_days}), heavy ${s.heavy_days} days, composite ${s.composite_index ?? '—'}`,
@@ -155,7 +157,7 @@ async function load() {
   render(last);
 }
 
-const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'reports'];
+const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'reports', 'import'];
 
 function show(view) {
   VIEWS.forEach((v) => { $(`${v}-view`).hidden = v !== view; });
@@ -170,6 +172,7 @@ async function route() {
   else if (view === 'tasks' && arg) { show('task'); await loadTask(arg); }
   else if (view === 'tasks') { show('tasks'); await loadTasks(); }
   else if (view === 'reports') { show('reports'); reportLinks(); }
+  else if (view === 'import') { show('import'); }
   else { show('overview'); if (!last) await load(); }
 }
 
@@ -332,7 +335,38 @@ $('report-month').addEventListener('change', reportLinks);
 $('report-task').addEventListener('change', reportLinks);
 window.addEventListener('hashchange', () => route().catch((e) => alert(e.message)));
 
+$('import-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  $('import-state').textContent = t('running');
+  const r = await fetch('/api/import', { method: 'POST', body: form, credentials: 'same-origin', headers: { 'X-CSRF-Token': me.csrf } });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { $('import-state').textContent = body.error; return; }
+  for (;;) {
+    const s = await api(`/api/import/${body.job}`);
+    $('import-progress').max = Math.max(1, s.total);
+    $('import-progress').value = s.done;
+    if (s.state === 'running') { await new Promise((ok) => setTimeout(ok, 300)); continue; }
+    $('import-state').textContent = s.state === 'done' ? t('done') : `${t('failed')}: ${s.error}`;
+    if (s.summary) showImport(s.summary);
+    last = null;
+    break;
+  }
+});
+
+function showImport(sm) {
+  const f = $('import-summary');
+  f.innerHTML = '';
+  [[t('filesCol'), sm.files], [t('importedCol'), sm.imported], [t('revisedCol'), sm.revised], [t('unchangedCol'), sm.unchanged], [t('rejectedCol'), sm.rejected]]
+    .forEach(([k, v]) => { const tr = document.createElement('tr'); tr.appendChild(text(k)); tr.appendChild(text(v)); tr.dataset.key = k; f.appendChild(tr); });
+  const rj = $('import-rejects');
+  const cols = sm.rejects.length ? Object.keys(sm.rejects[0]) : [];
+  header(rj, cols);
+  sm.rejects.forEach((x) => { const tr = document.createElement('tr'); tr.className = 'reject'; cols.forEach((c) => tr.appendChild(text(x[c]))); rj.appendChild(tr); });
+}
+
 async function start() {
+  $('import-tab').hidden = !['admin', 'analyst'].includes(me.role);
   $('login-view').hidden = true;
   $('tabs').hidden = false;
   $('nav').hidden = false;

@@ -47,8 +47,17 @@ type OverviewCache = HashMap<(Date, Date), (u64, Instant, axum::body::Bytes)>;
 /// How long a cached overview is served before the store's generation is checked again.
 const RECHECK: Duration = Duration::from_secs(1);
 
+/// A running or finished import started from the page.
+#[derive(Default)]
+struct ImportJob {
+    done: std::sync::atomic::AtomicUsize,
+    total: std::sync::atomic::AtomicUsize,
+    result: Mutex<Option<Result<serde_json::Value, String>>>,
+}
+
 struct App {
     ctx: Ctx,
+    jobs: Mutex<HashMap<String, Arc<ImportJob>>>,
     sessions: Mutex<HashMap<String, Session>>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
     cache: Mutex<OverviewCache>,
@@ -663,6 +672,116 @@ async fn city(
     v.map(Json)
 }
 
+/// Upload files and import them (admin, analyst). Answers at once with a
+/// job id; `GET /api/import/{id}` reports progress and, at the end, the
+/// summary and the rejected rows (file, line, column, reason).
+async fn import_start(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = app.write_session(&headers)?.user;
+    if !matches!(user.role.as_str(), "admin" | "analyst") {
+        return Err(forbidden("import data"));
+    }
+    let id = users::random_token()[..16].to_string();
+    let dir = app.ctx.data.join("uploads").join(&id);
+    std::fs::create_dir_all(&dir).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let mut paths = Vec::new();
+    while let Some(f) = form.next_field().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))? {
+        // The name a browser sends is only a label: no directory part survives.
+        let name = lantian_store::tasks::safe_name(f.file_name().unwrap_or("upload"))
+            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let bytes = f.bytes().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let path = dir.join(format!("{:03}-{name}", paths.len()));
+        std::fs::write(&path, &bytes).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        paths.push(path);
+    }
+    if paths.is_empty() {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "no files".into()));
+    }
+    let job = Arc::new(ImportJob::default());
+    job.total.store(paths.len(), std::sync::atomic::Ordering::Relaxed);
+    app.jobs.lock().map_err(|_| unauthorized())?.insert(id.clone(), job.clone());
+    let data = app.ctx.data.clone();
+    tokio::task::spawn_blocking(move || {
+        let progress = |done: usize, total: usize| {
+            job.done.store(done, std::sync::atomic::Ordering::Relaxed);
+            job.total.store(total, std::sync::atomic::Ordering::Relaxed);
+        };
+        let result = lantian_store::import(&data, &paths, Some(&progress)).map_err(|e| e.to_string()).map(|s| {
+            let rejects: Vec<serde_json::Value> = s
+                .rejects_file
+                .as_ref()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|text| {
+                    let mut r = csv::Reader::from_reader(text.as_bytes());
+                    let head: Vec<String> = r.headers().map(|h| h.iter().map(str::to_string).collect()).unwrap_or_default();
+                    r.records()
+                        .filter_map(|x| x.ok())
+                        .take(200)
+                        .map(|rec| {
+                            serde_json::Value::Object(
+                                head.iter()
+                                    .zip(rec.iter())
+                                    .map(|(k, v)| {
+                                        // The name as uploaded, not the server's path.
+                                        let v = if k == "file" { uploaded_name(v) } else { v.to_string() };
+                                        (k.clone(), v.into())
+                                    })
+                                    .collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            serde_json::json!({
+                "files": s.files.values().sum::<usize>(),
+                "imported": s.hourly.imported, "revised": s.hourly.revised, "unchanged": s.hourly.unchanged,
+                "city_days": s.city_days.imported, "stations": s.stations, "rejected": s.rejected,
+                "unreadable": s.unreadable.iter().map(|(p, e)| format!("{}: {e}", p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())).collect::<Vec<_>>(),
+                "committed": s.committed, "rejects": rejects,
+            })
+        });
+        if let Ok(mut r) = job.result.lock() {
+            *r = Some(result);
+        }
+    });
+    Ok(Json(serde_json::json!({ "job": id })))
+}
+
+/// `…/uploads/<job>/003-name.csv` → `name.csv`.
+fn uploaded_name(path: &str) -> String {
+    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    base.split_once('-')
+        .filter(|(n, _)| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(base, |(_, r)| r)
+        .to_string()
+}
+
+async fn import_status(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = app.session(&headers)?.user;
+    if !matches!(user.role.as_str(), "admin" | "analyst") {
+        return Err(forbidden("see imports"));
+    }
+    let job = app.jobs.lock().map_err(|_| unauthorized())?.get(&id).cloned();
+    let Some(job) = job else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no import {id}")));
+    };
+    let result = job.result.lock().map_err(|_| unauthorized())?.clone();
+    let (done, total) =
+        (job.done.load(std::sync::atomic::Ordering::Relaxed), job.total.load(std::sync::atomic::Ordering::Relaxed));
+    Ok(Json(match result {
+        None => serde_json::json!({ "state": "running", "done": done, "total": total }),
+        Some(Ok(summary)) => serde_json::json!({ "state": "done", "done": total, "total": total, "summary": summary }),
+        Some(Err(e)) => serde_json::json!({ "state": "failed", "done": done, "total": total, "error": e }),
+    }))
+}
+
 fn asset(ct: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
@@ -673,6 +792,7 @@ pub fn router(ctx: Ctx) -> Router {
         sessions: Mutex::new(HashMap::new()),
         failures: Mutex::new(HashMap::new()),
         cache: Mutex::new(HashMap::new()),
+        jobs: Mutex::new(HashMap::new()),
     });
     Router::new()
         .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
@@ -694,6 +814,8 @@ pub fn router(ctx: Ctx) -> Router {
             post(task_progress).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
         )
         .route("/api/reports", get(report))
+        .route("/api/import", post(import_start).layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024)))
+        .route("/api/import/{id}", get(import_status))
         .with_state(app)
 }
 

@@ -304,7 +304,21 @@ fn dashboard_in_chromium() {
     );
     assert_eq!(v["download"], "notice-month-2019-07.docx");
     assert_eq!(&std::fs::read(shots.join("notice-month-2019-07.docx")).unwrap()[..2], b"PK");
-    for f in ["login.png", "overview.png", "overview-en.png", "city.png", "actions.png", "task.png", "reports.png"] {
+    let rejects = v["import_rejects"].as_array().unwrap();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    let r = rejects[0].as_str().unwrap();
+    assert!(r.contains("补录数据.csv") && r.contains('3') && r.contains("value"), "{r}");
+    assert!(!r.contains("uploads"), "the server's path is not shown: {r}");
+    for f in [
+        "login.png",
+        "overview.png",
+        "overview-en.png",
+        "city.png",
+        "actions.png",
+        "task.png",
+        "reports.png",
+        "import.png",
+    ] {
         assert!(shots.join(f).is_file(), "{f}");
     }
 }
@@ -468,6 +482,15 @@ fn authorization_matrix() {
             _ => 200,
         };
         assert_eq!(status, expected, "{user} reports progress on task 46");
+        // Importing is the province's.
+        let boundary = "lantianboundary7MA4YWxk";
+        let csv = "station,time,pollutant,value\n1431A,2019-07-01T01:00,pm25,30\n";
+        let upload = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"../../x.csv\"\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        let upload_ct = format!("multipart/form-data; boundary={boundary}");
+        let status = raw(port, "POST", "/api/import", &auth, &upload_ct, upload.as_bytes());
+        assert_eq!(status, if matches!(*user, "admin" | "analyst") { 200 } else { 403 }, "{user} imports");
         // Without the CSRF token every write is refused.
         let no_csrf = [("Cookie", cookie.as_str())];
         assert_eq!(raw(port, "POST", "/api/tasks/46/progress", &no_csrf, &ct, &body), 403, "{user} without CSRF");
@@ -490,6 +513,6 @@ fn authorization_matrix() {
     // Reports download for any logged-in role.
     let viewer = [("Cookie", sessions[2].1.as_str())];
     let r = request(port, "GET", "/api/reports?kind=completion&task=46&format=docx", &viewer, None);
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 200, "{:?}", r.body);
     assert!(r.headers.contains("attachment; filename=\"task-46-completion.docx\""), "{}", r.headers);
 }

@@ -93,6 +93,14 @@ try {
   await download.saveAs(path);
   out.download = download.suggestedFilename();
   await page.screenshot({ path: join(shots, 'reports.png') });
+  // Import: a long CSV with one bad row; its reject is shown with file, line and reason.
+  await page.click('a[href="#/import"]');
+  await page.setInputFiles('#import-form input[type=file]', { name: '补录数据.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('station,time,pollutant,value\n1431A,2019-07-01T01:00,pm25,35\n1431A,2019-07-01T02:00,pm25,abc\n') });
+  await page.click('#import-form button[type=submit]');
+  await page.waitForFunction(() => ['完成', 'done'].includes(document.getElementById('import-state').textContent));
+  out.import_rejects = await page.$$eval('#import-rejects tr.reject', (trs) => trs.map((tr) => tr.textContent));
+  await page.screenshot({ path: join(shots, 'import.png') });
 } finally {
   await ctx.close();
 }
