@@ -592,6 +592,15 @@ impl Db for PgLedger {
     }
 }
 
+/// An entry in the audit log that belongs to no action or task (an import
+/// from the dashboard, say).
+pub fn note(db: &mut dyn Db, who: &str, change: &str) -> Result<()> {
+    db.transaction(&mut |tx| {
+        tx.exec("INSERT INTO audit (at, who, change) VALUES ($1, $2, $3)", &[now().into(), who.into(), change.into()])?;
+        Ok(())
+    })
+}
+
 /// For tests: a fresh PostgreSQL schema named after `name` in the database
 /// `LANTIAN_TEST_PG` names, and a connection string that uses it, so tests
 /// running at the same time do not share tables. `None` when unset.

@@ -7,7 +7,7 @@ const I18N = {
   zh: {
     title: '蓝天 · 环境空气质量考核', from: '起', to: '止', apply: '查询', logout: '退出', login: '登录',
     user: '用户名', password: '密码', signin: '登录', regions: '区域', ranking: '各市（州）综合指数排名',
-    lang: 'English', rank: '排名', city: '城市', region: '区域', composite: '综合指数', change: '同比', main: '主要污染物',
+    lang: 'English', vs3y: '较三年均值', rank: '排名', city: '城市', region: '区域', composite: '综合指数', change: '同比', main: '主要污染物',
     pm25: 'PM2.5', pm10: 'PM10', good: '优良天数比例%', heavy: '重污染天数', valid: '有效天数',
     badLogin: '用户名或密码错误', period: (a, b) => `${a} 至 ${b}`, mapTitle: '综合指数（颜色越深越差）',
     method: '计算方法', edition: '标准版本', days: '有效天数',
@@ -28,7 +28,7 @@ const I18N = {
   en: {
     title: 'lantian · Air quality accountability', from: 'From', to: 'To', apply: 'Show', logout: 'Log out', login: 'Log in',
     user: 'User', password: 'Password', signin: 'Log in', regions: 'Regions', ranking: 'Cities ranked by composite index',
-    lang: '中文', rank: 'Rank', city: 'City', region: 'Region', composite: 'Composite index', change: 'YoY', main: 'Main pollutant',
+    lang: '中文', vs3y: 'vs 3-yr mean', rank: 'Rank', city: 'City', region: 'Region', composite: 'Composite index', change: 'YoY', main: 'Main pollutant',
     pm25: 'PM2.5', pm10: 'PM10', good: 'Good days %', heavy: 'Heavy days', valid: 'Valid days',
     badLogin: 'Wrong name or password', period: (a, b) => `${a} to ${b}`, mapTitle: 'Composite index (darker is worse)',
     method: 'Method', edition: 'Edition', days: 'valid days',
@@ -99,7 +99,7 @@ function render(d) {
   $('period-title').textContent = t('period')(d.from, d.to);
   const how = (r) => `${d.from}—${d.to} · ${t('edition')} ${d.edition} · ${r.valid_days} ${t('days')} / ${r.days}`;
   const ranking = $('ranking');
-  header(ranking, [t('rank'), t('city'), t('composite'), t('change') + ' %', t('main'), t('pm25'), t('change') + ' %', t('pm10'), t('good'), t('heavy')]);
+  header(ranking, [t('rank'), t('city'), t('composite'), t('change') + ' %', t('vs3y') + ' %', t('main'), t('pm25'), t('change') + ' %', t('vs3y') + ' %', t('pm10'), t('good'), t('heavy')]);
   const rows = d.cities.slice().sort((a, b) => (a.rank ?? 999) - (b.rank ?? 999));
   rows.forEach((r) => {
     const tr = document.createElement('tr');
@@ -113,9 +113,11 @@ function render(d) {
     tr.appendChild(name);
     tr.appendChild(cell(r.composite_index, 2, how(r)));
     tr.appendChild(cell(r.composite_index_change, 1, undefined, changeClass(r.composite_index_change)));
+    tr.appendChild(cell(r.composite_change_3y, 1, r.composite_3y === null ? undefined : `${t('vs3y')}: ${r.composite_3y}`, changeClass(r.composite_change_3y)));
     tr.appendChild(text(r.main_pollutant));
     tr.appendChild(cell(r.pm25, 0, how(r)));
     tr.appendChild(cell(r.pm25_change, 1, undefined, changeClass(r.pm25_change)));
+    tr.appendChild(cell(r.pm25_change_3y, 1, r.pm25_3y === null ? undefined : `${t('vs3y')}: ${r.pm25_3y}`, changeClass(r.pm25_change_3y)));
     tr.appendChild(cell(r.pm10, 0, how(r)));
     tr.appendChild(cell(r.good_ratio, 1, how(r)));
     tr.appendChild(cell(r.heavy_days, 0, how(r)));

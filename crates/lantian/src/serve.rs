@@ -259,9 +259,29 @@ async fn overview(
             .iter()
             .filter_map(|c| Some((c.city.as_str(), c.stats.composite_index.and(c.stats.main_pollutant)?.label())))
             .collect();
+        // Against the mean of the same period in the three previous years (as `lantian rank`).
+        let earlier: Vec<HashMap<String, lantian_core::period::PeriodStats>> = (1..=3)
+            .map(|k| {
+                let list = assess_period(&store, &[], shift_year(p.from, k), shift_year(p.to, k), None, Source::Auto)?;
+                Ok(list.into_iter().map(|c| (c.city, c.stats)).collect())
+            })
+            .collect::<Result<_>>()?;
+        let mean3 = |city: &str, f: fn(&lantian_core::period::PeriodStats) -> Option<f64>, d: u32| {
+            lantian_core::rank::multi_year_mean(&earlier.iter().map(|m| m.get(city).and_then(f)).collect::<Vec<_>>(), d)
+        };
+        let num = |v: Option<f64>, d: u32| {
+            v.map_or(serde_json::Value::Null, |x| lantian_core::round::round_half_even(x, d).into())
+        };
         for row in cities.as_array_mut().into_iter().flatten() {
-            let m = row["city"].as_str().and_then(|c| main.get(c).copied());
+            let city = row["city"].as_str().unwrap_or_default().to_string();
+            let m = main.get(city.as_str()).copied();
             row["main_pollutant"] = m.map_or(serde_json::Value::Null, Into::into);
+            let now = cur.iter().find(|c| c.city == city).map(|c| c.stats.clone()).unwrap_or_default();
+            let (c3, p3) = (mean3(&city, |s| s.composite_index, 2), mean3(&city, |s| s.pm25, 0));
+            row["composite_3y"] = num(c3, 2);
+            row["composite_change_3y"] = num(lantian_core::period::change_pct(now.composite_index, c3), 1);
+            row["pm25_3y"] = num(p3, 0);
+            row["pm25_change_3y"] = num(lantian_core::period::change_pct(now.pm25, p3), 1);
         }
         let areas = lantian_store::areas::Areas::load(&ctx.data)?;
         let regions = region_period(&store, &areas, p.from, p.to, None, Source::Auto)?;
@@ -700,10 +720,12 @@ async fn import_start(
     if paths.is_empty() {
         return Err(ApiError(StatusCode::BAD_REQUEST, "no files".into()));
     }
+    let id_for_job = id.clone();
     let job = Arc::new(ImportJob::default());
     job.total.store(paths.len(), std::sync::atomic::Ordering::Relaxed);
     app.jobs.lock().map_err(|_| unauthorized())?.insert(id.clone(), job.clone());
     let data = app.ctx.data.clone();
+    let audit_ctx = ctx_clone(&app.ctx);
     tokio::task::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
             job.done.store(done, std::sync::atomic::Ordering::Relaxed);
@@ -743,6 +765,17 @@ async fn import_start(
                 "committed": s.committed, "rejects": rejects,
             })
         });
+        // Every write is in the audit log, imports from the page too.
+        let change = match &result {
+            Ok(s) => format!(
+                "import {id_for_job}: {} files, {} new, {} revised hourly values, {} rejected",
+                s["files"], s["imported"], s["revised"], s["rejected"]
+            ),
+            Err(e) => format!("import {id_for_job} failed: {e}"),
+        };
+        if let Ok(mut ledger) = audit_ctx.ledger() {
+            let _ = lantian_store::ledger::note(ledger.db(), &user.name, &change);
+        }
         if let Ok(mut r) = job.result.lock() {
             *r = Some(result);
         }

@@ -191,6 +191,20 @@ fn api_rules_openapi_and_numbers() {
         }
     }
     assert_eq!(ov.body["regions"][0]["city"], "成都平原地区", "the province's own order");
+    // The three-year comparison is `lantian rank`'s.
+    let rank = lantian_json(&["--data", s(&srv.data), "rank", "--from", "2019-07-01", "--to", "2019-07-31"]);
+    for r in &rank {
+        let c = cities.iter().find(|c| c["city"] == r["city"]).unwrap();
+        for (mine, theirs) in [
+            ("composite_3y", "composite_3y"),
+            ("composite_change_3y", "composite_change_3y"),
+            ("pm25_3y", "pm25_3y"),
+            ("pm25_change_3y", "pm25_change_3y"),
+        ] {
+            assert_eq!(c[mine], r[theirs], "{} {mine}", r["city"]);
+        }
+    }
+    assert!(rank.iter().any(|r| !r["composite_change_3y"].is_null()), "some city has three earlier years");
     // The other read endpoints, against their schemas.
     for (path, key) in [
         ("/api/cities/%E6%88%90%E9%83%BD?year=2019", "/api/cities/{name}"),
@@ -506,6 +520,20 @@ fn authorization_matrix() {
     let who: Vec<&str> = v["audit"].as_array().unwrap().iter().map(|e| e["who"].as_str().unwrap()).collect();
     for u in ["admin", "analyst", "yibin"] {
         assert!(who.contains(&u), "{u} not in the audit log: {who:?}");
+    }
+    // Imports from the page are in the audit log with who ran them (the job finishes in the background).
+    let t = Instant::now();
+    loop {
+        use lantian_store::ledger::Ledger;
+        let log = lantian_store::ledger::SqliteLedger::open(&srv.data).unwrap().audit(None).unwrap();
+        let imports: Vec<&str> =
+            log.iter().filter(|e| e.change.starts_with("import ")).map(|e| e.who.as_str()).collect();
+        if imports.len() == 2 {
+            assert!(imports.contains(&"admin") && imports.contains(&"analyst"), "{imports:?}");
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "imports not audited: {imports:?}");
+        std::thread::sleep(Duration::from_millis(100));
     }
     // Evidence is stored under its hash.
     let sha = v["progress"].as_array().unwrap().iter().rev().find_map(|p| p["evidence"][0]["sha256"].as_str()).unwrap();

@@ -33,7 +33,7 @@ try {
   await page.waitForSelector('#ranking tr[data-city]');
   const rows = () => page.$$eval('#ranking tr[data-city]', (trs) => trs.map((tr) => {
     const td = [...tr.querySelectorAll('td')].map((c) => c.textContent);
-    return { city: tr.dataset.city, rank: td[0], composite: td[2], main: td[4], pm25: td[5], good: td[8] };
+    return { city: tr.dataset.city, rank: td[0], composite: td[2], main: td[5], pm25: td[6], good: td[10] };
   }));
   out.first = { title: await page.textContent('#period-title'), rows: await rows() };
   await page.waitForTimeout(500);
