@@ -7,7 +7,7 @@ const I18N = {
   zh: {
     title: '蓝天 · 环境空气质量考核', from: '起', to: '止', apply: '查询', logout: '退出', login: '登录',
     user: '用户名', password: '密码', signin: '登录', regions: '区域', ranking: '各市（州）综合指数排名',
-    lang: 'English', vs3y: '较三年均值', rank: '排名', city: '城市', region: '区域', composite: '综合指数', change: '同比', main: '主要污染物',
+    lang: 'English', vs3y: '较三年均值', note: '说明（可空）', stationsUsed: '所用站点', captureOk: '数据有效性达标', rank: '排名', city: '城市', region: '区域', composite: '综合指数', change: '同比', main: '主要污染物',
     pm25: 'PM2.5', pm10: 'PM10', good: '优良天数比例%', heavy: '重污染天数', valid: '有效天数',
     badLogin: '用户名或密码错误', period: (a, b) => `${a} 至 ${b}`, mapTitle: '综合指数（颜色越深越差）',
     method: '计算方法', edition: '标准版本', days: '有效天数',
@@ -28,7 +28,7 @@ const I18N = {
   en: {
     title: 'lantian · Air quality accountability', from: 'From', to: 'To', apply: 'Show', logout: 'Log out', login: 'Log in',
     user: 'User', password: 'Password', signin: 'Log in', regions: 'Regions', ranking: 'Cities ranked by composite index',
-    lang: '中文', vs3y: 'vs 3-yr mean', rank: 'Rank', city: 'City', region: 'Region', composite: 'Composite index', change: 'YoY', main: 'Main pollutant',
+    lang: '中文', vs3y: 'vs 3-yr mean', note: 'Note (optional)', stationsUsed: 'Stations used', captureOk: 'Capture rules met', rank: 'Rank', city: 'City', region: 'Region', composite: 'Composite index', change: 'YoY', main: 'Main pollutant',
     pm25: 'PM2.5', pm10: 'PM10', good: 'Good days %', heavy: 'Heavy days', valid: 'Valid days',
     badLogin: 'Wrong name or password', period: (a, b) => `${a} to ${b}`, mapTitle: 'Composite index (darker is worse)',
     method: 'Method', edition: 'Edition', days: 'valid days',
@@ -97,7 +97,12 @@ function changeClass(v) {
 
 function render(d) {
   $('period-title').textContent = t('period')(d.from, d.to);
-  const how = (r) => `${d.from}—${d.to} · ${t('edition')} ${d.edition} · ${r.valid_days} ${t('days')} / ${r.days}`;
+  // How a number was computed: period, edition, valid days, the stations behind it, capture.
+  const how = (r) => [
+    `${d.from}—${d.to}`, `${t('edition')} ${d.edition}`, `${r.valid_days} ${t('days')} / ${r.days}`,
+    `${t('stationsUsed')}: ${(d.stations[r.city] || []).join(', ') || '—'}`,
+    `${t('captureOk')}: ${r.capture_ok ? t('yes') : t('no')}`,
+  ].join('\n');
   const ranking = $('ranking');
   header(ranking, [t('rank'), t('city'), t('composite'), t('change') + ' %', t('vs3y') + ' %', t('main'), t('pm25'), t('change') + ' %', t('vs3y') + ' %', t('pm10'), t('good'), t('heavy')]);
   const rows = d.cities.slice().sort((a, b) => (a.rank ?? 999) - (b.rank ?? 999));
@@ -316,6 +321,16 @@ async function loadTask(n) {
   const sel = $('measure-select');
   sel.innerHTML = `<option value="">${t('wholeTask')}</option>` + x.measures.map((m, i) => `<option value="${i + 1}">${i + 1}</option>`).join('');
   $('progress-form').hidden = !writes() || x.status === 'closed';
+  // The workflow's next steps, as far as this role may take them.
+  const NAMES = { not_started: '未启动', in_progress: '推进中', completed: '已完成', closed: '已销号' };
+  const mine = (to) => ['admin', 'analyst'].includes(me.role) || (me.role === 'city' && ['in_progress', 'completed'].includes(to) && x.status !== 'completed');
+  const moves = $('task-moves');
+  moves.innerHTML = '';
+  x.next.filter(mine).forEach((to) => moves.appendChild(button(`→ ${lang === 'zh' ? NAMES[to] : to}`, async () => {
+    const note = prompt(t('note')) ?? '';
+    await api(`/api/tasks/${x.number}/status`, { method: 'POST', body: JSON.stringify({ to, note: note || null }) }).catch((e) => alert(e.message));
+    await loadTask(x.number);
+  })));
 }
 
 $('progress-form').addEventListener('submit', async (e) => {

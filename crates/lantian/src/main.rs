@@ -190,7 +190,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!(
                 "\n仪表盘 dashboard: http://{addr}   用户 user: demo   密码 password: {password}   (Ctrl-C 退出 to stop)"
             );
-            lantian::serve::serve(&demo_ctx, &lantian::serve::ServeArgs { addr }).map(|_| ExitCode::SUCCESS)
+            lantian::serve::serve(&demo_ctx, &lantian::serve::ServeArgs { addr, gateway: None })
+                .map(|_| ExitCode::SUCCESS)
         }
     }
 }

@@ -291,7 +291,9 @@ async fn overview(
             list.sort_by_key(|r| areas.region.iter().position(|x| r["city"] == x.name.as_str()));
         }
         let mut places = serde_json::Map::new();
+        let mut used = serde_json::Map::new();
         for (city, stations) in lantian_store::query::city_stations(&store) {
+            used.insert(city.clone(), stations.clone().into());
             let pts: Vec<(f64, f64)> = stations
                 .iter()
                 .filter_map(|c| store.station(c))
@@ -315,6 +317,7 @@ async fn overview(
             "cities": cities,
             "regions": regions,
             "places": places,
+            "stations": used,
         }))
     })
     .await?;
@@ -503,6 +506,51 @@ async fn task_progress(
             lantian_store::tasks::Progress { id: 0, date, author, measure, text: get("text"), indicators, evidence };
         let id = lantian_store::tasks::progress(ledger.db(), n, &entry, &user.name)?;
         Ok(Ok(serde_json::json!({ "id": id })))
+    })
+    .await?;
+    v.map(Json)
+}
+
+#[derive(serde::Deserialize)]
+struct StatusChange {
+    to: String,
+    note: Option<String>,
+}
+
+/// Move a task along its workflow. Closing (已销号, after verification) and
+/// reopening are the province's; a city officer moves its own tasks to
+/// 推进中 or 已完成.
+async fn task_status(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(n): axum::extract::Path<i64>,
+    Json(c): Json<StatusChange>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use lantian_core::task::TaskStatus;
+    let user = app.write_session(&headers)?.user;
+    let Some(to) = TaskStatus::parse(&c.to) else {
+        return Err(ApiError(StatusCode::BAD_REQUEST, format!("unknown status {:?}", c.to)));
+    };
+    let allowed = match user.role.as_str() {
+        "admin" | "analyst" => true,
+        "city" => matches!(to, TaskStatus::InProgress | TaskStatus::Completed),
+        _ => false,
+    };
+    let ctx = ctx_clone(&app.ctx);
+    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
+        let mut ledger = ctx.ledger()?;
+        let Ok(t) = lantian_store::tasks::get(ledger.db(), n) else {
+            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
+        };
+        if !task_visible(&user, &t) {
+            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
+        }
+        // A city officer may not reopen a completed task either.
+        if !allowed || (user.role == "city" && t.status == TaskStatus::Completed) {
+            return Ok(Err(forbidden(&format!("move tasks to {}", to.zh()))));
+        }
+        lantian_store::tasks::set_status(ledger.db(), n, to, &user.name, c.note.as_deref())?;
+        Ok(Ok(serde_json::json!({ "status": to.key() })))
     })
     .await?;
     v.map(Json)
@@ -846,6 +894,7 @@ pub fn router(ctx: Ctx) -> Router {
             "/api/tasks/{n}/progress",
             post(task_progress).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
         )
+        .route("/api/tasks/{n}/status", post(task_status))
         .route("/api/reports", get(report))
         .route("/api/import", post(import_start).layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024)))
         .route("/api/import/{id}", get(import_status))
@@ -857,15 +906,51 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
+    /// Also run the HJ 212 gateway in this process, listening here (e.g. 127.0.0.1:9212).
+    #[arg(long)]
+    pub gateway: Option<String>,
 }
 
 pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Result<()> {
+    let mut gateway = None;
+    if let Some(listen) = &args.gateway {
+        // The gateway keeps its own runtime and writer thread; it shares the data directory.
+        let (gctx, gargs) = (
+            ctx_clone(ctx),
+            crate::gateway::GatewayArgs {
+                listen: listen.clone(),
+                max_packet: 4096,
+                idle_secs: 600,
+                max_connections: 10_000,
+                rate: 2_000,
+                flush_secs: 60,
+                http: None,
+            },
+        );
+        gateway = Some(std::thread::spawn(move || {
+            if let Err(e) = crate::gateway::gateway(&gctx, &gargs) {
+                eprintln!("gateway: {e:#}");
+            }
+        }));
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
         eprintln!("lantian serve: http://{}", listener.local_addr()?);
-        axum::serve(listener, router(ctx_clone(ctx))).await?;
-        Ok(())
-    })
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let stop = async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        axum::serve(listener, router(ctx_clone(ctx))).with_graceful_shutdown(stop).await?;
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // The gateway got the same signal: let it fold its log into the store.
+    if let Some(g) = gateway {
+        let _ = g.join();
+    }
+    Ok(())
 }

@@ -38,7 +38,7 @@ fn july_stations(data: &Path) -> Vec<String> {
         .collect()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -90,7 +90,7 @@ impl Gateway {
     }
 }
 
-fn register(data: &Path, code: &str, pm_unit: &str) {
+pub(crate) fn register(data: &Path, code: &str, pm_unit: &str) {
     let mut l = lantian_store::ledger::SqliteLedger::open(data).unwrap();
     let logger = lantian_store::loggers::Logger {
         mn: format!("LT{code}"),
@@ -265,22 +265,22 @@ fn http_get(port: u16, path: &str) -> Vec<serde_json::Value> {
 }
 
 /// A raw TCP client for protocol tests.
-struct Client(std::net::TcpStream, lantian_hj212::Deframer);
+pub(crate) struct Client(std::net::TcpStream, lantian_hj212::Deframer);
 
 impl Client {
-    fn connect(port: u16) -> Client {
+    pub(crate) fn connect(port: u16) -> Client {
         let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
         Client(s, lantian_hj212::Deframer::new(4096))
     }
 
-    fn send(&mut self, bytes: &[u8]) {
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
         use std::io::Write;
         self.0.write_all(bytes).unwrap();
     }
 
     /// QNs of the 9014 replies that arrive within the read timeout.
-    fn acks(&mut self) -> Vec<String> {
+    pub(crate) fn acks(&mut self) -> Vec<String> {
         use std::io::Read;
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
@@ -306,7 +306,7 @@ impl Client {
     }
 }
 
-fn hourly_seg(qn: &str, mn: &str, pw: &str, flag: &str, cp: &str) -> String {
+pub(crate) fn hourly_seg(qn: &str, mn: &str, pw: &str, flag: &str, cp: &str) -> String {
     format!("QN={qn};ST=22;CN=2061;PW={pw};MN={mn};Flag={flag};CP=&&{cp}&&")
 }
 

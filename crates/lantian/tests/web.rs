@@ -270,6 +270,8 @@ fn dashboard_in_chromium() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["bad_login"], "用户名或密码错误");
+    let how = v["how"].as_str().unwrap();
+    assert!(how.contains("2019-12-01—2019-12-31") && how.contains("1431A") && how.contains("数据有效性达标"), "{how}");
     assert_eq!(v["english_heading"], "Cities ranked by composite index");
     for (key, from, to) in [("first", "2019-12-01", "2019-12-31"), ("year", "2019-01-01", "2019-12-31")] {
         let shown = v[key]["rows"].as_array().unwrap();
@@ -496,6 +498,19 @@ fn authorization_matrix() {
             _ => 200,
         };
         assert_eq!(status, expected, "{user} reports progress on task 46");
+        // Status moves: task 46 is 已完成 in the sample; closing is the province's, reopening too.
+        let reopen =
+            request(port, "POST", "/api/tasks/46/status", &auth, Some(r#"{"to":"in_progress","note":"复核"}"#)).status;
+        let expected = match *user {
+            "viewer" => 403,
+            "chengdu" => 404,
+            // Already 推进中 by then: the workflow refuses the move.
+            "yibin" => 400,
+            // The first province role reopens it; after that it is 推进中 and the move is refused (400).
+            _ => reopen,
+        };
+        assert_eq!(reopen, expected, "{user} reopens task 46");
+        assert!([200, 400].contains(&reopen) || matches!(*user, "viewer" | "chengdu"), "{user}: {reopen}");
         // Importing is the province's.
         let boundary = "lantianboundary7MA4YWxk";
         let csv = "station,time,pollutant,value\n1431A,2019-07-01T01:00,pm25,30\n";
@@ -521,6 +536,20 @@ fn authorization_matrix() {
     for u in ["admin", "analyst", "yibin"] {
         assert!(who.contains(&u), "{u} not in the audit log: {who:?}");
     }
+    // The yibin officer may now complete it again (its own task, 推进中 → 已完成).
+    let yibin = &sessions[4];
+    let y = [("Cookie", yibin.1.as_str()), ("X-CSRF-Token", yibin.2.as_str())];
+    assert_eq!(request(port, "POST", "/api/tasks/46/status", &y, Some(r#"{"to":"completed"}"#)).status, 200);
+    assert_eq!(
+        request(port, "POST", "/api/tasks/46/status", &y, Some(r#"{"to":"closed"}"#)).status,
+        403,
+        "closing is the province's"
+    );
+    assert_eq!(
+        request(port, "POST", "/api/tasks/46/status", &y, Some(r#"{"to":"in_progress"}"#)).status,
+        403,
+        "reopening too"
+    );
     // Imports from the page are in the audit log with who ran them (the job finishes in the background).
     let t = Instant::now();
     loop {
@@ -543,4 +572,61 @@ fn authorization_matrix() {
     let r = request(port, "GET", "/api/reports?kind=completion&task=46&format=docx", &viewer, None);
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert!(r.headers.contains("attachment; filename=\"task-46-completion.docx\""), "{}", r.headers);
+}
+
+/// `serve --gateway`: the dashboard and the HJ 212 gateway in one process;
+/// SIGTERM stops both, and the gateway's log is in the store.
+#[test]
+fn serve_with_gateway() {
+    use crate::gateway::{Client, free_port, hourly_seg, register};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    lantian_store::import(&data, &[crate::common::sample().join("sichuan_stations_2022.02.13.csv")], None).unwrap();
+    register(&data, "1431A", "ug");
+    let (web, gw) = (free_port(), free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lantian"))
+        .args([
+            "--data",
+            s(&data),
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{web}"),
+            "--gateway",
+            &format!("127.0.0.1:{gw}"),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", gw)).is_err()
+        || std::net::TcpStream::connect(("127.0.0.1", web)).is_err()
+    {
+        assert!(t.elapsed() < Duration::from_secs(30), "serve with gateway did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = Client::connect(gw);
+    let seg = hourly_seg(
+        "20190701100000001",
+        "LT1431A",
+        "pw1431A",
+        "5",
+        "DataTime=20190701100000;a34004-Avg=35,a34004-Flag=N",
+    );
+    c.send(lantian_hj212::encode(&seg).as_bytes());
+    assert_eq!(c.acks(), vec!["20190701100000001"]);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let rows = lantian_json(&[
+        "--data",
+        s(&data),
+        "hourly",
+        "--station",
+        "1431A",
+        "--from",
+        "2019-07-01",
+        "--to",
+        "2019-07-01",
+    ]);
+    assert_eq!(rows.iter().find(|r| r["time"] == "2019-07-01T11:00+08:00").unwrap()["pm25"], 35.0);
 }

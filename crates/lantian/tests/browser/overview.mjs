@@ -36,6 +36,7 @@ try {
     return { city: tr.dataset.city, rank: td[0], composite: td[2], main: td[5], pm25: td[6], good: td[10] };
   }));
   out.first = { title: await page.textContent('#period-title'), rows: await rows() };
+  out.how = await page.getAttribute('#ranking tr[data-city="成都"] td:nth-child(3)', 'title');
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
   // Change the period.
