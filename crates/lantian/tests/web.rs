@@ -398,6 +398,17 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, V
 }
 
 fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], ct: &str, body: &[u8]) -> u16 {
+    raw_reply(port, method, path, headers, ct, body).0
+}
+
+fn raw_reply(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    ct: &str,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
     let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n",
@@ -411,7 +422,10 @@ fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], ct: &str, 
     c.write_all(body).unwrap();
     let mut text = String::new();
     let _ = c.read_to_string(&mut text);
-    text[9..12].parse().unwrap()
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or(serde_json::Value::Null, |(_, b)| serde_json::from_str(b).unwrap_or(serde_json::Value::Null));
+    (text[9..12].parse().unwrap(), body)
 }
 
 /// Every role against every write endpoint and another city's records.
@@ -518,8 +532,30 @@ fn authorization_matrix() {
             "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"../../x.csv\"\r\n\r\n{csv}\r\n--{boundary}--\r\n"
         );
         let upload_ct = format!("multipart/form-data; boundary={boundary}");
-        let status = raw(port, "POST", "/api/import", &auth, &upload_ct, upload.as_bytes());
+        let (status, started) = raw_reply(port, "POST", "/api/import", &auth, &upload_ct, upload.as_bytes());
         assert_eq!(status, if matches!(*user, "admin" | "analyst") { 200 } else { 403 }, "{user} imports");
+        if status == 200 {
+            let job = started["job"].as_str().unwrap().to_string();
+            let doc: serde_json::Value = request(port, "GET", "/api/openapi.json", &[], None).body;
+            let t = Instant::now();
+            loop {
+                let r = request(port, "GET", &format!("/api/import/{job}"), &auth, None);
+                assert_eq!(r.status, 200);
+                let schema = doc["paths"]["/api/import/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+                    ["schema"]
+                    .clone();
+                conforms(&r.body, &schema, &doc, "import status");
+                if r.body["state"] != "running" {
+                    break;
+                }
+                assert!(t.elapsed() < Duration::from_secs(30));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // Another role may not watch imports.
+            let viewer = sessions.iter().find(|x| x.0 == "viewer").unwrap();
+            let v = [("Cookie", viewer.1.as_str())];
+            assert_eq!(request(port, "GET", &format!("/api/import/{job}"), &v, None).status, 403);
+        }
         // Without the CSRF token every write is refused.
         let no_csrf = [("Cookie", cookie.as_str())];
         assert_eq!(raw(port, "POST", "/api/tasks/46/progress", &no_csrf, &ct, &body), 403, "{user} without CSRF");
