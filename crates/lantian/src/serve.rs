@@ -413,6 +413,14 @@ fn task_visible(u: &User, t: &lantian_store::tasks::Task) -> bool {
     u.role != "city" || u.city.as_ref().is_some_and(|c| t.fields.cities.contains(c))
 }
 
+/// Task `n` as `user` may see it: another city's task answers 404 like a missing one.
+fn find_task(db: &mut dyn lantian_store::sql::Db, user: &User, n: i64) -> Result<lantian_store::tasks::Task, ApiError> {
+    lantian_store::tasks::get(db, n)
+        .ok()
+        .filter(|t| task_visible(user, t))
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no task {n}")))
+}
+
 async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
     let ctx = ctx_clone(&app.ctx);
@@ -438,16 +446,11 @@ async fn task(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
     let ctx = ctx_clone(&app.ctx);
-    let t = blocking(move || Ok(lantian_store::tasks::get(ctx.ledger()?.db(), n).ok())).await?;
-    match t.filter(|t| task_visible(&user, t)) {
-        Some(t) => {
-            let mut v = serde_json::to_value(&t).unwrap_or_default();
-            v["status_zh"] = t.status.zh().into();
-            v["next"] = t.status.next().iter().map(|s| s.key()).collect::<Vec<_>>().into();
-            Ok(Json(v))
-        }
-        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))),
-    }
+    let t = blocking(move || Ok(find_task(ctx.ledger()?.db(), &user, n))).await??;
+    let mut v = serde_json::to_value(&t).unwrap_or_default();
+    v["status_zh"] = t.status.zh().into();
+    v["next"] = t.status.next().iter().map(|s| s.key()).collect::<Vec<_>>().into();
+    Ok(Json(v))
 }
 
 /// A progress entry with evidence files (multipart form: date, author,
@@ -487,11 +490,8 @@ async fn task_progress(
     let ctx = ctx_clone(&app.ctx);
     let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
         let mut ledger = ctx.ledger()?;
-        let Ok(t) = lantian_store::tasks::get(ledger.db(), n) else {
-            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
-        };
-        if !task_visible(&user, &t) {
-            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
+        if let Err(e) = find_task(ledger.db(), &user, n) {
+            return Ok(Err(e));
         }
         let get = |k: &str| fields.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
         let date: Date = get("date").parse().map_err(|e| anyhow::anyhow!("date {:?}: {e}", get("date")))?;
@@ -539,12 +539,10 @@ async fn task_status(
     let ctx = ctx_clone(&app.ctx);
     let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
         let mut ledger = ctx.ledger()?;
-        let Ok(t) = lantian_store::tasks::get(ledger.db(), n) else {
-            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
+        let t = match find_task(ledger.db(), &user, n) {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
         };
-        if !task_visible(&user, &t) {
-            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no task {n}"))));
-        }
         // A city officer may not reopen a completed task either.
         if !allowed || (user.role == "city" && t.status == TaskStatus::Completed) {
             return Ok(Err(forbidden(&format!("move tasks to {}", to.zh()))));
