@@ -504,22 +504,29 @@ fn looks_like_station_code(s: &str) -> bool {
 }
 
 fn parse_file(path: &Path) -> FileResult {
+    match read_input(path) {
+        Ok(content) => parse_content(path, &content),
+        Err(e) => FileResult { path: path.to_path_buf(), format: None, parsed: Err(e), rejects: Vec::new() },
+    }
+}
+
+/// For fuzzing: detect and parse `content` as a file named `fuzz.csv`;
+/// returns how many rows or cells were rejected. Never panics.
+#[doc(hidden)]
+pub fn fuzz_parse(content: &[u8]) -> usize {
+    parse_content(Path::new("fuzz.csv"), content).rejects.len()
+}
+
+fn parse_content(path: &Path, content: &[u8]) -> FileResult {
     let name = path.display().to_string();
     let mut res =
         FileResult { path: path.to_path_buf(), format: None, parsed: Err(String::new()), rejects: Vec::new() };
-    let content = match read_input(path) {
-        Ok(c) => c,
-        Err(e) => {
-            res.parsed = Err(e);
-            return res;
-        }
-    };
-    let Some(format) = detect(&content) else {
+    let Some(format) = detect(content) else {
         res.parsed = Err("format not recognised (expected a CNEMC site file, a station list, a long CSV station,time,pollutant,value, or a city daily file)".into());
         return res;
     };
     res.format = Some(format);
-    let body = strip_bom(&content);
+    let body = strip_bom(content);
     res.parsed = match format {
         Format::CnemcSites => parse_cnemc(&name, body, &mut res.rejects).map(Parsed::Hourly),
         Format::CnemcCities => Ok(Parsed::Skipped(
@@ -535,7 +542,7 @@ fn parse_file(path: &Path) -> FileResult {
             parse_city_daily_header(&name, &canonical_city(&city), body, &mut res.rejects).map(Parsed::CityDaily)
         }
         Format::CityDailyPlain => parse_city_daily_plain(&name, body, &mut res.rejects).map(Parsed::CityDaily),
-        Format::Parquet => crate::parquet_input::parse(&name, &content, &mut res.rejects).map(Parsed::Hourly),
+        Format::Parquet => crate::parquet_input::parse(&name, content, &mut res.rejects).map(Parsed::Hourly),
     };
     res
 }

@@ -30,6 +30,7 @@ pub mod kinds;
 pub mod ledger;
 pub mod live;
 pub mod loggers;
+pub mod ops;
 pub mod parquet_input;
 pub mod partition;
 pub mod query;

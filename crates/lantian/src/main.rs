@@ -75,6 +75,15 @@ enum Command {
     /// Accounts of the web dashboard.
     #[command(subcommand)]
     User(lantian::users::UserCommand),
+    /// Copy the data directory consistently while lantian runs (the store under its lock, the ledger by VACUUM INTO).
+    Backup {
+        /// A new directory to write the copy to.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// The ledger database: move it from SQLite to PostgreSQL.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// HJ 212-2017 gateway: station data loggers connect and push hourly, minute and real-time data.
     Gateway(lantian::gateway::GatewayArgs),
     /// Registered data loggers (MN → station, password, units, CRC mode).
@@ -107,6 +116,17 @@ enum Command {
         /// Import and print only; do not serve the dashboard.
         #[arg(long)]
         no_serve: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LedgerCommand {
+    /// Copy DATA/ledger.sqlite into an empty PostgreSQL database (ids kept, one transaction);
+    /// then run lantian with --database URL.
+    Migrate {
+        /// PostgreSQL connection string.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -165,6 +185,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Serve(a) => lantian::serve::serve(&ctx, &a).map(|_| ExitCode::SUCCESS),
         Command::User(u) => lantian::users::user(&ctx, &u).map(|_| ExitCode::SUCCESS),
+        Command::Backup { to } => {
+            let n = lantian_store::ops::backup(&ctx.data, &to)?;
+            eprintln!("{n} files → {}", to.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger(LedgerCommand::Migrate { to }) => {
+            let mut from = lantian_store::ledger::SqliteLedger::open(&ctx.data)?;
+            let mut target = lantian_store::ledger::PgLedger::open(&to)?;
+            for (table, n) in lantian_store::ops::copy_ledger(&mut from, &mut target, true)? {
+                eprintln!("{table}: {n}");
+            }
+            eprintln!("ledger copied; use --database (or LANTIAN_DATABASE) with that connection string from now on");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gateway(g) => lantian::gateway::gateway(&ctx, &g).map(|_| ExitCode::SUCCESS),
         Command::Logger(l) => lantian::live::logger(&ctx, &l).map(|_| ExitCode::SUCCESS),
         Command::SimulateLogger(a) => lantian::simulate::simulate(&ctx, &a).map(|_| ExitCode::SUCCESS),

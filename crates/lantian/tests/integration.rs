@@ -4,6 +4,7 @@
 mod common;
 mod documents;
 mod gateway;
+mod operations;
 mod real_data;
 mod robustness;
 mod web;
