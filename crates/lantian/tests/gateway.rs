@@ -279,11 +279,13 @@ impl Client {
         self.0.write_all(bytes).unwrap();
     }
 
-    /// QNs of the 9014 replies that arrive within the read timeout.
-    pub(crate) fn acks(&mut self) -> Vec<String> {
+    /// QNs of the 9014 replies: waits (up to 10 s, the machine may be busy)
+    /// for `expected` of them, then a moment more for any that should not come.
+    pub(crate) fn acks(&mut self, expected: usize) -> Vec<String> {
         use std::io::Read;
         let mut out = Vec::new();
         let mut buf = [0u8; 4096];
+        let start = Instant::now();
         loop {
             while let Some(f) = self.1.next_frame() {
                 let f = f.unwrap();
@@ -293,16 +295,28 @@ impl Client {
                 out.push(p.qn.unwrap());
             }
             match self.0.read(&mut buf) {
-                Ok(0) | Err(_) => return out,
+                Ok(0) => return out,
                 Ok(n) => self.1.push(&buf[..n]),
+                Err(_) if out.len() < expected && start.elapsed() < Duration::from_secs(10) => {}
+                Err(_) => return out,
             }
         }
     }
 
+    /// Whether the server closes the connection within 10 s.
     fn closed(&mut self) -> bool {
         use std::io::Read;
         let mut buf = [0u8; 16];
-        matches!(self.0.read(&mut buf), Ok(0))
+        let start = Instant::now();
+        loop {
+            match self.0.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => return false,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) if start.elapsed() < Duration::from_secs(10) => {}
+                Err(_) => return false,
+            }
+        }
     }
 }
 
@@ -342,7 +356,7 @@ fn protocol_acks_refusals_and_revisions() {
     let crc = lantian_hj212::hj212_crc(wrong.as_bytes()) ^ 0x0101;
     let bad_crc = format!("##{:04}{wrong}{crc:04X}\r\n", wrong.len());
     c.send(format!("garbage##xx{}{}", enc(&ok), bad_crc).as_bytes());
-    assert_eq!(c.acks(), vec!["20190701100000001"]);
+    assert_eq!(c.acks(1), vec!["20190701100000001"]);
     // Lower-case CRC hex is accepted.
     // A QN whose CRC has hex letters, so that lower case shows.
     let (qn, seg) = (1..100)
@@ -355,13 +369,13 @@ fn protocol_acks_refusals_and_revisions() {
         .unwrap();
     let lower = format!("##{:04}{seg}{:04x}\r\n", seg.len(), lantian_hj212::hj212_crc(seg.as_bytes()));
     c.send(lower.as_bytes());
-    assert_eq!(c.acks(), vec![qn]);
+    assert_eq!(c.acks(1), vec![qn]);
 
     // Split packets (Flag=7), parts out of order: each part acknowledged and stored.
     let p2 = "QN=20190701130000002;ST=22;CN=2061;PW=pw1431A;MN=LT1431A;Flag=7;PNUM=2;PNO=2;CP=&&DataTime=20190701130000;a21005-Avg=1.2,a21005-Flag=N&&";
     let p1 = "QN=20190701130000001;ST=22;CN=2061;PW=pw1431A;MN=LT1431A;Flag=7;PNUM=2;PNO=1;CP=&&DataTime=20190701130000;a34004-Avg=50000,a34004-Flag=N&&";
     c.send(format!("{}{}", enc(p2), enc(p1)).as_bytes());
-    let mut got = c.acks();
+    let mut got = c.acks(2);
     got.sort();
     assert_eq!(got, vec!["20190701130000001", "20190701130000002"]);
     // Wrong password, unknown MN: refused, no reply. A value flagged D is acknowledged but not valid data.
@@ -373,18 +387,18 @@ fn protocol_acks_refusals_and_revisions() {
         enc(&hourly_seg("20190701140000003", mn, pw, "5", "DataTime=20190701140000;a34004-Avg=999000,a34004-Flag=D"))
             .as_bytes(),
     );
-    assert_eq!(c.acks(), vec!["20190701140000003"]);
+    assert_eq!(c.acks(1), vec!["20190701140000003"]);
     // Flag=4: stored, no acknowledgement asked.
     c.send(
         enc(&hourly_seg("20190701150000001", mn, pw, "4", "DataTime=20190701150000;a34004-Avg=20000,a34004-Flag=N"))
             .as_bytes(),
     );
-    assert!(c.acks().is_empty());
+    assert!(c.acks(0).is_empty());
     // The lenient logger's byte-swapped Modbus CRC, gases in mg/m³ (NO2 0.045 → 45 μg/m³).
     let seg = "QN=20190701100000009;ST=22;CN=2061;PW=pw1432A;MN=LT1432A;Flag=5;CP=&&DataTime=20190701100000;a21004-Avg=0.045,a21004-Flag=N&&";
     let modbus = format!("##{:04}{seg}{:04X}\r\n", seg.len(), lantian_hj212::modbus_crc_swapped(seg.as_bytes()));
     c.send(modbus.as_bytes());
-    assert_eq!(c.acks(), vec!["20190701100000009"]);
+    assert_eq!(c.acks(1), vec!["20190701100000009"]);
     // The latest hour over HTTP, whether folded into the store or still in the log (16:00, Flag=4 packet).
     let now = http_get(http, "/api/now?city=%E6%88%90%E9%83%BD");
     let station = now.iter().find(|r| r["area"] == "1431A").expect("1431A in /api/now");
@@ -423,13 +437,13 @@ fn protocol_acks_refusals_and_revisions() {
     let mut c = Client::connect(port);
     c.send(enc(&ok).as_bytes());
     let newer = hourly_seg("20190701100000099", mn, pw, "5", "DataTime=20190701100000;a34004-Avg=36000,a34004-Flag=N");
-    assert_eq!(c.acks(), vec!["20190701100000001"]);
+    assert_eq!(c.acks(1), vec!["20190701100000001"]);
     let log = gw.stop();
     assert!(log.contains("0 new, 0 revised, 1 unchanged"), "{log}");
     let gw = Gateway::start(&live, port);
     let mut c = Client::connect(port);
     c.send(enc(&newer).as_bytes());
-    assert_eq!(c.acks(), vec!["20190701100000099"]);
+    assert_eq!(c.acks(1), vec!["20190701100000099"]);
     let log = gw.stop();
     assert!(log.contains("0 new, 1 revised, 0 unchanged"), "{log}");
 }
@@ -480,7 +494,7 @@ fn limits_protect_the_gateway() {
         "DataTime=20190701100000;a34004-Avg=35,a34004-Flag=N",
     );
     a.send(format!("{long}{}", lantian_hj212::encode(&seg)).as_bytes());
-    assert_eq!(a.acks(), vec!["20190701100000001"]);
+    assert_eq!(a.acks(1), vec!["20190701100000001"]);
     // Idle for more than a second: closed.
     std::thread::sleep(Duration::from_millis(1500));
     assert!(b.closed(), "idle connection closed");

@@ -649,7 +649,7 @@ fn serve_with_gateway() {
         "DataTime=20190701100000;a34004-Avg=35,a34004-Flag=N",
     );
     c.send(lantian_hj212::encode(&seg).as_bytes());
-    assert_eq!(c.acks(), vec!["20190701100000001"]);
+    assert_eq!(c.acks(1), vec!["20190701100000001"]);
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
