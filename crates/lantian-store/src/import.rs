@@ -521,6 +521,14 @@ fn parse_content(path: &Path, content: &[u8]) -> FileResult {
     let name = path.display().to_string();
     let mut res =
         FileResult { path: path.to_path_buf(), format: None, parsed: Err(String::new()), rejects: Vec::new() };
+    // Text must be UTF-8: a GBK file would otherwise import garbled names (or not be recognised).
+    if !content.starts_with(b"PAR1")
+        && let Err(e) = std::str::from_utf8(content)
+    {
+        let line = 1 + content[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        res.parsed = Err(format!("line {line}: not UTF-8 text (a GBK file? save it as UTF-8 and import again)"));
+        return res;
+    }
     let Some(format) = detect(content) else {
         res.parsed = Err("format not recognised (expected a CNEMC site file, a station list, a long CSV station,time,pollutant,value, or a city daily file)".into());
         return res;

@@ -1,6 +1,7 @@
 //! End-to-end tests on the bundled real data (one test binary, see
 //! STYLE-ANCHORS: linking one executable is cheaper on two cores).
 
+mod catalogue;
 mod common;
 mod documents;
 mod gateway;
