@@ -639,8 +639,9 @@ pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
     let mut int: u64 = 0;
     let mut frac_digits = 0u32;
     let mut seen_dot = false;
+    // Up to 15 characters the digits fit a u64 exactly; longer cells take the slow path.
     let mut fast = b.len() <= 15;
-    for &c in b {
+    for &c in b.iter().take_while(|_| fast) {
         match c {
             b'0'..=b'9' => {
                 int = int * 10 + u64::from(c - b'0');
@@ -765,7 +766,8 @@ pub(crate) fn group_by_station(cells: Vec<Cell>, n_stations: usize) -> Vec<Cell>
 pub(crate) fn parse_label(s: &str) -> std::result::Result<HourLabel, &'static str> {
     let s = s.trim();
     let s = s.strip_suffix("+08:00").unwrap_or(s);
-    if s.ends_with('Z') || s[s.len().saturating_sub(6)..].contains(['+']) {
+    // Bytes, not a str slice: the last six bytes may cut a multi-byte character.
+    if s.ends_with('Z') || s.as_bytes()[s.len().saturating_sub(6)..].contains(&b'+') {
         return Err("only China time (+08:00 or no offset) is accepted");
     }
     let (d, t) = s.split_once(['T', ' ']).ok_or("expected YYYY-MM-DDTHH:00")?;
