@@ -216,3 +216,68 @@ fn refused_settings() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["title"], "x'); DROP TABLE task;--");
 }
+
+/// CNEMC site files and station lists as they come from the archive, with
+/// the defects seen in it (truncated rows) and others: each bad row or cell
+/// rejected with file, line, column and reason; the rest of the file stored.
+#[test]
+fn cnemc_and_station_list_rows() {
+    let head = "date,hour,type,1431A,1432A\r\n";
+    let good = "20190701,1,PM2.5,35,40\r\n";
+    // (name, bad row, line of the reject, column, reason)
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        ("truncated row, as 20190220 in the archive", "20190701,2,PM2.5,3", "3", "", "expected 5 fields, found 4"),
+        ("hour 24", "20190701,24,PM2.5,35,40", "3", "hour", "hour must be 0..23"),
+        ("invalid date", "20190732,2,PM2.5,35,40", "3", "date", "invalid date"),
+        ("unknown type", "20190701,2,PM1,35,40", "3", "type", "unknown type"),
+        ("non-numeric cell", "20190701,2,PM2.5,—,40", "3", "1431A", "not a number"),
+        ("negative cell", "20190701,2,PM2.5,35,-1", "3", "1432A", "negative concentration"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (name, row, line, column, reason)) in cases.iter().enumerate() {
+        let data = dir.path().join(format!("c{i}"));
+        let file = dir.path().join(format!("china_sites_2019070{i}.csv"));
+        std::fs::write(&file, format!("{head}{good}{row}\r\n")).unwrap();
+        let out = lantian(&["--data", s(&data), "import", s(&file)]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let rejects = rejects_of(&data);
+        assert_eq!(rejects.len(), 1, "{name}: {rejects:?}");
+        let r = &rejects[0];
+        let find = |k: &str| r.iter().any(|f| f.contains(k));
+        assert!(find(&format!("china_sites_2019070{i}.csv")) && r.iter().any(|f| f == *line), "{name}: {r:?}");
+        assert!(column.is_empty() || find(column), "{name}: column {column}: {r:?}");
+        assert!(find(reason), "{name}: «{reason}»: {r:?}");
+        let rows = stored(&data);
+        assert!(rows.as_array().is_some_and(|a| a.iter().any(|x| x["pm25"] == 35.0)), "{name}: the good row was lost");
+    }
+    // Station lists.
+    let list_head = "监测点编码,监测点名称,城市,经度,纬度,对照点\n";
+    let list_good = "1431A,金泉两河,成都市,104.0,30.7,N\n";
+    let list_cases: &[(&str, &str, &str, &str)] = &[
+        ("empty station code", ",某站,成都市,104.0,30.7,N", "监测点编码", "empty station code"),
+        ("control flag not Y/N", "1432A,十里店,成都市,104.1,30.7,maybe", "对照点", "expected Y or N"),
+        ("too few fields", "1433A,三瓦窑", "", "expected 6 fields, found 2"),
+    ];
+    for (i, (name, row, column, reason)) in list_cases.iter().enumerate() {
+        let data = dir.path().join(format!("l{i}"));
+        let file = dir.path().join(format!("stations{i}.csv"));
+        std::fs::write(&file, format!("{list_head}{list_good}{row}\n")).unwrap();
+        let out = lantian(&["--data", s(&data), "import", s(&file)]);
+        assert!(out.status.success(), "{name}");
+        let rejects = rejects_of(&data);
+        assert_eq!(rejects.len(), 1, "{name}: {rejects:?}");
+        let r = &rejects[0];
+        assert!(
+            r.iter().any(|f| f.contains(&format!("stations{i}.csv"))) && r.iter().any(|f| f == "3"),
+            "{name}: {r:?}"
+        );
+        assert!(column.is_empty() || r.iter().any(|f| f == *column), "{name}: {r:?}");
+        assert!(r.iter().any(|f| f.contains(reason)), "{name}: «{reason}»: {r:?}");
+        let out = lantian(&["--data", s(&data), "stations", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            v.as_array().unwrap().iter().any(|x| x["code"] == "1431A" || x["station"] == "1431A"),
+            "{name}: the good station was lost: {v}"
+        );
+    }
+}
