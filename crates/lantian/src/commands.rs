@@ -29,6 +29,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[derive(Clone, Debug)]
 pub struct Ctx {
     pub data: PathBuf,
     /// PostgreSQL URL for the ledger; SQLite in the data directory when absent.
@@ -42,6 +43,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The same data and ledger, answering in JSON with no file output
+    /// (the web API, the gateway's endpoint and its registry refresh).
+    pub fn for_api(&self) -> Ctx {
+        Ctx { format: Format::Json, output: None, stem: String::new(), ..self.clone() }
+    }
+
     fn zh(&self) -> bool {
         self.lang == Lang::Zh
     }
@@ -1909,8 +1916,11 @@ pub fn verify(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> Result<ExitCod
 
 // ---------------------------------------------------------------- demo
 
+/// Where `lantian demo` puts its data directory (relative to the current one).
+pub const DEMO_DIR: &str = "lantian-demo-data";
+
 pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
-    let dir = PathBuf::from("lantian-demo-data");
+    let dir = PathBuf::from(DEMO_DIR);
     let marker = dir.join(".lantian-demo");
     if dir.exists() {
         if !marker.exists() {
@@ -1920,14 +1930,7 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&dir)?;
     std::fs::write(&marker, "made by lantian demo\n")?;
-    let demo_ctx = Ctx {
-        data: dir.clone(),
-        database: None,
-        format: ctx.format,
-        lang: ctx.lang,
-        output: ctx.output.clone(),
-        stem: ctx.stem.clone(),
-    };
+    let demo_ctx = Ctx { data: dir.clone(), database: None, ..ctx.clone() };
     eprintln!(
         "{} {} → {}",
         if ctx.zh() { "导入样例数据" } else { "importing the sample" },

@@ -360,14 +360,7 @@ async fn serve(ctx: &Ctx, state: Arc<State>, data: PathBuf) -> Result<()> {
         state.loggers.read().map(|m| m.len()).unwrap_or(0)
     );
     // Registry refresh: loggers added or disabled while running take effect.
-    let reg_ctx = Ctx {
-        data: ctx.data.clone(),
-        database: ctx.database.clone(),
-        format: ctx.format,
-        lang: ctx.lang,
-        output: None,
-        stem: String::new(),
-    };
+    let reg_ctx = ctx.for_api();
     let reg_state = state.clone();
     tokio::spawn(async move {
         let reg_ctx = Arc::new(reg_ctx);
@@ -384,14 +377,7 @@ async fn serve(ctx: &Ctx, state: Arc<State>, data: PathBuf) -> Result<()> {
     if let Some(addr) = &state.args.http {
         let http = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
         eprintln!("gateway: /api/now on http://{}", http.local_addr()?);
-        let api_ctx = Arc::new(Ctx {
-            data: ctx.data.clone(),
-            database: ctx.database.clone(),
-            format: crate::output::Format::Json,
-            lang: ctx.lang,
-            output: None,
-            stem: String::new(),
-        });
+        let api_ctx = Arc::new(ctx.for_api());
         let app = axum::Router::new().route("/api/now", axum::routing::get(api_now)).with_state(api_ctx);
         tokio::spawn(async move {
             let _ = axum::serve(http, app).await;

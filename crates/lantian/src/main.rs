@@ -216,7 +216,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(code);
             }
             // The dashboard on the demo data, with an account made for it.
-            let demo_ctx = commands::Ctx { data: PathBuf::from("lantian-demo-data"), ..ctx };
+            let demo_ctx = commands::Ctx { data: PathBuf::from(commands::DEMO_DIR), ..ctx };
             let password = lantian_store::users::random_token()[..16].to_string();
             let mut ledger = lantian_store::ledger::SqliteLedger::open(&demo_ctx.data)?;
             lantian_store::users::add(&mut ledger, "demo", &password, "admin", None, "lantian demo")?;

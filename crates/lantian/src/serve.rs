@@ -114,17 +114,6 @@ impl App {
     }
 }
 
-fn ctx_clone(c: &Ctx) -> Ctx {
-    Ctx {
-        data: c.data.clone(),
-        database: c.database.clone(),
-        format: Format::Json,
-        lang: c.lang,
-        output: None,
-        stem: String::new(),
-    }
-}
-
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
@@ -152,7 +141,7 @@ async fn login(State(app): State<Arc<App>>, Json(l): Json<Login>) -> Result<Resp
             return Err(ApiError(StatusCode::TOO_MANY_REQUESTS, "too many failed logins; wait a few minutes".into()));
         }
     }
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let (name, password) = (l.name.clone(), l.password);
     let user = blocking(move || {
         let mut ledger = ctx.ledger()?;
@@ -197,7 +186,7 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Respo
 async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let mut v = me_json(&app.session(&headers)?);
     // The last day with data, for the pages' default period.
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let last =
         blocking(move || Ok(ctx.store()?.months().last().map(|m| m.first_day().last_of_month().to_string()))).await?;
     v["data_to"] = last.map_or(serde_json::Value::Null, Into::into);
@@ -237,7 +226,7 @@ async fn overview(
     {
         return Ok(json(body.clone()));
     }
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let generation = blocking(move || Ok(ctx.store()?.generation())).await?;
     if let Some((g, _, body)) = cached
         && g == generation
@@ -247,7 +236,7 @@ async fn overview(
         }
         return Ok(json(body));
     }
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let v = blocking(move || {
         let store = ctx.store()?;
         let cur = assess_period(&store, &[], p.from, p.to, None, Source::Auto)?;
@@ -352,7 +341,7 @@ fn action_json(a: &lantian_store::ledger::ActionRecord) -> serde_json::Value {
 
 async fn actions(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let list = blocking(move || Ok(ctx.ledger()?.list(None, None)?)).await?;
     Ok(Json(list.iter().filter(|a| can_read_area(&user, &a.area)).map(action_json).collect()))
 }
@@ -371,7 +360,7 @@ async fn change_action(
     Json(c): Json<ActionChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.write_session(&headers)?.user;
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
         let mut ledger = ctx.ledger()?;
         let Some(a) = ledger.get(id)? else {
@@ -423,7 +412,7 @@ fn find_task(db: &mut dyn lantian_store::sql::Db, user: &User, n: i64) -> Result
 
 async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let list = blocking(move || Ok(lantian_store::tasks::list(ctx.ledger()?.db())?)).await?;
     let today = crate::commands::today_date();
     let out: Vec<serde_json::Value> = list
@@ -445,7 +434,7 @@ async fn task(
     axum::extract::Path(n): axum::extract::Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let t = blocking(move || Ok(find_task(ctx.ledger()?.db(), &user, n))).await??;
     let mut v = serde_json::to_value(&t).unwrap_or_default();
     v["status_zh"] = t.status.zh().into();
@@ -487,7 +476,7 @@ async fn task_progress(
             }
         }
     }
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
         let mut ledger = ctx.ledger()?;
         if let Err(e) = find_task(ledger.db(), &user, n) {
@@ -536,7 +525,7 @@ async fn task_status(
         "city" => matches!(to, TaskStatus::InProgress | TaskStatus::Completed),
         _ => false,
     };
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
         let mut ledger = ctx.ledger()?;
         let t = match find_task(ledger.db(), &user, n) {
@@ -571,7 +560,7 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let (name, bytes, ct) = blocking(move || -> Result<(String, Vec<u8>, &'static str)> {
         let doc = match (q.kind.as_str(), &q.period, q.task) {
             ("notice", Some(period), _) => {
@@ -634,7 +623,7 @@ async fn city(
     Query(q): Query<CityQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     app.session(&headers)?;
-    let ctx = ctx_clone(&app.ctx);
+    let ctx = app.ctx.for_api();
     let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
         use lantian_core::time::{date_of, day_number};
         let store = ctx.store()?;
@@ -771,7 +760,7 @@ async fn import_start(
     job.total.store(paths.len(), std::sync::atomic::Ordering::Relaxed);
     app.jobs.lock().map_err(|_| unauthorized())?.insert(id.clone(), job.clone());
     let data = app.ctx.data.clone();
-    let audit_ctx = ctx_clone(&app.ctx);
+    let audit_ctx = app.ctx.for_api();
     tokio::task::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
             job.done.store(done, std::sync::atomic::Ordering::Relaxed);
@@ -914,7 +903,7 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Result<()> {
     if let Some(listen) = &args.gateway {
         // The gateway keeps its own runtime and writer thread; it shares the data directory.
         let (gctx, gargs) = (
-            ctx_clone(ctx),
+            ctx.for_api(),
             crate::gateway::GatewayArgs {
                 listen: listen.clone(),
                 max_packet: 4096,
@@ -943,7 +932,7 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Result<()> {
                 _ = term.recv() => {}
             }
         };
-        axum::serve(listener, router(ctx_clone(ctx))).with_graceful_shutdown(stop).await?;
+        axum::serve(listener, router(ctx.for_api())).with_graceful_shutdown(stop).await?;
         Ok::<(), anyhow::Error>(())
     })?;
     // The gateway got the same signal: let it fold its log into the store.
