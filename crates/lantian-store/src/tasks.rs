@@ -260,6 +260,14 @@ pub fn store_evidence(data_dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Ve
         if !path.exists() {
             let dir = path.parent().unwrap_or(data_dir);
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            // A writer killed mid-copy leaves `.HASH.tmpPID`: the same
+            // content arriving again sweeps it.
+            let stale = format!(".{hash}.tmp");
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if e.file_name().to_string_lossy().starts_with(&stale) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
             let tmp = dir.join(format!(".{hash}.tmp{}", std::process::id()));
             let write = || -> std::io::Result<()> {
                 use std::io::Write;

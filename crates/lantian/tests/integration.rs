@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod common;
+mod crash;
 mod documents;
 mod gateway;
 mod operations;

@@ -74,48 +74,6 @@ fn reimport_changes_nothing_and_revisions_are_counted() {
     assert_eq!((s3.hourly.imported, s3.hourly.revised), (0, 1));
 }
 
-/// kill -9 at many moments of a real import: the store is always either
-/// the old generation or the new one, and always readable.
-#[test]
-fn killed_import_leaves_the_store_as_it_was() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let first = dir.path().join("first.csv");
-    write(&first, "station,time,pollutant,value\nS1,2019-03-01T01:00,pm25,35\n");
-    lantian_store::import(&data, &[first], None).unwrap();
-    let before = std::fs::read(data.join("manifest.json")).unwrap();
-    let exe = env!("CARGO_BIN_EXE_lantian");
-    let folder = sample().join("cnemc_sichuan_2019");
-    let mut interrupted = 0;
-    for delay_ms in [50u64, 150, 300, 600, 1000, 1500, 2500] {
-        let mut child = std::process::Command::new(exe)
-            .args(["--data", data.to_str().unwrap(), "import", folder.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let finished = child.try_wait().unwrap().is_some();
-        child.kill().ok();
-        child.wait().unwrap();
-        let now = std::fs::read(data.join("manifest.json")).unwrap();
-        let store = lantian_store::Store::open(&data).expect("store still opens");
-        if now == before {
-            interrupted += 1;
-            assert_eq!(store.months().len(), 1, "old generation intact");
-        } else {
-            assert!(finished || store.months().len() >= 12, "a new generation is complete");
-            break;
-        }
-    }
-    assert!(interrupted >= 1, "no kill landed mid-import");
-    // The next import cleans leftovers and succeeds.
-    let s = lantian_store::import(&data, &[folder], None).unwrap();
-    assert!(s.unreadable.is_empty());
-    let store = lantian_store::Store::open(&data).unwrap();
-    assert!(store.months().len() >= 12);
-}
-
 #[test]
 fn aqi_calculator() {
     let rows = lantian_json(&[
@@ -160,49 +118,6 @@ fn parquet_month_files_round_trip() {
     let a = lantian_json(&[&["--data", src.to_str().unwrap()][..], &args[..]].concat());
     let b = lantian_json(&[&["--data", data.to_str().unwrap()][..], &args[..]].concat());
     assert_eq!(a, b);
-}
-
-/// kill -9 during `policy run`: the ledger holds all of that run's actions or none.
-#[test]
-fn killed_policy_run_is_all_or_nothing() {
-    let src = crate::common::sample_store();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(data.join("hourly")).unwrap();
-    for e in std::fs::read_dir(src).unwrap().chain(std::fs::read_dir(src.join("hourly")).unwrap()) {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
-            let rel = e.path().strip_prefix(src).unwrap().to_path_buf();
-            std::fs::copy(e.path(), data.join(rel)).unwrap();
-        }
-    }
-    let d = data.to_str().unwrap();
-    let exe = env!("CARGO_BIN_EXE_lantian");
-    let mut complete = None;
-    for delay_ms in [20u64, 200, 400, 600, 800, 1000, 1300, 1700, 2500] {
-        let mut child = std::process::Command::new(exe)
-            .args(["--data", d, "policy", "run", "--period", "month:2019-07"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        child.kill().ok();
-        child.wait().unwrap();
-        if !data.join("ledger.sqlite").exists() {
-            continue;
-        }
-        let n = lantian_json(&["--data", d, "action", "list"]).len();
-        match complete {
-            None if n == 0 => {}
-            None => complete = Some(n),
-            Some(m) => assert_eq!(n, m, "a later killed run changed the ledger"),
-        }
-    }
-    // A run left alone records the full set; all earlier states were 0 or that.
-    let full = lantian_json(&["--data", d, "policy", "run", "--period", "month:2019-07"]).len() + complete.unwrap_or(0);
-    assert_eq!(full, 25);
-    assert_eq!(lantian_json(&["--data", d, "action", "list"]).len(), 25);
 }
 
 #[test]
