@@ -447,14 +447,35 @@ fn write_rejects(data_dir: &Path, generation: u64, rejects: &[Reject]) -> Result
     Ok(path)
 }
 
+/// The largest file (after gunzip) one import reads into memory: 4 GiB by
+/// default (a national year as long CSV is ~2.5 GB), `LANTIAN_MAX_FILE_MB`
+/// to change it. Larger files are refused before they are read, and a gzip
+/// file stops being inflated at the limit (a "zip bomb" costs nothing).
+pub fn max_file_bytes() -> u64 {
+    std::env::var("LANTIAN_MAX_FILE_MB").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(4096) << 20
+}
+
+fn too_large(limit: u64) -> String {
+    format!("larger than the {} MB a file may have (split it, e.g. by month, or set LANTIAN_MAX_FILE_MB)", limit >> 20)
+}
+
 /// Read a file, gunzipping when it starts with the gzip magic.
 pub fn read_input(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    let limit = max_file_bytes();
+    let size = fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > limit {
+        return Err(format!("{:.1} MB: {}", size as f64 / 1048576.0, too_large(limit)));
+    }
     let raw = fs::read(path).map_err(|e| e.to_string())?;
     if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
+        let mut out = Vec::with_capacity((raw.len() * 4).min(limit as usize));
         flate2::read::MultiGzDecoder::new(&raw[..])
+            .take(limit + 1)
             .read_to_end(&mut out)
             .map_err(|e| format!("not a valid gzip file: {e}"))?;
+        if out.len() as u64 > limit {
+            return Err(format!("gzip file that inflates {}", too_large(limit)));
+        }
         Ok(out)
     } else {
         Ok(raw)
@@ -625,8 +646,22 @@ pub(crate) fn reject(
         line,
         column: column.to_string(),
         reason: reason.into(),
-        value: String::from_utf8_lossy(value).into_owned(),
+        value: shown_value(value),
     });
+}
+
+/// The rejected cell as the rejects file shows it: whole up to 200 bytes,
+/// else its start and its size (a 64 MB cell must not make a 64 MB report).
+fn shown_value(value: &[u8]) -> String {
+    const SHOWN: usize = 200;
+    if value.len() <= SHOWN {
+        return String::from_utf8_lossy(value).into_owned();
+    }
+    let mut end = SHOWN;
+    while end > 0 && (value[end] & 0xC0) == 0x80 {
+        end -= 1; // never cut a UTF-8 character
+    }
+    format!("{}… ({} bytes)", String::from_utf8_lossy(&value[..end]), value.len())
 }
 
 /// Parse a concentration cell: `Ok(None)` when empty, `Err(reason)` when bad.

@@ -457,16 +457,16 @@ async fn task_progress(
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut indicators = Vec::new();
     let mut files = Vec::new();
-    while let Some(f) = form.next_field().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))? {
+    while let Some(f) = form.next_field().await.map_err(multipart_error)? {
         let name = f.name().unwrap_or_default().to_string();
         if name == "evidence" {
             let file = f.file_name().unwrap_or("evidence").to_string();
-            let bytes = f.bytes().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+            let bytes = f.bytes().await.map_err(multipart_error)?;
             if !bytes.is_empty() {
                 files.push((file, bytes.to_vec()));
             }
         } else {
-            let text = f.text().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+            let text = f.text().await.map_err(multipart_error)?;
             if name == "indicator" {
                 if !text.trim().is_empty() {
                     indicators.push(text);
@@ -743,17 +743,26 @@ async fn import_start(
     let dir = app.ctx.data.join("uploads").join(&id);
     std::fs::create_dir_all(&dir).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let mut paths = Vec::new();
-    while let Some(f) = form.next_field().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))? {
-        // The name a browser sends is only a label: no directory part survives.
-        let name = lantian_store::tasks::safe_name(f.file_name().unwrap_or("upload"))
-            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
-        let bytes = f.bytes().await.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
-        let path = dir.join(format!("{:03}-{name}", paths.len()));
-        std::fs::write(&path, &bytes).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        paths.push(path);
+    let received: Result<(), ApiError> = async {
+        while let Some(f) = form.next_field().await.map_err(multipart_error)? {
+            // The name a browser sends is only a label: no directory part survives.
+            let name = lantian_store::tasks::safe_name(f.file_name().unwrap_or("upload"))
+                .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+            let bytes = f.bytes().await.map_err(multipart_error)?;
+            let path = dir.join(format!("{:03}-{name}", paths.len()));
+            std::fs::write(&path, &bytes).map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            paths.push(path);
+        }
+        if paths.is_empty() {
+            return Err(ApiError(StatusCode::BAD_REQUEST, "no files".into()));
+        }
+        Ok(())
     }
-    if paths.is_empty() {
-        return Err(ApiError(StatusCode::BAD_REQUEST, "no files".into()));
+    .await;
+    if let Err(e) = received {
+        // A refused upload leaves nothing behind.
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
     }
     let id_for_job = id.clone();
     let job = Arc::new(ImportJob::default());
@@ -885,7 +894,41 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/api/reports", get(report))
         .route("/api/import", post(import_start).layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024)))
         .route("/api/import/{id}", get(import_status))
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(app)
+}
+
+/// A multipart body that cannot be read: over the route's size limit is
+/// 413 with the limit named, anything else 400.
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    let status = e.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError(
+            status,
+            "the upload is larger than this form accepts (20 MB for evidence, 512 MB for an import)".into(),
+        );
+    }
+    ApiError(status, format!("unreadable form: {}", e.body_text()))
+}
+
+/// Requests axum refuses before a handler runs (a body over the limit, not
+/// JSON, a missing field, a path or query that does not parse) answer in
+/// plain text; the API answers every error as `{"error": "..."}`.
+async fn json_errors(res: Response) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(plain && (res.status().is_client_error() || res.status().is_server_error())) {
+        return res;
+    }
+    let status = res.status();
+    let text = match axum::body::to_bytes(res.into_body(), 64 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    ApiError(status, text).into_response()
 }
 
 #[derive(clap::Args, Debug)]

@@ -281,3 +281,59 @@ fn cnemc_and_station_list_rows() {
         );
     }
 }
+
+/// Huge inputs: a file over the size limit is refused before it is read, a
+/// gzip file stops inflating at the limit, a 64 MB cell is one rejected
+/// row shown by its start and size. The other file or rows are stored.
+#[test]
+fn huge_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, format!("{HEAD}{GOOD}")).unwrap();
+    let run = |data: &Path, bad: &Path, limit_mb: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_lantian"));
+        c.args(["--data", s(data), "import", s(bad), s(&good)]);
+        if let Some(mb) = limit_mb {
+            c.env("LANTIAN_MAX_FILE_MB", mb);
+        }
+        c.output().unwrap()
+    };
+    // 5 GiB (sparse: no disk used), over the default 4,096 MB.
+    let sparse = dir.path().join("huge.csv");
+    std::fs::File::create(&sparse).unwrap().set_len(5 << 30).unwrap();
+    let data = dir.path().join("h1");
+    let out = run(&data, &sparse, None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("huge.csv")
+            && err.contains("5120.0 MB: larger than the 4096 MB a file may have (split it, e.g. by month"),
+        "{err}"
+    );
+    assert!(stored(&data).as_array().is_some_and(|a| a.iter().any(|x| x["pm25"] == 35.0)), "good file lost");
+    // A gzip file inflating to 8 MB under a 1 MB limit.
+    let bomb = dir.path().join("bomb.csv.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, HEAD.as_bytes()).unwrap();
+    std::io::Write::write_all(&mut gz, &vec![b'0'; 8 << 20]).unwrap();
+    std::fs::write(&bomb, gz.finish().unwrap()).unwrap();
+    let data = dir.path().join("h2");
+    let out = run(&data, &bomb, Some("1"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("bomb.csv.gz") && err.contains("gzip file that inflates larger than the 1 MB"), "{err}");
+    assert!(stored(&data).as_array().is_some_and(|a| a.iter().any(|x| x["pm25"] == 35.0)), "good file lost");
+    // One 64 MB cell.
+    let cell = dir.path().join("cell.csv");
+    std::fs::write(&cell, format!("{HEAD}{GOOD}1431A,2019-07-01T02:00,pm25,{}\n", "9".repeat(64 << 20))).unwrap();
+    let data = dir.path().join("h3");
+    let out = run(&data, &cell, None);
+    assert!(out.status.success());
+    let rejects = rejects_of(&data);
+    assert_eq!(rejects.len(), 1);
+    let r = &rejects[0];
+    assert_eq!((&r[0][r[0].len() - 8..], &r[1], &r[2], &r[3]), ("cell.csv", "3", "value", "not a finite number"));
+    assert_eq!(r[4], format!("{}… (67108864 bytes)", "9".repeat(200)), "the rejects file shows the start and size");
+    assert!(std::fs::metadata(data.join("rejects")).is_ok());
+    assert_eq!(stored(&data).as_array().map(Vec::len), Some(1), "the good row is stored");
+}

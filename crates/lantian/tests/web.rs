@@ -666,3 +666,227 @@ fn serve_with_gateway() {
     ]);
     assert_eq!(rows.iter().find(|r| r["time"] == "2019-07-01T11:00+08:00").unwrap()["pm25"], 35.0);
 }
+
+/// The bad-input catalogue, web side: hostile and malformed requests, each
+/// with the status and words the client gets, then proof that nothing else
+/// changed or was lost (the server still answers, the ledger holds exactly
+/// what the accepted requests wrote, no file escaped the data directory).
+#[test]
+fn hostile_requests_catalogue() {
+    let srv = server();
+    let port = srv.port;
+    let (cookie, csrf) = login(port, "admin", "admin-password");
+    let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let sql = "'); DROP TABLE task; --";
+    let task_46 = || -> serde_json::Value {
+        let out = lantian(&["--data", s(&srv.data), "task", "show", "46", "--format", "json"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let progress_before = task_46()["progress"].as_array().map_or(0, Vec::len);
+    let id = request(port, "GET", "/api/actions", &auth, None).body[0]["id"].as_i64().unwrap();
+    let json = "application/json";
+    let big_json = format!(r#"{{"name":"{}","password":"x"}}"#, "a".repeat(3 << 20));
+    let deep_json = format!(r#"{{"name":"a","password":"b","extra":{}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+    let (mp, too_big) = multipart(&[("date", "2019-12-01"), ("text", "x")], Some(("big.pdf", &vec![0u8; 21 << 20])));
+    let (_, bad_date) = multipart(&[("date", "2019-13-01"), ("text", "x")], None);
+    let (_, sql_everywhere) = multipart(
+        &[("date", "2019-12-01"), ("author", sql), ("text", sql), ("indicator", &format!("{sql}=3 台"))],
+        Some((&format!("../../{sql}.pdf"), b"%PDF-1.4 evidence")),
+    );
+    let (_, bad_indicator) = multipart(&[("date", "2019-12-01"), ("text", "x"), ("indicator", "no equals sign")], None);
+    let action = format!("/api/actions/{id}");
+    // (name, method, path, content type, body, status, words in the reply)
+    type Case<'a> = (&'a str, &'a str, String, &'a str, Vec<u8>, u16, String);
+    let cases: Vec<Case> = vec![
+        (
+            "login: SQL in name and password",
+            "POST",
+            "/api/login".into(),
+            json,
+            format!(r#"{{"name":"admin' OR '1'='1","password":"{sql}"}}"#).into_bytes(),
+            401,
+            "wrong name or password".into(),
+        ),
+        (
+            "login: 3 MB body",
+            "POST",
+            "/api/login".into(),
+            json,
+            big_json.into_bytes(),
+            413,
+            "Failed to buffer the request body: length limit exceeded".into(),
+        ),
+        (
+            "login: not JSON",
+            "POST",
+            "/api/login".into(),
+            json,
+            b"name=admin".to_vec(),
+            400,
+            "Failed to parse the request body as JSON: expected ident at line 1 column 2".into(),
+        ),
+        (
+            "login: missing field",
+            "POST",
+            "/api/login".into(),
+            json,
+            br#"{"name":"admin"}"#.to_vec(),
+            422,
+            "missing field `password`".into(),
+        ),
+        // Skipped without recursion (no stack overflow), the login then refused.
+        (
+            "login: 100,000 nested arrays in an extra field",
+            "POST",
+            "/api/login".into(),
+            json,
+            deep_json.into_bytes(),
+            401,
+            "wrong name or password".into(),
+        ),
+        (
+            "ack: SQL in the reason",
+            "POST",
+            action.clone(),
+            json,
+            format!(r#"{{"change":"ack","reason":"{sql}"}}"#).into_bytes(),
+            200,
+            r#""status":"acknowledged""#.into(),
+        ),
+        (
+            "action: unknown change",
+            "POST",
+            action.clone(),
+            json,
+            br#"{"change":"ack'; --"}"#.to_vec(),
+            400,
+            r#"change \"ack'; --\": ack or lift"#.into(),
+        ),
+        (
+            "action: id not a number",
+            "POST",
+            "/api/actions/1%20OR%201=1".into(),
+            json,
+            br#"{"change":"ack"}"#.to_vec(),
+            400,
+            "Invalid URL: Cannot parse `1 OR 1=1` to a `i64`".into(),
+        ),
+        (
+            "city: SQL in the name",
+            "GET",
+            "/api/cities/%E6%88%90%E9%83%BD'%3B%20DROP%20TABLE%20task%3B--?year=2019".into(),
+            json,
+            Vec::new(),
+            404,
+            "no data for 成都'; DROP TABLE task;-- in 2019".into(),
+        ),
+        (
+            "overview: SQL in the period",
+            "GET",
+            "/api/overview?from=2019-07-01'%20OR%20'1'='1&to=2019-07-31".into(),
+            json,
+            Vec::new(),
+            400,
+            r#"from: parsed value '2019-07-01', but unparsed input"#.into(),
+        ),
+        (
+            "task status: SQL in the target status",
+            "POST",
+            "/api/tasks/46/status".into(),
+            json,
+            format!(r#"{{"to":"{sql}"}}"#).into_bytes(),
+            400,
+            r#"unknown status \"'); DROP TABLE task; --\""#.into(),
+        ),
+        (
+            "report: SQL in the kind",
+            "GET",
+            "/api/reports?kind=notice'--&period=month:2019-07".into(),
+            json,
+            Vec::new(),
+            400,
+            "kind=notice&period=month:YYYY-MM or kind=completion&task=N".into(),
+        ),
+        (
+            "progress: 21 MB evidence",
+            "POST",
+            "/api/tasks/46/progress".into(),
+            &mp,
+            too_big,
+            413,
+            "the upload is larger than this form accepts (20 MB for evidence".into(),
+        ),
+        (
+            "progress: 13th month",
+            "POST",
+            "/api/tasks/46/progress".into(),
+            &mp,
+            bad_date,
+            400,
+            r#"date \"2019-13-01\": failed to parse two digit integer as month"#.into(),
+        ),
+        (
+            "progress: indicator without a value",
+            "POST",
+            "/api/tasks/46/progress".into(),
+            &mp,
+            bad_indicator,
+            400,
+            r#"indicator \"no equals sign\": expected NAME=VALUE UNIT"#.into(),
+        ),
+        (
+            "progress: SQL and path traversal in every text field and the file name",
+            "POST",
+            "/api/tasks/46/progress".into(),
+            &mp,
+            sql_everywhere,
+            200,
+            r#""id":"#.into(),
+        ),
+    ];
+    assert!(cases.len() >= 16);
+    let mut wrong = Vec::new();
+    for (name, method, path, ct, body, status, words) in &cases {
+        let (got, reply) = raw_text(port, method, path, &auth, ct, body);
+        eprintln!("catalogue web: {name}: {got} {}", reply.chars().take(160).collect::<String>());
+        if got != *status || !reply.contains(words.as_str()) {
+            wrong.push(format!("{name}: expected {status} «{words}», got {got} {reply}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // Nothing else lost or changed: the server answers, the ack and the one
+    // accepted progress entry are there with their text as written.
+    assert_eq!(request(port, "GET", "/api/me", &auth, None).status, 200);
+    let actions = lantian_json(&["--data", s(&srv.data), "action", "list"]);
+    assert_eq!(actions.len(), 25);
+    let task = task_46();
+    let progress = task["progress"].as_array().unwrap();
+    assert_eq!(progress.len(), progress_before + 1, "only the accepted entry was added");
+    // Entries are listed by date: find the new one by its author.
+    let last = progress.iter().find(|p| p["author"] == sql).expect("the entry with SQL text stored as text");
+    assert_eq!(last["text"], sql);
+    assert_eq!(last["indicators"][0]["name"], sql);
+    assert_eq!(last["evidence"][0]["name"], format!("{sql}.pdf"), "the directory part was dropped");
+    let outside: Vec<_> =
+        std::fs::read_dir(srv.data.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(outside, vec![std::ffi::OsString::from("data")], "nothing written beside the data directory");
+}
+
+fn raw_text(port: u16, method: &str, path: &str, headers: &[(&str, &str)], ct: &str, body: &[u8]) -> (u16, String) {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    c.write_all(req.as_bytes()).unwrap();
+    let _ = c.write_all(body); // the server may answer 413 and close before reading it all
+    let mut bytes = Vec::new();
+    let _ = c.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
