@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Scale benchmark: how import, assess, rank and the overview API grow with
+# the number of stations (1, 4, 8, 16 copies of the real Sichuan 2019 files:
+# ~105 to ~1,700 stations, one year) and with the years kept (1 to 10 years
+# of the national-size input, imported year by year into one store). The
+# pandas peer is run on the same inputs up to PEER_MAX_COPIES. Writes
+# $BENCH_DIR/scale.tsv and docs/img/scale.svg (bench/scale_plot.py); the
+# figures go to docs/PERFORMANCE.md.
+#
+#   bench/scale.sh            env: BENCH_DIR (default /tmp/lantian-bench),
+#                             YEARS (default 10), PEER_MAX_COPIES (default 4),
+#                             SKIP_PEER=1, PEERS (default ../shared/peers)
+# Needs python3, GNU time (/usr/bin/time), curl; the 10-year input takes
+# ~6 GB of disk under BENCH_DIR.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${BENCH_DIR:-/tmp/lantian-bench}
+PEERS=${PEERS:-$ROOT/../shared/peers}
+YEARS=${YEARS:-10}
+PEER_MAX_COPIES=${PEER_MAX_COPIES:-4}
+mkdir -p "$WORK"
+(cd "$ROOT" && cargo build --release --locked -p lantian)
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/lantian"
+OUT="$WORK/scale.tsv"
+printf 'series\tx\tjob\ttool\tseconds\tpeak_mb\n' > "$OUT"
+
+# measure SERIES X JOB TOOL command... : wall seconds and peak RSS into scale.tsv
+measure() {
+  local series=$1 x=$2 job=$3 tool=$4; shift 4
+  /usr/bin/time -f '%e %M' -o "$WORK/last.time" "$@" > /dev/null 2> "$WORK/last.err" || {
+    cat "$WORK/last.err" >&2
+    return 1
+  }
+  read -r secs kb < "$WORK/last.time"
+  printf '%s\t%s\t%s\t%s\t%s\t%d\n' "$series" "$x" "$job" "$tool" "$secs" $((kb / 1024)) | tee -a "$OUT"
+}
+
+input() { # copies -> folder with sites/ and stations.csv
+  local dir="$WORK/national-$1"
+  [ -f "$dir/stations.csv" ] || python3 "$ROOT/bench/scale_sample.py" "$ROOT/sample" "$dir" --copies "$1" >&2
+  echo "$dir"
+}
+
+# The overview API: first request (computed) and the next (cached), in seconds.
+overview() { # series x data-dir period-from period-to
+  local series=$1 x=$2 data=$3 from=$4 to=$5 port=18931
+  "$BIN" --data "$data" user add bench --role admin --password bench-password > /dev/null 2>&1 || true
+  "$BIN" --data "$data" serve --addr "127.0.0.1:$port" > /dev/null 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do curl -s "127.0.0.1:$port/" > /dev/null && break; sleep 0.1; done
+  local jar="$WORK/cookies"
+  curl -s -c "$jar" -H 'Content-Type: application/json' -d '{"name":"bench","password":"bench-password"}' \
+    "127.0.0.1:$port/api/login" > /dev/null
+  local url="127.0.0.1:$port/api/overview?from=$from&to=$to"
+  local cold warm
+  cold=$(curl -s -b "$jar" -o /dev/null -w '%{time_total}' "$url")
+  warm=$(curl -s -b "$jar" -o /dev/null -w '%{time_total}' "$url")
+  local rss
+  rss=$(awk '/VmHWM/{print int($2/1024)}' "/proc/$pid/status")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  printf '%s\t%s\toverview API (first)\tlantian\t%s\t%s\n' "$series" "$x" "$cold" "$rss" | tee -a "$OUT"
+  printf '%s\t%s\toverview API (cached)\tlantian\t%s\t%s\n' "$series" "$x" "$warm" "$rss" | tee -a "$OUT"
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m)"
+
+# 1. Stations: one year, 1..16 copies.
+for c in 1 4 8 16; do
+  IN=$(input "$c")
+  n=$(head -1 "$IN/sites/$(ls "$IN/sites" | head -1)" | tr ',' '\n' | tail -n +4 | wc -l)
+  D="$WORK/data-s$c"
+  rm -rf "$D"
+  measure stations "$n" import lantian "$BIN" --data "$D" import "$IN"
+  measure stations "$n" assess lantian "$BIN" --data "$D" assess --from 2019-01-01 --to 2019-12-31 --format csv
+  measure stations "$n" rank lantian "$BIN" --data "$D" rank --from 2019-01-01 --to 2019-12-31 --format csv
+  overview stations "$n" "$D" 2019-07-01 2019-07-31
+  if [ -z "${SKIP_PEER:-}" ] && [ "$c" -le "$PEER_MAX_COPIES" ] && python3 -c "import pandas" 2>/dev/null; then
+    measure stations "$n" "read + assess" pandas python3 "$PEERS/pandas_cnemc.py" "$IN/sites" "$IN/stations.csv" "$WORK/pandas-$c.csv"
+  fi
+done
+
+# 2. Years: the national-size year re-dated to 2020-Y+1 .. 2019, imported one
+#    year at a time into one store (the cost of a year's import must not grow
+#    with the years already kept), then assessed.
+NAT=$(input 16)
+D="$WORK/data-years"
+rm -rf "$D"
+first=$((2020 - YEARS))
+for y in $(seq "$first" 2019); do
+  H="$WORK/history/$y"
+  if [ ! -d "$H" ]; then
+    mkdir -p "$H"
+    python3 - "$NAT/sites" "$H" "$y" <<'EOF'
+import os, sys
+src, dst, year = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+for name in sorted(os.listdir(src)):
+    if name[12:16] != "2019" or (name[16:20] == "0229"):
+        continue
+    with open(os.path.join(src, name), "rb") as f:
+        body = f.read()
+    with open(os.path.join(dst, name.replace("2019", year.decode(), 1)), "wb") as f:
+        f.write(body.replace(b"\n2019", b"\n" + year))
+EOF
+    cp "$NAT/stations.csv" "$H/"
+  fi
+  k=$((y - first + 1))
+  measure years "$k" "import one more year" lantian "$BIN" --data "$D" import "$H"
+  case $k in 1|2|5|10)
+    measure years "$k" "assess the last year" lantian "$BIN" --data "$D" assess --from 2019-01-01 --to 2019-12-31 --format csv
+    measure years "$k" "assess all years" lantian "$BIN" --data "$D" assess --from "$first-01-01" --to 2019-12-31 --format csv
+    measure years "$k" "rank by improvement" lantian "$BIN" --data "$D" rank --by improvement --from 2019-01-01 --to 2019-12-31 --format csv
+    overview years "$k" "$D" 2019-07-01 2019-07-31
+    echo "store after $k years: $(du -sh "$D" | cut -f1)"
+    ;;
+  esac
+done
+python3 "$ROOT/bench/scale_plot.py" "$OUT" "$ROOT/docs/img/scale.svg"
+echo "wrote $OUT and docs/img/scale.svg"
