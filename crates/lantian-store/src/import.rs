@@ -6,7 +6,7 @@
 //! (see the crate docs), so a killed import changes nothing.
 
 use crate::city_daily::{self, CityDay};
-use crate::kinds::Kind;
+use crate::kinds::{Kind, N_KINDS};
 use crate::partition::{MergeCounts, MonthKey, Partition};
 use crate::stations::{Station, canonical_city};
 use crate::store::Transaction;
@@ -100,6 +100,10 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 pub(crate) struct HourlyCells {
     pub stations: Vec<String>,
     pub cells: Vec<Cell>,
+    /// A CNEMC file's own date, dense: the label of its hour 0 and the
+    /// values `[(station * N_KINDS + kind) * 24 + hour]`, NaN where absent.
+    /// Merged block by block; rows of any other date are in `cells`.
+    pub day: Option<(HourLabel, Vec<f64>)>,
 }
 
 #[derive(Clone, Copy)]
@@ -232,6 +236,8 @@ struct Merger {
     stations: Vec<Station>,
     stations_changed: bool,
     city_days: Option<Vec<CityDay>>,
+    /// The station list of the last CNEMC file, shared by the day blocks.
+    last_stations: Option<std::sync::Arc<Vec<String>>>,
 }
 
 struct OpenMonth {
@@ -239,6 +245,55 @@ struct OpenMonth {
     counts: MergeCounts,
     /// Index of the last file that touched the month.
     last_file: usize,
+    /// CNEMC day blocks not merged yet, in file order (see `settle`).
+    days: Vec<PendingDay>,
+}
+
+/// One file's date, dense, waiting to be merged into its month.
+struct PendingDay {
+    start: HourLabel,
+    stations: std::sync::Arc<Vec<String>>,
+    block: Vec<f64>,
+}
+
+impl OpenMonth {
+    /// Merge the pending day blocks station by station: a station's month
+    /// (15 series, 89 KB) stays in cache while its days are copied in, where
+    /// merging file by file touched the whole month (150 MB nationally) each
+    /// day, a cache and TLB miss per series (a fifth of the import's time).
+    /// Days are applied in file order, so a later file still wins.
+    fn settle(&mut self) {
+        let days = std::mem::take(&mut self.days);
+        if days.is_empty() {
+            return;
+        }
+        let per_station = N_KINDS * 24;
+        // (slot, day, station index in that day's file), grouped by slot.
+        let mut work: Vec<(usize, usize, usize)> = Vec::new();
+        let mut slots: Vec<usize> = Vec::new();
+        for (d, day) in days.iter().enumerate() {
+            // Files of one archive share their station list: resolve it once.
+            if d == 0 || !std::sync::Arc::ptr_eq(&day.stations, &days[d - 1].stations) {
+                slots = day.stations.iter().map(|name| self.part.station_slot(name)).collect();
+            }
+            for (st, values) in day.block.chunks_exact(per_station).enumerate() {
+                // A station without a value that day changes nothing.
+                if !values.iter().all(|v| v.is_nan()) {
+                    work.push((slots[st], d, st));
+                }
+            }
+        }
+        work.sort_by_key(|&(slot, d, _)| (slot, d));
+        for (slot, d, st) in work {
+            let day = &days[d];
+            self.part.merge_day(
+                slot,
+                day.start,
+                &day.block[st * per_station..(st + 1) * per_station],
+                &mut self.counts,
+            );
+        }
+    }
 }
 
 /// A month untouched by this many consecutive files is written out (staged)
@@ -257,6 +312,7 @@ impl Merger {
             stations,
             stations_changed: false,
             city_days: None,
+            last_stations: None,
         }
     }
 
@@ -273,7 +329,7 @@ impl Merger {
         match r.parsed {
             Err(reason) => self.summary.unreadable.push((r.path, reason)),
             Ok(Parsed::Skipped(reason)) => self.summary.skipped.push((r.path, reason)),
-            Ok(Parsed::Hourly(h)) => self.merge_hourly(&h, file_idx)?,
+            Ok(Parsed::Hourly(h)) => self.merge_hourly(h, file_idx)?,
             Ok(Parsed::Stations(list)) => {
                 for s in list {
                     self.summary.stations += 1;
@@ -308,7 +364,19 @@ impl Merger {
 
     /// Cells come in runs of one month (a CNEMC file is one date): the
     /// partition is looked up once per run, station slots once per month.
-    fn merge_hourly(&mut self, h: &HourlyCells, file_idx: usize) -> Result<()> {
+    fn merge_hourly(&mut self, mut h: HourlyCells, file_idx: usize) -> Result<()> {
+        if let Some((start, block)) = h.day.take()
+            && let Some(key) = MonthKey::of_label(start)
+        {
+            // The same list as the previous file's: share it (see `settle`).
+            let stations = match &self.last_stations {
+                Some(prev) if **prev == h.stations => prev.clone(),
+                _ => std::sync::Arc::new(h.stations.clone()),
+            };
+            self.last_stations = Some(stations.clone());
+            let month = self.open_month(key, file_idx)?;
+            month.days.push(PendingDay { start, stations, block });
+        }
         let mut slots: BTreeMap<MonthKey, Vec<usize>> = BTreeMap::new();
         let mut rest: &[Cell] = &h.cells;
         while let Some(first) = rest.first() {
@@ -319,19 +387,8 @@ impl Merger {
             let (start, len) = key.label_range();
             let end = start + len as i64;
             let run = rest.iter().position(|c| c.label < start || c.label >= end).unwrap_or(rest.len());
-            let month = match self.open.entry(key) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    let part = match self.staged.get(&key) {
-                        Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
-                        None => {
-                            self.tx.base.read_month(key, &Kind::ALL, None)?.unwrap_or_else(|| Partition::empty(key))
-                        }
-                    };
-                    e.insert(OpenMonth { part, counts: MergeCounts::default(), last_file: file_idx })
-                }
-            };
-            month.last_file = file_idx;
+            let month = self.open_month(key, file_idx)?;
+            month.settle(); // earlier files' days first: a later file wins
             let slots = slots.entry(key).or_insert_with(|| vec![usize::MAX; h.stations.len()]);
             for c in &rest[..run] {
                 let st = c.station as usize;
@@ -345,9 +402,27 @@ impl Merger {
         Ok(())
     }
 
+    /// The month in memory, read from this import's staged file or the
+    /// store when it is not open yet.
+    fn open_month(&mut self, key: MonthKey, file_idx: usize) -> Result<&mut OpenMonth> {
+        let month = match self.open.entry(key) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let part = match self.staged.get(&key) {
+                    Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
+                    None => self.tx.base.read_month(key, &Kind::ALL, None)?.unwrap_or_else(|| Partition::empty(key)),
+                };
+                e.insert(OpenMonth { part, counts: MergeCounts::default(), last_file: file_idx, days: Vec::new() })
+            }
+        };
+        month.last_file = file_idx;
+        Ok(month)
+    }
+
     /// Hand a month to the writer if anything in it changed.
     fn flush_month(&mut self, key: MonthKey, writer: &mpsc::SyncSender<(Partition, PathBuf)>) -> Result<()> {
-        let Some(month) = self.open.remove(&key) else { return Ok(()) };
+        let Some(mut month) = self.open.remove(&key) else { return Ok(()) };
+        month.settle();
         self.summary.hourly += month.counts;
         if month.counts.imported + month.counts.revised == 0 {
             return Ok(());
@@ -664,6 +739,9 @@ fn shown_value(value: &[u8]) -> String {
     format!("{}… ({} bytes)", String::from_utf8_lossy(&value[..end]), value.len())
 }
 
+/// Exact powers of ten for the fast path (at most 15 digits).
+const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
 /// Parse a concentration cell: `Ok(None)` when empty, `Err(reason)` when bad.
 /// Plain decimals take a fast exact path (one correctly rounded division).
 pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
@@ -692,7 +770,7 @@ pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
         }
     }
     let v = if fast && b != b"." {
-        int as f64 / 10f64.powi(frac_digits as i32)
+        int as f64 / POW10[frac_digits as usize]
     } else {
         let s = std::str::from_utf8(b).map_err(|_| "not a number")?;
         s.parse::<f64>().map_err(|_| "not a number")?
@@ -734,7 +812,11 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
     let mut rdr = reader(body, true);
     let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
     let stations: Vec<String> = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
-    let mut cells = Vec::with_capacity(stations.len() * 24 * 15);
+    let mut cells = Vec::new();
+    // The first row's date is the file's own (one date per file in the
+    // archive); its values go straight into a dense day block.
+    let mut day: Option<(Date, Vec<f64>)> = None;
+    let per_station = N_KINDS * 24;
     each_record(&mut rdr, body, file, rejects, |record, line, rejects| {
         if record.len() != header.len() {
             reject(
@@ -764,18 +846,35 @@ fn parse_cnemc(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::resul
             reject(rejects, file, line, what.0, what.1, what.2);
             return;
         };
+        let (d0, block) = day.get_or_insert_with(|| (date, vec![f64::NAN; stations.len() * per_station]));
+        let dense = (*d0 == date).then_some(block);
         let l = label(date, hour);
-        for (i, v) in record.iter().skip(3).enumerate() {
-            match parse_value(v) {
-                Ok(Some(value)) => cells.push(Cell { station: i as u32, kind, label: l, value }),
-                Ok(None) => {}
-                Err(reason) => reject(rejects, file, line, &stations[i], reason, v),
+        let at = kind.idx() * 24 + hour as usize;
+        match dense {
+            Some(block) => {
+                for (i, v) in record.iter().skip(3).enumerate() {
+                    match parse_value(v) {
+                        Ok(Some(value)) => block[i * per_station + at] = value,
+                        Ok(None) => {}
+                        Err(reason) => reject(rejects, file, line, &stations[i], reason, v),
+                    }
+                }
+            }
+            None => {
+                for (i, v) in record.iter().skip(3).enumerate() {
+                    match parse_value(v) {
+                        Ok(Some(value)) => cells.push(Cell { station: i as u32, kind, label: l, value }),
+                        Ok(None) => {}
+                        Err(reason) => reject(rejects, file, line, &stations[i], reason, v),
+                    }
+                }
             }
         }
     });
     // Station-major order makes the merge write each station's block in turn
     // (cache-friendly); done here, on the parsing threads.
-    Ok(HourlyCells { cells: group_by_station(cells, stations.len()), stations })
+    let day = day.map(|(d, block)| (label(d, 0), block));
+    Ok(HourlyCells { cells: group_by_station(cells, stations.len()), stations, day })
 }
 
 /// Stable counting sort of cells by station: O(n), and a repeated cell keeps
@@ -864,7 +963,7 @@ fn parse_long(file: &str, body: &[u8], rejects: &mut Vec<Reject>) -> std::result
         });
         cells.push(Cell { station: id, kind, label: l, value });
     });
-    Ok(HourlyCells { stations, cells })
+    Ok(HourlyCells { stations, cells, day: None })
 }
 
 fn text(b: &[u8]) -> String {
@@ -1059,12 +1158,45 @@ mod tests {
         assert!(parse_label("").is_err());
     }
 
+    /// Day blocks wait to be merged station by station: a later file of the
+    /// same date still revises an earlier one, rows of another date and long
+    /// CSV rows in between keep file order.
+    #[test]
+    fn day_blocks_keep_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = "date,hour,type,1001A,1002A\r\n";
+        let a = dir.path().join("a_china_sites_20190105.csv");
+        std::fs::write(&a, format!("{head}20190105,1,PM2.5,35,40\r\n20190106,1,PM2.5,7,8\r\n")).unwrap();
+        let b = dir.path().join("b_long.csv");
+        std::fs::write(&b, "station,time,pollutant,value\n1001A,2019-01-05T01:00,pm25,36\n").unwrap();
+        let c = dir.path().join("c_china_sites_20190105.csv");
+        std::fs::write(&c, format!("{head}20190105,1,PM2.5,,41\r\n20190105,2,PM2.5,50,\r\n")).unwrap();
+        let data = dir.path().join("data");
+        let s = import(&data, &[dir.path().to_path_buf()], None).unwrap();
+        // a: 4 new; b: 1001A revised (35 → 36); c: 1002A revised (40 → 41), 1 new.
+        assert_eq!((s.hourly.imported, s.hourly.revised, s.hourly.unchanged), (5, 2, 0));
+        let store = crate::Store::open(&data).unwrap();
+        let p = store.read_month(MonthKey { year: 2019, month: 1 }, &[Kind::Pm25], None).unwrap().unwrap();
+        let at = |st: &str, d: i8, h: i64| {
+            p.series(st, Kind::Pm25).unwrap()[(label(jiff::civil::date(2019, 1, d), h) - p.start) as usize]
+        };
+        assert_eq!((at("1001A", 5, 1), at("1002A", 5, 1), at("1001A", 5, 2)), (36.0, 41.0, 50.0));
+        assert_eq!((at("1001A", 6, 1), at("1002A", 6, 1)), (7.0, 8.0));
+        assert!(at("1002A", 5, 2).is_nan());
+    }
+
     #[test]
     fn cnemc_rejects_are_located() {
         let body = b"date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n20190101,2,FOO,1,2\r\n20190101,3,PM2.5,1\r\n20190132,0,PM2.5,1,2\r\n";
         let mut rejects = Vec::new();
         let h = parse_cnemc("f.csv", body, &mut rejects).unwrap();
-        assert_eq!(h.cells.len(), 1);
+        // The one good value lands in the file's dense day block.
+        assert!(h.cells.is_empty());
+        let (start, block) = h.day.unwrap();
+        assert_eq!(start, label(jiff::civil::date(2019, 1, 1), 0));
+        let found: Vec<(usize, f64)> =
+            block.iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, v)| (i, *v)).collect();
+        assert_eq!(found, vec![(Kind::Pm25.idx() * 24, 35.0)], "station 1001A, PM2.5, hour 0");
         let summary: Vec<(u64, &str, &str)> =
             rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
         let expected = vec![

@@ -93,7 +93,7 @@ pub(crate) fn parse(file: &str, content: &[u8], rejects: &mut Vec<Reject>) -> Re
         row0 += batch.num_rows() as u64;
     }
     let n = stations.len();
-    Ok(HourlyCells { cells: group_by_station(cells, n), stations })
+    Ok(HourlyCells { cells: group_by_station(cells, n), stations, day: None })
 }
 
 fn text_column(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, String> {

@@ -172,6 +172,34 @@ impl Partition {
         *cell = value;
     }
 
+    /// Merge one day of a station: `block` holds `N_KINDS` series of 24
+    /// hours starting at label `day_start` (NaN = no value, keeps the old).
+    pub fn merge_day(&mut self, slot: usize, day_start: HourLabel, block: &[f64], counts: &mut MergeCounts) {
+        let off = day_start - self.start;
+        if off < 0 || off as usize + 24 > self.len || block.len() != N_KINDS * 24 {
+            return;
+        }
+        debug_assert_eq!(self.n_kinds, N_KINDS, "merging needs a full partition");
+        let len = self.len;
+        let values = &mut self.values[slot];
+        for (k, new) in block.chunks_exact(24).enumerate() {
+            let at = k * len + off as usize;
+            for (cell, &v) in values[at..at + 24].iter_mut().zip(new) {
+                if v.is_nan() {
+                    continue;
+                }
+                if cell.is_nan() {
+                    counts.imported += 1;
+                } else if *cell == v {
+                    counts.unchanged += 1;
+                } else {
+                    counts.revised += 1;
+                }
+                *cell = v;
+            }
+        }
+    }
+
     /// Number of non-missing values.
     pub fn n_values(&self) -> usize {
         self.values.iter().flatten().filter(|v| !v.is_nan()).count()
