@@ -216,16 +216,19 @@ impl Partition {
 
     /// Write as Parquet: one row per station-hour that has any value,
     /// sorted by station then time; `time` is the end of the hour (its
-    /// label) as a UTC instant in milliseconds, tagged +08:00.
+    /// label) as a UTC instant in milliseconds, tagged +08:00. Batches of
+    /// about `BATCH_ROWS` rows are handed to the writer in turn, so the
+    /// columns being built stay small (a national month is 1.3 M rows: one
+    /// batch of it cost 150 MB of fresh pages and their faults).
     pub fn write(&self, path: &Path) -> Result<()> {
+        const BATCH_ROWS: usize = 65_536;
         if self.n_kinds != N_KINDS {
             return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
         }
         let mut order: Vec<usize> = (0..self.stations.len()).collect();
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
-        let mut st = StringBuilder::new();
-        let mut tm = TimestampMillisecondBuilder::new().with_timezone("+08:00");
-        let mut cols: Vec<Vec<f64>> = (0..N_KINDS).map(|_| Vec::with_capacity(self.values.len() * self.len)).collect();
+        let mut w = parquet_writer(path, Self::schema())?;
+        let mut batch = Batch::new(BATCH_ROWS + self.len);
         let mut keep = vec![false; self.len];
         let mut rows: Vec<usize> = Vec::with_capacity(self.len);
         for &i in &order {
@@ -241,21 +244,18 @@ impl Partition {
             rows.clear();
             rows.extend((0..self.len).filter(|&o| keep[o]));
             for &o in &rows {
-                st.append_value(&self.stations[i]);
-                tm.append_value(label_to_millis(self.start + o as i64));
+                batch.st.append_value(&self.stations[i]);
+                batch.tm.append_value(label_to_millis(self.start + o as i64));
             }
-            for (col, series) in cols.iter_mut().zip(block.chunks_exact(self.len)) {
+            for (col, series) in batch.cols.iter_mut().zip(block.chunks_exact(self.len)) {
                 col.extend(rows.iter().map(|&o| series[o]));
             }
+            if batch.cols[0].len() >= BATCH_ROWS {
+                batch.flush(&mut w, path)?;
+            }
         }
-        let mut arrays: Vec<ArrayRef> = vec![Arc::new(st.finish()), Arc::new(tm.finish())];
-        for col in cols {
-            let valid = BooleanBuffer::collect_bool(col.len(), |i| !col[i].is_nan());
-            arrays.push(Arc::new(Float64Array::new(ScalarBuffer::from(col), Some(NullBuffer::new(valid)))));
-        }
-        let batch = RecordBatch::try_new(Self::schema(), arrays)
-            .map_err(|e| Error::Store(format!("building {}: {e}", path.display())))?;
-        write_parquet(path, &batch)
+        batch.flush(&mut w, path)?;
+        finish_parquet(w, path)
     }
 
     /// Read a partition file, optionally only some kinds and stations.
@@ -341,18 +341,59 @@ pub fn millis_to_label(ms: i64) -> HourLabel {
     ms.div_euclid(3_600_000) + 8
 }
 
-pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+/// The columns of a month file being built, one batch at a time.
+struct Batch {
+    st: StringBuilder,
+    tm: TimestampMillisecondBuilder,
+    cols: Vec<Vec<f64>>,
+    capacity: usize,
+}
+
+impl Batch {
+    fn new(capacity: usize) -> Batch {
+        Batch {
+            st: StringBuilder::new(),
+            tm: TimestampMillisecondBuilder::new().with_timezone("+08:00"),
+            cols: (0..N_KINDS).map(|_| Vec::with_capacity(capacity)).collect(),
+            capacity,
+        }
+    }
+
+    fn flush(&mut self, w: &mut ArrowWriter<File>, path: &Path) -> Result<()> {
+        if self.cols[0].is_empty() {
+            return Ok(());
+        }
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(self.st.finish()), Arc::new(self.tm.finish())];
+        for col in &mut self.cols {
+            let col = std::mem::replace(col, Vec::with_capacity(self.capacity));
+            let valid = BooleanBuffer::collect_bool(col.len(), |i| !col[i].is_nan());
+            arrays.push(Arc::new(Float64Array::new(ScalarBuffer::from(col), Some(NullBuffer::new(valid)))));
+        }
+        let batch = RecordBatch::try_new(Partition::schema(), arrays)
+            .map_err(|e| Error::Store(format!("building {}: {e}", path.display())))?;
+        w.write(&batch).map_err(|e| Error::parquet(path, e))
+    }
+}
+
+fn parquet_writer(path: &Path, schema: Arc<Schema>) -> Result<ArrowWriter<File>> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     // zstd level 1: level 3 cost more time than the space it saved here.
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
         .set_max_row_group_row_count(Some(262_144))
         .build();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| Error::parquet(path, e))?;
-    w.write(batch).map_err(|e| Error::parquet(path, e))?;
+    ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| Error::parquet(path, e))
+}
+
+fn finish_parquet(w: ArrowWriter<File>, path: &Path) -> Result<()> {
     let file = w.into_inner().map_err(|e| Error::parquet(path, e))?;
-    file.sync_all().map_err(|e| Error::io(path, e))?;
-    Ok(())
+    file.sync_all().map_err(|e| Error::io(path, e))
+}
+
+pub(crate) fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    let mut w = parquet_writer(path, batch.schema())?;
+    w.write(batch).map_err(|e| Error::parquet(path, e))?;
+    finish_parquet(w, path)
 }
 
 #[cfg(test)]
