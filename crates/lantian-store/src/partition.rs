@@ -381,6 +381,7 @@ fn parquet_writer(path: &Path, schema: Arc<Schema>) -> Result<ArrowWriter<File>>
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
         .set_max_row_group_row_count(Some(262_144))
+        .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk)
         .build();
     ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| Error::parquet(path, e))
 }
