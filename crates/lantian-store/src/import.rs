@@ -1250,6 +1250,41 @@ mod tests {
         assert!(at("1002A", 5, 2).is_nan());
     }
 
+    /// A quoted file (some tools quote every field) takes the csv crate;
+    /// it must read exactly as the plain file does.
+    #[test]
+    fn quoted_and_plain_cnemc_files_agree() {
+        let plain = "date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n\r\n20190101,2,O3,7.5,8\r\n20190102,3,PM2.5,1,2\r\n20190101,4,PM10,1\r\n";
+        let quoted: String = plain
+            .split("\r\n")
+            .map(|l| {
+                if l.is_empty() {
+                    String::new()
+                } else {
+                    l.split(',').map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(",")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        let (mut r1, mut r2) = (Vec::new(), Vec::new());
+        let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1).unwrap();
+        let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2).unwrap();
+        let key = |r: &Reject| (r.line, r.column.clone(), r.reason.clone());
+        assert_eq!(r1.iter().map(key).collect::<Vec<_>>(), r2.iter().map(key).collect::<Vec<_>>());
+        assert_eq!(r1.len(), 3, "{r1:?}");
+        let bits = |h: &HourlyCells| {
+            let (s, d) = h.day.as_ref().unwrap();
+            (
+                *s,
+                d.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                h.cells.iter().map(|c| (c.station, c.label, c.value.to_bits())).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(bits(&a), bits(&b));
+        assert_eq!(a.cells.len(), 2, "the 2 January row kept as cells");
+        assert_eq!(a.day.as_ref().unwrap().1.iter().filter(|v| !v.is_nan()).count(), 3);
+    }
+
     #[test]
     fn cnemc_rejects_are_located() {
         let body = b"date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n20190101,2,FOO,1,2\r\n20190101,3,PM2.5,1\r\n20190132,0,PM2.5,1,2\r\n";
