@@ -141,6 +141,17 @@ impl Partition {
         i
     }
 
+    /// The slot of a station, if present.
+    pub fn slot_of(&self, station: &str) -> Option<usize> {
+        self.index.get(station).copied()
+    }
+
+    /// The series of the station in `slot` for `kind`, if that kind was read.
+    pub fn series_at(&self, slot: usize, kind: Kind) -> Option<&[f64]> {
+        let off = self.kind_pos[kind.idx()]? * self.len;
+        self.values.get(slot).map(|b| &b[off..off + self.len])
+    }
+
     /// The series of one station and kind over the month, if present.
     pub fn series(&self, station: &str, kind: Kind) -> Option<&[f64]> {
         let i = *self.index.get(station)?;

@@ -97,6 +97,15 @@ impl<'a> Reader<'a> {
         Ok(&self.cache.last().expect("pushed").1)
     }
 
+    /// The month `key` and the next one (whose first label closes `key`'s
+    /// last day), both read and kept; no copy is made.
+    fn month_pair(&mut self, key: MonthKey) -> Result<(Option<&Partition>, Option<&Partition>)> {
+        self.month(key)?;
+        self.month(key.next())?;
+        let find = |k: MonthKey| self.cache.iter().find(|(c, _)| *c == k).and_then(|(_, p)| p.as_ref());
+        Ok((find(key), find(key.next())))
+    }
+
     /// Labels `from..=to`.
     pub fn range(&mut self, from: HourLabel, to: HourLabel) -> Result<Dense> {
         let len = (to - from + 1).max(0) as usize;
@@ -159,6 +168,11 @@ pub fn day_slots(dense: &Dense, i: usize, kind: Kind, day: DayNumber) -> [f64; 2
 
 /// Daily values of every station (or of `stations`) for days `from..=to`,
 /// passed to `each` in day order per month.
+///
+/// Days are computed straight from the month partitions (a day's 24 labels
+/// lie in its month but for the last, which opens the next month's file):
+/// copying each month into one dense range first cost a fifth of a national
+/// year's assessment in copies and fresh pages.
 pub fn station_days(
     store: &Store,
     stations: Option<&[String]>,
@@ -170,16 +184,59 @@ pub fn station_days(
     let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
     let mut reader = Reader::new(store, &kinds, stations);
     for (d0, d1) in month_chunks(from, to) {
-        let dense = reader.range(d0 * 24 + 1, d1 * 24 + 24)?;
+        let Some(key) = date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() }) else { continue };
+        let (cur, next) = reader.month_pair(key)?;
+        // Stations of this month, then those only in the next one (they
+        // can have the closing hour of the month's last day).
+        let mut list: Vec<(&str, Option<usize>, Option<usize>)> = Vec::new();
+        if let Some(c) = cur {
+            list.extend(
+                c.stations().iter().enumerate().map(|(i, s)| (s.as_str(), Some(i), next.and_then(|n| n.slot_of(s)))),
+            );
+        }
+        if let Some(n) = next {
+            list.extend(
+                n.stations()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| cur.is_none_or(|c| c.slot_of(s).is_none()))
+                    .map(|(i, s)| (s.as_str(), None, Some(i))),
+            );
+        }
+        // A station's series of one kind in this month and the next.
+        type Series<'p> = [Option<(HourLabel, &'p [f64])>; 2];
+        let series = |ci: Option<usize>, ni: Option<usize>, kind: Kind| -> Series<'_> {
+            [
+                cur.zip(ci).and_then(|(p, i)| Some((p.start, p.series_at(i, kind)?))),
+                next.zip(ni).and_then(|(p, i)| Some((p.start, p.series_at(i, kind)?))),
+            ]
+        };
+        let slots = |s: &Series, day: DayNumber| -> [f64; 24] {
+            let first = day * 24 + 1;
+            // The usual case: the whole day inside this month's series.
+            if let Some((start, v)) = s[0]
+                && let Some(day) = usize::try_from(first - start).ok().and_then(|o| v.get(o..o + 24))
+            {
+                return day.try_into().expect("24 hours");
+            }
+            std::array::from_fn(|k| {
+                let l = first + k as i64;
+                s.iter()
+                    .flatten()
+                    .find_map(|(start, v)| usize::try_from(l - start).ok().and_then(|o| v.get(o).copied()))
+                    .unwrap_or(f64::NAN)
+            })
+        };
         // The rules are pure and per station: split the stations over the cores.
-        let n = dense.stations.len();
+        let n = list.len();
         let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
         let per = n.div_ceil(threads.max(1)).max(1);
         let compute = |lo: usize, hi: usize| {
             let mut out: Vec<(usize, DayNumber, DailyValues)> = Vec::with_capacity((hi - lo) * (d1 - d0 + 1) as usize);
-            for i in lo..hi {
+            for (i, &(_, ci, ni)) in list.iter().enumerate().take(hi).skip(lo) {
+                let s: [Series; 6] = std::array::from_fn(|k| series(ci, ni, kinds[k]));
                 for day in d0..=d1 {
-                    let hours: [[f64; 24]; 6] = std::array::from_fn(|k| day_slots(&dense, i, kinds[k], day));
+                    let hours: [[f64; 24]; 6] = std::array::from_fn(|k| slots(&s[k], day));
                     if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
                         continue;
                     }
@@ -194,7 +251,7 @@ pub fn station_days(
             handles.into_iter().map(|h| h.join().expect("station-day worker panicked")).collect()
         });
         for (i, day, v) in parts.into_iter().flatten() {
-            each(&dense.stations[i], day, &v);
+            each(list[i].0, day, &v);
         }
     }
     Ok(())
@@ -274,26 +331,46 @@ pub fn city_days(
     };
     wanted.sort();
     wanted.dedup();
-    let mut station_city: HashMap<String, String> = HashMap::new();
-    for c in &wanted {
+    // Station → index of its city in `wanted`.
+    let mut station_city: HashMap<String, usize> = HashMap::new();
+    for (ci, c) in wanted.iter().enumerate() {
         for s in members.get(c).into_iter().flatten() {
-            station_city.insert(s.clone(), c.clone());
+            station_city.insert(s.clone(), ci);
         }
     }
-    // (city, day) → station daily values.
-    let mut per_city: HashMap<(String, DayNumber), Vec<DailyValues>> = HashMap::new();
+    // Per city: (day, station daily values) in station order, each
+    // station's days in order (as `station_days` delivers them).
+    let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = vec![Vec::new(); wanted.len()];
     if opts.source != SourcePreference::Published && !station_city.is_empty() {
         let codes: Vec<String> = station_city.keys().cloned().collect();
+        // Calls come station by station: look the city up once per run.
+        let mut last: Option<(String, Option<usize>)> = None;
         station_days(store, Some(&codes), from, to, &opts.rules, |st, day, v| {
-            if let Some(c) = station_city.get(st) {
-                per_city.entry((c.clone(), day)).or_default().push(*v);
+            let ci = match &last {
+                Some((s, ci)) if s == st => *ci,
+                _ => {
+                    let ci = station_city.get(st).copied();
+                    last = Some((st.to_string(), ci));
+                    ci
+                }
+            };
+            if let Some(ci) = ci {
+                per_city[ci].push((day, *v));
             }
         })?;
     }
     let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
-    for ((city, day), vals) in per_city {
-        let values = area_day(&vals, opts.method, 1);
-        out.entry(city).or_default().push(AreaDay { day, values, source: DaySource::Stations(vals.len() as u16) });
+    for (ci, mut days) in per_city.into_iter().enumerate() {
+        // Stable: a day's stations stay in the order they came in.
+        days.sort_by_key(|(d, _)| *d);
+        let list = out.get_mut(&wanted[ci]).expect("every wanted city has a list");
+        let mut vals: Vec<DailyValues> = Vec::new();
+        for group in days.chunk_by(|a, b| a.0 == b.0) {
+            vals.clear();
+            vals.extend(group.iter().map(|(_, v)| *v));
+            let values = area_day(&vals, opts.method, 1);
+            list.push(AreaDay { day: group[0].0, values, source: DaySource::Stations(vals.len() as u16) });
+        }
     }
     // Published days: one per city-day, the preferred source's values first,
     // gaps filled from the others.
