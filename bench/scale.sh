@@ -8,6 +8,7 @@
 # figures go to docs/PERFORMANCE.md.
 #
 #   bench/scale.sh            env: BENCH_DIR (default /tmp/lantian-bench),
+#                             PARTS (default "stations years": which to run),
 #                             YEARS (default 10), PEER_MAX_COPIES (default 4),
 #                             SKIP_PEER=1, PEERS (default ../shared/peers)
 # Needs python3, GNU time (/usr/bin/time), curl; the 10-year input takes
@@ -22,7 +23,13 @@ mkdir -p "$WORK"
 (cd "$ROOT" && cargo build --release --locked -p lantian)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/lantian"
 OUT="$WORK/scale.tsv"
-printf 'series\tx\tjob\ttool\tseconds\tpeak_mb\n' > "$OUT"
+PARTS=${PARTS:-stations years}
+# Rows of a part are replaced when it is run again.
+if [ -f "$OUT" ]; then
+  for part in $PARTS; do grep -v "^$part	" "$OUT" > "$OUT.tmp" || true; mv "$OUT.tmp" "$OUT"; done
+else
+  printf 'series\tx\tjob\ttool\tseconds\tpeak_mb\n' > "$OUT"
+fi
 
 # measure SERIES X JOB TOOL command... : wall seconds and peak RSS into scale.tsv
 measure() {
@@ -65,9 +72,11 @@ overview() { # series x data-dir period-from period-to
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m)"
 
 # 1. Stations: one year, 1..16 copies.
-for c in 1 4 8 16; do
+case " $PARTS " in *" stations "*) STATION_COPIES="1 4 8 16" ;; *) STATION_COPIES="" ;; esac
+for c in $STATION_COPIES; do
   IN=$(input "$c")
   n=$(head -1 "$IN/sites/$(ls "$IN/sites" | head -1)" | tr ',' '\n' | tail -n +4 | wc -l)
+  cat "$IN"/sites/* > /dev/null
   D="$WORK/data-s$c"
   rm -rf "$D"
   measure stations "$n" import lantian "$BIN" --data "$D" import "$IN"
@@ -82,11 +91,12 @@ done
 # 2. Years: the national-size year re-dated to 2020-Y+1 .. 2019, imported one
 #    year at a time into one store (the cost of a year's import must not grow
 #    with the years already kept), then assessed.
+case " $PARTS " in *" years "*) ;; *) YEARS=0 ;; esac
 NAT=$(input 16)
 D="$WORK/data-years"
 rm -rf "$D"
 first=$((2020 - YEARS))
-for y in $(seq "$first" 2019); do
+for y in $(seq "$first" $((first + YEARS - 1))); do
   H="$WORK/history/$y"
   if [ ! -d "$H" ]; then
     mkdir -p "$H"
@@ -103,13 +113,21 @@ for name in sorted(os.listdir(src)):
 EOF
     cp "$NAT/stations.csv" "$H/"
   fi
+done
+# Written files are flushed before anything is timed.
+sync
+for y in $(seq "$first" $((first + YEARS - 1))); do
+  H="$WORK/history/$y"
   k=$((y - first + 1))
+  # Inputs read from the page cache, as everywhere in this file (the host
+  # reclaims cold pages: a year read from disk adds 1-3 s of waiting).
+  cat "$H"/* > /dev/null
   measure years "$k" "import one more year" lantian "$BIN" --data "$D" import "$H"
   case $k in 1|2|5|10)
-    measure years "$k" "assess the last year" lantian "$BIN" --data "$D" assess --from 2019-01-01 --to 2019-12-31 --format csv
-    measure years "$k" "assess all years" lantian "$BIN" --data "$D" assess --from "$first-01-01" --to 2019-12-31 --format csv
-    measure years "$k" "rank by improvement" lantian "$BIN" --data "$D" rank --by improvement --from 2019-01-01 --to 2019-12-31 --format csv
-    overview years "$k" "$D" 2019-07-01 2019-07-31
+    measure years "$k" "assess the newest year" lantian "$BIN" --data "$D" assess --from "$y-01-01" --to "$y-12-31" --format csv
+    measure years "$k" "assess all years" lantian "$BIN" --data "$D" assess --from "$first-01-01" --to "$y-12-31" --format csv
+    measure years "$k" "rank by improvement" lantian "$BIN" --data "$D" rank --by improvement --from "$y-01-01" --to "$y-12-31" --format csv
+    overview years "$k" "$D" "$y-07-01" "$y-07-31"
     echo "store after $k years: $(du -sh "$D" | cut -f1)"
     ;;
   esac

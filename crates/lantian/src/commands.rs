@@ -935,9 +935,11 @@ pub fn rank(ctx: &Ctx, a: &RankArgs) -> Result<()> {
         bail!("no data for {}..{}", a.from, a.to);
     }
     let prev = level_period(ctx, &store, a, shift_year(a.from, 1), shift_year(a.to, 1))?;
-    let earlier: Vec<BTreeMap<String, PeriodStats>> = (1..=3)
-        .map(|y| level_period(ctx, &store, a, shift_year(a.from, y), shift_year(a.to, y)))
-        .collect::<Result<_>>()?;
+    // The three previous years; the first is `prev`, computed once.
+    let mut earlier: Vec<BTreeMap<String, PeriodStats>> = vec![prev.clone()];
+    for y in 2..=3 {
+        earlier.push(level_period(ctx, &store, a, shift_year(a.from, y), shift_year(a.to, y))?);
+    }
     let ci = |s: Option<&PeriodStats>| s.and_then(|s| weighted_composite(s, a.weights));
     let names: Vec<&String> = cur.keys().collect();
     let key_values: Vec<Option<f64>> = names

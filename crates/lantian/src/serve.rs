@@ -241,7 +241,8 @@ async fn overview(
         let store = ctx.store()?;
         let cur = assess_period(&store, &[], p.from, p.to, None, Source::Auto)?;
         let prev = assess_period(&store, &[], shift_year(p.from, 1), shift_year(p.to, 1), None, Source::Auto)?;
-        let prev = prev.into_iter().map(|c| (c.city, c.stats)).collect();
+        let prev: std::collections::BTreeMap<String, lantian_core::period::PeriodStats> =
+            prev.into_iter().map(|c| (c.city, c.stats)).collect();
         let mut cities = table_json(&assess_table(&cur, Some(&prev), p.from, p.to), ctx.lang)?;
         // The main pollutant (largest single index) where all six are known.
         let main: HashMap<&str, &str> = cur
@@ -249,12 +250,13 @@ async fn overview(
             .filter_map(|c| Some((c.city.as_str(), c.stats.composite_index.and(c.stats.main_pollutant)?.label())))
             .collect();
         // Against the mean of the same period in the three previous years (as `lantian rank`).
-        let earlier: Vec<HashMap<String, lantian_core::period::PeriodStats>> = (1..=3)
-            .map(|k| {
-                let list = assess_period(&store, &[], shift_year(p.from, k), shift_year(p.to, k), None, Source::Auto)?;
-                Ok(list.into_iter().map(|c| (c.city, c.stats)).collect())
-            })
-            .collect::<Result<_>>()?;
+        // The first of the three previous years is `prev`, computed once.
+        let mut earlier: Vec<std::collections::BTreeMap<String, lantian_core::period::PeriodStats>> =
+            vec![prev.clone()];
+        for k in 2..=3 {
+            let list = assess_period(&store, &[], shift_year(p.from, k), shift_year(p.to, k), None, Source::Auto)?;
+            earlier.push(list.into_iter().map(|c| (c.city, c.stats)).collect());
+        }
         let mean3 = |city: &str, f: fn(&lantian_core::period::PeriodStats) -> Option<f64>, d: u32| {
             lantian_core::rank::multi_year_mean(&earlier.iter().map(|m| m.get(city).and_then(f)).collect::<Vec<_>>(), d)
         };
