@@ -8,8 +8,9 @@
 # figures go to docs/PERFORMANCE.md.
 #
 #   bench/scale.sh            env: BENCH_DIR (default /tmp/lantian-bench),
-#                             PARTS (default "stations years": which to run),
-#                             YEARS (default 10), PEER_MAX_COPIES (default 4),
+#                             PARTS (default "stations years peer-years"),
+#                             YEARS (default 10), PEER_MAX_COPIES (default 16;
+#                             the peer takes ~6 min and 11 GB at 16),
 #                             SKIP_PEER=1, PEERS (default ../shared/peers)
 # Needs python3, GNU time (/usr/bin/time), curl; the 10-year input takes
 # ~6 GB of disk under BENCH_DIR.
@@ -18,12 +19,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/lantian-bench}
 PEERS=${PEERS:-$ROOT/../shared/peers}
 YEARS=${YEARS:-10}
-PEER_MAX_COPIES=${PEER_MAX_COPIES:-4}
+PEER_MAX_COPIES=${PEER_MAX_COPIES:-16}
 mkdir -p "$WORK"
 (cd "$ROOT" && cargo build --release --locked -p lantian)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/lantian"
 OUT="$WORK/scale.tsv"
-PARTS=${PARTS:-stations years}
+PARTS=${PARTS:-stations years peer-years}
 # Rows of a part are replaced when it is run again.
 if [ -f "$OUT" ]; then
   for part in $PARTS; do grep -v "^$part	" "$OUT" > "$OUT.tmp" || true; mv "$OUT.tmp" "$OUT"; done
@@ -69,6 +70,21 @@ overview() { # series x data-dir period-from period-to
   printf '%s\t%s\toverview API (cached)\tlantian\t%s\t%s\n' "$series" "$x" "$warm" "$rss" | tee -a "$OUT"
 }
 
+# redate SRC DST YEAR: the 2019 files of SRC as YEAR's (29 February skipped).
+redate() {
+  python3 - "$1" "$2" "$3" <<'EOF'
+import os, sys
+src, dst, year = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+for name in sorted(os.listdir(src)):
+    if name[12:16] != "2019" or (name[16:20] == "0229"):
+        continue
+    with open(os.path.join(src, name), "rb") as f:
+        body = f.read()
+    with open(os.path.join(dst, name.replace("2019", year.decode(), 1)), "wb") as f:
+        f.write(body.replace(b"\n2019", b"\n" + year))
+EOF
+}
+
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m)"
 
 # 1. Stations: one year, 1..16 copies.
@@ -100,17 +116,7 @@ for y in $(seq "$first" $((first + YEARS - 1))); do
   H="$WORK/history/$y"
   if [ ! -d "$H" ]; then
     mkdir -p "$H"
-    python3 - "$NAT/sites" "$H" "$y" <<'EOF'
-import os, sys
-src, dst, year = sys.argv[1], sys.argv[2], sys.argv[3].encode()
-for name in sorted(os.listdir(src)):
-    if name[12:16] != "2019" or (name[16:20] == "0229"):
-        continue
-    with open(os.path.join(src, name), "rb") as f:
-        body = f.read()
-    with open(os.path.join(dst, name.replace("2019", year.decode(), 1)), "wb") as f:
-        f.write(body.replace(b"\n2019", b"\n" + year))
-EOF
+    redate "$NAT/sites" "$H" "$y"
     cp "$NAT/stations.csv" "$H/"
   fi
 done
@@ -131,6 +137,27 @@ for y in $(seq "$first" $((first + YEARS - 1))); do
     echo "store after $k years: $(du -sh "$D" | cut -f1)"
     ;;
   esac
+done
+# 3. Years side by side with the peer, at the size it can hold: the real
+#    Sichuan sample (104 stations) over 1, 2 and 5 years, imported and
+#    assessed over the whole span by lantian, read and assessed by pandas.
+case " $PARTS " in *" peer-years "*) PEER_YEARS="1 2 5" ;; *) PEER_YEARS="" ;; esac
+SC=$(input 1)
+for n in $PEER_YEARS; do
+  P="$WORK/sichuan-years-$n"
+  if [ ! -d "$P/sites" ]; then
+    mkdir -p "$P/sites"
+    for y in $(seq $((2020 - n)) 2019); do redate "$SC/sites" "$P/sites" "$y"; done
+    cp "$SC/stations.csv" "$P/"
+  fi
+  sync
+  cat "$P"/sites/* > /dev/null
+  rm -rf "$WORK/data-py"
+  measure sichuan-years "$n" "import" lantian "$BIN" --data "$WORK/data-py" import "$P"
+  measure sichuan-years "$n" "assess all years" lantian "$BIN" --data "$WORK/data-py" assess --from "$((2020 - n))-01-01" --to 2019-12-31 --format csv
+  if [ -z "${SKIP_PEER:-}" ] && python3 -c "import pandas" 2>/dev/null; then
+    measure sichuan-years "$n" "read + assess all years" pandas python3 "$PEERS/pandas_cnemc.py" "$P/sites" "$P/stations.csv" "$WORK/pandas-years-$n.csv"
+  fi
 done
 python3 "$ROOT/bench/scale_plot.py" "$OUT" "$ROOT/docs/img/scale.svg"
 echo "wrote $OUT and docs/img/scale.svg"
