@@ -409,23 +409,8 @@ fn raw_reply(
     ct: &str,
     body: &[u8],
 ) -> (u16, serde_json::Value) {
-    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    c.write_all(req.as_bytes()).unwrap();
-    c.write_all(body).unwrap();
-    let mut text = String::new();
-    let _ = c.read_to_string(&mut text);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or(serde_json::Value::Null, |(_, b)| serde_json::from_str(b).unwrap_or(serde_json::Value::Null));
-    (text[9..12].parse().unwrap(), body)
+    let (status, text) = raw_text(port, method, path, headers, ct, body);
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 
 /// Every role against every write endpoint and another city's records.
