@@ -756,6 +756,10 @@ const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10
 /// Parse a concentration cell: `Ok(None)` when empty, `Err(reason)` when bad.
 /// Plain decimals take a fast exact path (one correctly rounded division).
 pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
+    // The usual cell: one to four digits and nothing else (always plausible).
+    if (1..=4).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        return Ok(Some(f64::from(b.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))));
+    }
     let b = b.trim_ascii();
     if b.is_empty() {
         return Ok(None);
@@ -1208,6 +1212,15 @@ mod tests {
         for s in ["0.1", "0.3", "2.675", "115.8", "1.022", "999.9", "12345.678"] {
             assert_eq!(parse_value(s.as_bytes()), Ok(Some(s.parse::<f64>().unwrap())), "{s}");
         }
+        // The short-integer path agrees with the standard library everywhere,
+        // with and without leading zeros and surrounding blanks.
+        for n in 0..10_000u32 {
+            for s in [format!("{n}"), format!("{n:04}"), format!(" {n} "), format!("{n}.0")] {
+                assert_eq!(parse_value(s.as_bytes()), Ok(Some(f64::from(n))), "{s:?}");
+            }
+        }
+        assert_eq!(parse_value(b"99999"), Ok(Some(99999.0)));
+        assert!(parse_value(b"100001").is_err());
     }
 
     #[test]
