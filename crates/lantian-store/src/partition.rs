@@ -154,9 +154,7 @@ impl Partition {
 
     /// The series of one station and kind over the month, if present.
     pub fn series(&self, station: &str, kind: Kind) -> Option<&[f64]> {
-        let i = *self.index.get(station)?;
-        let off = self.kind_pos[kind.idx()]? * self.len;
-        Some(&self.values[i][off..off + self.len])
+        self.series_at(self.slot_of(station)?, kind)
     }
 
     /// Set one value (newer wins) and count what happened.
