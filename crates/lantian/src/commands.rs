@@ -78,9 +78,15 @@ impl Ctx {
     }
 }
 
-/// Today's day number in China time.
+/// Today's day number in China time. `SOURCE_DATE_EPOCH` (the
+/// reproducible-builds convention, seconds since 1970) fixes it, so a
+/// document generated twice is the same file.
 fn today() -> DayNumber {
-    (jiff::Timestamp::now().as_second() + 8 * 3600).div_euclid(86_400)
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| jiff::Timestamp::now().as_second());
+    (now + 8 * 3600).div_euclid(86_400)
 }
 
 /// Today's date in China time.

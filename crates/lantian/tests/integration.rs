@@ -9,4 +9,5 @@ mod gateway;
 mod operations;
 mod real_data;
 mod robustness;
+mod snapshots;
 mod web;

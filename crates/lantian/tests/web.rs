@@ -12,9 +12,9 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     _dir: tempfile::TempDir,
     data: PathBuf,
 }
@@ -27,7 +27,7 @@ impl Drop for Server {
 }
 
 /// A private copy of the sample store with an admin and a city officer, served.
-fn server() -> Server {
+pub(crate) fn server() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     crate::real_data::copy_dir(sample_store(), &data);
@@ -63,13 +63,13 @@ fn server() -> Server {
     Server { child, port, _dir: dir, data }
 }
 
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: String,
-    body: serde_json::Value,
+    pub(crate) body: serde_json::Value,
 }
 
-fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+pub(crate) fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
     let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for (k, v) in headers {
@@ -90,7 +90,7 @@ fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: 
     Reply { status, headers: head.to_string(), body }
 }
 
-fn login(port: u16, name: &str, password: &str) -> (String, String) {
+pub(crate) fn login(port: u16, name: &str, password: &str) -> (String, String) {
     let r = request(port, "POST", "/api/login", &[], Some(&format!(r#"{{"name":"{name}","password":"{password}"}}"#)));
     assert_eq!(r.status, 200, "{:?}", r.body);
     let cookie = r.headers.lines().find_map(|l| l.strip_prefix("set-cookie: ")).unwrap().to_string();
