@@ -678,25 +678,51 @@ fn period_of_areas(
 ) -> Vec<CityPeriod> {
     let (d0, d1) = (day_number(from), day_number(to));
     // Composite-index S_i: the limit set of the period's end date (or the forced edition).
-    let limits = match edition {
+    let limits = period_limits(to, edition);
+    days.into_iter()
+        .map(|(city, list)| CityPeriod { stats: area_stats(&list, d0, d1, edition, &limits), city })
+        .collect()
+}
+
+/// The days' records as the period statistics take them: each day's AQI by
+/// the edition in force on it (or the forced one).
+pub fn day_records(list: &[AreaDay], edition: Option<Edition>) -> Vec<DayRecord> {
+    list.iter()
+        .map(|d| DayRecord {
+            day: d.day,
+            values: d.values,
+            aqi: daily_aqi(edition_for(edition, d.day), &d.values.aqi_input()).aqi,
+        })
+        .collect()
+}
+
+/// One area's statistics over days `d0..=d1` of `list` (which may hold more days).
+fn area_stats(
+    list: &[AreaDay],
+    d0: DayNumber,
+    d1: DayNumber,
+    edition: Option<Edition>,
+    limits: &lantian_core::edition::Limits,
+) -> PeriodStats {
+    let lo = list.partition_point(|d| d.day < d0);
+    let hi = list.partition_point(|d| d.day <= d1);
+    period_stats(&day_records(&list[lo..hi], edition), d0, d1, limits, &PeriodCapture::default())
+}
+
+/// The composite-index limits of a period ending `to` (or of the forced edition).
+pub fn period_limits(to: Date, edition: Option<Edition>) -> lantian_core::edition::Limits {
+    match edition {
         Some(e) => LimitSet::for_edition(e, to),
         None => LimitSet::for_date(to),
     }
-    .grade2();
-    let mut out = Vec::new();
-    for (city, list) in days {
-        let records: Vec<DayRecord> = list
-            .iter()
-            .map(|d| DayRecord {
-                day: d.day,
-                values: d.values,
-                aqi: daily_aqi(edition_for(edition, d.day), &d.values.aqi_input()).aqi,
-            })
-            .collect();
-        let stats = period_stats(&records, d0, d1, &limits, &PeriodCapture::default());
-        out.push(CityPeriod { city, stats });
-    }
-    out
+    .grade2()
+}
+
+/// Statistics of one area over `from..=to` from days already read (sorted
+/// by day, covering at least the period): what `assess_period` gives for
+/// that area, without reading the store again.
+pub fn stats_from_days(list: &[AreaDay], from: Date, to: Date, edition: Option<Edition>) -> PeriodStats {
+    area_stats(list, day_number(from), day_number(to), edition, &period_limits(to, edition))
 }
 
 /// Statistics of each county (areas.toml: a set of stations) for
@@ -1053,13 +1079,14 @@ struct Tally {
     pm10: (f64, u32),
 }
 
-fn tally(store: &Store, area: &str, from: DayNumber, to: DayNumber) -> Result<Tally> {
+/// Tally of days `from..=to` of `list` (sorted by day).
+fn tally(list: &[AreaDay], from: DayNumber, to: DayNumber) -> Tally {
     let mut t = Tally::default();
     if from > to {
-        return Ok(t);
+        return t;
     }
-    let days = city_days(store, &[area.to_string()], from, to, &AreaOptions::default())?;
-    for d in days.get(area).into_iter().flatten() {
+    let (lo, hi) = (list.partition_point(|d| d.day < from), list.partition_point(|d| d.day <= to));
+    for d in &list[lo..hi] {
         if let Some(aqi) = daily_aqi(edition_for(None, d.day), &d.values.aqi_input()).aqi {
             t.valid += 1;
             t.good += u32::from(aqi <= 100);
@@ -1072,7 +1099,7 @@ fn tally(store: &Store, area: &str, from: DayNumber, to: DayNumber) -> Result<Ta
             t.pm10 = (t.pm10.0 + v, t.pm10.1 + 1);
         }
     }
-    Ok(t)
+    t
 }
 
 /// Years of history used for the probability, and the minimum needed.
@@ -1093,15 +1120,20 @@ pub fn check_targets(
         let (start, end) = (Date::new(t.year, 1, 1)?, Date::new(t.year, 12, 31)?);
         let (s, e, a) = (day_number(start), day_number(end), day_number(as_of));
         let last = a.min(e);
-        let so_far = tally(store, &t.area, s, last)?;
         let remaining = (e - last.max(s - 1)).max(0) as u32;
         let year_over = remaining == 0;
         // The same remaining dates in earlier years.
         let first_remaining = date_of(last.max(s - 1) + 1).unwrap_or(end);
+        // The area's days, read once for the year and its history.
+        let earliest = day_number(shift_year(first_remaining, HISTORY_YEARS)).min(s);
+        let list = city_days(store, std::slice::from_ref(&t.area), earliest, e, &AreaOptions::default())?
+            .remove(&t.area)
+            .unwrap_or_default();
+        let so_far = tally(&list, s, last);
         let mut history: Vec<Tally> = Vec::new();
         for k in 1..=HISTORY_YEARS {
             let (hf, ht) = (shift_year(first_remaining, k), shift_year(end, k));
-            let h = tally(store, &t.area, day_number(hf), day_number(ht))?;
+            let h = tally(&list, day_number(hf), day_number(ht));
             if remaining > 0 && f64::from(h.valid) >= 0.9 * f64::from(remaining) {
                 history.push(h);
             }

@@ -21,11 +21,25 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const INDEX: &str = include_str!("../assets/index.html");
-const APP_JS: &str = include_str!("../assets/app.js");
-const APP_CSS: &str = include_str!("../assets/app.css");
-const ECHARTS: &str = include_str!("../assets/echarts.min.js");
-const OPENAPI: &str = include_str!("../assets/openapi.json");
+mod work;
+
+const INDEX: &str = include_str!("../../assets/index.html");
+const APP_JS: &str = include_str!("../../assets/app.js");
+const APP_CSS: &str = include_str!("../../assets/app.css");
+const ECHARTS: &str = include_str!("../../assets/echarts.min.js");
+const OPENAPI: &str = include_str!("../../assets/openapi.json");
+
+/// Page computations at once (each uses a core and reads months ahead on
+/// other threads), other blocking calls at once, and requests allowed to
+/// wait for either before the server answers 503.
+const HEAVY_WORKERS: usize = 2;
+const LIGHT_WORKERS: usize = 8;
+const QUEUE: usize = 1024;
+/// Computed pages kept (per store generation).
+const CACHE_ENTRIES: usize = 4096;
+
+/// How long a stopping server waits for open connections.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 const COOKIE: &str = "lantian_session";
 const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
@@ -40,13 +54,6 @@ struct Session {
     expires: Instant,
 }
 
-/// Overviews computed, by period: the store generation they were computed
-/// on, when that was last checked, and the response body.
-type OverviewCache = HashMap<(Date, Date), (u64, Instant, axum::body::Bytes)>;
-
-/// How long a cached overview is served before the store's generation is checked again.
-const RECHECK: Duration = Duration::from_secs(1);
-
 /// A running or finished import started from the page.
 #[derive(Default)]
 struct ImportJob {
@@ -60,7 +67,12 @@ struct App {
     jobs: Mutex<HashMap<String, Arc<ImportJob>>>,
     sessions: Mutex<HashMap<String, Session>>,
     failures: Mutex<HashMap<String, (u32, Instant)>>,
-    cache: Mutex<OverviewCache>,
+    /// Pages computed from the store (overview, city pages): few at a time, cached.
+    heavy: work::Work,
+    /// Everything else that blocks (ledger reads and writes, password checks).
+    light: work::Work,
+    /// The store's current generation, opened once and shared by the computations.
+    store: Mutex<Option<(Arc<lantian_store::Store>, Instant)>>,
 }
 
 /// An API error: status and a message for people.
@@ -68,7 +80,11 @@ struct ApiError(StatusCode, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+        let mut r = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        r
     }
 }
 
@@ -114,11 +130,59 @@ impl App {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into()))?
-        .map_err(ApiError::from)
+impl From<work::Refused> for ApiError {
+    fn from(r: work::Refused) -> ApiError {
+        match r {
+            work::Refused::Busy => ApiError(StatusCode::SERVICE_UNAVAILABLE, "busy: try again in a moment".into()),
+            work::Refused::Stopping => ApiError(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping".into()),
+            work::Refused::Failed(e) => ApiError::from(e),
+        }
+    }
+}
+
+impl App {
+    /// Blocking work that is not a page computation, on the light pool.
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T, ApiError> {
+        Ok(self.light.run(move |_| f()).await?)
+    }
+
+    /// The store as committed now (re-read at most once per `work::RECHECK`).
+    async fn store_now(&self) -> Result<Arc<lantian_store::Store>, ApiError> {
+        if let Some((s, at)) = &*self.store.lock().map_err(|_| unauthorized())?
+            && at.elapsed() < work::RECHECK
+        {
+            return Ok(s.clone());
+        }
+        let ctx = self.ctx.for_api();
+        let fresh = self.light.run(move |_| ctx.store()).await?;
+        let mut slot = self.store.lock().map_err(|_| unauthorized())?;
+        let keep = slot.as_ref().is_some_and(|(s, _)| s.generation() == fresh.generation());
+        let store = if keep { slot.as_ref().expect("checked").0.clone() } else { Arc::new(fresh) };
+        *slot = Some((store.clone(), Instant::now()));
+        Ok(store)
+    }
+
+    /// A page's JSON, computed at most once per store generation and key
+    /// (however many ask at once), on the heavy pool. `compute` gets the
+    /// store and a flag that is set when nobody waits for the answer any more.
+    async fn computed(
+        &self,
+        key: String,
+        compute: impl FnOnce(&Ctx, &lantian_store::Store, &work::Cancel) -> Result<(StatusCode, serde_json::Value)>
+        + Send
+        + 'static,
+    ) -> Result<Response, ApiError> {
+        let store = self.store_now().await?;
+        let ctx = self.ctx.for_api();
+        let (status, body) = self
+            .heavy
+            .cached(key, store.generation(), move |cancel| {
+                let (status, v) = compute(&ctx, &store, cancel)?;
+                Ok((status, axum::body::Bytes::from(v.to_string())))
+            })
+            .await?;
+        Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -143,11 +207,12 @@ async fn login(State(app): State<Arc<App>>, Json(l): Json<Login>) -> Result<Resp
     }
     let ctx = app.ctx.for_api();
     let (name, password) = (l.name.clone(), l.password);
-    let user = blocking(move || {
-        let mut ledger = ctx.ledger()?;
-        Ok(users::verify(ledger.db(), &name, &password)?)
-    })
-    .await?;
+    let user = app
+        .blocking(move || {
+            let mut ledger = ctx.ledger()?;
+            Ok(users::verify(ledger.db(), &name, &password)?)
+        })
+        .await?;
     let Some(user) = user else {
         let mut f = app.failures.lock().map_err(|_| unauthorized())?;
         let e = f.entry(l.name.clone()).or_insert((0, Instant::now()));
@@ -186,9 +251,7 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Respo
 async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let mut v = me_json(&app.session(&headers)?);
     // The last day with data, for the pages' default period.
-    let ctx = app.ctx.for_api();
-    let last =
-        blocking(move || Ok(ctx.store()?.months().last().map(|m| m.first_day().last_of_month().to_string()))).await?;
+    let last = app.store_now().await?.months().last().map(|m| m.first_day().last_of_month().to_string());
     v["data_to"] = last.map_or(serde_json::Value::Null, Into::into);
     Ok(Json(v))
 }
@@ -217,30 +280,25 @@ async fn overview(
     if p.from > p.to {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", p.from, p.to)));
     }
-    // Recomputed only when an import has committed a new generation
-    // (checked at most once a second per period).
-    let json = |body: axum::body::Bytes| ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    let cached = app.cache.lock().ok().and_then(|c| c.get(&(p.from, p.to)).cloned());
-    if let Some((_, checked, body)) = &cached
-        && checked.elapsed() < RECHECK
+    let key = format!("overview\u{0}{}\u{0}{}", p.from, p.to);
+    app.computed(key, move |ctx, store, cancel| {
+        overview_page(ctx, store, p.from, p.to, cancel).map(|v| (StatusCode::OK, v))
+    })
+    .await
+}
+
+fn overview_page(
+    ctx: &Ctx,
+    store: &lantian_store::Store,
+    from: Date,
+    to: Date,
+    cancel: &work::Cancel,
+) -> Result<serde_json::Value> {
+    let p = Period { from, to };
     {
-        return Ok(json(body.clone()));
-    }
-    let ctx = app.ctx.for_api();
-    let generation = blocking(move || Ok(ctx.store()?.generation())).await?;
-    if let Some((g, _, body)) = cached
-        && g == generation
-    {
-        if let Ok(mut c) = app.cache.lock() {
-            c.insert((p.from, p.to), (g, Instant::now(), body.clone()));
-        }
-        return Ok(json(body));
-    }
-    let ctx = app.ctx.for_api();
-    let v = blocking(move || {
-        let store = ctx.store()?;
-        let cur = assess_period(&store, &[], p.from, p.to, None, Source::Auto)?;
-        let prev = assess_period(&store, &[], shift_year(p.from, 1), shift_year(p.to, 1), None, Source::Auto)?;
+        let cur = assess_period(store, &[], p.from, p.to, None, Source::Auto)?;
+        cancel.check()?;
+        let prev = assess_period(store, &[], shift_year(p.from, 1), shift_year(p.to, 1), None, Source::Auto)?;
         let prev: std::collections::BTreeMap<String, lantian_core::period::PeriodStats> =
             prev.into_iter().map(|c| (c.city, c.stats)).collect();
         let mut cities = table_json(&assess_table(&cur, Some(&prev), p.from, p.to), ctx.lang)?;
@@ -254,7 +312,8 @@ async fn overview(
         let mut earlier: Vec<std::collections::BTreeMap<String, lantian_core::period::PeriodStats>> =
             vec![prev.clone()];
         for k in 2..=3 {
-            let list = assess_period(&store, &[], shift_year(p.from, k), shift_year(p.to, k), None, Source::Auto)?;
+            cancel.check()?;
+            let list = assess_period(store, &[], shift_year(p.from, k), shift_year(p.to, k), None, Source::Auto)?;
             earlier.push(list.into_iter().map(|c| (c.city, c.stats)).collect());
         }
         let mean3 = |city: &str, f: fn(&lantian_core::period::PeriodStats) -> Option<f64>, d: u32| {
@@ -275,7 +334,7 @@ async fn overview(
             row["pm25_change_3y"] = num(lantian_core::period::change_pct(now.pm25, p3), 1);
         }
         let areas = lantian_store::areas::Areas::load(&ctx.data)?;
-        let regions = region_period(&store, &areas, p.from, p.to, None, Source::Auto)?;
+        let regions = region_period(store, &areas, p.from, p.to, None, Source::Auto)?;
         let mut regions = table_json(&assess_table(&regions, None, p.from, p.to), ctx.lang)?;
         // In the order the province lists its regions.
         if let Some(list) = regions.as_array_mut() {
@@ -283,13 +342,10 @@ async fn overview(
         }
         let mut places = serde_json::Map::new();
         let mut used = serde_json::Map::new();
-        for (city, stations) in lantian_store::query::city_stations(&store) {
+        for (city, stations) in lantian_store::query::city_stations(store) {
             used.insert(city.clone(), stations.clone().into());
-            let pts: Vec<(f64, f64)> = stations
-                .iter()
-                .filter_map(|c| store.station(c))
-                .filter_map(|s| Some((s.lon?, s.lat?)))
-                .collect();
+            let pts: Vec<(f64, f64)> =
+                stations.iter().filter_map(|c| store.station(c)).filter_map(|s| Some((s.lon?, s.lat?))).collect();
             if !pts.is_empty() {
                 let n = pts.len() as f64;
                 let (x, y) = pts.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
@@ -310,16 +366,7 @@ async fn overview(
             "places": places,
             "stations": used,
         }))
-    })
-    .await?;
-    let body = axum::body::Bytes::from(v.to_string());
-    if let Ok(mut c) = app.cache.lock() {
-        if c.len() > 256 {
-            c.clear();
-        }
-        c.insert((p.from, p.to), (generation, Instant::now(), body.clone()));
     }
-    Ok(json(body))
 }
 
 /// Province staff read and write everything; a city officer only its own
@@ -344,7 +391,7 @@ fn action_json(a: &lantian_store::ledger::ActionRecord) -> serde_json::Value {
 async fn actions(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
     let ctx = app.ctx.for_api();
-    let list = blocking(move || Ok(ctx.ledger()?.list(None, None)?)).await?;
+    let list = app.blocking(move || Ok(ctx.ledger()?.list(None, None)?)).await?;
     Ok(Json(list.iter().filter(|a| can_read_area(&user, &a.area)).map(action_json).collect()))
 }
 
@@ -363,40 +410,41 @@ async fn change_action(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.write_session(&headers)?.user;
     let ctx = app.ctx.for_api();
-    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
-        let mut ledger = ctx.ledger()?;
-        let Some(a) = ledger.get(id)? else {
-            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no action {id}"))));
-        };
-        // Another city's action is not even there for a city officer.
-        if !can_read_area(&user, &a.area) {
-            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no action {id}"))));
-        }
-        let allowed = match c.change.as_str() {
-            "ack" => user.role != "viewer",
-            "lift" => matches!(user.role.as_str(), "admin" | "analyst"),
-            other => return Ok(Err(ApiError(StatusCode::BAD_REQUEST, format!("change {other:?}: ack or lift")))),
-        };
-        if !allowed {
-            return Ok(Err(forbidden(&format!("{} actions", c.change))));
-        }
-        let (status, reason) = match c.change.as_str() {
-            "ack" => ("acknowledged", None),
-            _ => (
-                "lifted",
-                Some(
-                    c.reason
-                        .clone()
-                        .filter(|r| !r.trim().is_empty())
-                        .ok_or_else(|| anyhow::anyhow!("a lift needs a reason"))?,
+    let v = app
+        .blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
+            let mut ledger = ctx.ledger()?;
+            let Some(a) = ledger.get(id)? else {
+                return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no action {id}"))));
+            };
+            // Another city's action is not even there for a city officer.
+            if !can_read_area(&user, &a.area) {
+                return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no action {id}"))));
+            }
+            let allowed = match c.change.as_str() {
+                "ack" => user.role != "viewer",
+                "lift" => matches!(user.role.as_str(), "admin" | "analyst"),
+                other => return Ok(Err(ApiError(StatusCode::BAD_REQUEST, format!("change {other:?}: ack or lift")))),
+            };
+            if !allowed {
+                return Ok(Err(forbidden(&format!("{} actions", c.change))));
+            }
+            let (status, reason) = match c.change.as_str() {
+                "ack" => ("acknowledged", None),
+                _ => (
+                    "lifted",
+                    Some(
+                        c.reason
+                            .clone()
+                            .filter(|r| !r.trim().is_empty())
+                            .ok_or_else(|| anyhow::anyhow!("a lift needs a reason"))?,
+                    ),
                 ),
-            ),
-        };
-        ledger.set_status(id, status, &user.name, reason.as_deref())?;
-        let a = ledger.get(id)?.ok_or_else(|| anyhow::anyhow!("action {id} vanished"))?;
-        Ok(Ok(action_json(&a)))
-    })
-    .await?;
+            };
+            ledger.set_status(id, status, &user.name, reason.as_deref())?;
+            let a = ledger.get(id)?.ok_or_else(|| anyhow::anyhow!("action {id} vanished"))?;
+            Ok(Ok(action_json(&a)))
+        })
+        .await?;
     v.map(Json)
 }
 
@@ -415,7 +463,7 @@ fn find_task(db: &mut dyn lantian_store::sql::Db, user: &User, n: i64) -> Result
 async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
     let ctx = app.ctx.for_api();
-    let list = blocking(move || Ok(lantian_store::tasks::list(ctx.ledger()?.db())?)).await?;
+    let list = app.blocking(move || Ok(lantian_store::tasks::list(ctx.ledger()?.db())?)).await?;
     let today = crate::commands::today_date();
     let out: Vec<serde_json::Value> = list
         .iter()
@@ -437,7 +485,7 @@ async fn task(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
     let ctx = app.ctx.for_api();
-    let t = blocking(move || Ok(find_task(ctx.ledger()?.db(), &user, n))).await??;
+    let t = app.blocking(move || Ok(find_task(ctx.ledger()?.db(), &user, n))).await??;
     let mut v = serde_json::to_value(&t).unwrap_or_default();
     v["status_zh"] = t.status.zh().into();
     v["next"] = t.status.next().iter().map(|s| s.key()).collect::<Vec<_>>().into();
@@ -479,26 +527,34 @@ async fn task_progress(
         }
     }
     let ctx = app.ctx.for_api();
-    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
-        let mut ledger = ctx.ledger()?;
-        if let Err(e) = find_task(ledger.db(), &user, n) {
-            return Ok(Err(e));
-        }
-        let get = |k: &str| fields.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
-        let date: Date = get("date").parse().map_err(|e| anyhow::anyhow!("date {:?}: {e}", get("date")))?;
-        let measure = match get("measure").as_str() {
-            "" => None,
-            m => Some(m.parse::<i64>().map_err(|_| anyhow::anyhow!("measure {m:?} is not a number"))?),
-        };
-        let indicators = indicators.iter().map(|s| crate::tasks::parse_indicator(s)).collect::<Result<Vec<_>>>()?;
-        let evidence = lantian_store::tasks::store_evidence(&ctx.data, &files)?;
-        let author = if get("author").is_empty() { user.name.clone() } else { get("author") };
-        let entry =
-            lantian_store::tasks::Progress { id: 0, date, author, measure, text: get("text"), indicators, evidence };
-        let id = lantian_store::tasks::progress(ledger.db(), n, &entry, &user.name)?;
-        Ok(Ok(serde_json::json!({ "id": id })))
-    })
-    .await?;
+    let v = app
+        .blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
+            let mut ledger = ctx.ledger()?;
+            if let Err(e) = find_task(ledger.db(), &user, n) {
+                return Ok(Err(e));
+            }
+            let get = |k: &str| fields.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+            let date: Date = get("date").parse().map_err(|e| anyhow::anyhow!("date {:?}: {e}", get("date")))?;
+            let measure = match get("measure").as_str() {
+                "" => None,
+                m => Some(m.parse::<i64>().map_err(|_| anyhow::anyhow!("measure {m:?} is not a number"))?),
+            };
+            let indicators = indicators.iter().map(|s| crate::tasks::parse_indicator(s)).collect::<Result<Vec<_>>>()?;
+            let evidence = lantian_store::tasks::store_evidence(&ctx.data, &files)?;
+            let author = if get("author").is_empty() { user.name.clone() } else { get("author") };
+            let entry = lantian_store::tasks::Progress {
+                id: 0,
+                date,
+                author,
+                measure,
+                text: get("text"),
+                indicators,
+                evidence,
+            };
+            let id = lantian_store::tasks::progress(ledger.db(), n, &entry, &user.name)?;
+            Ok(Ok(serde_json::json!({ "id": id })))
+        })
+        .await?;
     v.map(Json)
 }
 
@@ -528,20 +584,21 @@ async fn task_status(
         _ => false,
     };
     let ctx = app.ctx.for_api();
-    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
-        let mut ledger = ctx.ledger()?;
-        let t = match find_task(ledger.db(), &user, n) {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(e)),
-        };
-        // A city officer may not reopen a completed task either.
-        if !allowed || (user.role == "city" && t.status == TaskStatus::Completed) {
-            return Ok(Err(forbidden(&format!("move tasks to {}", to.zh()))));
-        }
-        lantian_store::tasks::set_status(ledger.db(), n, to, &user.name, c.note.as_deref())?;
-        Ok(Ok(serde_json::json!({ "status": to.key() })))
-    })
-    .await?;
+    let v = app
+        .blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
+            let mut ledger = ctx.ledger()?;
+            let t = match find_task(ledger.db(), &user, n) {
+                Ok(t) => t,
+                Err(e) => return Ok(Err(e)),
+            };
+            // A city officer may not reopen a completed task either.
+            if !allowed || (user.role == "city" && t.status == TaskStatus::Completed) {
+                return Ok(Err(forbidden(&format!("move tasks to {}", to.zh()))));
+            }
+            lantian_store::tasks::set_status(ledger.db(), n, to, &user.name, c.note.as_deref())?;
+            Ok(Ok(serde_json::json!({ "status": to.key() })))
+        })
+        .await?;
     v.map(Json)
 }
 
@@ -563,42 +620,46 @@ async fn report(
 ) -> Result<Response, ApiError> {
     let user = app.session(&headers)?.user;
     let ctx = app.ctx.for_api();
-    let (name, bytes, ct) = blocking(move || -> Result<(String, Vec<u8>, &'static str)> {
-        let doc = match (q.kind.as_str(), &q.period, q.task) {
-            ("notice", Some(period), _) => {
-                let (from, to) = crate::commands::parse_period(period)?;
-                let store = ctx.store()?;
-                let data = crate::report::notice_data(&ctx, &store, period, from, to, "四川省生态环境厅", 3)?;
-                lantian_report::notice::compose(&data)?
-            }
-            ("completion", _, Some(n)) => {
-                let mut ledger = ctx.ledger()?;
-                let t = lantian_store::tasks::get(ledger.db(), n)?;
-                if !task_visible(&user, &t) {
-                    anyhow::bail!("no task {n}");
+    // Documents are page-sized computations: the heavy pool (not cached: a
+    // completion table depends on who asks).
+    let (name, bytes, ct) = app
+        .heavy
+        .run(move |_| -> Result<(String, Vec<u8>, &'static str)> {
+            let doc = match (q.kind.as_str(), &q.period, q.task) {
+                ("notice", Some(period), _) => {
+                    let (from, to) = crate::commands::parse_period(period)?;
+                    let store = ctx.store()?;
+                    let data = crate::report::notice_data(&ctx, &store, period, from, to, "四川省生态环境厅", 3)?;
+                    lantian_report::notice::compose(&data)?
                 }
-                lantian_report::completion::compose(&crate::report::completion_data(&ctx, n)?)
-            }
-            _ => anyhow::bail!("kind=notice&period=month:YYYY-MM or kind=completion&task=N"),
-        };
-        let stem = match q.task {
-            Some(n) => format!("task-{n}-completion"),
-            None => format!("notice-{}", q.period.clone().unwrap_or_default().replace(':', "-")),
-        };
-        Ok(match q.format.as_deref().unwrap_or("docx") {
-            "xlsx" => (
-                format!("{stem}.xlsx"),
-                lantian_report::xlsx::render(&doc, Some("正文"))?,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            _ => (
-                format!("{stem}.docx"),
-                lantian_report::docx::render(&doc)?,
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            ),
+                ("completion", _, Some(n)) => {
+                    let mut ledger = ctx.ledger()?;
+                    let t = lantian_store::tasks::get(ledger.db(), n)?;
+                    if !task_visible(&user, &t) {
+                        anyhow::bail!("no task {n}");
+                    }
+                    lantian_report::completion::compose(&crate::report::completion_data(&ctx, n)?)
+                }
+                _ => anyhow::bail!("kind=notice&period=month:YYYY-MM or kind=completion&task=N"),
+            };
+            let stem = match q.task {
+                Some(n) => format!("task-{n}-completion"),
+                None => format!("notice-{}", q.period.clone().unwrap_or_default().replace(':', "-")),
+            };
+            Ok(match q.format.as_deref().unwrap_or("docx") {
+                "xlsx" => (
+                    format!("{stem}.xlsx"),
+                    lantian_report::xlsx::render(&doc, Some("正文"))?,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                _ => (
+                    format!("{stem}.docx"),
+                    lantian_report::docx::render(&doc)?,
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                ),
+            })
         })
-    })
-    .await?;
+        .await?;
     let disposition = format!("attachment; filename=\"{name}\"");
     Ok((
         [
@@ -623,99 +684,121 @@ async fn city(
     headers: HeaderMap,
     axum::extract::Path(name): axum::extract::Path<String>,
     Query(q): Query<CityQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     app.session(&headers)?;
-    let ctx = app.ctx.for_api();
-    let v = blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
-        use lantian_core::time::{date_of, day_number};
-        let store = ctx.store()?;
-        let name = lantian_store::canonical_city(&name);
-        let stations: Vec<String> =
-            lantian_store::query::city_stations(&store).remove(&name).unwrap_or_default();
-        let (y0, y1) = (Date::new(q.year, 1, 1)?, Date::new(q.year, 12, 31)?);
-        let days = lantian_store::query::city_days(
-            &store,
-            std::slice::from_ref(&name),
-            day_number(y0),
-            day_number(y1),
-            &lantian_store::query::AreaOptions::default(),
-        )?;
-        let list = days.get(&name).cloned().unwrap_or_default();
-        if list.is_empty() && stations.is_empty() {
-            return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no data for {name} in {}", q.year))));
-        }
-        let calendar: Vec<serde_json::Value> = list
-            .iter()
-            .filter_map(|d| {
-                let date = date_of(d.day)?;
-                let r = lantian_core::daily_aqi(lantian_core::Edition::for_date(date), &d.values.aqi_input());
-                let aqi = r.aqi?;
-                Some(serde_json::json!({
-                    "date": date.to_string(), "aqi": aqi, "level": r.level().map(|l| l.number()),
-                    "category": r.level().map(|l| l.category_zh()), "primary": r.primary_label(),
-                }))
+    // Targets are judged as of today: a new day is a new page.
+    let today = crate::commands::today_date();
+    let key = format!("city\u{0}{name}\u{0}{}\u{0}{today}", q.year);
+    app.computed(key, move |ctx, store, cancel| city_page(ctx, store, &name, q.year, today, cancel)).await
+}
+
+fn city_page(
+    ctx: &Ctx,
+    store: &lantian_store::Store,
+    name: &str,
+    year: i16,
+    today: Date,
+    cancel: &work::Cancel,
+) -> Result<(StatusCode, serde_json::Value)> {
+    use crate::commands::stats_from_days;
+    use lantian_core::time::{date_of, day_number};
+    let name = lantian_store::canonical_city(name);
+    let stations: Vec<String> = lantian_store::query::city_stations(store).remove(&name).unwrap_or_default();
+    let (y0, y1) = (Date::new(year, 1, 1)?, Date::new(year, 12, 31)?);
+    // The year and the one before, read once (the monthly comparison needs both).
+    let all = lantian_store::query::city_days(
+        store,
+        std::slice::from_ref(&name),
+        day_number(Date::new(year - 1, 1, 1)?),
+        day_number(y1),
+        &lantian_store::query::AreaOptions::default(),
+    )?
+    .remove(&name)
+    .unwrap_or_default();
+    let list = &all[all.partition_point(|d| d.day < day_number(y0))..];
+    if list.is_empty() && stations.is_empty() {
+        let body = serde_json::json!({ "error": format!("no data for {name} in {year}") });
+        return Ok((StatusCode::NOT_FOUND, body));
+    }
+    cancel.check()?;
+    let calendar: Vec<serde_json::Value> = list
+        .iter()
+        .filter_map(|d| {
+            let date = date_of(d.day)?;
+            let r = lantian_core::daily_aqi(lantian_core::Edition::for_date(date), &d.values.aqi_input());
+            let aqi = r.aqi?;
+            Some(serde_json::json!({
+                "date": date.to_string(), "aqi": aqi, "level": r.level().map(|l| l.number()),
+                "category": r.level().map(|l| l.category_zh()), "primary": r.primary_label(),
+            }))
+        })
+        .collect();
+    let month_pm25 = |year: i16| -> Result<Vec<Option<f64>>> {
+        (1..=12)
+            .map(|m| {
+                let first = Date::new(year, m, 1)?;
+                Ok(stats_from_days(&all, first, first.last_of_month(), None).pm25)
             })
-            .collect();
-        let month_pm25 = |year: i16| -> Result<Vec<Option<f64>>> {
-            (1..=12)
-                .map(|m| {
-                    let first = Date::new(year, m, 1)?;
-                    let cur = assess_period(&store, std::slice::from_ref(&name), first, first.last_of_month(), None, Source::Auto)?;
-                    Ok(cur.first().and_then(|c| c.stats.pm25))
-                })
-                .collect()
+            .collect()
+    };
+    let stats = stats_from_days(&all, y0, y1, None);
+    let breakdown: Vec<serde_json::Value> = lantian_core::Pollutant::ALL
+        .iter()
+        .zip(stats.single_index)
+        .map(
+            |(p, i)| serde_json::json!({ "pollutant": p.label(), "statistic": stats.statistic(*p), "single_index": i }),
+        )
+        .collect();
+    cancel.check()?;
+    // Targets, judged today within the year, else at its end.
+    let as_of = today.min(y1);
+    let path = ctx.data.join("targets.toml");
+    let targets = if path.exists() {
+        let all = lantian_store::targets::Targets::load(&path)?;
+        let mine = lantian_store::targets::Targets {
+            target: all.target.into_iter().filter(|t| t.area == name && t.year == year).collect(),
         };
-        let year = assess_period(&store, std::slice::from_ref(&name), y0, y1, None, Source::Auto)?;
-        let stats = year.first().map(|c| c.stats.clone()).unwrap_or_default();
-        let breakdown: Vec<serde_json::Value> = lantian_core::Pollutant::ALL
-            .iter()
-            .zip(stats.single_index)
-            .map(|(p, i)| serde_json::json!({ "pollutant": p.label(), "statistic": stats.statistic(*p), "single_index": i }))
-            .collect();
-        // Targets, judged today within the year, else at its end.
-        let as_of = crate::commands::today_date().min(y1);
-        let path = ctx.data.join("targets.toml");
-        let targets = if path.exists() {
-            let all = lantian_store::targets::Targets::load(&path)?;
-            let mine = lantian_store::targets::Targets {
-                target: all.target.into_iter().filter(|t| t.area == name && t.year == q.year).collect(),
-            };
-            crate::commands::check_targets(&store, &mine, as_of)?
-                .into_iter()
-                .map(|t| {
-                    serde_json::json!({
-                        "indicator": t.indicator, "so_far": t.so_far, "target": t.target, "status": t.status.key(),
-                        "status_zh": t.status.zh(), "budget": t.budget, "remaining_days": t.remaining_days,
-                        "probability": t.probability, "history_years": t.history_years,
-                    })
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        // Data capture of each station: hours with PM2.5 over the year's hours.
-        let mut reader = lantian_store::query::Reader::new(&store, &[lantian_store::Kind::Pm25], Some(&stations));
-        let (l0, l1) = (day_number(y0) * 24 + 1, day_number(y1) * 24 + 24);
-        let dense = reader.range(l0, l1)?;
-        let capture: Vec<serde_json::Value> = stations
-            .iter()
-            .map(|code| {
-                let n = dense.stations.iter().position(|s| s == code).map_or(0, |i| {
-                    dense.series(i, lantian_store::Kind::Pm25).iter().filter(|v| !v.is_nan()).count()
-                });
-                let st = store.station(code);
+        crate::commands::check_targets(store, &mine, as_of)?
+            .into_iter()
+            .map(|t| {
                 serde_json::json!({
-                    "station": code, "name": st.map(|s| s.name.clone()), "hours": n, "of": (l1 - l0 + 1),
-                    "capture_pct": lantian_core::round::round_half_even(100.0 * n as f64 / (l1 - l0 + 1) as f64, 1),
+                    "indicator": t.indicator, "so_far": t.so_far, "target": t.target, "status": t.status.key(),
+                    "status_zh": t.status.zh(), "budget": t.budget, "remaining_days": t.remaining_days,
+                    "probability": t.probability, "history_years": t.history_years,
                 })
             })
-            .collect();
-        Ok(Ok(serde_json::json!({
+            .collect()
+    } else {
+        Vec::new()
+    };
+    cancel.check()?;
+    // Data capture of each station: hours with PM2.5 over the year's hours.
+    let mut reader = lantian_store::query::Reader::new(store, &[lantian_store::Kind::Pm25], Some(&stations));
+    let (l0, l1) = (day_number(y0) * 24 + 1, day_number(y1) * 24 + 24);
+    let dense = reader.range(l0, l1)?;
+    let capture: Vec<serde_json::Value> = stations
+        .iter()
+        .map(|code| {
+            let n = dense
+                .stations
+                .iter()
+                .position(|s| s == code)
+                .map_or(0, |i| dense.series(i, lantian_store::Kind::Pm25).iter().filter(|v| !v.is_nan()).count());
+            let st = store.station(code);
+            serde_json::json!({
+                "station": code, "name": st.map(|s| s.name.clone()), "hours": n, "of": (l1 - l0 + 1),
+                "capture_pct": lantian_core::round::round_half_even(100.0 * n as f64 / (l1 - l0 + 1) as f64, 1),
+            })
+        })
+        .collect();
+    Ok((
+        StatusCode::OK,
+        serde_json::json!({
             "city": name,
-            "year": q.year,
+            "year": year,
             "as_of": as_of.to_string(),
             "calendar": calendar,
-            "pm25_by_month": { "this_year": month_pm25(q.year)?, "last_year": month_pm25(q.year - 1)? },
+            "pm25_by_month": { "this_year": month_pm25(year)?, "last_year": month_pm25(year - 1)? },
             "year_stats": {
                 "pm25": stats.pm25, "pm10": stats.pm10, "good_ratio": stats.good_ratio, "good_days": stats.good_days,
                 "valid_days": stats.valid_days, "heavy_days": stats.heavy_days, "composite_index": stats.composite_index,
@@ -723,10 +806,8 @@ async fn city(
             "breakdown": breakdown,
             "targets": targets,
             "stations": capture,
-        })))
-    })
-    .await?;
-    v.map(Json)
+        }),
+    ))
 }
 
 /// Upload files and import them (admin, analyst). Answers at once with a
@@ -866,13 +947,22 @@ fn asset(ct: &'static str, body: &'static str) -> Response {
 }
 
 pub fn router(ctx: Ctx) -> Router {
-    let app = Arc::new(App {
+    routes(app(ctx))
+}
+
+fn app(ctx: Ctx) -> Arc<App> {
+    Arc::new(App {
         ctx,
         sessions: Mutex::new(HashMap::new()),
         failures: Mutex::new(HashMap::new()),
-        cache: Mutex::new(HashMap::new()),
         jobs: Mutex::new(HashMap::new()),
-    });
+        heavy: work::Work::new(HEAVY_WORKERS, QUEUE, CACHE_ENTRIES),
+        light: work::Work::new(LIGHT_WORKERS, QUEUE, 0),
+        store: Mutex::new(None),
+    })
+}
+
+fn routes(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
         .route("/assets/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
@@ -965,21 +1055,42 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Result<()> {
             }
         }));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Blocking threads are bounded by the work pools; this is a backstop.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build()?;
+    let app = app(ctx.for_api());
     rt.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
         eprintln!("lantian serve: http://{}", listener.local_addr()?);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let (stopped_tx, stopped) = tokio::sync::oneshot::channel::<()>();
+        let pools = app.clone();
         let stop = async move {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
+            // Queued and running page work is abandoned; requests in flight
+            // get 503 and the connections close.
+            pools.heavy.stop();
+            pools.light.stop();
+            let _ = stopped_tx.send(());
         };
-        axum::serve(listener, router(ctx.for_api())).with_graceful_shutdown(stop).await?;
+        let server = axum::serve(listener, routes(app.clone())).with_graceful_shutdown(stop);
+        let server = std::pin::pin!(std::future::IntoFuture::into_future(server));
+        // Graceful, but not forever: clients that keep their connections
+        // open get SHUTDOWN_GRACE to finish, then the process exits.
+        tokio::select! {
+            r = server => r?,
+            _ = async {
+                let _ = stopped.await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => eprintln!("lantian serve: connections still open after {SHUTDOWN_GRACE:?}; stopping anyway"),
+        }
         Ok::<(), anyhow::Error>(())
     })?;
+    // Computations notice the stop flag between steps; do not wait for stragglers.
+    rt.shutdown_timeout(Duration::from_secs(1));
     // The gateway got the same signal: let it fold its log into the store.
     if let Some(g) = gateway {
         let _ = g.join();
