@@ -14,7 +14,8 @@
 //!
 //!     cargo bench -p lantian --bench web_load
 //!
-//! `LOAD_DATA=DIR` serves an existing data directory instead of the demo.
+//! `LOAD_DATA=DIR` serves an existing data directory instead of the demo;
+//! `LOAD_BIN=PATH` serves with another build of lantian (an older one, to compare).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -256,7 +257,8 @@ fn main() {
     lantian(&data, &["user", "add", "load", "--role", "viewer", "--password", "load-password"]);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_lantian"))
+    let bin = std::env::var_os("LOAD_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_lantian").into());
+    let mut server = std::process::Command::new(bin)
         .arg("--data")
         .arg(&data)
         .args(["serve", "--addr", &addr])
