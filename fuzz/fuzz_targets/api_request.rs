@@ -41,14 +41,7 @@ fn app() -> &'static App {
             serde_json::from_str(include_str!("../../sample/tasks/task-46.json")).unwrap();
         lantian_store::tasks::import(ledger.db(), &[task], "fuzz").unwrap();
         drop(ledger);
-        let ctx = lantian::commands::Ctx {
-            data,
-            database: None,
-            format: lantian::output::Format::Json,
-            lang: lantian::output::Lang::Zh,
-            output: None,
-            stem: String::new(),
-        };
+        let ctx = lantian_app::Ctx::new(data, None);
         let router = lantian::serve::router(ctx);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let login = Request::post("/api/login")

@@ -31,7 +31,6 @@ pub mod ledger;
 pub mod live;
 pub mod loggers;
 pub mod ops;
-pub mod parquet_input;
 pub mod partition;
 pub mod query;
 pub mod sql;

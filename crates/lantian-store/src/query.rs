@@ -311,6 +311,21 @@ pub fn city_stations(store: &Store) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// The cities `cities` names (canonical), or, when empty, every city with
+/// assessment stations or published values; sorted.
+pub fn wanted_cities(cities: &[String], members: &BTreeMap<String, Vec<String>>, published: &[CityDay]) -> Vec<String> {
+    let mut wanted: Vec<String> = if cities.is_empty() {
+        let mut all: Vec<String> = members.keys().cloned().collect();
+        all.extend(published.iter().map(|r| r.city.clone()));
+        all
+    } else {
+        cities.iter().map(|c| crate::canonical_city(c)).collect()
+    };
+    wanted.sort();
+    wanted.dedup();
+    wanted
+}
+
 /// Daily values of each city in `cities` (all known cities when empty) for
 /// days `from..=to`, sorted by day.
 pub fn city_days(
@@ -322,15 +337,7 @@ pub fn city_days(
 ) -> Result<BTreeMap<String, Vec<AreaDay>>> {
     let members = city_stations(store);
     let published = if opts.source == SourcePreference::Stations { Vec::new() } else { store.city_daily()? };
-    let mut wanted: Vec<String> = if cities.is_empty() {
-        let mut all: Vec<String> = members.keys().cloned().collect();
-        all.extend(published.iter().map(|r| r.city.clone()));
-        all
-    } else {
-        cities.iter().map(|c| crate::canonical_city(c)).collect()
-    };
-    wanted.sort();
-    wanted.dedup();
+    let wanted = wanted_cities(cities, &members, &published);
     // Station → index of its city in `wanted`.
     let mut station_city: HashMap<String, usize> = HashMap::new();
     for (ci, c) in wanted.iter().enumerate() {
@@ -359,6 +366,21 @@ pub fn city_days(
             }
         })?;
     }
+    Ok(assemble_city_days(&wanted, per_city, &published, from, to, opts))
+}
+
+/// The days of the cities `wanted` from their stations' days (`per_city`,
+/// in `wanted`'s order) and the published rows: a city's day is its
+/// stations' day (`opts.method`); published values fill the days without
+/// station values (`Auto`), or stand alone (`Published`).
+pub fn assemble_city_days(
+    wanted: &[String],
+    per_city: Vec<Vec<(DayNumber, DailyValues)>>,
+    published: &[CityDay],
+    from: DayNumber,
+    to: DayNumber,
+    opts: &AreaOptions,
+) -> BTreeMap<String, Vec<AreaDay>> {
     let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
     for (ci, mut days) in per_city.into_iter().enumerate() {
         // Stable: a day's stations stay in the order they came in.
@@ -375,7 +397,7 @@ pub fn city_days(
     // Published days: one per city-day, the preferred source's values first,
     // gaps filled from the others.
     let mut published: Vec<CityDay> =
-        published.into_iter().filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city)).collect();
+        published.iter().filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city)).cloned().collect();
     published.sort_by(|a, b| (&a.city, a.day, source_rank(&a.source)).cmp(&(&b.city, b.day, source_rank(&b.source))));
     let mut merged: Vec<(String, DayNumber, DailyValues)> = Vec::new();
     for r in published {
@@ -401,24 +423,35 @@ pub fn city_days(
             _ => merged.push((r.city, r.day, v)),
         }
     }
+    // Station days are sorted and one per day here: look published days up
+    // by binary search (a position scan was quadratic over a decade of days).
+    let mut extra: BTreeMap<String, Vec<AreaDay>> = BTreeMap::new();
+    let mut replaced: BTreeMap<String, Vec<DayNumber>> = BTreeMap::new();
     for (city, day, values) in merged {
-        let Some(list) = out.get_mut(&city) else {
+        let Some(list) = out.get(&city) else {
             continue;
         };
-        if opts.source == SourcePreference::Auto {
+        if opts.source == SourcePreference::Auto
+            && let Ok(pos) = list.binary_search_by_key(&day, |d| d.day)
+        {
             // Station hours win when they give the day any valid value (a
             // lone closing label 0 of the next year does not).
-            if let Some(pos) = list.iter().position(|d| d.day == day) {
-                if Pollutant::ALL.iter().any(|p| list[pos].values.get(*p).is_some()) {
-                    continue;
-                }
-                list.remove(pos);
+            if Pollutant::ALL.iter().any(|p| list[pos].values.get(*p).is_some()) {
+                continue;
             }
+            replaced.entry(city.clone()).or_default().push(day);
         }
-        list.push(AreaDay { day, values, source: DaySource::Published });
+        extra.entry(city).or_default().push(AreaDay { day, values, source: DaySource::Published });
     }
-    for list in out.values_mut() {
+    for (city, list) in out.iter_mut() {
+        // `merged` is sorted by city and day, so each `replaced` list is sorted.
+        if let Some(r) = replaced.get(city) {
+            list.retain(|d| r.binary_search(&d.day).is_err());
+        }
+        if let Some(e) = extra.remove(city) {
+            list.extend(e);
+        }
         list.sort_by_key(|d| d.day);
     }
-    Ok(out)
+    out
 }

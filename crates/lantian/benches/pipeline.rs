@@ -27,13 +27,13 @@ fn assess_sample_year(b: Bencher) {
     lantian_store::import(dir.path(), &[sample()], None).unwrap();
     let store = lantian_store::Store::open(dir.path()).unwrap();
     b.bench(|| {
-        lantian::commands::assess_period(
+        lantian_app::assess::assess_period(
             &store,
             &[],
             date(2019, 1, 1),
             date(2019, 12, 31),
             None,
-            lantian::commands::Source::Auto,
+            lantian_app::assess::Source::Auto,
         )
         .unwrap()
         .len()

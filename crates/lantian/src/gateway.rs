@@ -9,9 +9,9 @@
 //! protocol itself lives in `lantian-hj212` (pure) and the log in
 //! `lantian-store::live`.
 
-use crate::commands::Ctx;
 use anyhow::{Context, Result};
 use clap::Args;
+use lantian_app::Ctx;
 use lantian_hj212::{CrcCheck, CrcMode, Deframer, Packet, check_crc, parse_segment};
 use lantian_store::Kind;
 use lantian_store::live::{self, LiveRecord, Source, Wal};
@@ -360,7 +360,7 @@ async fn serve(ctx: &Ctx, state: Arc<State>, data: PathBuf) -> Result<()> {
         state.loggers.read().map(|m| m.len()).unwrap_or(0)
     );
     // Registry refresh: loggers added or disabled while running take effect.
-    let reg_ctx = ctx.for_api();
+    let reg_ctx = ctx.clone();
     let reg_state = state.clone();
     tokio::spawn(async move {
         let reg_ctx = Arc::new(reg_ctx);
@@ -377,7 +377,7 @@ async fn serve(ctx: &Ctx, state: Arc<State>, data: PathBuf) -> Result<()> {
     if let Some(addr) = &state.args.http {
         let http = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
         eprintln!("gateway: /api/now on http://{}", http.local_addr()?);
-        let api_ctx = Arc::new(ctx.for_api());
+        let api_ctx = Arc::new(ctx.clone());
         let app = axum::Router::new().route("/api/now", axum::routing::get(api_now)).with_state(api_ctx);
         tokio::spawn(async move {
             let _ = axum::serve(http, app).await;
@@ -446,9 +446,9 @@ async fn api_now(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let rows = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-        let t = crate::live::now_table(&ctx, q.city.as_deref())?;
+        let t = lantian_app::live::now_table(&ctx, q.city.as_deref())?;
         let mut out = Vec::new();
-        t.render(crate::output::Format::Json, ctx.lang, &mut out)?;
+        t.write_json(&mut out)?;
         Ok(out)
     })
     .await;

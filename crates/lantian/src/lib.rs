@@ -1,13 +1,11 @@
-//! The `lantian` application: subcommands as functions over the store and
-//! the core, so the binary (`main.rs`) is only flag parsing and the
-//! integration tests can call the same code the commands run.
+//! The `lantian` binary's adapters over the application layer
+//! (`lantian_app`): the command line (`cli`), the web dashboard and API
+//! (`serve`), the HJ 212 gateway (`gateway`) and the logger simulator
+//! (`simulate`). `main.rs` is flag parsing; the integration tests run the
+//! binary.
 
-pub mod commands;
+pub mod cli;
 pub mod gateway;
-pub mod live;
 pub mod output;
-pub mod report;
 pub mod serve;
 pub mod simulate;
-pub mod tasks;
-pub mod users;

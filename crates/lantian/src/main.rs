@@ -1,11 +1,13 @@
-//! `lantian`: the command-line edge. Parses flags, opens the store, calls the
-//! core and prints tables. No rule of the standards lives here.
+//! `lantian`: the command-line edge. Parses flags and hands each command to
+//! its module in `lantian::cli` (an adapter over `lantian_app`). No rule of
+//! the standards lives here.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use jiff::civil::Date;
-use lantian::commands;
-use lantian::output::{Format, Lang};
+use lantian::cli::{self, admin, assess, import, live, policy, query, reports, targets, tasks};
+use lantian::output::Format;
+use lantian_app::Lang;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,8 +27,8 @@ struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "table")]
     format: Format,
-    /// Language of table headers and messages.
-    #[arg(long, global = true, value_enum, default_value = "zh")]
+    /// Language of table headers and messages: zh or en.
+    #[arg(long, global = true, default_value = "zh")]
     lang: Lang,
     /// File to write for xlsx/docx/md output and reports (default: a descriptive name in the current directory).
     #[arg(long, short, global = true)]
@@ -43,38 +45,38 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// AQI calculator: IAQI per pollutant, AQI, level, category, colour, primary pollutant.
-    Aqi(commands::AqiArgs),
+    Aqi(query::AqiArgs),
     /// List stations.
     Stations {
         #[arg(long)]
         city: Option<String>,
     },
     /// Hourly concentrations, 8-hour O3, AQI, level and primary pollutant.
-    Hourly(commands::SeriesArgs),
+    Hourly(query::SeriesArgs),
     /// Daily values: means, MDA8, AQI, level, primary pollutant, valid hours.
-    Daily(commands::SeriesArgs),
+    Daily(query::SeriesArgs),
     /// Per-city statistics for a period, ranked, optionally with the year-on-year comparison.
-    Assess(commands::AssessArgs),
+    Assess(assess::AssessArgs),
     /// Annual targets: import a targets file, check where each area stands.
     #[command(subcommand)]
-    Target(commands::TargetCommand),
+    Target(targets::TargetCommand),
     /// The accountability policy: run it for a period, or install a policy file.
     #[command(subcommand)]
-    Policy(commands::PolicyCommand),
+    Policy(policy::PolicyCommand),
     /// The action ledger: list, show, acknowledge, lift.
     #[command(subcommand)]
-    Action(commands::ActionCommand),
+    Action(policy::ActionCommand),
     /// The rectification ledger (整改台账): tasks, progress with evidence, status workflow.
     #[command(subcommand)]
-    Task(lantian::tasks::TaskCommand),
+    Task(tasks::TaskCommand),
     /// Documents: the monthly notice (通报) and a task's completion table (完成情况表).
     #[command(subcommand)]
-    Report(lantian::report::ReportCommand),
+    Report(reports::ReportCommand),
     /// The web dashboard and its JSON API (log in with an account from `lantian user add`).
     Serve(lantian::serve::ServeArgs),
     /// Accounts of the web dashboard.
     #[command(subcommand)]
-    User(lantian::users::UserCommand),
+    User(admin::UserCommand),
     /// Copy the data directory consistently while lantian runs (the store under its lock, the ledger by VACUUM INTO).
     Backup {
         /// A new directory to write the copy to.
@@ -88,7 +90,7 @@ enum Command {
     Gateway(lantian::gateway::GatewayArgs),
     /// Registered data loggers (MN → station, password, units, CRC mode).
     #[command(subcommand)]
-    Logger(lantian::live::LoggerCommand),
+    Logger(live::LoggerCommand),
     /// Replay a station's hours from --data to a gateway as HJ 212 packets (tests, demos, load).
     SimulateLogger(lantian::simulate::SimulateArgs),
     /// The latest hour's values and AQI per station and city, with the data's age.
@@ -97,7 +99,7 @@ enum Command {
         city: Option<String>,
     },
     /// Rank cities or regions by composite index, PM2.5, good-day ratio or improvement.
-    Rank(commands::RankArgs),
+    Rank(assess::RankArgs),
     /// Recompute hourly AQI and daily values and compare them with the network's published rows.
     Verify {
         #[arg(long)]
@@ -152,80 +154,67 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = commands::Ctx {
-        data: cli.data.clone(),
-        database: cli.database.clone(),
+    let ctx = cli::Ctx {
+        app: lantian_app::Ctx::new(cli.data.clone(), cli.database.clone()),
         format: cli.format,
         lang: cli.lang,
         output: cli.output.clone(),
         stem: stem(&cli.command),
     };
+    let done = |r: Result<()>| r.map(|_| ExitCode::SUCCESS);
     match cli.command {
-        Command::Import { paths } => commands::import(&ctx, &paths),
-        Command::Aqi(a) => commands::aqi(&ctx, &a).map(|_| ExitCode::SUCCESS),
-        Command::Stations { city } => commands::stations(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS),
+        Command::Import { paths } => import::import(&ctx, &paths),
+        Command::Aqi(a) => done(query::aqi(&ctx, &a)),
+        Command::Stations { city } => done(query::stations(&ctx, city.as_deref())),
         Command::Hourly(a) => {
             check_range(a.from, a.to)?;
-            commands::hourly(&ctx, &a).map(|_| ExitCode::SUCCESS)
+            done(query::hourly(&ctx, &a))
         }
         Command::Daily(a) => {
             check_range(a.from, a.to)?;
-            commands::daily(&ctx, &a).map(|_| ExitCode::SUCCESS)
+            done(query::daily(&ctx, &a))
         }
         Command::Assess(a) => {
             check_range(a.from, a.to)?;
-            commands::assess(&ctx, &a).map(|_| ExitCode::SUCCESS)
+            done(assess::assess(&ctx, &a))
         }
-        Command::Target(t) => commands::target(&ctx, &t).map(|_| ExitCode::SUCCESS),
-        Command::Policy(p) => commands::policy(&ctx, &p).map(|_| ExitCode::SUCCESS),
-        Command::Action(a) => commands::action(&ctx, &a).map(|_| ExitCode::SUCCESS),
         Command::Rank(a) => {
             check_range(a.from, a.to)?;
-            commands::rank(&ctx, &a).map(|_| ExitCode::SUCCESS)
+            done(assess::rank(&ctx, &a))
         }
-        Command::Serve(a) => lantian::serve::serve(&ctx, &a).map(|_| ExitCode::SUCCESS),
-        Command::User(u) => lantian::users::user(&ctx, &u).map(|_| ExitCode::SUCCESS),
-        Command::Backup { to } => {
-            let n = lantian_store::ops::backup(&ctx.data, &to)?;
-            eprintln!("{n} files → {}", to.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Ledger(LedgerCommand::Migrate { to }) => {
-            let mut from = lantian_store::ledger::SqliteLedger::open(&ctx.data)?;
-            let mut target = lantian_store::ledger::PgLedger::open(&to)?;
-            for (table, n) in lantian_store::ops::copy_ledger(&mut from, &mut target, true)? {
-                eprintln!("{table}: {n}");
-            }
-            eprintln!("ledger copied; use --database (or LANTIAN_DATABASE) with that connection string from now on");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Gateway(g) => lantian::gateway::gateway(&ctx, &g).map(|_| ExitCode::SUCCESS),
-        Command::Logger(l) => lantian::live::logger(&ctx, &l).map(|_| ExitCode::SUCCESS),
-        Command::SimulateLogger(a) => lantian::simulate::simulate(&ctx, &a).map(|_| ExitCode::SUCCESS),
-        Command::Now { city } => lantian::live::now(&ctx, city.as_deref()).map(|_| ExitCode::SUCCESS),
-        Command::Task(t) => lantian::tasks::task(&ctx, &t).map(|_| ExitCode::SUCCESS),
-        Command::Report(r) => lantian::report::report(&ctx, &r).map(|_| ExitCode::SUCCESS),
-        Command::Verify { from, to } => commands::verify(&ctx, from, to),
+        Command::Target(t) => done(targets::target(&ctx, &t)),
+        Command::Policy(p) => done(policy::policy(&ctx, &p)),
+        Command::Action(a) => done(policy::action(&ctx, &a)),
+        Command::Serve(a) => done(lantian::serve::serve(&ctx.app, &a)),
+        Command::User(u) => done(admin::user(&ctx, &u)),
+        Command::Backup { to } => admin::backup(&ctx, &to),
+        Command::Ledger(LedgerCommand::Migrate { to }) => admin::migrate_ledger(&ctx, &to),
+        Command::Gateway(g) => done(lantian::gateway::gateway(&ctx.app, &g)),
+        Command::Logger(l) => done(live::logger(&ctx, &l)),
+        Command::SimulateLogger(a) => done(lantian::simulate::simulate(&ctx.app, &a)),
+        Command::Now { city } => done(live::now(&ctx, city.as_deref())),
+        Command::Task(t) => done(tasks::task(&ctx, &t)),
+        Command::Report(r) => done(reports::report(&ctx, &r)),
+        Command::Verify { from, to } => admin::verify(&ctx, from, to),
         Command::Demo { sample, addr, no_serve } => {
             let sample = sample.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample"));
             if !sample.is_dir() {
                 bail!("sample folder {} not found; pass --sample DIR", sample.display());
             }
-            let code = commands::demo(&ctx, &sample).context("demo")?;
+            let code = admin::demo(&ctx, &sample).context("demo")?;
             if no_serve {
                 return Ok(code);
             }
             // The dashboard on the demo data, with an account made for it.
-            let demo_ctx = commands::Ctx { data: PathBuf::from(commands::DEMO_DIR), ..ctx };
+            let demo = lantian_app::Ctx::new(PathBuf::from(admin::DEMO_DIR), None);
             let password = lantian_store::users::random_token()[..16].to_string();
-            let mut ledger = lantian_store::ledger::SqliteLedger::open(&demo_ctx.data)?;
+            let mut ledger = lantian_store::ledger::SqliteLedger::open(&demo.data)?;
             lantian_store::users::add(&mut ledger, "demo", &password, "admin", None, "lantian demo")?;
             drop(ledger);
             eprintln!(
                 "\n仪表盘 dashboard: http://{addr}   用户 user: demo   密码 password: {password}   (Ctrl-C 退出 to stop)"
             );
-            lantian::serve::serve(&demo_ctx, &lantian::serve::ServeArgs { addr, gateway: None })
-                .map(|_| ExitCode::SUCCESS)
+            done(lantian::serve::serve(&demo, &lantian::serve::ServeArgs { addr, gateway: None }))
         }
     }
 }

@@ -4,10 +4,10 @@
 //! packets in flight, unacknowledged packets sent again after a reconnect or
 //! a timeout — for tests, demos and load.
 
-use crate::commands::Ctx;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use jiff::civil::Date;
+use lantian_app::Ctx;
 use lantian_core::Pollutant;
 use lantian_core::time::{date_of, day_number};
 use lantian_hj212::{Deframer, encode, parse_segment};

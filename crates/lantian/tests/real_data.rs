@@ -3,7 +3,7 @@
 
 use crate::common::{lantian_json, round_even, sample, sample_store};
 use jiff::civil::date;
-use lantian::commands::{VERIFY_KINDS, verify_store};
+use lantian_app::verify::{VERIFY_KINDS, verify_store};
 use lantian_core::Pollutant;
 use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::series::{CaptureRules, DailyValues};

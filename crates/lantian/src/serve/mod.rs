@@ -7,8 +7,6 @@
 //! Why axum: the tokio stack the gateway already uses, routing and
 //! extractors without a framework's weight (STACK.md).
 
-use crate::commands::{Ctx, Source, assess_period, assess_table, region_period, shift_year};
-use crate::output::{Format, Lang, Table};
 use anyhow::{Context, Result};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::civil::Date;
+use lantian_app::Ctx;
+use lantian_app::days::{DayCache, Days};
 use lantian_store::users::{self, User};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -71,8 +71,9 @@ struct App {
     heavy: work::Work,
     /// Everything else that blocks (ledger reads and writes, password checks).
     light: work::Work,
-    /// The store's current generation, opened once and shared by the computations.
-    store: Mutex<Option<(Arc<lantian_store::Store>, Instant)>>,
+    /// The store's current generation, opened once and shared by the
+    /// computations with the days they have computed.
+    store: Mutex<Option<(Arc<DayCache>, Instant)>>,
 }
 
 /// An API error: status and a message for people.
@@ -147,17 +148,17 @@ impl App {
     }
 
     /// The store as committed now (re-read at most once per `work::RECHECK`).
-    async fn store_now(&self) -> Result<Arc<lantian_store::Store>, ApiError> {
+    async fn store_now(&self) -> Result<Arc<DayCache>, ApiError> {
         if let Some((s, at)) = &*self.store.lock().map_err(|_| unauthorized())?
             && at.elapsed() < work::RECHECK
         {
             return Ok(s.clone());
         }
-        let ctx = self.ctx.for_api();
+        let ctx = self.ctx.clone();
         let fresh = self.light.run(move |_| ctx.store()).await?;
         let mut slot = self.store.lock().map_err(|_| unauthorized())?;
-        let keep = slot.as_ref().is_some_and(|(s, _)| s.generation() == fresh.generation());
-        let store = if keep { slot.as_ref().expect("checked").0.clone() } else { Arc::new(fresh) };
+        let keep = slot.as_ref().is_some_and(|(s, _)| s.store().generation() == fresh.generation());
+        let store = if keep { slot.as_ref().expect("checked").0.clone() } else { Arc::new(DayCache::new(fresh)) };
         *slot = Some((store.clone(), Instant::now()));
         Ok(store)
     }
@@ -168,16 +169,14 @@ impl App {
     async fn computed(
         &self,
         key: String,
-        compute: impl FnOnce(&Ctx, &lantian_store::Store, &work::Cancel) -> Result<(StatusCode, serde_json::Value)>
-        + Send
-        + 'static,
+        compute: impl FnOnce(&Ctx, &dyn Days, &work::Cancel) -> Result<(StatusCode, serde_json::Value)> + Send + 'static,
     ) -> Result<Response, ApiError> {
         let store = self.store_now().await?;
-        let ctx = self.ctx.for_api();
+        let ctx = self.ctx.clone();
         let (status, body) = self
             .heavy
-            .cached(key, store.generation(), move |cancel| {
-                let (status, v) = compute(&ctx, &store, cancel)?;
+            .cached(key, store.store().generation(), move |cancel| {
+                let (status, v) = compute(&ctx, &*store, cancel)?;
                 Ok((status, axum::body::Bytes::from(v.to_string())))
             })
             .await?;
@@ -205,7 +204,7 @@ async fn login(State(app): State<Arc<App>>, Json(l): Json<Login>) -> Result<Resp
             return Err(ApiError(StatusCode::TOO_MANY_REQUESTS, "too many failed logins; wait a few minutes".into()));
         }
     }
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
     let (name, password) = (l.name.clone(), l.password);
     let user = app
         .blocking(move || {
@@ -251,7 +250,7 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Respo
 async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let mut v = me_json(&app.session(&headers)?);
     // The last day with data, for the pages' default period.
-    let last = app.store_now().await?.months().last().map(|m| m.first_day().last_of_month().to_string());
+    let last = app.store_now().await?.store().months().last().map(|m| m.first_day().last_of_month().to_string());
     v["data_to"] = last.map_or(serde_json::Value::Null, Into::into);
     Ok(Json(v))
 }
@@ -260,12 +259,6 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serd
 struct Period {
     from: Date,
     to: Date,
-}
-
-fn table_json(t: &Table, lang: Lang) -> Result<serde_json::Value> {
-    let mut out = Vec::new();
-    t.render(Format::Json, lang, &mut out)?;
-    Ok(serde_json::from_slice(&out)?)
 }
 
 /// The province overview: every city's assessment with the year-on-year
@@ -282,91 +275,10 @@ async fn overview(
     }
     let key = format!("overview\u{0}{}\u{0}{}", p.from, p.to);
     app.computed(key, move |ctx, store, cancel| {
-        overview_page(ctx, store, p.from, p.to, cancel).map(|v| (StatusCode::OK, v))
+        let v = lantian_app::pages::overview_page(ctx, store, p.from, p.to, &|| cancel.check())?;
+        Ok((StatusCode::OK, v))
     })
     .await
-}
-
-fn overview_page(
-    ctx: &Ctx,
-    store: &lantian_store::Store,
-    from: Date,
-    to: Date,
-    cancel: &work::Cancel,
-) -> Result<serde_json::Value> {
-    let p = Period { from, to };
-    {
-        let cur = assess_period(store, &[], p.from, p.to, None, Source::Auto)?;
-        cancel.check()?;
-        let prev = assess_period(store, &[], shift_year(p.from, 1), shift_year(p.to, 1), None, Source::Auto)?;
-        let prev: std::collections::BTreeMap<String, lantian_core::period::PeriodStats> =
-            prev.into_iter().map(|c| (c.city, c.stats)).collect();
-        let mut cities = table_json(&assess_table(&cur, Some(&prev), p.from, p.to), ctx.lang)?;
-        // The main pollutant (largest single index) where all six are known.
-        let main: HashMap<&str, &str> = cur
-            .iter()
-            .filter_map(|c| Some((c.city.as_str(), c.stats.composite_index.and(c.stats.main_pollutant)?.label())))
-            .collect();
-        // Against the mean of the same period in the three previous years (as `lantian rank`).
-        // The first of the three previous years is `prev`, computed once.
-        let mut earlier: Vec<std::collections::BTreeMap<String, lantian_core::period::PeriodStats>> =
-            vec![prev.clone()];
-        for k in 2..=3 {
-            cancel.check()?;
-            let list = assess_period(store, &[], shift_year(p.from, k), shift_year(p.to, k), None, Source::Auto)?;
-            earlier.push(list.into_iter().map(|c| (c.city, c.stats)).collect());
-        }
-        let mean3 = |city: &str, f: fn(&lantian_core::period::PeriodStats) -> Option<f64>, d: u32| {
-            lantian_core::rank::multi_year_mean(&earlier.iter().map(|m| m.get(city).and_then(f)).collect::<Vec<_>>(), d)
-        };
-        let num = |v: Option<f64>, d: u32| {
-            v.map_or(serde_json::Value::Null, |x| lantian_core::round::round_half_even(x, d).into())
-        };
-        for row in cities.as_array_mut().into_iter().flatten() {
-            let city = row["city"].as_str().unwrap_or_default().to_string();
-            let m = main.get(city.as_str()).copied();
-            row["main_pollutant"] = m.map_or(serde_json::Value::Null, Into::into);
-            let now = cur.iter().find(|c| c.city == city).map(|c| c.stats.clone()).unwrap_or_default();
-            let (c3, p3) = (mean3(&city, |s| s.composite_index, 2), mean3(&city, |s| s.pm25, 0));
-            row["composite_3y"] = num(c3, 2);
-            row["composite_change_3y"] = num(lantian_core::period::change_pct(now.composite_index, c3), 1);
-            row["pm25_3y"] = num(p3, 0);
-            row["pm25_change_3y"] = num(lantian_core::period::change_pct(now.pm25, p3), 1);
-        }
-        let areas = lantian_store::areas::Areas::load(&ctx.data)?;
-        let regions = region_period(store, &areas, p.from, p.to, None, Source::Auto)?;
-        let mut regions = table_json(&assess_table(&regions, None, p.from, p.to), ctx.lang)?;
-        // In the order the province lists its regions.
-        if let Some(list) = regions.as_array_mut() {
-            list.sort_by_key(|r| areas.region.iter().position(|x| r["city"] == x.name.as_str()));
-        }
-        let mut places = serde_json::Map::new();
-        let mut used = serde_json::Map::new();
-        for (city, stations) in lantian_store::query::city_stations(store) {
-            used.insert(city.clone(), stations.clone().into());
-            let pts: Vec<(f64, f64)> =
-                stations.iter().filter_map(|c| store.station(c)).filter_map(|s| Some((s.lon?, s.lat?))).collect();
-            if !pts.is_empty() {
-                let n = pts.len() as f64;
-                let (x, y) = pts.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-                places.insert(city, serde_json::json!([x / n, y / n]));
-            }
-        }
-        let edition = lantian_core::Edition::for_date(p.to);
-        Ok(serde_json::json!({
-            "from": p.from.to_string(),
-            "to": p.to.to_string(),
-            "edition": format!("{edition:?}"),
-            "method": {
-                "zh": "按HJ 663：时段均值为日均值（≥20小时）的算术平均，CO取第95百分位数，O3取日最大8小时平均第90百分位数；综合指数按环办监测〔2018〕19号；城市日值为其国控站点日值（先修约）的算术平均；同比为上年同期。",
-                "en": "HJ 663: period means of daily values (≥ 20 h), CO p95, O3-8h p90; composite index per 环办监测〔2018〕19号; a city's day is the mean of its stations' reported daily values; year on year = same period last year."
-            },
-            "cities": cities,
-            "regions": regions,
-            "places": places,
-            "stations": used,
-        }))
-    }
 }
 
 /// Province staff read and write everything; a city officer only its own
@@ -390,7 +302,7 @@ fn action_json(a: &lantian_store::ledger::ActionRecord) -> serde_json::Value {
 
 async fn actions(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
     let list = app.blocking(move || Ok(ctx.ledger()?.list(None, None)?)).await?;
     Ok(Json(list.iter().filter(|a| can_read_area(&user, &a.area)).map(action_json).collect()))
 }
@@ -409,7 +321,7 @@ async fn change_action(
     Json(c): Json<ActionChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.write_session(&headers)?.user;
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
     let v = app
         .blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
             let mut ledger = ctx.ledger()?;
@@ -462,9 +374,9 @@ fn find_task(db: &mut dyn lantian_store::sql::Db, user: &User, n: i64) -> Result
 
 async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
     let list = app.blocking(move || Ok(lantian_store::tasks::list(ctx.ledger()?.db())?)).await?;
-    let today = crate::commands::today_date();
+    let today = lantian_app::today_date();
     let out: Vec<serde_json::Value> = list
         .iter()
         .filter(|t| task_visible(&user, t))
@@ -484,7 +396,7 @@ async fn task(
     axum::extract::Path(n): axum::extract::Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
     let t = app.blocking(move || Ok(find_task(ctx.ledger()?.db(), &user, n))).await??;
     let mut v = serde_json::to_value(&t).unwrap_or_default();
     v["status_zh"] = t.status.zh().into();
@@ -526,7 +438,7 @@ async fn task_progress(
             }
         }
     }
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
     let v = app
         .blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
             let mut ledger = ctx.ledger()?;
@@ -539,19 +451,11 @@ async fn task_progress(
                 "" => None,
                 m => Some(m.parse::<i64>().map_err(|_| anyhow::anyhow!("measure {m:?} is not a number"))?),
             };
-            let indicators = indicators.iter().map(|s| crate::tasks::parse_indicator(s)).collect::<Result<Vec<_>>>()?;
-            let evidence = lantian_store::tasks::store_evidence(&ctx.data, &files)?;
             let author = if get("author").is_empty() { user.name.clone() } else { get("author") };
-            let entry = lantian_store::tasks::Progress {
-                id: 0,
-                date,
-                author,
-                measure,
-                text: get("text"),
-                indicators,
-                evidence,
-            };
-            let id = lantian_store::tasks::progress(ledger.db(), n, &entry, &user.name)?;
+            let report =
+                lantian_app::tasks::ProgressReport { date, author, measure, text: get("text"), indicators, files };
+            drop(ledger);
+            let id = lantian_app::tasks::record_progress(&ctx, n, &report, &user.name)?;
             Ok(Ok(serde_json::json!({ "id": id })))
         })
         .await?;
@@ -583,7 +487,7 @@ async fn task_status(
         "city" => matches!(to, TaskStatus::InProgress | TaskStatus::Completed),
         _ => false,
     };
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
     let v = app
         .blocking(move || -> Result<Result<serde_json::Value, ApiError>> {
             let mut ledger = ctx.ledger()?;
@@ -619,7 +523,8 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = app.ctx.for_api();
+    let ctx = app.ctx.clone();
+    let days = app.store_now().await?;
     // Documents are page-sized computations: the heavy pool (not cached: a
     // completion table depends on who asks).
     let (name, bytes, ct) = app
@@ -627,9 +532,8 @@ async fn report(
         .run(move |_| -> Result<(String, Vec<u8>, &'static str)> {
             let doc = match (q.kind.as_str(), &q.period, q.task) {
                 ("notice", Some(period), _) => {
-                    let (from, to) = crate::commands::parse_period(period)?;
-                    let store = ctx.store()?;
-                    let data = crate::report::notice_data(&ctx, &store, period, from, to, "四川省生态环境厅", 3)?;
+                    let (from, to) = lantian_app::parse_period(period)?;
+                    let data = lantian_app::report::notice_data(&ctx, &*days, period, from, to, "四川省生态环境厅", 3)?;
                     lantian_report::notice::compose(&data)?
                 }
                 ("completion", _, Some(n)) => {
@@ -638,7 +542,7 @@ async fn report(
                     if !task_visible(&user, &t) {
                         anyhow::bail!("no task {n}");
                     }
-                    lantian_report::completion::compose(&crate::report::completion_data(&ctx, n)?)
+                    lantian_report::completion::compose(&lantian_app::report::completion_data(&ctx, n)?)
                 }
                 _ => anyhow::bail!("kind=notice&period=month:YYYY-MM or kind=completion&task=N"),
             };
@@ -687,127 +591,15 @@ async fn city(
 ) -> Result<Response, ApiError> {
     app.session(&headers)?;
     // Targets are judged as of today: a new day is a new page.
-    let today = crate::commands::today_date();
+    let today = lantian_app::today_date();
     let key = format!("city\u{0}{name}\u{0}{}\u{0}{today}", q.year);
-    app.computed(key, move |ctx, store, cancel| city_page(ctx, store, &name, q.year, today, cancel)).await
-}
-
-fn city_page(
-    ctx: &Ctx,
-    store: &lantian_store::Store,
-    name: &str,
-    year: i16,
-    today: Date,
-    cancel: &work::Cancel,
-) -> Result<(StatusCode, serde_json::Value)> {
-    use crate::commands::stats_from_days;
-    use lantian_core::time::{date_of, day_number};
-    let name = lantian_store::canonical_city(name);
-    let stations: Vec<String> = lantian_store::query::city_stations(store).remove(&name).unwrap_or_default();
-    let (y0, y1) = (Date::new(year, 1, 1)?, Date::new(year, 12, 31)?);
-    // The year and the one before, read once (the monthly comparison needs both).
-    let all = lantian_store::query::city_days(
-        store,
-        std::slice::from_ref(&name),
-        day_number(Date::new(year - 1, 1, 1)?),
-        day_number(y1),
-        &lantian_store::query::AreaOptions::default(),
-    )?
-    .remove(&name)
-    .unwrap_or_default();
-    let list = &all[all.partition_point(|d| d.day < day_number(y0))..];
-    if list.is_empty() && stations.is_empty() {
-        let body = serde_json::json!({ "error": format!("no data for {name} in {year}") });
-        return Ok((StatusCode::NOT_FOUND, body));
-    }
-    cancel.check()?;
-    let calendar: Vec<serde_json::Value> = list
-        .iter()
-        .filter_map(|d| {
-            let date = date_of(d.day)?;
-            let r = lantian_core::daily_aqi(lantian_core::Edition::for_date(date), &d.values.aqi_input());
-            let aqi = r.aqi?;
-            Some(serde_json::json!({
-                "date": date.to_string(), "aqi": aqi, "level": r.level().map(|l| l.number()),
-                "category": r.level().map(|l| l.category_zh()), "primary": r.primary_label(),
-            }))
+    app.computed(key, move |ctx, store, cancel| {
+        Ok(match lantian_app::pages::city_page(ctx, store, &name, q.year, today, &|| cancel.check())? {
+            Ok(v) => (StatusCode::OK, v),
+            Err(lantian_app::pages::NotFound(e)) => (StatusCode::NOT_FOUND, serde_json::json!({ "error": e })),
         })
-        .collect();
-    let month_pm25 = |year: i16| -> Result<Vec<Option<f64>>> {
-        (1..=12)
-            .map(|m| {
-                let first = Date::new(year, m, 1)?;
-                Ok(stats_from_days(&all, first, first.last_of_month(), None).pm25)
-            })
-            .collect()
-    };
-    let stats = stats_from_days(&all, y0, y1, None);
-    let breakdown: Vec<serde_json::Value> = lantian_core::Pollutant::ALL
-        .iter()
-        .zip(stats.single_index)
-        .map(
-            |(p, i)| serde_json::json!({ "pollutant": p.label(), "statistic": stats.statistic(*p), "single_index": i }),
-        )
-        .collect();
-    cancel.check()?;
-    // Targets, judged today within the year, else at its end.
-    let as_of = today.min(y1);
-    let path = ctx.data.join("targets.toml");
-    let targets = if path.exists() {
-        let all = lantian_store::targets::Targets::load(&path)?;
-        let mine = lantian_store::targets::Targets {
-            target: all.target.into_iter().filter(|t| t.area == name && t.year == year).collect(),
-        };
-        crate::commands::check_targets(store, &mine, as_of)?
-            .into_iter()
-            .map(|t| {
-                serde_json::json!({
-                    "indicator": t.indicator, "so_far": t.so_far, "target": t.target, "status": t.status.key(),
-                    "status_zh": t.status.zh(), "budget": t.budget, "remaining_days": t.remaining_days,
-                    "probability": t.probability, "history_years": t.history_years,
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    cancel.check()?;
-    // Data capture of each station: hours with PM2.5 over the year's hours.
-    let mut reader = lantian_store::query::Reader::new(store, &[lantian_store::Kind::Pm25], Some(&stations));
-    let (l0, l1) = (day_number(y0) * 24 + 1, day_number(y1) * 24 + 24);
-    let dense = reader.range(l0, l1)?;
-    let capture: Vec<serde_json::Value> = stations
-        .iter()
-        .map(|code| {
-            let n = dense
-                .stations
-                .iter()
-                .position(|s| s == code)
-                .map_or(0, |i| dense.series(i, lantian_store::Kind::Pm25).iter().filter(|v| !v.is_nan()).count());
-            let st = store.station(code);
-            serde_json::json!({
-                "station": code, "name": st.map(|s| s.name.clone()), "hours": n, "of": (l1 - l0 + 1),
-                "capture_pct": lantian_core::round::round_half_even(100.0 * n as f64 / (l1 - l0 + 1) as f64, 1),
-            })
-        })
-        .collect();
-    Ok((
-        StatusCode::OK,
-        serde_json::json!({
-            "city": name,
-            "year": year,
-            "as_of": as_of.to_string(),
-            "calendar": calendar,
-            "pm25_by_month": { "this_year": month_pm25(year)?, "last_year": month_pm25(year - 1)? },
-            "year_stats": {
-                "pm25": stats.pm25, "pm10": stats.pm10, "good_ratio": stats.good_ratio, "good_days": stats.good_days,
-                "valid_days": stats.valid_days, "heavy_days": stats.heavy_days, "composite_index": stats.composite_index,
-            },
-            "breakdown": breakdown,
-            "targets": targets,
-            "stations": capture,
-        }),
-    ))
+    })
+    .await
 }
 
 /// Upload files and import them (admin, analyst). Answers at once with a
@@ -852,7 +644,7 @@ async fn import_start(
     job.total.store(paths.len(), std::sync::atomic::Ordering::Relaxed);
     app.jobs.lock().map_err(|_| unauthorized())?.insert(id.clone(), job.clone());
     let data = app.ctx.data.clone();
-    let audit_ctx = app.ctx.for_api();
+    let audit_ctx = app.ctx.clone();
     tokio::task::spawn_blocking(move || {
         let progress = |done: usize, total: usize| {
             job.done.store(done, std::sync::atomic::Ordering::Relaxed);
@@ -1038,7 +830,7 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Result<()> {
     if let Some(listen) = &args.gateway {
         // The gateway keeps its own runtime and writer thread; it shares the data directory.
         let (gctx, gargs) = (
-            ctx.for_api(),
+            ctx.clone(),
             crate::gateway::GatewayArgs {
                 listen: listen.clone(),
                 max_packet: 4096,
@@ -1057,7 +849,7 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Result<()> {
     }
     // Blocking threads are bounded by the work pools; this is a backstop.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build()?;
-    let app = app(ctx.for_api());
+    let app = app(ctx.clone());
     rt.block_on(async {
         let listener =
             tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;

@@ -4,7 +4,7 @@
 //! `time` is the end of the hour: a timestamp (any unit; the instant) or text
 //! `YYYY-MM-DDTHH:00[+08:00]`. Rows are numbered from 1 in rejects.
 
-use crate::import::{Cell, HourlyCells, Reject, check_value, group_by_station, parse_label, reject};
+use super::rows::{Cell, HourlyCells, Reject, check_value, group_by_station, parse_label, reject};
 use crate::kinds::Kind;
 use crate::partition::millis_to_label;
 use arrow_array::cast::AsArray;

@@ -1,99 +1,16 @@
-//! `lantian logger …` (the gateway's registry) and `lantian now` (the
-//! latest hour per station and city, with the data's age).
+//! The latest hour per station and city, with the data's age (`lantian
+//! now`, the gateway's `/api/now`): the store's last months and the hourly
+//! values still in the gateway's log.
 
-use crate::commands::Ctx;
-use crate::output::{Cell, Col, Table};
+use crate::Ctx;
+use crate::table::{Cell, Col, Table};
 use anyhow::{Result, bail};
-use clap::Subcommand;
 use lantian_core::aqi::{HourlyInput, hourly_aqi};
 use lantian_core::time::{HourLabel, day_of_label, format_label};
 use lantian_core::{Edition, Pollutant};
 use lantian_store::Kind;
 use lantian_store::live::{LiveRecord, Source};
-use lantian_store::loggers::Logger;
 use std::collections::BTreeMap;
-
-#[derive(Subcommand, Debug)]
-pub enum LoggerCommand {
-    /// Register a data logger (MN) for a station.
-    Add {
-        #[arg(long)]
-        mn: String,
-        #[arg(long)]
-        station: String,
-        #[arg(long)]
-        password: String,
-        /// Unit the logger sends PM2.5/PM10 in.
-        #[arg(long, value_parser = ["ug", "ng"], default_value = "ug")]
-        pm_unit: String,
-        /// Unit the logger sends SO2/NO2/O3 in (CO is always mg/m³).
-        #[arg(long, value_parser = ["ug", "mg"], default_value = "ug")]
-        gas_unit: String,
-        /// strict: the HJ 212 CRC only; lenient: also the byte-swapped Modbus CRC (a warning each time).
-        #[arg(long, value_parser = ["strict", "lenient"], default_value = "strict")]
-        crc: String,
-        #[arg(long, default_value = "lantian")]
-        by: String,
-    },
-    /// The registered loggers (passwords are not shown).
-    List,
-    /// Refuse a logger's packets from now on.
-    Disable {
-        mn: String,
-        #[arg(long, default_value = "lantian")]
-        by: String,
-    },
-    /// Accept a disabled logger's packets again.
-    Enable {
-        mn: String,
-        #[arg(long, default_value = "lantian")]
-        by: String,
-    },
-}
-
-pub fn logger(ctx: &Ctx, cmd: &LoggerCommand) -> Result<()> {
-    let mut ledger = ctx.ledger()?;
-    let db = ledger.db();
-    match cmd {
-        LoggerCommand::Add { mn, station, password, pm_unit, gas_unit, crc, by } => {
-            let l = Logger {
-                mn: mn.clone(),
-                station: station.clone(),
-                password: password.clone(),
-                pm_unit: pm_unit.clone(),
-                gas_unit: gas_unit.clone(),
-                crc: crc.clone(),
-                enabled: true,
-            };
-            lantian_store::loggers::add(db, &l, by)?;
-            eprintln!("logger {mn} → station {station}");
-        }
-        LoggerCommand::Disable { mn, by } => lantian_store::loggers::set_enabled(db, mn, false, by)?,
-        LoggerCommand::Enable { mn, by } => lantian_store::loggers::set_enabled(db, mn, true, by)?,
-        LoggerCommand::List => {
-            let mut t = Table::new(vec![
-                Col("mn", "MN", "MN"),
-                Col("station", "站点", "Station"),
-                Col("pm_unit", "颗粒物单位", "PM unit"),
-                Col("gas_unit", "气体单位", "Gas unit"),
-                Col("crc", "CRC", "CRC"),
-                Col("enabled", "启用", "Enabled"),
-            ]);
-            for l in lantian_store::loggers::list(db)? {
-                t.push(vec![
-                    Cell::text(l.mn),
-                    Cell::text(l.station),
-                    Cell::text(l.pm_unit),
-                    Cell::text(l.gas_unit),
-                    Cell::text(l.crc),
-                    Cell::Bool(l.enabled),
-                ]);
-            }
-            ctx.print(&t)?;
-        }
-    }
-    Ok(())
-}
 
 const POLLUTANTS: [Pollutant; 6] =
     [Pollutant::Pm25, Pollutant::Pm10, Pollutant::So2, Pollutant::No2, Pollutant::Co, Pollutant::O3];
@@ -152,10 +69,6 @@ fn aqi_row(label: HourLabel, v: &[Option<f64>; 6]) -> lantian_core::AqiReport {
     let input = HourlyInput { pm25: r(0), pm10: r(1), so2: r(2), no2: r(3), co: r(4), o3: r(5), so2_24h: None };
     let edition = lantian_core::time::date_of(day_of_label(label)).map_or(Edition::E2026, Edition::for_date);
     hourly_aqi(edition, &input)
-}
-
-pub fn now(ctx: &Ctx, city: Option<&str>) -> Result<()> {
-    ctx.print(&now_table(ctx, city)?)
 }
 
 /// The rows of `lantian now` (also served by the gateway at `/api/now`).

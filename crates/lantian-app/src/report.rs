@@ -1,11 +1,13 @@
-//! `lantian report …` and table export: gathers the numbers (store, core,
-//! ledger) into the plain data `lantian-report` composes documents from,
-//! and writes the files (`--output`, else a descriptive name here).
+//! The numbers documents are made of: the monthly notice's data and a
+//! rectification task's completion data (composed into documents by
+//! `lantian-report`), and any table as a document.
 
-use crate::commands::{Ctx, Source, assess_period, check_targets, parse_period, region_period, shift_year};
-use crate::output::{Cell as OutCell, Format, Lang, Table as OutTable};
-use anyhow::{Context, Result, bail};
-use clap::Subcommand;
+use crate::assess::{CityPeriod, Source, assess_period, region_period};
+use crate::days::Days;
+use crate::table::{Cell as OutCell, Table as OutTable};
+use crate::targets::check_targets;
+use crate::{Ctx, Lang, shift_year};
+use anyhow::{Result, bail};
 use jiff::civil::Date;
 use lantian_core::aqi::daily_aqi;
 use lantian_core::period::PeriodStats;
@@ -15,83 +17,10 @@ use lantian_core::{Edition, Level};
 use lantian_report::completion::{AreaResult, CompletionData, ProgressLine, TargetResult, YearResult};
 use lantian_report::notice::{ActionLine, AreaRow, NoticeData, aggregate};
 use lantian_report::{Block, Cell, Doc, Table};
-use lantian_store::Store;
-use lantian_store::query::{AreaOptions, city_days};
+use lantian_store::query::AreaOptions;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-#[derive(Subcommand, Debug)]
-pub enum ReportCommand {
-    /// The monthly notice (环境空气质量通报): overview, improvement and rebound,
-    /// ranking, regions, actions, charts. --format docx (default), xlsx or md.
-    Notice {
-        /// month:YYYY-MM (also week:YYYY-Www, year:YYYY).
-        #[arg(long)]
-        period: String,
-        /// From January 1 of the year to the period's end (1—N月累计).
-        #[arg(long)]
-        cumulative: bool,
-        /// Issuer printed under the title.
-        #[arg(long, default_value = "四川省生态环境厅")]
-        issuer: String,
-        /// How many cities to name as most improved and most rebounded.
-        #[arg(long, default_value_t = 3)]
-        top: usize,
-    },
-    /// A rectification task's completion table (完成情况表). --format docx (default), xlsx or md.
-    Completion {
-        #[arg(long)]
-        task: i64,
-    },
-}
-
-/// Write `bytes` to `path` through a temporary file and a rename: an
-/// interrupted write leaves no half file under the name.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
-}
-
-/// Render `doc` in the document format asked for and write it; prints the path.
-pub fn write_doc(ctx: &Ctx, doc: &Doc, stem: &str) -> Result<PathBuf> {
-    let format = match ctx.format {
-        Format::Table => Format::Docx,
-        f => f,
-    };
-    let ext = match format {
-        Format::Docx => "docx",
-        Format::Xlsx => "xlsx",
-        Format::Md => "md",
-        other => bail!("documents are written as docx, xlsx or md, not {other:?}"),
-    };
-    let path = ctx.output.clone().unwrap_or_else(|| PathBuf::from(format!("{stem}.{ext}")));
-    match format {
-        Format::Docx => write_atomic(&path, &lantian_report::docx::render(doc)?)?,
-        Format::Xlsx => {
-            let sheet = if ctx.lang == Lang::Zh { "正文" } else { "Text" };
-            let text = doc.blocks.iter().any(|b| !matches!(b, Block::Table(_)));
-            write_atomic(&path, &lantian_report::xlsx::render(doc, text.then_some(sheet))?)?
-        }
-        _ => {
-            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let files_dir = format!("{stem}_files");
-            let (text, files) = lantian_report::md::render(doc, &files_dir);
-            let base = path.parent().unwrap_or(Path::new(""));
-            for (rel, png) in files {
-                write_atomic(&base.join(rel), &png)?;
-            }
-            write_atomic(&path, text.as_bytes())?;
-        }
-    }
-    println!("{}", path.display());
-    Ok(path)
-}
-
-/// A CLI table as a document table: headers in the chosen language, yes/no
+/// A table as a document table: headers in the chosen language, yes/no
 /// in words, a units note when it carries concentrations.
 pub fn table_doc(t: &OutTable, lang: Lang, title: &str) -> Doc {
     let zh = lang == Lang::Zh;
@@ -154,13 +83,13 @@ pub fn period_label(from: Date, to: Date) -> String {
         .replacen(&format!("—{}年", from.year()), "—", usize::from(from.year() == to.year()))
 }
 
-fn stats_by_area(list: Vec<crate::commands::CityPeriod>) -> BTreeMap<String, PeriodStats> {
+fn stats_by_area(list: Vec<CityPeriod>) -> BTreeMap<String, PeriodStats> {
     list.into_iter().map(|c| (c.city, c.stats)).collect()
 }
 
 /// Rows of areas with their baseline and three previous years' PM2.5.
 fn area_rows(
-    cur: Vec<crate::commands::CityPeriod>,
+    cur: Vec<CityPeriod>,
     mut period_of: impl FnMut(Date, Date) -> Result<BTreeMap<String, PeriodStats>>,
     from: Date,
     to: Date,
@@ -185,7 +114,7 @@ fn area_rows(
 /// Gather everything the notice states for `from..=to`.
 pub fn notice_data(
     ctx: &Ctx,
-    store: &Store,
+    store: &dyn Days,
     period: &str,
     from: Date,
     to: Date,
@@ -197,7 +126,7 @@ pub fn notice_data(
     if cities.is_empty() {
         bail!("no data for {} … {}: import data first", from, to);
     }
-    let areas = lantian_store::areas::Areas::load(&ctx.data)?;
+    let areas = ctx.areas()?;
     // The province's own order; cities it does not list follow by name.
     cities.sort_by_key(|c| (areas.cities.iter().position(|x| *x == c.name).unwrap_or(usize::MAX), c.name.clone()));
     let region_of = |a: Date, b: Date| region_period(store, &areas, a, b, None, Source::Auto);
@@ -255,7 +184,7 @@ pub fn notice_data(
 
     // Calendar of the period's last month (or the whole period when shorter).
     let cal_from = from.max(to.first_of_month());
-    let days = city_days(store, &[], day_number(cal_from), day_number(to), &AreaOptions::default())?;
+    let days = store.city_days(&[], day_number(cal_from), day_number(to), &AreaOptions::default())?;
     let n_days = (day_number(to) - day_number(cal_from) + 1) as usize;
     let calendar: Vec<(String, Vec<Option<u8>>)> = cities
         .iter()
@@ -302,7 +231,7 @@ pub fn notice_data(
         "2026年3月1日前按GB 3095-2012、HJ 633-2012、HJ 663-2013，此后按2026年版"
     };
     let no_data: Vec<String> = areas.cities.iter().filter(|c| !cities.iter().any(|r| &r.name == *c)).cloned().collect();
-    let generated = crate::commands::today_date();
+    let generated = crate::today_date();
     let generated = format!("{}年{}月{}日", generated.year(), generated.month(), generated.day());
     Ok(NoticeData {
         province: "四川省".into(),
@@ -397,7 +326,7 @@ pub fn completion_data(ctx: &Ctx, number: i64) -> Result<CompletionData> {
             results.push(YearResult { year: g.year, areas });
         }
     }
-    let today = crate::commands::today_date();
+    let today = crate::today_date();
     Ok(CompletionData {
         title: f.title.clone(),
         source: f.source.clone(),
@@ -422,26 +351,4 @@ pub fn completion_data(ctx: &Ctx, number: i64) -> Result<CompletionData> {
             .collect(),
         results,
     })
-}
-
-pub fn report(ctx: &Ctx, cmd: &ReportCommand) -> Result<()> {
-    match cmd {
-        ReportCommand::Notice { period, cumulative, issuer, top } => {
-            let (mut from, to) = parse_period(period).with_context(|| format!("--period {period}"))?;
-            if *cumulative {
-                from = Date::new(to.year(), 1, 1)?;
-            }
-            let store = ctx.store()?;
-            let data = notice_data(ctx, &store, period, from, to, issuer, *top)?;
-            let doc = lantian_report::notice::compose(&data)?;
-            let stem = format!("通报-{}{}", period.replace(':', "-"), if *cumulative { "-累计" } else { "" });
-            write_doc(ctx, &doc, &stem)?;
-        }
-        ReportCommand::Completion { task } => {
-            let data = completion_data(ctx, *task)?;
-            let doc = lantian_report::completion::compose(&data);
-            write_doc(ctx, &doc, &format!("整改任务{task}-完成情况表"))?;
-        }
-    }
-    Ok(())
 }

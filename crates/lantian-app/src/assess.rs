@@ -1,0 +1,335 @@
+//! Area days and period statistics: cities (their assessment stations, or
+//! the published city values), counties (sets of stations) and regions
+//! (sets of cities), for any period, by the edition in force on each day
+//! or a forced one (可比口径).
+
+use crate::days::Days;
+use crate::table::{Cell, Col, Table};
+use crate::{Ctx, edition_for, shift_year};
+use anyhow::{Result, bail};
+use jiff::civil::Date;
+use lantian_core::aqi::daily_aqi;
+use lantian_core::period::{
+    DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats,
+};
+use lantian_core::time::{DayNumber, day_number};
+use lantian_core::{Edition, LimitSet};
+use lantian_store::query::{AreaDay, AreaOptions, DaySource, SourcePreference};
+use std::collections::BTreeMap;
+
+/// Which data a city's days come from (`--source`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Source {
+    /// Station hours where the store has them, published city values otherwise.
+    #[default]
+    Auto,
+    /// Only station hours.
+    Stations,
+    /// Only published city daily values.
+    Published,
+}
+
+impl std::str::FromStr for Source {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Source, String> {
+        match s {
+            "auto" => Ok(Source::Auto),
+            "stations" => Ok(Source::Stations),
+            "published" => Ok(Source::Published),
+            _ => Err(format!("'{s}': auto, stations or published")),
+        }
+    }
+}
+
+impl Source {
+    pub fn options(self) -> AreaOptions {
+        let source = match self {
+            Source::Auto => SourcePreference::Auto,
+            Source::Stations => SourcePreference::Stations,
+            Source::Published => SourcePreference::Published,
+        };
+        AreaOptions { source, ..AreaOptions::default() }
+    }
+}
+
+/// Cities, or the counties or regions of areas.toml.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AreaLevel {
+    #[default]
+    City,
+    County,
+    Region,
+}
+
+impl std::str::FromStr for AreaLevel {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<AreaLevel, String> {
+        match s {
+            "city" => Ok(AreaLevel::City),
+            "county" => Ok(AreaLevel::County),
+            "region" => Ok(AreaLevel::Region),
+            _ => Err(format!("'{s}': city, county or region")),
+        }
+    }
+}
+
+/// One city's statistics over one period.
+pub struct CityPeriod {
+    pub city: String,
+    pub stats: PeriodStats,
+}
+
+/// Statistics of every city for `from..=to`.
+pub fn assess_period(
+    days: &dyn Days,
+    cities: &[String],
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+    source: Source,
+) -> Result<Vec<CityPeriod>> {
+    let days = days.city_days(cities, day_number(from), day_number(to), &source.options())?;
+    Ok(period_of_areas(days, from, to, edition))
+}
+
+/// Period statistics of each area from its days.
+fn period_of_areas(
+    days: BTreeMap<String, Vec<AreaDay>>,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+) -> Vec<CityPeriod> {
+    let (d0, d1) = (day_number(from), day_number(to));
+    // Composite-index S_i: the limit set of the period's end date (or the forced edition).
+    let limits = period_limits(to, edition);
+    days.into_iter()
+        .map(|(city, list)| CityPeriod { stats: area_stats(&list, d0, d1, edition, &limits), city })
+        .collect()
+}
+
+/// The days' records as the period statistics take them: each day's AQI by
+/// the edition in force on it (or the forced one).
+pub fn day_records(list: &[AreaDay], edition: Option<Edition>) -> Vec<DayRecord> {
+    list.iter()
+        .map(|d| DayRecord {
+            day: d.day,
+            values: d.values,
+            aqi: daily_aqi(edition_for(edition, d.day), &d.values.aqi_input()).aqi,
+        })
+        .collect()
+}
+
+/// One area's statistics over days `d0..=d1` of `list` (which may hold more days).
+fn area_stats(
+    list: &[AreaDay],
+    d0: DayNumber,
+    d1: DayNumber,
+    edition: Option<Edition>,
+    limits: &lantian_core::edition::Limits,
+) -> PeriodStats {
+    let lo = list.partition_point(|d| d.day < d0);
+    let hi = list.partition_point(|d| d.day <= d1);
+    period_stats(&day_records(&list[lo..hi], edition), d0, d1, limits, &PeriodCapture::default())
+}
+
+/// The composite-index limits of a period ending `to` (or of the forced edition).
+pub fn period_limits(to: Date, edition: Option<Edition>) -> lantian_core::edition::Limits {
+    match edition {
+        Some(e) => LimitSet::for_edition(e, to),
+        None => LimitSet::for_date(to),
+    }
+    .grade2()
+}
+
+/// Statistics of one area over `from..=to` from days already read (sorted
+/// by day, covering at least the period): what `assess_period` gives for
+/// that area, without reading the store again.
+pub fn stats_from_days(list: &[AreaDay], from: Date, to: Date, edition: Option<Edition>) -> PeriodStats {
+    area_stats(list, day_number(from), day_number(to), edition, &period_limits(to, edition))
+}
+
+/// Statistics of each county (areas.toml: a set of stations) for
+/// `from..=to`, its days formed from its stations as a city's are.
+pub fn county_period(
+    days: &dyn Days,
+    areas: &lantian_store::areas::Areas,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+) -> Result<Vec<CityPeriod>> {
+    let (d0, d1) = (day_number(from), day_number(to));
+    let mut owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in &areas.county {
+        for s in &c.stations {
+            owner.entry(s.clone()).or_default().push(c.name.clone());
+        }
+    }
+    let codes: Vec<String> = owner.keys().cloned().collect();
+    let mut per: BTreeMap<(String, DayNumber), Vec<lantian_core::DailyValues>> = BTreeMap::new();
+    days.station_days(Some(&codes), d0, d1, &mut |st, day, v| {
+        for county in owner.get(st).into_iter().flatten() {
+            per.entry((county.clone(), day)).or_default().push(*v);
+        }
+    })?;
+    let mut days: BTreeMap<String, Vec<AreaDay>> = areas.county.iter().map(|c| (c.name.clone(), Vec::new())).collect();
+    for ((county, day), vals) in per {
+        let values = lantian_core::city::area_day(&vals, lantian_core::city::AreaMethod::default(), 1);
+        days.entry(county).or_default().push(AreaDay { day, values, source: DaySource::Stations(vals.len() as u16) });
+    }
+    Ok(period_of_areas(days, from, to, edition))
+}
+
+/// Statistics of each region (areas.toml) for `from..=to`: a region's day is
+/// the mean of its cities' daily values, each at reporting precision, as a
+/// city's day is of its stations'; a value needs every member city.
+pub fn region_period(
+    days: &dyn Days,
+    areas: &lantian_store::areas::Areas,
+    from: Date,
+    to: Date,
+    edition: Option<Edition>,
+    source: Source,
+) -> Result<Vec<CityPeriod>> {
+    let cities = days.city_days(&[], day_number(from), day_number(to), &source.options())?;
+    let mut regions: BTreeMap<String, Vec<AreaDay>> = BTreeMap::new();
+    for r in &areas.region {
+        let mut by_day: BTreeMap<DayNumber, Vec<lantian_core::DailyValues>> = BTreeMap::new();
+        for c in &r.cities {
+            for d in cities.get(c).into_iter().flatten() {
+                by_day.entry(d.day).or_default().push(d.values);
+            }
+        }
+        let days = by_day
+            .into_iter()
+            .map(|(day, vals)| AreaDay {
+                day,
+                // Every member city must have the value, or the region's day
+                // would silently stand for only some of it.
+                values: lantian_core::city::area_day(&vals, lantian_core::city::AreaMethod::default(), r.cities.len()),
+                source: DaySource::Stations(vals.len() as u16),
+            })
+            .collect();
+        regions.insert(r.name.clone(), days);
+    }
+    Ok(period_of_areas(regions, from, to, edition))
+}
+
+/// `lantian assess`: every area's statistics for a period, optionally with
+/// the same period of the previous year and the changes.
+#[derive(Clone, Debug, Default)]
+pub struct AssessRequest {
+    pub from: Date,
+    pub to: Date,
+    /// Areas to show (default: all).
+    pub cities: Vec<String>,
+    pub compare_previous_year: bool,
+    pub edition: Option<Edition>,
+    pub source: Source,
+    pub level: AreaLevel,
+}
+
+pub fn assess(ctx: &Ctx, a: &AssessRequest) -> Result<Table> {
+    let store = ctx.store()?;
+    let period = |from: Date, to: Date| -> Result<Vec<CityPeriod>> {
+        let all = match a.level {
+            AreaLevel::City => assess_period(&store, &a.cities, from, to, a.edition, a.source)?,
+            AreaLevel::County => county_period(&store, &ctx.areas()?, from, to, a.edition)?,
+            AreaLevel::Region => region_period(&store, &ctx.areas()?, from, to, a.edition, a.source)?,
+        };
+        // `cities` names the areas to show at any level.
+        Ok(all
+            .into_iter()
+            .filter(|c| a.level == AreaLevel::City || a.cities.is_empty() || a.cities.contains(&c.city))
+            .collect())
+    };
+    let cur = period(a.from, a.to)?;
+    let prev: Option<BTreeMap<String, PeriodStats>> = if a.compare_previous_year {
+        Some(period(shift_year(a.from, 1), shift_year(a.to, 1))?.into_iter().map(|c| (c.city, c.stats)).collect())
+    } else {
+        None
+    };
+    let table = assess_table(&cur, prev.as_ref(), a.from, a.to);
+    if table.rows.is_empty() {
+        bail!("no data for {}..{}", a.from, a.to);
+    }
+    Ok(table)
+}
+
+pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodStats>>, from: Date, to: Date) -> Table {
+    let mut cols = vec![
+        Col("city", "城市", "City"),
+        Col("from", "起", "From"),
+        Col("to", "止", "To"),
+        Col("days", "天数", "Days"),
+        Col("valid_days", "有效天数", "Valid days"),
+        Col("pm25", "PM2.5", "PM2.5"),
+        Col("pm10", "PM10", "PM10"),
+        Col("so2", "SO2", "SO2"),
+        Col("no2", "NO2", "NO2"),
+        Col("co_p95", "CO-95per", "CO p95"),
+        Col("o3_8h_p90", "O3-8h-90per", "O3-8h p90"),
+        Col("good_days", "优良天数", "Good days"),
+        Col("good_ratio", "优良天数比例%", "Good ratio %"),
+        Col("heavy_days", "重污染天数", "Heavy days"),
+        Col("composite_index", "综合指数", "Composite index"),
+        Col("rank", "排名", "Rank"),
+    ];
+    if prev.is_some() {
+        cols.extend([
+            Col("pm25_prev", "PM2.5同期", "PM2.5 prev"),
+            Col("pm25_change", "PM2.5变化%", "PM2.5 change %"),
+            Col("pm10_prev", "PM10同期", "PM10 prev"),
+            Col("pm10_change", "PM10变化%", "PM10 change %"),
+            Col("good_ratio_prev", "优良比例同期%", "Good ratio prev %"),
+            Col("good_ratio_change", "优良比例变化(百分点)", "Good ratio change (pp)"),
+            Col("composite_index_prev", "综合指数同期", "Composite prev"),
+            Col("composite_index_change", "综合指数变化%", "Composite change %"),
+        ]);
+    }
+    cols.push(Col("capture_ok", "数据有效性达标", "Capture OK"));
+    let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
+    let mut order: Vec<usize> = (0..cur.len()).collect();
+    order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), cur[i].city.clone()));
+    let mut t = Table::new(cols);
+    for i in order {
+        let (c, s) = (&cur[i].city, &cur[i].stats);
+        if s.n_values.iter().all(|&n| n == 0) && s.valid_days == 0 {
+            continue;
+        }
+        let mut row = vec![
+            Cell::text(c),
+            Cell::text(from.to_string()),
+            Cell::text(to.to_string()),
+            Cell::Int(i64::from(s.days)),
+            Cell::Int(i64::from(s.valid_days)),
+            Cell::opt(s.pm25, 0),
+            Cell::opt(s.pm10, 0),
+            Cell::opt(s.so2, 0),
+            Cell::opt(s.no2, 0),
+            Cell::opt(s.co_p95, 1),
+            Cell::opt(s.o3_8h_p90, 0),
+            Cell::Int(i64::from(s.good_days)),
+            Cell::opt(s.good_ratio, 1),
+            Cell::Int(i64::from(s.heavy_days)),
+            Cell::opt(s.composite_index, 2),
+            ranks[i].map_or(Cell::Empty, |r| Cell::Int(i64::from(r))),
+        ];
+        if let Some(prev) = prev {
+            let p = prev.get(c);
+            let g = |f: fn(&PeriodStats) -> Option<f64>| p.and_then(f);
+            row.extend([
+                Cell::opt(g(|p| p.pm25), 0),
+                Cell::opt(change_pct(s.pm25, g(|p| p.pm25)), 1),
+                Cell::opt(g(|p| p.pm10), 0),
+                Cell::opt(change_pct(s.pm10, g(|p| p.pm10)), 1),
+                Cell::opt(g(|p| p.good_ratio), 1),
+                Cell::opt(change_pp(s.good_ratio, g(|p| p.good_ratio)), 1),
+                Cell::opt(g(|p| p.composite_index), 2),
+                Cell::opt(change_pct(s.composite_index, g(|p| p.composite_index)), 1),
+            ]);
+        }
+        row.push(Cell::Bool(s.capture_ok));
+        t.push(row);
+    }
+    t
+}

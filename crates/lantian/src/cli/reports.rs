@@ -1,0 +1,56 @@
+//! `lantian report notice|completion`: documents as .docx, .xlsx or .md.
+
+use super::Ctx;
+use crate::output::write_doc;
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use jiff::civil::Date;
+use lantian_app::parse_period;
+use lantian_app::report::{completion_data, notice_data};
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The monthly notice (环境空气质量通报): overview, improvement and rebound,
+    /// ranking, regions, actions, charts. --format docx (default), xlsx or md.
+    Notice {
+        /// month:YYYY-MM (also week:YYYY-Www, year:YYYY).
+        #[arg(long)]
+        period: String,
+        /// From January 1 of the year to the period's end (1—N月累计).
+        #[arg(long)]
+        cumulative: bool,
+        /// Issuer printed under the title.
+        #[arg(long, default_value = "四川省生态环境厅")]
+        issuer: String,
+        /// How many cities to name as most improved and most rebounded.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+    },
+    /// A rectification task's completion table (完成情况表). --format docx (default), xlsx or md.
+    Completion {
+        #[arg(long)]
+        task: i64,
+    },
+}
+
+pub fn report(ctx: &Ctx, cmd: &ReportCommand) -> Result<()> {
+    match cmd {
+        ReportCommand::Notice { period, cumulative, issuer, top } => {
+            let (mut from, to) = parse_period(period).with_context(|| format!("--period {period}"))?;
+            if *cumulative {
+                from = Date::new(to.year(), 1, 1)?;
+            }
+            let store = ctx.app.store()?;
+            let data = notice_data(&ctx.app, &store, period, from, to, issuer, *top)?;
+            let doc = lantian_report::notice::compose(&data)?;
+            let stem = format!("通报-{}{}", period.replace(':', "-"), if *cumulative { "-累计" } else { "" });
+            write_doc(&doc, ctx.format, ctx.lang, ctx.output.as_deref(), &stem)?;
+        }
+        ReportCommand::Completion { task } => {
+            let data = completion_data(&ctx.app, *task)?;
+            let doc = lantian_report::completion::compose(&data);
+            write_doc(&doc, ctx.format, ctx.lang, ctx.output.as_deref(), &format!("整改任务{task}-完成情况表"))?;
+        }
+    }
+    Ok(())
+}
