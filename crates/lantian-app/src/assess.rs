@@ -12,6 +12,7 @@ use lantian_core::aqi::daily_aqi;
 use lantian_core::period::{
     DayRecord, PeriodCapture, PeriodStats, change_pct, change_pp, competition_rank, period_stats,
 };
+use lantian_core::round::round_half_even;
 use lantian_core::time::{DayNumber, day_number};
 use lantian_core::{Edition, LimitSet};
 use lantian_store::query::{AreaDay, AreaOptions, DaySource, SourcePreference};
@@ -255,7 +256,116 @@ pub fn assess(ctx: &Ctx, a: &AssessRequest) -> Result<Table> {
     Ok(table)
 }
 
+/// One area's row of `lantian assess` (the keys of its JSON output).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AreaRow {
+    /// The area (a city, county or region; the key stays `city`).
+    pub city: String,
+    pub from: String,
+    pub to: String,
+    /// Calendar days in the period.
+    pub days: u32,
+    /// Days with a daily AQI.
+    pub valid_days: u32,
+    pub pm25: Option<f64>,
+    pub pm10: Option<f64>,
+    pub so2: Option<f64>,
+    pub no2: Option<f64>,
+    /// 95th percentile of daily CO, mg/m³.
+    pub co_p95: Option<f64>,
+    /// 90th percentile of daily O3 MDA8.
+    pub o3_8h_p90: Option<f64>,
+    pub good_days: u32,
+    /// 优良天数比例, %.
+    pub good_ratio: Option<f64>,
+    pub heavy_days: u32,
+    pub composite_index: Option<f64>,
+    /// Rank by composite index (ties share a rank).
+    pub rank: Option<u32>,
+    /// The same period of the previous year and the changes, when compared.
+    #[serde(flatten)]
+    pub compare: Option<Compare>,
+    /// Every full month (and a whole year) meets the capture minimum for every pollutant.
+    pub capture_ok: bool,
+}
+
+/// The same period a year earlier and the changes (%, good ratio in percentage points).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Compare {
+    pub pm25_prev: Option<f64>,
+    pub pm25_change: Option<f64>,
+    pub pm10_prev: Option<f64>,
+    pub pm10_change: Option<f64>,
+    pub good_ratio_prev: Option<f64>,
+    pub good_ratio_change: Option<f64>,
+    pub composite_index_prev: Option<f64>,
+    pub composite_index_change: Option<f64>,
+}
+
+/// The rows of `lantian assess`: areas with data, ranked by composite index
+/// (ties by name), values at reporting precision.
+pub fn assess_rows(
+    cur: &[CityPeriod],
+    prev: Option<&BTreeMap<String, PeriodStats>>,
+    from: Date,
+    to: Date,
+) -> Vec<AreaRow> {
+    let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
+    let mut order: Vec<usize> = (0..cur.len()).collect();
+    order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), cur[i].city.clone()));
+    let r = |v: Option<f64>, d: u32| v.map(|x| round_half_even(x, d));
+    order
+        .into_iter()
+        .filter(|&i| !(cur[i].stats.n_values.iter().all(|&n| n == 0) && cur[i].stats.valid_days == 0))
+        .map(|i| {
+            let (c, s) = (&cur[i].city, &cur[i].stats);
+            let compare = prev.map(|prev| {
+                let p = prev.get(c);
+                let g = |f: fn(&PeriodStats) -> Option<f64>| p.and_then(f);
+                Compare {
+                    pm25_prev: r(g(|p| p.pm25), 0),
+                    pm25_change: r(change_pct(s.pm25, g(|p| p.pm25)), 1),
+                    pm10_prev: r(g(|p| p.pm10), 0),
+                    pm10_change: r(change_pct(s.pm10, g(|p| p.pm10)), 1),
+                    good_ratio_prev: r(g(|p| p.good_ratio), 1),
+                    good_ratio_change: r(change_pp(s.good_ratio, g(|p| p.good_ratio)), 1),
+                    composite_index_prev: r(g(|p| p.composite_index), 2),
+                    composite_index_change: r(change_pct(s.composite_index, g(|p| p.composite_index)), 1),
+                }
+            });
+            AreaRow {
+                city: c.clone(),
+                from: from.to_string(),
+                to: to.to_string(),
+                days: s.days,
+                valid_days: s.valid_days,
+                pm25: r(s.pm25, 0),
+                pm10: r(s.pm10, 0),
+                so2: r(s.so2, 0),
+                no2: r(s.no2, 0),
+                co_p95: r(s.co_p95, 1),
+                o3_8h_p90: r(s.o3_8h_p90, 0),
+                good_days: s.good_days,
+                good_ratio: r(s.good_ratio, 1),
+                heavy_days: s.heavy_days,
+                composite_index: r(s.composite_index, 2),
+                rank: ranks[i],
+                compare,
+                capture_ok: s.capture_ok,
+            }
+        })
+        .collect()
+}
+
+/// `assess_rows` as a table (comparison columns when compared).
 pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodStats>>, from: Date, to: Date) -> Table {
+    rows_table(&assess_rows(cur, prev, from, to), prev.is_some())
+}
+
+/// Rows of `lantian assess` as a table.
+pub fn rows_table(rows: &[AreaRow], compared: bool) -> Table {
     let mut cols = vec![
         Col("city", "城市", "City"),
         Col("from", "起", "From"),
@@ -274,7 +384,7 @@ pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodSta
         Col("composite_index", "综合指数", "Composite index"),
         Col("rank", "排名", "Rank"),
     ];
-    if prev.is_some() {
+    if compared {
         cols.extend([
             Col("pm25_prev", "PM2.5同期", "PM2.5 prev"),
             Col("pm25_change", "PM2.5变化%", "PM2.5 change %"),
@@ -287,19 +397,12 @@ pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodSta
         ]);
     }
     cols.push(Col("capture_ok", "数据有效性达标", "Capture OK"));
-    let ranks = competition_rank(&cur.iter().map(|c| c.stats.composite_index).collect::<Vec<_>>());
-    let mut order: Vec<usize> = (0..cur.len()).collect();
-    order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), cur[i].city.clone()));
     let mut t = Table::new(cols);
-    for i in order {
-        let (c, s) = (&cur[i].city, &cur[i].stats);
-        if s.n_values.iter().all(|&n| n == 0) && s.valid_days == 0 {
-            continue;
-        }
+    for s in rows {
         let mut row = vec![
-            Cell::text(c),
-            Cell::text(from.to_string()),
-            Cell::text(to.to_string()),
+            Cell::text(&s.city),
+            Cell::text(&s.from),
+            Cell::text(&s.to),
             Cell::Int(i64::from(s.days)),
             Cell::Int(i64::from(s.valid_days)),
             Cell::opt(s.pm25, 0),
@@ -312,20 +415,20 @@ pub fn assess_table(cur: &[CityPeriod], prev: Option<&BTreeMap<String, PeriodSta
             Cell::opt(s.good_ratio, 1),
             Cell::Int(i64::from(s.heavy_days)),
             Cell::opt(s.composite_index, 2),
-            ranks[i].map_or(Cell::Empty, |r| Cell::Int(i64::from(r))),
+            s.rank.map_or(Cell::Empty, |r| Cell::Int(i64::from(r))),
         ];
-        if let Some(prev) = prev {
-            let p = prev.get(c);
-            let g = |f: fn(&PeriodStats) -> Option<f64>| p.and_then(f);
+        if compared {
+            let c = s.compare.as_ref();
+            let g = |f: fn(&Compare) -> Option<f64>| c.and_then(f);
             row.extend([
-                Cell::opt(g(|p| p.pm25), 0),
-                Cell::opt(change_pct(s.pm25, g(|p| p.pm25)), 1),
-                Cell::opt(g(|p| p.pm10), 0),
-                Cell::opt(change_pct(s.pm10, g(|p| p.pm10)), 1),
-                Cell::opt(g(|p| p.good_ratio), 1),
-                Cell::opt(change_pp(s.good_ratio, g(|p| p.good_ratio)), 1),
-                Cell::opt(g(|p| p.composite_index), 2),
-                Cell::opt(change_pct(s.composite_index, g(|p| p.composite_index)), 1),
+                Cell::opt(g(|c| c.pm25_prev), 0),
+                Cell::opt(g(|c| c.pm25_change), 1),
+                Cell::opt(g(|c| c.pm10_prev), 0),
+                Cell::opt(g(|c| c.pm10_change), 1),
+                Cell::opt(g(|c| c.good_ratio_prev), 1),
+                Cell::opt(g(|c| c.good_ratio_change), 1),
+                Cell::opt(g(|c| c.composite_index_prev), 2),
+                Cell::opt(g(|c| c.composite_index_change), 1),
             ]);
         }
         row.push(Cell::Bool(s.capture_ok));

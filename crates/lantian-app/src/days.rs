@@ -78,6 +78,10 @@ struct MonthDays {
     days: Vec<(u32, DayNumber, DailyValues)>,
 }
 
+/// A month's days once computed (or why they could not be), shared by the
+/// requests that wait for it.
+type MonthCell = Arc<OnceLock<Result<Arc<MonthDays>, String>>>;
+
 /// Months kept at most (a national month of days is ~4 MB).
 const MAX_MONTHS: usize = 120;
 
@@ -87,7 +91,8 @@ pub struct DayCache {
     store: Store,
     members: BTreeMap<String, Vec<String>>,
     published: OnceLock<Result<Arc<Vec<CityDay>>, String>>,
-    months: Mutex<(HashMap<MonthKey, Arc<OnceLock<Result<Arc<MonthDays>, String>>>>, VecDeque<MonthKey>)>,
+    /// The months computed, and the order they were first asked for (the oldest go first).
+    months: Mutex<(HashMap<MonthKey, MonthCell>, VecDeque<MonthKey>)>,
 }
 
 impl DayCache {
@@ -101,7 +106,12 @@ impl DayCache {
     }
 
     fn published(&self) -> Result<Arc<Vec<CityDay>>> {
-        let r = self.published.get_or_init(|| self.store.city_daily().map(Arc::new).map_err(|e| e.to_string()));
+        let r = self.published.get_or_init(|| {
+            let mut rows = self.store.city_daily().map_err(|e| e.to_string())?;
+            // In the order city days are assembled in (then found by binary search).
+            rows.sort_by_cached_key(|r| (r.city.clone(), r.day, r.source != "aqistudy-daily"));
+            Ok(Arc::new(rows))
+        });
         r.clone().map_err(anyhow::Error::msg)
     }
 

@@ -1,19 +1,65 @@
 //! The dashboard's computed pages: the province overview of a period and
-//! a city's year. Computed from the same functions as the CLI (`assess`,
-//! `rank`, `target check`), so the pages and the CLI agree by construction.
+//! a city's year, as typed results (the API's schemas are generated from
+//! them). Computed from the same functions as the CLI (`assess`, `rank`,
+//! `target check`), so the pages and the CLI agree by construction.
 //! `check` is called between steps: it fails when nobody waits for the
 //! page any more.
 
 use crate::Ctx;
-use crate::assess::{Source, assess_period, assess_table, region_period, stats_from_days};
+use crate::assess::{AreaRow, Source, assess_period, assess_rows, region_period, stats_from_days};
 use crate::days::Days;
 use crate::shift_year;
 use anyhow::Result;
 use jiff::civil::Date;
-use std::collections::HashMap;
+use lantian_core::period::PeriodStats;
+use lantian_core::round::round_half_even;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 
 /// A page that was not found (a city without data): the message for people.
 pub struct NotFound(pub String);
+
+/// How the overview's numbers are computed, in both languages.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Method {
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+/// A city's row of the overview: its `lantian assess --compare
+/// previous-year` row, the main pollutant and the comparison with the mean
+/// of the three previous years (as `lantian rank`).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverviewRow {
+    #[serde(flatten)]
+    pub row: AreaRow,
+    /// The largest single index's pollutant, where all six are known.
+    pub main_pollutant: Option<&'static str>,
+    pub composite_3y: Option<f64>,
+    pub composite_change_3y: Option<f64>,
+    pub pm25_3y: Option<f64>,
+    pub pm25_change_3y: Option<f64>,
+}
+
+/// The province overview of a period.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Overview {
+    pub from: String,
+    pub to: String,
+    /// The edition in force at the period's end (`E2012`, `E2026`).
+    pub edition: String,
+    pub method: Method,
+    pub cities: Vec<OverviewRow>,
+    /// The province's regions, in its own order.
+    pub regions: Vec<AreaRow>,
+    /// Each city's place: the mean longitude and latitude of its stations.
+    pub places: BTreeMap<String, [f64; 2]>,
+    /// Each city's assessment stations.
+    pub stations: BTreeMap<String, Vec<String>>,
+}
 
 /// The province overview: every city's assessment with the year-on-year
 /// change (the rows of `lantian assess --compare previous-year`), the main
@@ -25,88 +71,156 @@ pub fn overview_page(
     from: Date,
     to: Date,
     check: &dyn Fn() -> Result<()>,
-) -> Result<serde_json::Value> {
-    struct Period {
-        from: Date,
-        to: Date,
-    }
-    let p = Period { from, to };
-    let store = days;
-    {
-        let cur = assess_period(store, &[], p.from, p.to, None, Source::Auto)?;
+) -> Result<Overview> {
+    let cur = assess_period(days, &[], from, to, None, Source::Auto)?;
+    check()?;
+    let prev = assess_period(days, &[], shift_year(from, 1), shift_year(to, 1), None, Source::Auto)?;
+    let prev: BTreeMap<String, PeriodStats> = prev.into_iter().map(|c| (c.city, c.stats)).collect();
+    // Against the mean of the same period in the three previous years (as `lantian rank`).
+    // The first of the three previous years is `prev`, computed once.
+    let mut earlier: Vec<BTreeMap<String, PeriodStats>> = vec![prev.clone()];
+    for k in 2..=3 {
         check()?;
-        let prev = assess_period(store, &[], shift_year(p.from, 1), shift_year(p.to, 1), None, Source::Auto)?;
-        let prev: std::collections::BTreeMap<String, lantian_core::period::PeriodStats> =
-            prev.into_iter().map(|c| (c.city, c.stats)).collect();
-        let mut cities = assess_table(&cur, Some(&prev), p.from, p.to).to_json();
-        // The main pollutant (largest single index) where all six are known.
-        let main: HashMap<&str, &str> = cur
-            .iter()
-            .filter_map(|c| Some((c.city.as_str(), c.stats.composite_index.and(c.stats.main_pollutant)?.label())))
-            .collect();
-        // Against the mean of the same period in the three previous years (as `lantian rank`).
-        // The first of the three previous years is `prev`, computed once.
-        let mut earlier: Vec<std::collections::BTreeMap<String, lantian_core::period::PeriodStats>> =
-            vec![prev.clone()];
-        for k in 2..=3 {
-            check()?;
-            let list = assess_period(store, &[], shift_year(p.from, k), shift_year(p.to, k), None, Source::Auto)?;
-            earlier.push(list.into_iter().map(|c| (c.city, c.stats)).collect());
-        }
-        let mean3 = |city: &str, f: fn(&lantian_core::period::PeriodStats) -> Option<f64>, d: u32| {
-            lantian_core::rank::multi_year_mean(&earlier.iter().map(|m| m.get(city).and_then(f)).collect::<Vec<_>>(), d)
-        };
-        let num = |v: Option<f64>, d: u32| {
-            v.map_or(serde_json::Value::Null, |x| lantian_core::round::round_half_even(x, d).into())
-        };
-        for row in cities.as_array_mut().into_iter().flatten() {
-            let city = row["city"].as_str().unwrap_or_default().to_string();
-            let m = main.get(city.as_str()).copied();
-            row["main_pollutant"] = m.map_or(serde_json::Value::Null, Into::into);
-            let now = cur.iter().find(|c| c.city == city).map(|c| c.stats.clone()).unwrap_or_default();
-            let (c3, p3) = (mean3(&city, |s| s.composite_index, 2), mean3(&city, |s| s.pm25, 0));
-            row["composite_3y"] = num(c3, 2);
-            row["composite_change_3y"] = num(lantian_core::period::change_pct(now.composite_index, c3), 1);
-            row["pm25_3y"] = num(p3, 0);
-            row["pm25_change_3y"] = num(lantian_core::period::change_pct(now.pm25, p3), 1);
-        }
-        let areas = ctx.areas()?;
-        let regions = region_period(store, &areas, p.from, p.to, None, Source::Auto)?;
-        let mut regions = assess_table(&regions, None, p.from, p.to).to_json();
-        // In the order the province lists its regions.
-        if let Some(list) = regions.as_array_mut() {
-            list.sort_by_key(|r| areas.region.iter().position(|x| r["city"] == x.name.as_str()));
-        }
-        let mut places = serde_json::Map::new();
-        let mut used = serde_json::Map::new();
-        for (city, stations) in lantian_store::query::city_stations(store.store()) {
-            used.insert(city.clone(), stations.clone().into());
-            let pts: Vec<(f64, f64)> = stations
-                .iter()
-                .filter_map(|c| store.store().station(c))
-                .filter_map(|s| Some((s.lon?, s.lat?)))
-                .collect();
-            if !pts.is_empty() {
-                let n = pts.len() as f64;
-                let (x, y) = pts.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-                places.insert(city, serde_json::json!([x / n, y / n]));
-            }
-        }
-        let edition = lantian_core::Edition::for_date(p.to);
-        Ok(serde_json::json!({
-            "from": p.from.to_string(),
-            "to": p.to.to_string(),
-            "edition": format!("{edition:?}"),
-            "method": {
-                "zh": "按HJ 663：时段均值为日均值（≥20小时）的算术平均，CO取第95百分位数，O3取日最大8小时平均第90百分位数；综合指数按环办监测〔2018〕19号；城市日值为其国控站点日值（先修约）的算术平均；同比为上年同期。",
-                "en": "HJ 663: period means of daily values (≥ 20 h), CO p95, O3-8h p90; composite index per 环办监测〔2018〕19号; a city's day is the mean of its stations' reported daily values; year on year = same period last year."
-            },
-            "cities": cities,
-            "regions": regions,
-            "places": places,
-            "stations": used,
-        }))
+        let list = assess_period(days, &[], shift_year(from, k), shift_year(to, k), None, Source::Auto)?;
+        earlier.push(list.into_iter().map(|c| (c.city, c.stats)).collect());
     }
+    let mean3 = |city: &str, f: fn(&PeriodStats) -> Option<f64>, d: u32| {
+        lantian_core::rank::multi_year_mean(&earlier.iter().map(|m| m.get(city).and_then(f)).collect::<Vec<_>>(), d)
+    };
+    let r = |v: Option<f64>, d: u32| v.map(|x| round_half_even(x, d));
+    let stats: HashMap<&str, &PeriodStats> = cur.iter().map(|c| (c.city.as_str(), &c.stats)).collect();
+    let cities = assess_rows(&cur, Some(&prev), from, to)
+        .into_iter()
+        .map(|row| {
+            let now = stats.get(row.city.as_str()).copied().cloned().unwrap_or_default();
+            let (c3, p3) = (mean3(&row.city, |s| s.composite_index, 2), mean3(&row.city, |s| s.pm25, 0));
+            OverviewRow {
+                main_pollutant: now.composite_index.and(now.main_pollutant).map(|p| p.label()),
+                composite_3y: r(c3, 2),
+                composite_change_3y: r(lantian_core::period::change_pct(now.composite_index, c3), 1),
+                pm25_3y: r(p3, 0),
+                pm25_change_3y: r(lantian_core::period::change_pct(now.pm25, p3), 1),
+                row,
+            }
+        })
+        .collect();
+    let areas = ctx.areas()?;
+    let mut regions = assess_rows(&region_period(days, &areas, from, to, None, Source::Auto)?, None, from, to);
+    // In the order the province lists its regions.
+    regions.sort_by_key(|r| areas.region.iter().position(|x| r.city == x.name));
+    let mut places = BTreeMap::new();
+    let mut used = BTreeMap::new();
+    let store = days.store();
+    for (city, stations) in lantian_store::query::city_stations(store) {
+        let pts: Vec<(f64, f64)> =
+            stations.iter().filter_map(|c| store.station(c)).filter_map(|s| Some((s.lon?, s.lat?))).collect();
+        if !pts.is_empty() {
+            let n = pts.len() as f64;
+            let (x, y) = pts.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            places.insert(city.clone(), [x / n, y / n]);
+        }
+        used.insert(city, stations);
+    }
+    let edition = lantian_core::Edition::for_date(to);
+    Ok(Overview {
+        from: from.to_string(),
+        to: to.to_string(),
+        edition: format!("{edition:?}"),
+        method: Method {
+            zh: "按HJ 663：时段均值为日均值（≥20小时）的算术平均，CO取第95百分位数，O3取日最大8小时平均第90百分位数；综合指数按环办监测〔2018〕19号；城市日值为其国控站点日值（先修约）的算术平均；同比为上年同期。",
+            en: "HJ 663: period means of daily values (≥ 20 h), CO p95, O3-8h p90; composite index per 环办监测〔2018〕19号; a city's day is the mean of its stations' reported daily values; year on year = same period last year.",
+        },
+        cities,
+        regions,
+        places,
+        stations: used,
+    })
+}
+
+/// A day of the city's AQI calendar.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarDay {
+    pub date: String,
+    pub aqi: u16,
+    pub level: Option<u8>,
+    pub category: Option<&'static str>,
+    /// Primary pollutant(s), empty when the AQI is 50 or less.
+    pub primary: String,
+}
+
+/// PM2.5 of each month (January first) of the year and of the year before.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthlyPm25 {
+    pub this_year: Vec<Option<f64>>,
+    pub last_year: Vec<Option<f64>>,
+}
+
+/// The year's main statistics.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct YearStats {
+    pub pm25: Option<f64>,
+    pub pm10: Option<f64>,
+    pub good_ratio: Option<f64>,
+    pub good_days: u32,
+    pub valid_days: u32,
+    pub heavy_days: u32,
+    pub composite_index: Option<f64>,
+}
+
+/// One pollutant's statistic and single index.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Breakdown {
+    pub pollutant: &'static str,
+    pub statistic: Option<f64>,
+    pub single_index: Option<f64>,
+}
+
+/// One target's standing (see `lantian target check`).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TargetRow {
+    /// `good_ratio`, `pm25`, `pm10`, `heavy_days`, `pm25_ytd`.
+    pub indicator: &'static str,
+    pub so_far: Option<f64>,
+    pub target: f64,
+    /// `met`, `secured`, `on_track`, `at_risk`, `missed`.
+    pub status: &'static str,
+    pub status_zh: &'static str,
+    pub budget: Option<f64>,
+    pub remaining_days: u32,
+    pub probability: Option<f64>,
+    pub history_years: usize,
+}
+
+/// A station's data capture over the year (hours with PM2.5).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StationCapture {
+    pub station: String,
+    pub name: Option<String>,
+    pub hours: usize,
+    pub of: i64,
+    pub capture_pct: f64,
+}
+
+/// A city's year.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CityPage {
+    pub city: String,
+    pub year: i16,
+    /// The date the targets are judged on.
+    pub as_of: String,
+    pub calendar: Vec<CalendarDay>,
+    pub pm25_by_month: MonthlyPm25,
+    pub year_stats: YearStats,
+    pub breakdown: Vec<Breakdown>,
+    pub targets: Vec<TargetRow>,
+    pub stations: Vec<StationCapture>,
 }
 
 /// One city's year: the daily AQI calendar, PM2.5 by month against the
@@ -120,7 +234,7 @@ pub fn city_page(
     year: i16,
     today: Date,
     check: &dyn Fn() -> Result<()>,
-) -> Result<Result<serde_json::Value, NotFound>> {
+) -> Result<Result<CityPage, NotFound>> {
     use lantian_core::time::{date_of, day_number};
     let name = lantian_store::canonical_city(name);
     let store = days.store();
@@ -141,16 +255,18 @@ pub fn city_page(
         return Ok(Err(NotFound(format!("no data for {name} in {year}"))));
     }
     check()?;
-    let calendar: Vec<serde_json::Value> = list
+    let calendar: Vec<CalendarDay> = list
         .iter()
         .filter_map(|d| {
             let date = date_of(d.day)?;
             let r = lantian_core::daily_aqi(lantian_core::Edition::for_date(date), &d.values.aqi_input());
-            let aqi = r.aqi?;
-            Some(serde_json::json!({
-                "date": date.to_string(), "aqi": aqi, "level": r.level().map(|l| l.number()),
-                "category": r.level().map(|l| l.category_zh()), "primary": r.primary_label(),
-            }))
+            Some(CalendarDay {
+                date: date.to_string(),
+                aqi: r.aqi?,
+                level: r.level().map(|l| l.number()),
+                category: r.level().map(|l| l.category_zh()),
+                primary: r.primary_label(),
+            })
         })
         .collect();
     let month_pm25 = |year: i16| -> Result<Vec<Option<f64>>> {
@@ -162,12 +278,10 @@ pub fn city_page(
             .collect()
     };
     let stats = stats_from_days(&all, y0, y1, None);
-    let breakdown: Vec<serde_json::Value> = lantian_core::Pollutant::ALL
+    let breakdown: Vec<Breakdown> = lantian_core::Pollutant::ALL
         .iter()
         .zip(stats.single_index)
-        .map(
-            |(p, i)| serde_json::json!({ "pollutant": p.label(), "statistic": stats.statistic(*p), "single_index": i }),
-        )
+        .map(|(p, i)| Breakdown { pollutant: p.label(), statistic: stats.statistic(*p), single_index: i })
         .collect();
     check()?;
     // Targets, judged today within the year, else at its end.
@@ -180,12 +294,16 @@ pub fn city_page(
         };
         crate::targets::check_targets(days, &mine, as_of)?
             .into_iter()
-            .map(|t| {
-                serde_json::json!({
-                    "indicator": t.indicator, "so_far": t.so_far, "target": t.target, "status": t.status.key(),
-                    "status_zh": t.status.zh(), "budget": t.budget, "remaining_days": t.remaining_days,
-                    "probability": t.probability, "history_years": t.history_years,
-                })
+            .map(|t| TargetRow {
+                indicator: t.indicator,
+                so_far: t.so_far,
+                target: t.target,
+                status: t.status.key(),
+                status_zh: t.status.zh(),
+                budget: t.budget,
+                remaining_days: t.remaining_days,
+                probability: t.probability,
+                history_years: t.history_years,
             })
             .collect()
     } else {
@@ -201,29 +319,36 @@ pub fn city_page(
     days.station_days(Some(&stations), day_number(y0), day_number(y1), &mut |st, _, v| {
         *hours.entry(st.to_string()).or_default() += usize::from(v.hours[pm25]);
     })?;
-    let capture: Vec<serde_json::Value> = stations
+    let capture: Vec<StationCapture> = stations
         .iter()
         .map(|code| {
             let n = hours.get(code).copied().unwrap_or(0);
-            let st = store.station(code);
-            serde_json::json!({
-                "station": code, "name": st.map(|s| s.name.clone()), "hours": n, "of": (l1 - l0 + 1),
-                "capture_pct": lantian_core::round::round_half_even(100.0 * n as f64 / (l1 - l0 + 1) as f64, 1),
-            })
+            StationCapture {
+                station: code.clone(),
+                name: store.station(code).map(|s| s.name.clone()),
+                hours: n,
+                of: l1 - l0 + 1,
+                capture_pct: round_half_even(100.0 * n as f64 / (l1 - l0 + 1) as f64, 1),
+            }
         })
         .collect();
-    Ok(Ok(serde_json::json!({
-            "city": name,
-            "year": year,
-            "as_of": as_of.to_string(),
-            "calendar": calendar,
-            "pm25_by_month": { "this_year": month_pm25(year)?, "last_year": month_pm25(year - 1)? },
-            "year_stats": {
-                "pm25": stats.pm25, "pm10": stats.pm10, "good_ratio": stats.good_ratio, "good_days": stats.good_days,
-                "valid_days": stats.valid_days, "heavy_days": stats.heavy_days, "composite_index": stats.composite_index,
-            },
-            "breakdown": breakdown,
-            "targets": targets,
-            "stations": capture,
-    })))
+    Ok(Ok(CityPage {
+        city: name,
+        year,
+        as_of: as_of.to_string(),
+        calendar,
+        pm25_by_month: MonthlyPm25 { this_year: month_pm25(year)?, last_year: month_pm25(year - 1)? },
+        year_stats: YearStats {
+            pm25: stats.pm25,
+            pm10: stats.pm10,
+            good_ratio: stats.good_ratio,
+            good_days: stats.good_days,
+            valid_days: stats.valid_days,
+            heavy_days: stats.heavy_days,
+            composite_index: stats.composite_index,
+        },
+        breakdown,
+        targets,
+        stations: capture,
+    }))
 }

@@ -315,9 +315,16 @@ pub fn city_stations(store: &Store) -> BTreeMap<String, Vec<String>> {
 /// assessment stations or published values; sorted.
 pub fn wanted_cities(cities: &[String], members: &BTreeMap<String, Vec<String>>, published: &[CityDay]) -> Vec<String> {
     let mut wanted: Vec<String> = if cities.is_empty() {
-        let mut all: Vec<String> = members.keys().cloned().collect();
-        all.extend(published.iter().map(|r| r.city.clone()));
-        all
+        // Published rows come in runs of one city: one insert per run.
+        let mut all: std::collections::BTreeSet<&str> = members.keys().map(String::as_str).collect();
+        let mut last = "";
+        for r in published {
+            if r.city != last {
+                last = &r.city;
+                all.insert(last);
+            }
+        }
+        all.into_iter().map(String::from).collect()
     } else {
         cities.iter().map(|c| crate::canonical_city(c)).collect()
     };
@@ -396,11 +403,29 @@ pub fn assemble_city_days(
     }
     // Published days: one per city-day, the preferred source's values first,
     // gaps filled from the others.
-    let mut published: Vec<CityDay> =
-        published.iter().filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city)).cloned().collect();
-    published.sort_by(|a, b| (&a.city, a.day, source_rank(&a.source)).cmp(&(&b.city, b.day, source_rank(&b.source))));
+    let key = |r: &CityDay| (r.city.clone(), r.day, source_rank(&r.source));
+    let ordered =
+        |a: &CityDay, b: &CityDay| (&a.city, a.day, source_rank(&a.source)) <= (&b.city, b.day, source_rank(&b.source));
+    let rows: Vec<&CityDay> = if published.is_sorted_by(ordered) {
+        // The usual case (the store writes them in this order): each
+        // city's days found by binary search.
+        let mut rows = Vec::new();
+        for city in out.keys() {
+            let lo = published.partition_point(|r| r.city.as_str() < city.as_str());
+            let hi = lo + published[lo..].partition_point(|r| r.city == *city);
+            let block = &published[lo..hi];
+            let (a, b) = (block.partition_point(|r| r.day < from), block.partition_point(|r| r.day <= to));
+            rows.extend(&block[a..b]);
+        }
+        rows
+    } else {
+        let mut rows: Vec<&CityDay> =
+            published.iter().filter(|r| r.day >= from && r.day <= to && out.contains_key(&r.city)).collect();
+        rows.sort_by_cached_key(|r| key(r));
+        rows
+    };
     let mut merged: Vec<(String, DayNumber, DailyValues)> = Vec::new();
-    for r in published {
+    for r in rows {
         let v = DailyValues {
             so2: r.so2,
             no2: r.no2,
@@ -420,7 +445,7 @@ pub fn assemble_city_days(
                 }
                 m.o3_1h_max = m.o3_1h_max.or(v.o3_1h_max);
             }
-            _ => merged.push((r.city, r.day, v)),
+            _ => merged.push((r.city.clone(), r.day, v)),
         }
     }
     // Station days are sorted and one per day here: look published days up

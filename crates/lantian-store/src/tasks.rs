@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 /// The fields of a task a person writes (the JSON import/export form adds
 /// `status`, `progress` and `history`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskFields {
     /// 整改任务编号, e.g. 46.
     pub number: i64,
@@ -41,6 +42,7 @@ pub struct TaskFields {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub goal_targets: Vec<GoalTargets>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub deadline: Option<Date>,
     /// 整改措施, numbered from 1 in this order.
     pub measures: Vec<String>,
@@ -48,6 +50,7 @@ pub struct TaskFields {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GoalTargets {
     pub year: i16,
     pub areas: Vec<String>,
@@ -56,6 +59,7 @@ pub struct GoalTargets {
 /// A quantity achieved, e.g. 510 万千瓦 of coal units retrofitted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Indicator {
     pub name: String,
     pub value: f64,
@@ -65,6 +69,7 @@ pub struct Indicator {
 /// An evidence file: kept under its hash, listed under its original name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     pub name: String,
     #[serde(default)]
@@ -73,16 +78,19 @@ pub struct Evidence {
     pub bytes: u64,
     /// Import only: a file to store (relative to the JSON file).
     #[serde(default, skip_serializing)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub path: Option<PathBuf>,
 }
 
 /// 工作及成效: one dated progress entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     /// Assigned by the ledger; ignored on import.
     #[serde(default)]
     pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
     pub author: String,
     /// The measure (1-based) it reports on; none for the task as a whole.
@@ -97,6 +105,7 @@ pub struct Progress {
 
 /// One status move: who, when, from what to what.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusChange {
     pub at: String,
     pub who: String,
@@ -108,10 +117,13 @@ pub struct StatusChange {
 
 /// A task as stored, with its progress and status history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     #[serde(flatten)]
     pub fields: TaskFields,
+    /// `not_started`, `in_progress`, `completed` or `closed`.
     #[serde(with = "status_key")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub status: TaskStatus,
     #[serde(default)]
     pub progress: Vec<Progress>,

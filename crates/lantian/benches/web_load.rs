@@ -4,7 +4,8 @@
 //! 200) logged in and all starting at once, each requesting pages at random
 //! from a mix of every city's page for several years, the overview for
 //! months, quarters and years, the task and action lists, for `LOAD_SECS`
-//! seconds (default 60). Nothing is cached when the burst starts.
+//! seconds (default 60). Nothing is cached when the burst starts. Requests
+//! accept gzip, as browsers do.
 //!
 //! Prints, for the requests that found their page not yet computed (cold:
 //! the first request for its URL and those arriving while it computed) and
@@ -86,7 +87,9 @@ fn urlencode(s: &str) -> String {
 
 /// One request on a keep-alive connection; the status, or `None` on a broken connection.
 async fn get(conn: &mut TcpStream, buf: &mut Vec<u8>, path: &str, cookie: &str) -> Option<u16> {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n");
+    // As a browser asks: gzip accepted.
+    let req =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nAccept-Encoding: gzip, deflate\r\n\r\n");
     conn.write_all(req.as_bytes()).await.ok()?;
     buf.clear();
     let mut chunk = [0u8; 65536];

@@ -9,8 +9,6 @@
 //! `workers` computations run at once, and the rest wait in a queue that
 //! costs nothing but a future.
 
-use axum::body::Bytes;
-use axum::http::StatusCode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,22 +60,21 @@ impl Drop for CancelOnDrop {
     }
 }
 
-/// A computed answer: status (a page may be "not found") and JSON body.
-type Answer = (StatusCode, Bytes);
-type Cell = Arc<OnceCell<Answer>>;
+type Cell<T> = Arc<OnceCell<T>>;
 
-pub struct Work {
+/// A pool for blocking work; `T` is what its cache keeps (`()`: no cache).
+pub struct Work<T = ()> {
     permits: Arc<Semaphore>,
     queued: AtomicUsize,
     max_queued: usize,
     /// Finished or running computations by key, with the generation they belong to.
-    cache: Mutex<HashMap<String, (u64, Cell)>>,
+    cache: Mutex<HashMap<String, (u64, Cell<T>)>>,
     max_entries: usize,
     stopping: Arc<AtomicBool>,
 }
 
-impl Work {
-    pub fn new(workers: usize, max_queued: usize, max_entries: usize) -> Work {
+impl<T: Clone + Send + Sync + 'static> Work<T> {
+    pub fn new(workers: usize, max_queued: usize, max_entries: usize) -> Work<T> {
         Work {
             permits: Arc::new(Semaphore::new(workers.max(1))),
             queued: AtomicUsize::new(0),
@@ -99,8 +96,8 @@ impl Work {
         &self,
         key: String,
         generation: u64,
-        compute: impl FnOnce(&Cancel) -> anyhow::Result<Answer> + Send + 'static,
-    ) -> Result<Answer, Refused> {
+        compute: impl FnOnce(&Cancel) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, Refused> {
         let cell = {
             let mut cache = self.cache.lock().expect("cache lock");
             match cache.get(&key) {
@@ -113,7 +110,7 @@ impl Work {
                             cache.clear();
                         }
                     }
-                    let cell: Cell = Arc::new(OnceCell::new());
+                    let cell: Cell<T> = Arc::new(OnceCell::new());
                     cache.insert(key, (generation, cell.clone()));
                     cell
                 }
@@ -125,10 +122,10 @@ impl Work {
     }
 
     /// Run `compute` on a blocking thread once a worker is free.
-    pub async fn run<T: Send + 'static>(
+    pub async fn run<R: Send + 'static>(
         &self,
-        compute: impl FnOnce(&Cancel) -> anyhow::Result<T> + Send + 'static,
-    ) -> Result<T, Refused> {
+        compute: impl FnOnce(&Cancel) -> anyhow::Result<R> + Send + 'static,
+    ) -> Result<R, Refused> {
         let stopping = || self.stopping.load(Ordering::Relaxed);
         if stopping() {
             return Err(Refused::Stopping);

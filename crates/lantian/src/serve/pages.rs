@@ -1,0 +1,87 @@
+//! The computed pages: the province overview of a period and a city's
+//! year (`lantian_app::pages`), cached per store generation.
+
+use super::app::{ApiError, App, ErrorBody};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use jiff::civil::Date;
+use lantian_app::pages::{CityPage, NotFound, Overview};
+use std::sync::Arc;
+
+/// Whether the client takes gzip (every browser does).
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| e.split(';').next().is_some_and(|x| x.trim().eq_ignore_ascii_case("gzip")))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct Period {
+    /// First day, YYYY-MM-DD.
+    #[param(value_type = String, format = Date)]
+    from: Date,
+    /// Last day, YYYY-MM-DD.
+    #[param(value_type = String, format = Date)]
+    to: Date,
+}
+
+/// Province overview for a period: the rows of `lantian assess --compare
+/// previous-year` with the main pollutant and the three-year comparison of
+/// `lantian rank`, the regions, each city's place.
+#[utoipa::path(get, path = "/api/overview", tag = "pages", params(Period), responses(
+    (status = 200, description = "the overview", body = Overview),
+    (status = 400, description = "bad period", body = ErrorBody),
+    (status = 401, description = "not logged in", body = ErrorBody),
+    (status = 503, description = "busy: try again (Retry-After)", body = ErrorBody),
+))]
+pub async fn overview(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(p): Query<Period>,
+) -> Result<Response, ApiError> {
+    app.session(&headers)?;
+    if p.from > p.to {
+        return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", p.from, p.to)));
+    }
+    let key = format!("overview\u{0}{}\u{0}{}", p.from, p.to);
+    app.computed(key, accepts_gzip(&headers), move |ctx, days, cancel| {
+        Ok(Ok(lantian_app::pages::overview_page(ctx, days, p.from, p.to, &|| cancel.check())?))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct CityQuery {
+    year: i16,
+}
+
+/// One city's year: the daily AQI calendar, PM2.5 by month against the
+/// year before, the year's statistics with their single indexes, each
+/// target's status (judged today, or at the year's end), its stations' data capture.
+#[utoipa::path(get, path = "/api/cities/{name}", tag = "pages",
+    params(("name" = String, Path, description = "the city"), CityQuery), responses(
+    (status = 200, description = "the city's year", body = CityPage),
+    (status = 401, description = "not logged in", body = ErrorBody),
+    (status = 404, description = "no data for the city in the year", body = ErrorBody),
+    (status = 503, description = "busy: try again (Retry-After)", body = ErrorBody),
+))]
+pub async fn city(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<CityQuery>,
+) -> Result<Response, ApiError> {
+    app.session(&headers)?;
+    // Targets are judged as of today: a new day is a new page.
+    let today = lantian_app::today_date();
+    let key = format!("city\u{0}{name}\u{0}{}\u{0}{today}", q.year);
+    app.computed(key, accepts_gzip(&headers), move |ctx, days, cancel| {
+        Ok(lantian_app::pages::city_page(ctx, days, &name, q.year, today, &|| cancel.check())?
+            .map_err(|NotFound(e)| ApiError(StatusCode::NOT_FOUND, e)))
+    })
+    .await
+}
