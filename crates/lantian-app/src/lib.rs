@@ -55,7 +55,7 @@ impl Ctx {
         Ctx { data, database }
     }
 
-    pub fn ledger(&self) -> Result<Box<dyn lantian_store::ledger::Ledger>> {
+    pub fn ledger(&self) -> Result<Box<dyn lantian_store::ledger::Ledger + Send>> {
         Ok(match &self.database {
             Some(url) => Box::new(lantian_store::ledger::PgLedger::open(url)?),
             None => Box::new(lantian_store::ledger::SqliteLedger::open(&self.data)?),

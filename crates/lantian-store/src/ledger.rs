@@ -6,7 +6,7 @@
 //! transaction: killed half-way, it leaves none of its actions. The
 //! [`Ledger`] trait is the seam for the PostgreSQL backend.
 
-use crate::sql::{Db, PgTx, SqliteTx, Tx};
+use crate::sql::{Db, PgTx, SqliteTx, Tx, Val};
 use crate::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -599,6 +599,19 @@ pub fn note(db: &mut dyn Db, who: &str, change: &str) -> Result<()> {
         tx.exec("INSERT INTO audit (at, who, change) VALUES ($1, $2, $3)", &[now().into(), who.into(), change.into()])?;
         Ok(())
     })
+}
+
+/// The newest audit entry's id. Every write to the ledger adds one (the log
+/// is append-only), so a reader that has seen this id has seen every change
+/// up to it: a cache of ledger pages is fresh while it does not move.
+pub fn last_change(db: &mut dyn Db) -> Result<i64> {
+    let mut id = 0;
+    db.transaction(&mut |tx| {
+        let rows = tx.rows("SELECT COALESCE(MAX(id), 0) FROM audit", &[])?;
+        id = rows.first().and_then(|r| r.first()).and_then(Val::int).unwrap_or(0);
+        Ok(())
+    })?;
+    Ok(id)
 }
 
 /// For tests: a fresh PostgreSQL schema named after `name` in the database

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lantian_app::Ctx;
 use lantian_app::days::{DayCache, Days};
+use lantian_store::ledger::Ledger;
 use lantian_store::users::User;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,8 +47,14 @@ pub struct App {
     pub failures: Mutex<HashMap<String, (u32, Instant)>>,
     /// Pages computed from the store (overview, city pages, documents): few at a time, cached.
     pub heavy: work::Work<Arc<Answer>>,
-    /// Everything else that blocks (ledger reads and writes, password checks).
-    pub light: work::Work,
+    /// Everything else that blocks (ledger reads and writes, password
+    /// checks); its cache keeps ledger pages per ledger change.
+    pub light: work::Work<Arc<Answer>>,
+    /// Open ledger connections, reused (opening SQLite reads its schema: it
+    /// cost a third of the server's time when every ledger read opened one).
+    ledgers: Mutex<Vec<Box<dyn Ledger + Send>>>,
+    /// The ledger's last change (its newest audit entry) and when it was read.
+    ledger_change: Mutex<Option<(i64, Instant)>>,
     /// The store's current generation, opened once and shared by the
     /// computations with the days they have computed.
     store: Mutex<Option<(Arc<DayCache>, Instant)>>,
@@ -116,7 +123,9 @@ impl App {
             failures: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
             heavy: work::Work::new(HEAVY_WORKERS, QUEUE, CACHE_ENTRIES),
-            light: work::Work::new(LIGHT_WORKERS, QUEUE, 0),
+            light: work::Work::new(LIGHT_WORKERS, QUEUE, CACHE_ENTRIES),
+            ledgers: Mutex::new(Vec::new()),
+            ledger_change: Mutex::new(None),
             store: Mutex::new(None),
         }
     }
@@ -127,6 +136,65 @@ impl App {
         f: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T, ApiError> {
         Ok(self.light.run(move |_| f()).await?)
+    }
+
+    /// Run `f` with a pooled ledger connection (blocking: call it on a pool).
+    /// A connection that failed is dropped rather than reused.
+    pub fn with_ledger<T>(&self, f: impl FnOnce(&mut dyn Ledger) -> Result<T>) -> Result<T> {
+        let pooled = self.ledgers.lock().ok().and_then(|mut p| p.pop());
+        let mut ledger = match pooled {
+            Some(l) => l,
+            None => self.ctx.ledger()?,
+        };
+        let out = f(&mut *ledger)?;
+        if let Ok(mut p) = self.ledgers.lock()
+            && p.len() < LIGHT_WORKERS
+        {
+            p.push(ledger);
+        }
+        Ok(out)
+    }
+
+    /// Ledger work on the light pool with a pooled connection.
+    pub async fn ledger<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut dyn Ledger) -> Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let app = self.clone();
+        Ok(self.light.run(move |_| app.with_ledger(f)).await?)
+    }
+
+    /// The ledger's last change, read at most once per `work::RECHECK`
+    /// (and at once after a write through this server).
+    async fn ledger_change(self: &Arc<Self>) -> Result<i64, ApiError> {
+        if let Some((id, at)) = *self.ledger_change.lock().map_err(|_| internal())?
+            && at.elapsed() < work::RECHECK
+        {
+            return Ok(id);
+        }
+        let id = self.ledger(|l| Ok(lantian_store::ledger::last_change(l.db())?)).await?;
+        *self.ledger_change.lock().map_err(|_| internal())? = Some((id, Instant::now()));
+        Ok(id)
+    }
+
+    /// A write went through: ledger pages are read afresh from now on.
+    pub fn ledger_written(&self) {
+        if let Ok(mut c) = self.ledger_change.lock() {
+            *c = None;
+        }
+    }
+
+    /// A page read from the ledger, cached until the ledger changes.
+    pub async fn ledger_page<T: serde::Serialize>(
+        self: &Arc<Self>,
+        key: String,
+        gzip: bool,
+        read: impl FnOnce(&mut dyn Ledger) -> Result<Result<T, ApiError>> + Send + 'static,
+    ) -> Result<Response, ApiError> {
+        let change = self.ledger_change().await?;
+        let app = self.clone();
+        let answer = self.light.cached(key, change as u64, move |_| answer(app.with_ledger(read)?)).await?;
+        Ok(respond(&answer, gzip))
     }
 
     /// The store as committed now (re-read at most once per `work::RECHECK`).
@@ -158,22 +226,30 @@ impl App {
         let ctx = self.ctx.clone();
         let answer = self
             .heavy
-            .cached(key, store.store().generation(), move |cancel| {
-                let (status, body) = match compute(&ctx, &*store, cancel)? {
-                    Ok(v) => (StatusCode::OK, serde_json::to_vec(&v)?),
-                    Err(ApiError(status, error)) => (status, serde_json::to_vec(&ErrorBody { error })?),
-                };
-                let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                std::io::Write::write_all(&mut z, &body)?;
-                Ok(Arc::new(Answer { status, body: body.into(), gzip: z.finish()?.into() }))
-            })
+            .cached(key, store.store().generation(), move |cancel| answer(compute(&ctx, &*store, cancel)?))
             .await?;
-        let json = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        Ok(if gzip {
-            let enc = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            (answer.status, [json, enc], answer.gzip.clone()).into_response()
-        } else {
-            (answer.status, [json], answer.body.clone()).into_response()
-        })
+        Ok(respond(&answer, gzip))
+    }
+}
+
+/// A page's result as it is cached: JSON and gzipped JSON.
+fn answer<T: serde::Serialize>(r: Result<T, ApiError>) -> Result<Arc<Answer>> {
+    let (status, body) = match r {
+        Ok(v) => (StatusCode::OK, serde_json::to_vec(&v)?),
+        Err(ApiError(status, error)) => (status, serde_json::to_vec(&ErrorBody { error })?),
+    };
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut z, &body)?;
+    Ok(Arc::new(Answer { status, body: body.into(), gzip: z.finish()?.into() }))
+}
+
+/// A cached answer, gzipped for the clients that accept it.
+fn respond(answer: &Answer, gzip: bool) -> Response {
+    let json = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if gzip {
+        let enc = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        (answer.status, [json, enc], answer.gzip.clone()).into_response()
+    } else {
+        (answer.status, [json], answer.body.clone()).into_response()
     }
 }

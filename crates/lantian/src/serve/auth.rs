@@ -121,14 +121,8 @@ pub async fn login(State(app): State<Arc<App>>, Json(l): Json<Login>) -> Result<
             return Err(ApiError(StatusCode::TOO_MANY_REQUESTS, "too many failed logins; wait a few minutes".into()));
         }
     }
-    let ctx = app.ctx.clone();
     let (name, password) = (l.name.clone(), l.password);
-    let user = app
-        .blocking(move || {
-            let mut ledger = ctx.ledger()?;
-            Ok(users::verify(ledger.db(), &name, &password)?)
-        })
-        .await?;
+    let user = app.ledger(move |ledger| Ok(users::verify(ledger.db(), &name, &password)?)).await?;
     let Some(user) = user else {
         let mut f = app.failures.lock().map_err(|_| unauthorized())?;
         let e = f.entry(l.name.clone()).or_insert((0, Instant::now()));

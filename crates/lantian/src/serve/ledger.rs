@@ -6,9 +6,11 @@
 use super::app::{ApiError, App, ErrorBody, Session, forbidden};
 use super::auth::can_read_area;
 use super::multipart_error;
+use super::pages::accepts_gzip;
 use anyhow::Result;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::{Json, extract::Multipart};
 use jiff::civil::Date;
 use lantian_core::task::TaskStatus;
@@ -66,11 +68,23 @@ impl From<&ActionRecord> for Action {
     (status = 200, description = "the actions", body = Vec<Action>),
     (status = 401, description = "not logged in", body = ErrorBody),
 ))]
-pub async fn actions(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<Vec<Action>>, ApiError> {
+pub async fn actions(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = app.ctx.clone();
-    let list = app.blocking(move || Ok(ctx.ledger()?.list(None, None)?)).await?;
-    Ok(Json(list.iter().filter(|a| can_read_area(&user, &a.area)).map(Action::from).collect()))
+    let key = format!("actions\u{0}{}", visibility(&user));
+    app.ledger_page(key, accepts_gzip(&headers), move |l| {
+        Ok(Ok(l
+            .list(None, None)?
+            .iter()
+            .filter(|a| can_read_area(&user, &a.area))
+            .map(Action::from)
+            .collect::<Vec<_>>()))
+    })
+    .await
+}
+
+/// What of the ledger a user sees: everything, or one city's records.
+fn visibility(u: &User) -> String {
+    if u.role == "city" { format!("city:{}", u.city.as_deref().unwrap_or_default()) } else { "all".into() }
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -96,10 +110,8 @@ pub async fn change_action(
     Json(c): Json<ActionChange>,
 ) -> Result<Json<Action>, ApiError> {
     let user = session.user;
-    let ctx = app.ctx.clone();
     let v = app
-        .blocking(move || -> Result<Result<Action, ApiError>> {
-            let mut ledger = ctx.ledger()?;
+        .ledger(move |ledger| -> Result<Result<Action, ApiError>> {
             let Some(a) = ledger.get(id)? else {
                 return Ok(Err(ApiError(StatusCode::NOT_FOUND, format!("no action {id}"))));
             };
@@ -131,8 +143,9 @@ pub async fn change_action(
             let a = ledger.get(id)?.ok_or_else(|| anyhow::anyhow!("action {id} vanished"))?;
             Ok(Ok(Action::from(&a)))
         })
-        .await?;
-    v.map(Json)
+        .await;
+    app.ledger_written();
+    v?.map(Json)
 }
 
 pub fn task_visible(u: &User, t: &Task) -> bool {
@@ -161,21 +174,23 @@ pub struct TaskItem {
     (status = 200, description = "the tasks", body = Vec<TaskItem>),
     (status = 401, description = "not logged in", body = ErrorBody),
 ))]
-pub async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<Vec<TaskItem>>, ApiError> {
+pub async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = app.ctx.clone();
-    let list = app.blocking(move || Ok(lantian_store::tasks::list(ctx.ledger()?.db())?)).await?;
+    // Overdue depends on the day as well as the ledger.
     let today = lantian_app::today_date();
-    Ok(Json(
-        list.into_iter()
+    let key = format!("tasks\u{0}{}\u{0}{today}", visibility(&user));
+    app.ledger_page(key, accepts_gzip(&headers), move |l| {
+        Ok(Ok(lantian_store::tasks::list(l.db())?
+            .into_iter()
             .filter(|t| task_visible(&user, t))
             .map(|t| TaskItem {
                 overdue: lantian_core::task::is_overdue(t.status, t.fields.deadline, today),
                 status_zh: t.status.zh(),
                 task: t,
             })
-            .collect(),
-    ))
+            .collect::<Vec<_>>()))
+    })
+    .await
 }
 
 /// One task with the status moves open to it.
@@ -195,15 +210,17 @@ pub struct TaskDetail {
     (status = 401, description = "not logged in", body = ErrorBody),
     (status = 404, description = "no such task (or another city's)", body = ErrorBody),
 ))]
-pub async fn task(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(n): Path<i64>,
-) -> Result<Json<TaskDetail>, ApiError> {
+pub async fn task(State(app): State<Arc<App>>, headers: HeaderMap, Path(n): Path<i64>) -> Result<Response, ApiError> {
     let user = app.session(&headers)?.user;
-    let ctx = app.ctx.clone();
-    let t = app.blocking(move || Ok(find_task(ctx.ledger()?.db(), &user, n))).await??;
-    Ok(Json(TaskDetail { status_zh: t.status.zh(), next: t.status.next().iter().map(|s| s.key()).collect(), task: t }))
+    let key = format!("task\u{0}{n}\u{0}{}", visibility(&user));
+    app.ledger_page(key, accepts_gzip(&headers), move |l| {
+        Ok(find_task(l.db(), &user, n).map(|t| TaskDetail {
+            status_zh: t.status.zh(),
+            next: t.status.next().iter().map(|s| s.key()).collect(),
+            task: t,
+        }))
+    })
+    .await
 }
 
 /// A progress entry as the form sends it (multipart/form-data).
@@ -273,9 +290,10 @@ pub async fn task_progress(
         }
     }
     let ctx = app.ctx.clone();
+    let ledgers = app.clone();
     let v = app
         .blocking(move || -> Result<Result<Created, ApiError>> {
-            if let Err(e) = find_task(ctx.ledger()?.db(), &user, n) {
+            if let Err(e) = ledgers.with_ledger(|l| Ok(find_task(l.db(), &user, n)))? {
                 return Ok(Err(e));
             }
             let get = |k: &str| fields.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
@@ -290,8 +308,9 @@ pub async fn task_progress(
             let id = lantian_app::tasks::record_progress(&ctx, n, &report, &user.name)?;
             Ok(Ok(Created { id }))
         })
-        .await?;
-    v.map(Json)
+        .await;
+    app.ledger_written();
+    v?.map(Json)
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -333,10 +352,8 @@ pub async fn task_status(
         "city" => matches!(to, TaskStatus::InProgress | TaskStatus::Completed),
         _ => false,
     };
-    let ctx = app.ctx.clone();
     let v = app
-        .blocking(move || -> Result<Result<StatusAnswer, ApiError>> {
-            let mut ledger = ctx.ledger()?;
+        .ledger(move |ledger| -> Result<Result<StatusAnswer, ApiError>> {
             let t = match find_task(ledger.db(), &user, n) {
                 Ok(t) => t,
                 Err(e) => return Ok(Err(e)),
@@ -348,6 +365,7 @@ pub async fn task_status(
             lantian_store::tasks::set_status(ledger.db(), n, to, &user.name, c.note.as_deref())?;
             Ok(Ok(StatusAnswer { status: to.key() }))
         })
-        .await?;
-    v.map(Json)
+        .await;
+    app.ledger_written();
+    v?.map(Json)
 }
