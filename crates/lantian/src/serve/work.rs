@@ -159,3 +159,113 @@ impl<T: Clone + Send + Sync + 'static> Work<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    /// However many ask at once, a page is computed once per generation;
+    /// a new generation computes it again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn computed_once_per_generation() {
+        let work: Arc<Work<u64>> = Arc::new(Work::new(2, 100, 10));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let ask = |generation: u64| {
+            let (work, runs) = (work.clone(), runs.clone());
+            tokio::spawn(async move {
+                work.cached("page".into(), generation, move |_| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(50));
+                    Ok(generation * 10)
+                })
+                .await
+                .ok()
+            })
+        };
+        let answers: Vec<_> = (0..20).map(|_| ask(1)).collect();
+        for a in answers {
+            assert_eq!(a.await.unwrap(), Some(10));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(ask(2).await.unwrap(), Some(20));
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    /// Wait until `cond` holds (a state another task reaches, not a time).
+    async fn until(cond: impl Fn() -> bool) {
+        while !cond() {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Beyond the queue the answer is "busy" at once; the queue still drains.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses() {
+        let work: Arc<Work> = Arc::new(Work::new(1, 2, 0));
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let w = work.clone();
+        let running = tokio::spawn(async move {
+            w.run(move |_| {
+                started_tx.send(()).ok();
+                release_rx.recv().ok();
+                Ok(())
+            })
+            .await
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv()).await.unwrap().unwrap();
+        let queued: Vec<_> = (0..2)
+            .map(|_| {
+                let w = work.clone();
+                tokio::spawn(async move { w.run(|_| Ok(())).await })
+            })
+            .collect();
+        until(|| work.queued.load(Ordering::SeqCst) == 2).await;
+        assert!(matches!(work.run(|_| Ok(())).await, Err(Refused::Busy)), "the third waiter is refused");
+        release_tx.send(()).unwrap();
+        assert!(running.await.unwrap().is_ok());
+        for q in queued {
+            assert!(q.await.unwrap().is_ok());
+        }
+    }
+
+    /// A client that goes away cancels its computation: the flag is set and
+    /// the work stops at its next check, and the worker is free again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn abandoned_work_is_cancelled() {
+        let work: Arc<Work> = Arc::new(Work::new(1, 10, 0));
+        let (step_tx, step_rx) = std::sync::mpsc::channel::<usize>();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<usize>();
+        let w = work.clone();
+        let client = tokio::spawn(async move {
+            w.run(move |cancel| {
+                for i in 0..1_000_000 {
+                    if cancel.is_set() {
+                        done_tx.send(i).ok();
+                        anyhow::bail!("cancelled");
+                    }
+                    step_tx.send(i).ok();
+                    std::thread::yield_now();
+                }
+                done_tx.send(1_000_000).ok();
+                Ok(())
+            })
+            .await
+        });
+        tokio::task::spawn_blocking(move || step_rx.recv()).await.unwrap().unwrap();
+        client.abort();
+        let steps = tokio::task::spawn_blocking(move || done_rx.recv()).await.unwrap().unwrap();
+        assert!(steps < 1_000_000, "stopped at its next check");
+        assert!(work.run(|_| Ok(())).await.is_ok(), "the worker is free again");
+    }
+
+    /// After `stop`, nothing new runs.
+    #[tokio::test]
+    async fn stopped_refuses() {
+        let work: Work = Work::new(1, 10, 0);
+        work.stop();
+        assert!(matches!(work.run(|_| Ok(())).await, Err(Refused::Stopping)));
+    }
+}
