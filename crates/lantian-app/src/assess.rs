@@ -227,15 +227,172 @@ pub struct AssessRequest {
     pub edition: Option<Edition>,
     pub source: Source,
     pub level: AreaLevel,
+    /// HJ 663-2026 three-year assessment of the years ending with `to`'s year.
+    pub three_year: bool,
 }
 
-pub fn assess(ctx: &Ctx, a: &AssessRequest) -> Result<Table> {
-    let store = ctx.store()?;
+/// The statistics of the request's areas over `from..=to`.
+fn areas_period(ctx: &Ctx, days: &dyn Days, a: &AssessRequest, from: Date, to: Date) -> Result<Vec<CityPeriod>> {
+    let all = match a.level {
+        AreaLevel::City => assess_period(days, &a.cities, from, to, a.edition, a.source)?,
+        AreaLevel::County => county_period(days, &ctx.areas()?, from, to, a.edition)?,
+        AreaLevel::Region => region_period(days, &ctx.areas()?, from, to, a.edition, a.source)?,
+    };
+    // `cities` names the areas to show at any level.
+    Ok(all
+        .into_iter()
+        .filter(|c| a.level == AreaLevel::City || a.cities.is_empty() || a.cities.contains(&c.city))
+        .collect())
+}
+
+/// `lantian assess --three-year`: for each area, the three years ending
+/// with `to`'s year, each year's six statistics and whether its capture met
+/// the rules, the three-year means and the attainment judgement against the
+/// limits in force at `to` (HJ 663-2026).
+pub fn three_year_table(ctx: &Ctx, days: &dyn Days, a: &AssessRequest) -> Result<Table> {
+    let y = a.to.year();
+    let mut years: Vec<BTreeMap<String, PeriodStats>> = Vec::new();
+    for k in (0..3).rev() {
+        let (from, to) = (Date::new(y - k, 1, 1)?, Date::new(y - k, 12, 31)?);
+        years.push(areas_period(ctx, days, a, from, to)?.into_iter().map(|c| (c.city, c.stats)).collect());
+    }
+    let limits = period_limits(a.to, a.edition);
+    let names: std::collections::BTreeSet<&String> = years.iter().flat_map(|m| m.keys()).collect();
+    let mut cols = vec![Col("city", "城市", "City"), Col("years", "年份", "Years")];
+    const STATS: [(&str, &str, &str, u32); 6] = [
+        ("so2", "SO2", "SO2", 0),
+        ("no2", "NO2", "NO2", 0),
+        ("pm10", "PM10", "PM10", 0),
+        ("co_p95", "CO-95per", "CO p95", 1),
+        ("o3_8h_p90", "O3-8h-90per", "O3-8h p90", 0),
+        ("pm25", "PM2.5", "PM2.5", 0),
+    ];
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    for (key, zh, en, _) in STATS {
+        cols.push(Col(leak(format!("{key}_3y")), leak(format!("{zh}三年均值")), leak(format!("{en} 3-yr"))));
+    }
+    cols.extend([
+        Col("valid_years", "有效年数", "Valid years"),
+        Col("attains", "三年达标", "Attains (3 yr)"),
+        Col("not_attaining", "超标污染物", "Not attaining"),
+    ]);
+    for k in 0..3 {
+        let yr = y - 2 + k as i16;
+        for (key, zh, en, _) in STATS {
+            cols.push(Col(leak(format!("{key}_{yr}")), leak(format!("{zh} {yr}")), leak(format!("{en} {yr}"))));
+        }
+        cols.push(Col(
+            leak(format!("capture_ok_{yr}")),
+            leak(format!("{yr}数据有效")),
+            leak(format!("Capture OK {yr}")),
+        ));
+    }
+    let mut t = Table::new(cols);
+    for name in names {
+        let stats: [PeriodStats; 3] = std::array::from_fn(|k| years[k].get(name).cloned().unwrap_or_default());
+        let three = lantian_core::period::three_year(&stats, &limits);
+        let order = |p: lantian_core::Pollutant| lantian_core::Pollutant::ALL.iter().position(|x| *x == p).unwrap_or(0);
+        let stat_order = [
+            lantian_core::Pollutant::So2,
+            lantian_core::Pollutant::No2,
+            lantian_core::Pollutant::Pm10,
+            lantian_core::Pollutant::Co,
+            lantian_core::Pollutant::O3,
+            lantian_core::Pollutant::Pm25,
+        ];
+        let mut row = vec![Cell::text(name), Cell::text(format!("{}–{y}", y - 2))];
+        for (p, (_, _, _, d)) in stat_order.iter().zip(STATS) {
+            row.push(Cell::opt(three.statistic[order(*p)], d));
+        }
+        let failing: Vec<&str> =
+            stat_order.iter().filter(|p| three.attains[order(**p)] == Some(false)).map(|p| p.label()).collect();
+        row.extend([
+            Cell::Int(i64::from(three.valid_years)),
+            three.attains_all().map_or(Cell::Empty, Cell::Bool),
+            Cell::text(failing.join("、")),
+        ]);
+        for s in &stats {
+            for (p, (_, _, _, d)) in stat_order.iter().zip(STATS) {
+                row.push(Cell::opt(s.statistic(*p), d));
+            }
+            row.push(Cell::Bool(s.capture_ok));
+        }
+        t.push(row);
+    }
+    if t.rows.is_empty() {
+        bail!("no data for {}–{y}", y - 2);
+    }
+    Ok(t)
+}
+
+/// `assess` with the same period on another basis beside it (official
+/// beside raw, or raw beside official): PM2.5, PM10, good-day ratio,
+/// composite index and rank on `other`, whose name (`raw`, `official`)
+/// makes the keys (`pm25_raw`, …).
+pub fn assess_beside(
+    ctx: &Ctx,
+    days: &dyn Days,
+    other: &dyn Days,
+    other_name: &'static str,
+    a: &AssessRequest,
+) -> Result<Table> {
+    let mut t = assess(ctx, days, a)?;
+    let rows: BTreeMap<String, AreaRow> = assess_rows(&areas_period(ctx, other, a, a.from, a.to)?, None, a.from, a.to)
+        .into_iter()
+        .map(|r| (r.city.clone(), r))
+        .collect();
+    let (zh, en) = match other_name {
+        "raw" => ("（原始、不扣沙）", " (raw, dust included)"),
+        _ => ("（审核、扣沙）", " (official)"),
+    };
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    for (key, head, _) in [
+        ("pm25", "PM2.5", 0),
+        ("pm10", "PM10", 0),
+        ("good_ratio", "优良天数比例%", 1),
+        ("composite_index", "综合指数", 2),
+        ("rank", "排名", 0),
+    ] {
+        let en_head = match key {
+            "good_ratio" => "Good ratio %",
+            "composite_index" => "Composite index",
+            "rank" => "Rank",
+            _ => head,
+        };
+        t.cols.push(Col(
+            leak(format!("{key}_{other_name}")),
+            leak(format!("{head}{zh}")),
+            leak(format!("{en_head}{en}")),
+        ));
+    }
+    let city_col = t.cols.iter().position(|c| c.0 == "city").unwrap_or(0);
+    for row in &mut t.rows {
+        let name = match &row[city_col] {
+            Cell::Text(s) => s.clone(),
+            _ => String::new(),
+        };
+        let o = rows.get(&name);
+        row.extend([
+            Cell::opt(o.and_then(|r| r.pm25), 0),
+            Cell::opt(o.and_then(|r| r.pm10), 0),
+            Cell::opt(o.and_then(|r| r.good_ratio), 1),
+            Cell::opt(o.and_then(|r| r.composite_index), 2),
+            o.and_then(|r| r.rank).map_or(Cell::Empty, |r| Cell::Int(i64::from(r))),
+        ]);
+    }
+    Ok(t)
+}
+
+pub fn assess(ctx: &Ctx, days: &dyn Days, a: &AssessRequest) -> Result<Table> {
+    if a.three_year {
+        return three_year_table(ctx, days, a);
+    }
+    let store = days;
     let period = |from: Date, to: Date| -> Result<Vec<CityPeriod>> {
         let all = match a.level {
-            AreaLevel::City => assess_period(&store, &a.cities, from, to, a.edition, a.source)?,
-            AreaLevel::County => county_period(&store, &ctx.areas()?, from, to, a.edition)?,
-            AreaLevel::Region => region_period(&store, &ctx.areas()?, from, to, a.edition, a.source)?,
+            AreaLevel::City => assess_period(store, &a.cities, from, to, a.edition, a.source)?,
+            AreaLevel::County => county_period(store, &ctx.areas()?, from, to, a.edition)?,
+            AreaLevel::Region => region_period(store, &ctx.areas()?, from, to, a.edition, a.source)?,
         };
         // `cities` names the areas to show at any level.
         Ok(all

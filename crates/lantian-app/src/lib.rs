@@ -19,7 +19,9 @@
 //! - `pages`: the dashboard's computed pages.
 
 pub mod assess;
+pub mod basis;
 pub mod days;
+pub mod events;
 pub mod live;
 pub mod pages;
 pub mod policy;

@@ -7,6 +7,7 @@
 
 use crate::Ctx;
 use crate::assess::{AreaRow, Source, assess_period, assess_rows, region_period, stats_from_days};
+use crate::basis::Basis;
 use crate::days::Days;
 use crate::shift_year;
 use anyhow::Result;
@@ -18,6 +19,43 @@ use std::collections::{BTreeMap, HashMap};
 
 /// A page that was not found (a city without data): the message for people.
 pub struct NotFound(pub String);
+
+/// The basis a page stands on, with the station-hours behind it by layer.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BasisNote {
+    /// `best` or `raw`.
+    pub values: &'static str,
+    /// `deducted` or `included`.
+    pub dust: &'static str,
+    pub audited_hours: u64,
+    pub raw_hours: u64,
+    pub zh: String,
+    pub en: String,
+}
+
+/// The note of `basis` with the station-hours behind the page's own period.
+pub fn basis_note(basis: Basis, used: lantian_store::ValuesUsed) -> BasisNote {
+    BasisNote {
+        values: basis.values.key(),
+        dust: basis.dust.key(),
+        audited_hours: used.audited,
+        raw_hours: used.raw,
+        zh: basis.describe(used, true),
+        en: basis.describe(used, false),
+    }
+}
+
+/// A city's main figures on the other basis (official beside raw, or the
+/// reverse), for the page to mark where the two differ.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OtherBasis {
+    pub pm25: Option<f64>,
+    pub pm10: Option<f64>,
+    pub good_ratio: Option<f64>,
+    pub composite_index: Option<f64>,
+}
 
 /// How the overview's numbers are computed, in both languages.
 #[derive(Clone, Debug, Serialize)]
@@ -41,6 +79,9 @@ pub struct OverviewRow {
     pub composite_change_3y: Option<f64>,
     pub pm25_3y: Option<f64>,
     pub pm25_change_3y: Option<f64>,
+    /// The same on the other basis, when the page asked for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<OtherBasis>,
 }
 
 /// The province overview of a period.
@@ -59,6 +100,7 @@ pub struct Overview {
     pub places: BTreeMap<String, [f64; 2]>,
     /// Each city's assessment stations.
     pub stations: BTreeMap<String, Vec<String>>,
+    pub basis: BasisNote,
 }
 
 /// The province overview: every city's assessment with the year-on-year
@@ -68,11 +110,16 @@ pub struct Overview {
 pub fn overview_page(
     ctx: &Ctx,
     days: &dyn Days,
+    basis: Basis,
+    other: Option<&dyn Days>,
     from: Date,
     to: Date,
     check: &dyn Fn() -> Result<()>,
 ) -> Result<Overview> {
+    let before = days.used();
     let cur = assess_period(days, &[], from, to, None, Source::Auto)?;
+    let after = days.used();
+    let read = lantian_store::ValuesUsed { audited: after.audited - before.audited, raw: after.raw - before.raw };
     check()?;
     let prev = assess_period(days, &[], shift_year(from, 1), shift_year(to, 1), None, Source::Auto)?;
     let prev: BTreeMap<String, PeriodStats> = prev.into_iter().map(|c| (c.city, c.stats)).collect();
@@ -89,6 +136,13 @@ pub fn overview_page(
     };
     let r = |v: Option<f64>, d: u32| v.map(|x| round_half_even(x, d));
     let stats: HashMap<&str, &PeriodStats> = cur.iter().map(|c| (c.city.as_str(), &c.stats)).collect();
+    let others: BTreeMap<String, PeriodStats> = match other {
+        Some(o) => {
+            check()?;
+            assess_period(o, &[], from, to, None, Source::Auto)?.into_iter().map(|c| (c.city, c.stats)).collect()
+        }
+        None => BTreeMap::new(),
+    };
     let cities = assess_rows(&cur, Some(&prev), from, to)
         .into_iter()
         .map(|row| {
@@ -100,6 +154,12 @@ pub fn overview_page(
                 composite_change_3y: r(lantian_core::period::change_pct(now.composite_index, c3), 1),
                 pm25_3y: r(p3, 0),
                 pm25_change_3y: r(lantian_core::period::change_pct(now.pm25, p3), 1),
+                other: others.get(&row.city).map(|s| OtherBasis {
+                    pm25: s.pm25,
+                    pm10: s.pm10,
+                    good_ratio: s.good_ratio,
+                    composite_index: s.composite_index,
+                }),
                 row,
             }
         })
@@ -134,6 +194,7 @@ pub fn overview_page(
         regions,
         places,
         stations: used,
+        basis: basis_note(basis, read),
     })
 }
 
@@ -221,6 +282,7 @@ pub struct CityPage {
     pub breakdown: Vec<Breakdown>,
     pub targets: Vec<TargetRow>,
     pub stations: Vec<StationCapture>,
+    pub basis: BasisNote,
 }
 
 /// One city's year: the daily AQI calendar, PM2.5 by month against the
@@ -230,6 +292,7 @@ pub struct CityPage {
 pub fn city_page(
     ctx: &Ctx,
     days: &dyn Days,
+    basis: Basis,
     name: &str,
     year: i16,
     today: Date,
@@ -316,9 +379,12 @@ pub fn city_page(
     let (l0, l1) = (day_number(y0) * 24 + 1, day_number(y1) * 24 + 24);
     let pm25 = lantian_core::Pollutant::ALL.iter().position(|p| *p == lantian_core::Pollutant::Pm25).expect("PM2.5");
     let mut hours: HashMap<String, usize> = HashMap::new();
+    let before = days.used();
     days.station_days(Some(&stations), day_number(y0), day_number(y1), &mut |st, _, v| {
         *hours.entry(st.to_string()).or_default() += usize::from(v.hours[pm25]);
     })?;
+    let after = days.used();
+    let used = lantian_store::ValuesUsed { audited: after.audited - before.audited, raw: after.raw - before.raw };
     let capture: Vec<StationCapture> = stations
         .iter()
         .map(|code| {
@@ -350,5 +416,6 @@ pub fn city_page(
         breakdown,
         targets,
         stations: capture,
+        basis: basis_note(basis, used),
     }))
 }

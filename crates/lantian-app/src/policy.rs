@@ -3,7 +3,9 @@
 //! lifted when their condition holds, and the action ledger's tables.
 
 use crate::assess::{AreaLevel, CityPeriod, Source, assess_period, county_period, region_period};
+use crate::basis::Basis;
 use crate::days::Days;
+use crate::days::StoreDays;
 use crate::table::{Cell, Col, Table};
 use crate::targets::check_targets;
 use crate::{Ctx, View, parse_period, shift_year};
@@ -145,6 +147,8 @@ fn policy_facts(
 /// `lantian policy run`.
 #[derive(Clone, Debug)]
 pub struct PolicyRun {
+    /// The basis of rules that name none (default: the official one).
+    pub basis: Basis,
     /// week:YYYY-Www, month:YYYY-MM or year:YYYY
     pub period: String,
     /// Policy file (default: DATA/policy.toml, else the built-in sample).
@@ -155,10 +159,25 @@ pub struct PolicyRun {
 }
 
 /// What a policy run recorded: the actions recorded or lifted now, and a
-/// sentence saying how many (and which policy).
+/// sentence saying how many (and which policy), and on which bases.
 pub struct PolicyOutcome {
     pub table: Table,
     pub message: String,
+    /// Each basis the rules judged on, with the station-hours behind it.
+    pub bases: Vec<(Basis, lantian_store::ValuesUsed)>,
+}
+
+/// The basis a rule judges on: its own `values` and `dust`, else the run's.
+pub fn rule_basis(rule: &lantian_core::policy::Rule, default: Basis) -> Result<Basis> {
+    let values = match &rule.values {
+        Some(v) => v.parse().map_err(|e| anyhow::anyhow!("rule {}: values {e}", rule.id))?,
+        None => default.values,
+    };
+    let dust = match &rule.dust {
+        Some(d) => d.parse().map_err(|e| anyhow::anyhow!("rule {}: dust {e}", rule.id))?,
+        None => default.dust,
+    };
+    Ok(Basis { values, dust })
 }
 
 /// Evaluate the policy for a period and record the actions it triggers
@@ -168,9 +187,25 @@ pub fn run_policy(ctx: &Ctx, r: &PolicyRun, view: View) -> Result<PolicyOutcome>
     let (period, by, level) = (&r.period, &r.by, &r.level);
     let (from, to) = parse_period(period)?;
     let (policy, origin) = load_policy(ctx, r.policy.as_deref())?;
-    let store = ctx.store()?;
-    let facts = policy_facts(ctx, &store, &policy, from, to, *level)?;
-    if facts.is_empty() {
+    // The facts on each basis a rule judges on (the run's for the others).
+    let mut bases: Vec<Basis> = Vec::new();
+    for rule in &policy.rule {
+        let b = rule_basis(rule, r.basis)?;
+        if !bases.contains(&b) {
+            bases.push(b);
+        }
+    }
+    if bases.is_empty() {
+        bases.push(r.basis);
+    }
+    let mut facts_by: Vec<(Basis, BTreeMap<String, Facts>, lantian_store::ValuesUsed)> = Vec::new();
+    for b in &bases {
+        let days = StoreDays::open(ctx, *b)?;
+        let facts = policy_facts(ctx, &days, &policy, from, to, *level)?;
+        facts_by.push((*b, facts, days.used()));
+    }
+    let facts_of = |b: Basis| facts_by.iter().find(|(x, _, _)| *x == b).map(|(_, f, _)| f).expect("computed");
+    if facts_by.iter().all(|(_, f, _)| f.is_empty()) {
         bail!("no data for {period}");
     }
     let edition = Edition::for_date(to).to_string();
@@ -182,12 +217,14 @@ pub fn run_policy(ctx: &Ctx, r: &PolicyRun, view: View) -> Result<PolicyOutcome>
         if !in_force {
             continue;
         }
-        for f in facts.values() {
+        let basis = rule_basis(rule, r.basis)?;
+        for f in facts_of(basis).values() {
             let Some((true, reasons)) = evaluate(&rule.when, f) else { continue };
             let amount = rule.amount.as_ref().map(|a| policy_amount(a, f));
             let evidence = serde_json::json!({
                 "rule": rule.id, "rule_name": rule.name, "policy": origin, "period": period,
                 "from": from.to_string(), "to": to.to_string(), "edition": edition,
+                "values": basis.values.key(), "dust": basis.dust.key(),
                 "reasons": reasons, "facts": f,
             });
             actions.push(NewAction {
@@ -205,8 +242,10 @@ pub fn run_policy(ctx: &Ctx, r: &PolicyRun, view: View) -> Result<PolicyOutcome>
     // Restrictions in force whose lifting condition now holds.
     let mut lifts = Vec::new();
     for a in ledger.list(None, None)?.into_iter().filter(|a| a.status != "lifted" && a.kind == "approval_restriction") {
-        let Some(rule) = policy.rule.iter().find(|r| r.id == a.rule) else { continue };
-        let (Some(cond), Some(f)) = (&rule.lift_when, facts.get(&a.area)) else { continue };
+        let Some(rule) = policy.rule.iter().find(|x| x.id == a.rule) else { continue };
+        let (Some(cond), Some(f)) = (&rule.lift_when, facts_of(rule_basis(rule, r.basis)?).get(&a.area)) else {
+            continue;
+        };
         if a.period == *period {
             continue;
         }
@@ -260,7 +299,8 @@ pub fn run_policy(ctx: &Ctx, r: &PolicyRun, view: View) -> Result<PolicyOutcome>
             outcome.lifted.len()
         )
     };
-    Ok(PolicyOutcome { table: t, message })
+    let bases = facts_by.iter().map(|(b, _, u)| (*b, *u)).collect();
+    Ok(PolicyOutcome { table: t, message, bases })
 }
 
 /// Check a policy file and install it as DATA/policy.toml; the number of rules.

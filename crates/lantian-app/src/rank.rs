@@ -58,17 +58,16 @@ fn level_period(
 }
 
 /// The ranking table (rows in rank order, ties by name).
-pub fn rank(ctx: &Ctx, a: &RankRequest) -> Result<Table> {
-    let store = ctx.store()?;
-    let cur = level_period(ctx, &store, a, a.from, a.to)?;
+pub fn rank(ctx: &Ctx, store: &dyn Days, a: &RankRequest) -> Result<Table> {
+    let cur = level_period(ctx, store, a, a.from, a.to)?;
     if cur.is_empty() {
         bail!("no data for {}..{}", a.from, a.to);
     }
-    let prev = level_period(ctx, &store, a, shift_year(a.from, 1), shift_year(a.to, 1))?;
+    let prev = level_period(ctx, store, a, shift_year(a.from, 1), shift_year(a.to, 1))?;
     // The three previous years; the first is `prev`, computed once.
     let mut earlier: Vec<BTreeMap<String, PeriodStats>> = vec![prev.clone()];
     for y in 2..=3 {
-        earlier.push(level_period(ctx, &store, a, shift_year(a.from, y), shift_year(a.to, y))?);
+        earlier.push(level_period(ctx, store, a, shift_year(a.from, y), shift_year(a.to, y))?);
     }
     let ci = |s: Option<&PeriodStats>| s.and_then(|s| weighted_composite(s, a.weights));
     let names: Vec<&String> = cur.keys().collect();

@@ -250,9 +250,20 @@ pub fn notice_data(
         calendar_days,
         calendar_label: period_label(cal_from, to),
         basis: format!(
-            "说明：数据来源为国家环境空气质量监测网城市站点监测数据；评价依据{editions}；城市日值为其国控站点日值的算术平均；综合指数以{}所执行标准的二级浓度限值计算。本通报由lantian于{}根据监测数据自动生成，所有数字均可复核。",
+            "说明：数据来源为国家环境空气质量监测网城市站点监测数据{audited}；评价依据{editions}；城市日值为其国控站点日值的算术平均；综合指数以{}所执行标准的二级浓度限值计算。本通报由lantian于{}根据监测数据自动生成，所有数字均可复核。",
             period_label(to, to),
-            generated
+            generated,
+            audited = {
+                let u = store.used();
+                if u.audited > 0 {
+                    format!(
+                        "（审核数据，审核站时占{:.1}%，其余为实时数据）",
+                        100.0 * u.audited as f64 / (u.audited + u.raw) as f64
+                    )
+                } else {
+                    String::new()
+                }
+            }
         ),
         top_n: top,
     })
@@ -271,7 +282,7 @@ fn indicator_zh(key: &str) -> &'static str {
 
 /// Completion data of task `number`: the ledger's record, and the goal's
 /// targets judged at each goal year's end.
-pub fn completion_data(ctx: &Ctx, number: i64) -> Result<CompletionData> {
+pub fn completion_data(ctx: &Ctx, days: &dyn Days, number: i64) -> Result<CompletionData> {
     let mut ledger = ctx.ledger()?;
     let task = lantian_store::tasks::get(ledger.db(), number)?;
     let f = &task.fields;
@@ -283,7 +294,6 @@ pub fn completion_data(ctx: &Ctx, number: i64) -> Result<CompletionData> {
         } else {
             lantian_store::targets::Targets::default()
         };
-        let store = ctx.store()?;
         for g in &f.goal_targets {
             let mine = lantian_store::targets::Targets {
                 target: targets
@@ -293,7 +303,7 @@ pub fn completion_data(ctx: &Ctx, number: i64) -> Result<CompletionData> {
                     .cloned()
                     .collect(),
             };
-            let checks = check_targets(&store, &mine, Date::new(g.year, 12, 31)?)?;
+            let checks = check_targets(days, &mine, Date::new(g.year, 12, 31)?)?;
             let areas = g
                 .areas
                 .iter()

@@ -2,6 +2,7 @@
 //! hourly and daily values (`lantian aqi`, `stations`, `hourly`, `daily`).
 
 use crate::assess::Source;
+use crate::days::Days;
 use crate::table::{Cell, Col, Table};
 use crate::{View, edition_for};
 use anyhow::{Result, bail};
@@ -10,7 +11,7 @@ use lantian_core::aqi::{DailyInput, HourlyInput, Indicator, SpecialCase, daily_a
 use lantian_core::series::{CaptureRules, o3_8h_windows};
 use lantian_core::time::{date_of, day_number, format_label};
 use lantian_core::{AqiReport, Edition, Pollutant};
-use lantian_store::query::{AreaDay, DaySource, Reader, city_days, city_stations, month_chunks, station_days};
+use lantian_store::query::{AreaDay, DaySource, Reader, city_stations, month_chunks};
 use lantian_store::{Kind, Store};
 
 /// Concentrations for the AQI calculator.
@@ -366,11 +367,25 @@ fn mean_series(dense: &lantian_store::query::Dense, idx: &[usize], kind: Kind, l
 }
 
 /// Daily means, MDA8, AQI, level, primary pollutant and valid hours.
-pub fn daily_table(store: &Store, a: &SeriesRequest, view: View) -> Result<Table> {
+pub fn daily_table(source: &dyn Days, a: &SeriesRequest, view: View) -> Result<Table> {
+    let store = source.store();
     let (station, city, from, to, edition) = (a.station.as_deref(), a.city.as_deref(), a.from, a.to, a.edition);
     let (name, members) = selection(store, station, city)?;
     let (d0, d1) = (day_number(from), day_number(to));
     let any_2012 = (d0..=d1).any(|d| edition_for(edition, d) == Edition::E2012);
+    let mut days: Vec<AreaDay> = Vec::new();
+    if city.is_some() {
+        days = source
+            .city_days(std::slice::from_ref(&name), d0, d1, &a.source.options())?
+            .remove(&name)
+            .unwrap_or_default();
+    } else {
+        source.station_days(Some(&members), d0, d1, &mut |_, day, v| {
+            days.push(AreaDay { day, values: *v, source: DaySource::Stations(1) })
+        })?;
+    }
+    // The deducted PM10 and PM2.5, when an event touched a day of the range.
+    let deducted = days.iter().any(|d| d.values.deducted.is_some());
     let mut cols = vec![
         Col("date", "日期", "Date"),
         if city.is_some() { Col("city", "城市", "City") } else { Col("station", "站点", "Station") },
@@ -393,17 +408,14 @@ pub fn daily_table(store: &Store, a: &SeriesRequest, view: View) -> Result<Table
     if city.is_some() {
         cols.push(Col("source", "数据来源", "Source"));
     }
-    let mut t = Table::new(cols);
-    let mut days: Vec<AreaDay> = Vec::new();
-    if city.is_some() {
-        days = city_days(store, std::slice::from_ref(&name), d0, d1, &a.source.options())?
-            .remove(&name)
-            .unwrap_or_default();
-    } else {
-        station_days(store, Some(&members), d0, d1, &CaptureRules::default(), |_, day, v| {
-            days.push(AreaDay { day, values: *v, source: DaySource::Stations(1) })
-        })?;
+    if deducted {
+        cols.extend([
+            Col("pm25_deducted", "PM2.5(扣沙)", "PM2.5 deducted"),
+            Col("pm10_deducted", "PM10(扣沙)", "PM10 deducted"),
+            Col("deducted", "扣除", "Deducted"),
+        ]);
     }
+    let mut t = Table::new(cols);
     for d in &days {
         let ed = edition_for(edition, d.day);
         let input = d.values.aqi_input();
@@ -430,6 +442,15 @@ pub fn daily_table(store: &Store, a: &SeriesRequest, view: View) -> Result<Table
                 DaySource::Stations(n) => format!("stations:{n}"),
                 DaySource::Published => "published".into(),
             }));
+        }
+        if deducted {
+            let dd = d.values.deducted;
+            let report = |p: Pollutant, v: Option<f64>| v.map(|x| p.report(x));
+            row.extend([
+                Cell::opt(dd.map_or(input.pm25, |x| report(Pollutant::Pm25, x.pm25)), 0),
+                Cell::opt(dd.map_or(input.pm10, |x| report(Pollutant::Pm10, x.pm10)), 0),
+                Cell::Bool(dd.is_some()),
+            ]);
         }
         t.push(row);
     }

@@ -205,7 +205,7 @@ pub fn check_targets(
 }
 
 /// The targets table of `lantian target check` (`file`, else the installed targets).
-pub fn targets_table(ctx: &Ctx, as_of: Date, file: Option<&Path>, view: View) -> Result<Table> {
+pub fn targets_table(ctx: &Ctx, days: &dyn Days, as_of: Date, file: Option<&Path>, view: View) -> Result<Table> {
     let path = file.map_or_else(|| ctx.data.join("targets.toml"), Path::to_path_buf);
     if !path.exists() {
         bail!(
@@ -213,8 +213,7 @@ pub fn targets_table(ctx: &Ctx, as_of: Date, file: Option<&Path>, view: View) ->
         );
     }
     let targets = lantian_store::targets::Targets::load(&path)?;
-    let store = ctx.store()?;
-    let rows = check_targets(&store, &targets, as_of)?;
+    let rows = check_targets(days, &targets, as_of)?;
     let mut t = Table::new(vec![
         Col("area", "地区", "Area"),
         Col("year", "年度", "Year"),

@@ -2,7 +2,6 @@
 //! from the store's hours and compare them with the network's own published
 //! values (`lantian verify`).
 
-use crate::Ctx;
 use crate::edition_for;
 use crate::table::{Cell, Col, Table};
 use anyhow::{Result, bail};
@@ -244,9 +243,8 @@ fn rolling_consistent(dense: &lantian_store::query::Dense, i: usize, p: Pollutan
 }
 
 /// The agreement table over `from..=to` (default: every month in the store).
-pub fn verify_table(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> Result<Table> {
-    let store = ctx.store()?;
-    let acc = verify_store(&store, from, to)?;
+pub fn verify_table(store: &Store, from: Option<Date>, to: Option<Date>) -> Result<Table> {
+    let acc = verify_store(store, from, to)?;
     let mut t = Table::new(vec![
         Col("kind", "项目", "Kind"),
         Col("description", "说明", "Description"),

@@ -9,6 +9,7 @@
 
 pub mod aqi;
 pub mod city;
+pub mod deduct;
 pub mod edition;
 pub mod period;
 pub mod policy;

@@ -81,8 +81,12 @@ pub struct PeriodStats {
     /// reported (`Pollutant::ALL` order).
     pub daily_percentile: [Option<f64>; 6],
     /// Whether every full calendar month in the period (and the year, for a
-    /// whole-year period) meets the capture minimum for every pollutant.
+    /// whole-year period) meets the capture minimum for every pollutant
+    /// (judged on the data before any deduction: deducted days are set
+    /// aside by rule, not missing).
     pub capture_ok: bool,
+    /// Days whose PM10 / PM2.5 a deduction event touched (扣除沙尘天数).
+    pub deducted_days: u32,
 }
 
 impl PeriodStats {
@@ -113,10 +117,18 @@ pub fn period_stats(
     let mut series: [Vec<f64>; 6] = Default::default();
     for r in &in_range {
         for (k, p) in Pollutant::ALL.into_iter().enumerate() {
-            if let Some(v) = r.values.get(p) {
+            // PM10 and PM2.5 without the data a deduction event affected;
+            // the day's AQI (below) keeps them (环办监测〔2016〕120号).
+            let v = match (p, r.values.deducted) {
+                (Pollutant::Pm10, Some(d)) => d.pm10,
+                (Pollutant::Pm25, Some(d)) => d.pm25,
+                _ => r.values.get(p),
+            };
+            if let Some(v) = v {
                 series[k].push(v);
             }
         }
+        out.deducted_days += u32::from(r.values.deducted.is_some());
         if let Some(aqi) = r.aqi {
             out.valid_days += 1;
             if aqi <= 100 {
@@ -207,6 +219,55 @@ pub fn attains(stats: &PeriodStats, limits: &Limits) -> Option<bool> {
         }
     }
     Some(all)
+}
+
+/// HJ 663-2026 three-year moving average (三年滑动平均) of an area: per
+/// pollutant the mean of the three annual statistics ending with a year
+/// (the period statistic and the daily-value percentile used for
+/// attainment), each year valid by its own capture rules; reported to the
+/// pollutant's precision (GB/T 8170, once, on the unrounded mean of the
+/// reported annual values). Reading chosen where the text could not be read:
+/// docs/STANDARDS.md, "Three-year assessment".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ThreeYear {
+    /// Period statistic (annual mean; CO p95; O3-8h p90), `Pollutant::ALL` order.
+    pub statistic: [Option<f64>; 6],
+    /// Percentile of daily values (98th SO2/NO2, 95th PM10/PM2.5, 95th CO, 90th O3-8h).
+    pub percentile: [Option<f64>; 6],
+    /// Years among the three whose capture met the rules.
+    pub valid_years: u32,
+    /// Per pollutant: attains (`None` without three valid years).
+    pub attains: [Option<bool>; 6],
+}
+
+impl ThreeYear {
+    /// The area attains when all six pollutants do (`None`: not decidable).
+    pub fn attains_all(&self) -> Option<bool> {
+        self.attains.iter().try_fold(true, |all, a| a.map(|a| all && a))
+    }
+}
+
+/// The three-year figures from three years' statistics (oldest first),
+/// judged against `limits`.
+pub fn three_year(years: &[PeriodStats; 3], limits: &Limits) -> ThreeYear {
+    let valid: Vec<&PeriodStats> = years.iter().filter(|s| s.capture_ok).collect();
+    let mut out = ThreeYear { valid_years: valid.len() as u32, ..Default::default() };
+    if valid.len() < 3 {
+        return out;
+    }
+    for (k, p) in Pollutant::ALL.into_iter().enumerate() {
+        let mean = |f: &dyn Fn(&PeriodStats) -> Option<f64>| -> Option<f64> {
+            let v: Vec<f64> = valid.iter().map(|s| f(s)).collect::<Option<_>>()?;
+            Some(p.report(v.iter().sum::<f64>() / 3.0))
+        };
+        out.statistic[k] = mean(&|s| s.statistic(p));
+        out.percentile[k] = mean(&|s| s.daily_percentile[k]);
+        out.attains[k] = match (out.statistic[k], out.percentile[k]) {
+            (Some(stat), Some(pct)) => Some(pct <= limits.daily(p) && limits.annual(p).is_none_or(|a| stat <= a)),
+            _ => None,
+        };
+    }
+    out
 }
 
 fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &PeriodCapture) -> bool {
@@ -328,6 +389,66 @@ mod tests {
         assert_eq!(change_pct(Some(38.0), Some(41.0)), Some(-7.3));
         assert_eq!(change_pct(Some(1.0), Some(0.0)), None);
         assert_eq!(change_pp(Some(80.3), Some(82.5)), Some(-2.2));
+    }
+
+    #[test]
+    fn deducted_days_leave_the_pm_statistics_not_the_day_counts() {
+        use crate::deduct::Deducted;
+        let limits = crate::edition::LimitSet::Gb2012.grade2();
+        let mut days: Vec<DayRecord> = (0..10).map(|d| rec(d, 30.0 + d as f64, 60)).collect();
+        // Day 3: a dust day, PM2.5 deducted whole, AQI 180 kept; day 4:
+        // hours removed, 20 remained (PM2.5 31.0 instead of 34).
+        days[3].values.pm25 = Some(150.0);
+        days[3].values.pm10 = Some(400.0);
+        days[3].aqi = Some(180);
+        days[3].values.deducted = Some(Deducted { pm10: None, pm25: None });
+        days[4].values.deducted = Some(Deducted { pm10: Some(50.0), pm25: Some(31.0) });
+        let s = period_stats(&days, 0, 9, &limits, &PeriodCapture::default());
+        // PM2.5: days 0..9 are 30..39 but day 3 is out and day 4 is 31.
+        let kept = [30.0, 31.0, 32.0, 31.0, 35.0, 36.0, 37.0, 38.0, 39.0];
+        assert_eq!(s.pm25, Some(Pollutant::Pm25.report(kept.iter().sum::<f64>() / 9.0)));
+        assert_eq!(s.n_values[5], 9);
+        assert_eq!(s.deducted_days, 2);
+        // The dust day stays a valid, non-good day.
+        assert_eq!((s.valid_days, s.good_days), (10, 9));
+        // Without the deduction the dust day counts.
+        let plain: Vec<DayRecord> =
+            days.iter().map(|r| DayRecord { values: DailyValues { deducted: None, ..r.values }, ..*r }).collect();
+        let p = period_stats(&plain, 0, 9, &limits, &PeriodCapture::default());
+        assert!(p.pm25 > s.pm25);
+        assert_eq!(p.deducted_days, 0);
+    }
+
+    #[test]
+    fn three_year_means_of_annual_statistics() {
+        let limits = crate::edition::LimitSet::Gb2012.grade2();
+        let year = |pm25: f64, p95: f64, ok: bool| {
+            let mut s = PeriodStats {
+                so2: Some(10.0),
+                no2: Some(30.0),
+                pm10: Some(60.0),
+                pm25: Some(pm25),
+                co_p95: Some(1.2),
+                o3_8h_p90: Some(150.0),
+                capture_ok: ok,
+                ..Default::default()
+            };
+            s.daily_percentile = [Some(20.0), Some(60.0), Some(120.0), Some(1.2), Some(150.0), Some(p95)];
+            s
+        };
+        // PM2.5 36, 35, 34 → 35 (≤ 35: attains), p95 80, 70, 72 → 74 (≤ 75).
+        let t = three_year(&[year(36.0, 80.0, true), year(35.0, 70.0, true), year(34.0, 72.0, true)], &limits);
+        assert_eq!(t.valid_years, 3);
+        let pm25 = 5;
+        assert_eq!((t.statistic[pm25], t.percentile[pm25]), (Some(35.0), Some(74.0)));
+        assert_eq!(t.attains_all(), Some(true));
+        // 36, 36, 35 → 35.67 → 36: PM2.5 does not attain, the area neither.
+        let t = three_year(&[year(36.0, 70.0, true), year(36.0, 70.0, true), year(35.0, 70.0, true)], &limits);
+        assert_eq!(t.statistic[pm25], Some(36.0));
+        assert_eq!((t.attains[pm25], t.attains_all()), (Some(false), Some(false)));
+        // A year short of data: no three-year figure.
+        let t = three_year(&[year(30.0, 70.0, true), year(30.0, 70.0, false), year(30.0, 70.0, true)], &limits);
+        assert_eq!((t.valid_years, t.statistic[pm25], t.attains_all()), (2, None, None));
     }
 
     fn rec(day: DayNumber, pm25: f64, aqi: u16) -> DayRecord {

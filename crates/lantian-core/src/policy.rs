@@ -103,6 +103,12 @@ pub struct Rule {
     pub effective_from: Option<String>,
     /// Periods ending on or before this date (ISO).
     pub effective_to: Option<String>,
+    /// The values the rule judges on: `best` (audited where audited) or
+    /// `raw`; default: the run's (the official basis).
+    pub values: Option<String>,
+    /// `deducted` or `included`: sand-dust and exceptional-event data in
+    /// PM10 and PM2.5; default: the run's (deducted).
+    pub dust: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

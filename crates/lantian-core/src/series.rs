@@ -119,6 +119,9 @@ pub struct DailyValues {
     pub o3_1h_max: Option<f64>,
     /// Valid hours of the day per pollutant, in `Pollutant::ALL` order.
     pub hours: [u8; 6],
+    /// PM10 and PM2.5 without the hours a deduction event affected, when
+    /// one touched the day (`crate::deduct`); the values above keep them.
+    pub deducted: Option<crate::deduct::Deducted>,
 }
 
 impl DailyValues {
@@ -162,6 +165,19 @@ impl DailyValues {
 
 /// All daily statistics of one station-day from its six hourly series
 /// (in `Pollutant::ALL` order).
+/// `station_day` with the hours `affected` removed from PM10 and PM2.5 for
+/// the deducted values (the day's own values keep every hour).
+pub fn station_day_deducted(hours: &[[f64; 24]; 6], affected: &[bool; 24], rules: &CaptureRules) -> DailyValues {
+    let mut out = station_day(hours, rules);
+    let without = |p: Pollutant| {
+        let k = Pollutant::ALL.iter().position(|x| *x == p).expect("pollutant");
+        let day: [f64; 24] = std::array::from_fn(|h| if affected[h] { f64::NAN } else { hours[k][h] });
+        daily_mean(&day, rules)
+    };
+    out.deducted = Some(crate::deduct::Deducted { pm10: without(Pollutant::Pm10), pm25: without(Pollutant::Pm25) });
+    out
+}
+
 pub fn station_day(hours: &[[f64; 24]; 6], rules: &CaptureRules) -> DailyValues {
     let mut out = DailyValues::default();
     for (k, p) in Pollutant::ALL.into_iter().enumerate() {

@@ -232,8 +232,24 @@ pub fn compose(d: &NoticeData) -> crate::Result<Doc> {
 
     // (1) Overview: province, key cities, regions.
     blocks.push(Block::Heading(1, format!("{}、全省环境空气质量总体情况", ordinal(1))));
+    // Cities whose PM10/PM2.5 days a sand-dust or exceptional event touched,
+    // said the way official notices say it (扣除沙尘影响后…).
+    let dusty: Vec<String> = d
+        .cities
+        .iter()
+        .filter(|r| r.cur.deducted_days > 0)
+        .map(|r| format!("{}{}天", r.name, r.cur.deducted_days))
+        .collect();
+    if !dusty.is_empty() {
+        blocks.push(Block::Para(format!(
+            "本期{}个市（州）受沙尘天气等影响，扣除天数分别为：{}。以下PM10、PM2.5浓度及综合指数均为扣除沙尘影响后数据，优良天数比例和重污染天数未扣除沙尘影响。",
+            dusty.len(),
+            dusty.join("，")
+        )));
+    }
+    let lead = if dusty.is_empty() { String::new() } else { "扣除沙尘影响后，".to_string() };
     blocks.push(Block::Para(overview_sentence(
-        &format!("{}，全省{n}个市（州）", d.period_label),
+        &format!("{}，{lead}全省{n}个市（州）", d.period_label),
         &cur,
         prev.as_ref(),
         three_year_aggregate(&all),

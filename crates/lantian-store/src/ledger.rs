@@ -178,12 +178,32 @@ const SCHEMA_V4: &str = "CREATE TABLE app_user (
         created_at TEXT NOT NULL
     );";
 
+/// Schema version 5: sand-dust and exceptional events whose data the
+/// assessment deducts (`crate::events`), their changes audited.
+const SCHEMA_V5: &str = "CREATE TABLE event (
+        id {id},
+        city TEXT NOT NULL,
+        start_label {bigint} NOT NULL,
+        end_label {bigint} NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('sand_dust', 'exceptional')),
+        reference TEXT NOT NULL,
+        note TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'candidate', 'withdrawn')),
+        evidence TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        changed_at TEXT,
+        reason TEXT,
+        CHECK (start_label <= end_label)
+    );
+    ALTER TABLE audit ADD COLUMN event_id {bigint} REFERENCES event(id);";
+
 /// The migrations of one dialect, in order (index + 1 = schema version).
 fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<String> {
     let dialect = |s: &str| {
         s.replace("{id}", id).replace("{bigint}", bigint).replace("{real}", real).replace("{append_only}", append_only)
     };
-    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2), dialect(SCHEMA_V3), dialect(SCHEMA_V4)]
+    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2), dialect(SCHEMA_V3), dialect(SCHEMA_V4), dialect(SCHEMA_V5)]
 }
 
 fn sqlite_migrations() -> Vec<String> {

@@ -5,7 +5,9 @@
 //!
 //! ```text
 //! manifest.json              the current generation: which files are live
-//! hourly/2019-01.g3.parquet  station hours of one month (measured + published)
+//! hourly/2019-01.g3.parquet  station hours of one month (measured + published), raw layer
+//! audited/2019-01.g4.parquet the audited layer of that month (same columns; null =
+//!                            not covered, NaN = invalidated by the auditor)
 //! city_daily.g2.parquet      published city daily values (city_daily files)
 //! stations.g1.json           the station list
 //! rejects/<import>.csv       rejected rows/cells of each import: file, line, column, reason
@@ -25,6 +27,7 @@
 
 pub mod areas;
 pub mod city_daily;
+pub mod events;
 pub mod import;
 pub mod kinds;
 pub mod ledger;
@@ -42,9 +45,9 @@ pub mod users;
 
 pub use import::{ImportSummary, import};
 pub use kinds::Kind;
-pub use partition::{MonthKey, Partition};
+pub use partition::{MonthKey, Partition, ValuesUsed};
 pub use stations::{Station, canonical_city};
-pub use store::Store;
+pub use store::{Layer, Store, Values};
 
 use std::path::{Path, PathBuf};
 

@@ -56,7 +56,28 @@ const TABLES: &[(&str, &[(&str, Ty)])] = {
             "task_status",
             &[("id", I), ("task_id", I), ("at", T), ("who", T), ("from_status", T), ("to_status", T), ("note", T)],
         ),
-        ("audit", &[("id", I), ("at", T), ("who", T), ("action_id", I), ("change", T), ("task_id", I)]),
+        (
+            "event",
+            &[
+                ("id", I),
+                ("city", T),
+                ("start_label", I),
+                ("end_label", I),
+                ("kind", T),
+                ("reference", T),
+                ("note", T),
+                ("status", T),
+                ("evidence", T),
+                ("created_by", T),
+                ("created_at", T),
+                ("changed_at", T),
+                ("reason", T),
+            ],
+        ),
+        (
+            "audit",
+            &[("id", I), ("at", T), ("who", T), ("action_id", I), ("change", T), ("task_id", I), ("event_id", I)],
+        ),
         (
             "logger",
             &[

@@ -23,6 +23,29 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+/// An auditor's invalidation in an audited month: the hour is covered by
+/// the audited layer and has no valid value (a blank cell in an audited
+/// file). In memory `-inf` (never a measured value: imports refuse
+/// non-finite and negative values); on disk a non-null `NaN`, where a null
+/// means "not covered".
+pub const INVALIDATED: f64 = f64::NEG_INFINITY;
+
+/// How many station-hours behind a computation came from each layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ValuesUsed {
+    /// Station-hours with a value the audited layer decided.
+    pub audited: u64,
+    /// Station-hours with a value from the raw (real-time) layer only.
+    pub raw: u64,
+}
+
+impl std::ops::AddAssign for ValuesUsed {
+    fn add_assign(&mut self, o: Self) {
+        self.audited += o.audited;
+        self.raw += o.raw;
+    }
+}
+
 /// Year and month of a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MonthKey {
@@ -96,11 +119,18 @@ pub struct Partition {
     /// One block per station (`n_kinds` series of `len`): small allocations
     /// that the allocator recycles month after month, unlike one huge buffer.
     values: Vec<Vec<f64>>,
+    /// After `overlay`: per station, the labels the audited layer decided.
+    audited: Vec<Vec<bool>>,
 }
 
 impl Partition {
     pub fn empty(key: MonthKey) -> Partition {
         Partition::with_kinds(key, &Kind::ALL)
+    }
+
+    /// An empty month holding only `kinds` (an overlay's base when the raw layer has none).
+    pub fn with_kinds_pub(key: MonthKey, kinds: &[Kind]) -> Partition {
+        Partition::with_kinds(key, kinds)
     }
 
     fn with_kinds(key: MonthKey, kinds: &[Kind]) -> Partition {
@@ -122,6 +152,7 @@ impl Partition {
             kind_pos,
             n_kinds,
             values: Vec::new(),
+            audited: Vec::new(),
         }
     }
 
@@ -150,6 +181,40 @@ impl Partition {
     pub fn series_at(&self, slot: usize, kind: Kind) -> Option<&[f64]> {
         let off = self.kind_pos[kind.idx()]? * self.len;
         self.values.get(slot).map(|b| &b[off..off + self.len])
+    }
+
+    /// Whether the audited layer decided label offset `off` of the station in `slot`.
+    pub fn audited_at(&self, slot: usize, off: usize) -> bool {
+        self.audited.get(slot).and_then(|a| a.get(off)).copied().unwrap_or(false)
+    }
+
+    /// Lay an audited month over this (raw) one: wherever the audited layer
+    /// covers a station-hour's series it decides it, its value replacing
+    /// the raw one and an invalidation removing it; elsewhere the raw value
+    /// stays. Both partitions hold the same kinds.
+    pub fn overlay(&mut self, audited: &Partition) {
+        for (a_slot, name) in audited.stations.iter().enumerate() {
+            let slot = self.station_slot(name);
+            if self.audited.len() <= slot {
+                self.audited.resize(slot + 1, Vec::new());
+            }
+            let mask = &mut self.audited[slot];
+            if mask.is_empty() {
+                *mask = vec![false; self.len];
+            }
+            for (k, pos) in self.kind_pos.iter().enumerate() {
+                let (Some(pos), Some(a_pos)) = (pos, audited.kind_pos[k]) else { continue };
+                let src = &audited.values[a_slot][a_pos * audited.len..(a_pos + 1) * audited.len];
+                let dst = &mut self.values[slot][pos * self.len..(pos + 1) * self.len];
+                for (o, &v) in src.iter().enumerate().take(self.len) {
+                    if v.is_nan() {
+                        continue;
+                    }
+                    dst[o] = if v == INVALIDATED { f64::NAN } else { v };
+                    mask[o] = true;
+                }
+            }
+        }
     }
 
     /// The series of one station and kind over the month, if present.
@@ -324,7 +389,9 @@ impl Partition {
                 for (c, k) in kind_cols.iter().enumerate() {
                     if cols[c].is_valid(row) {
                         let pos = part.kind_pos[k.idx()].expect("requested kind");
-                        part.values[slot][pos * part.len + off as usize] = cols[c].value(row);
+                        let v = cols[c].value(row);
+                        // A non-null NaN: an auditor's invalidation (audited months only).
+                        part.values[slot][pos * part.len + off as usize] = if v.is_nan() { INVALIDATED } else { v };
                     }
                 }
             }
@@ -376,6 +443,8 @@ impl Batch {
         for col in &mut self.cols {
             let col = std::mem::replace(col, Vec::with_capacity(self.capacity));
             let valid = BooleanBuffer::collect_bool(col.len(), |i| !col[i].is_nan());
+            // An auditor's invalidation is a non-null NaN on disk.
+            let col: Vec<f64> = col.into_iter().map(|v| if v == INVALIDATED { f64::NAN } else { v }).collect();
             arrays.push(Arc::new(Float64Array::new(ScalarBuffer::from(col), Some(NullBuffer::new(valid)))));
         }
         let batch = RecordBatch::try_new(Partition::schema(), arrays)

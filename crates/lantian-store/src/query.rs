@@ -4,11 +4,12 @@
 use crate::Result;
 use crate::city_daily::CityDay;
 use crate::kinds::Kind;
-use crate::partition::{MonthKey, Partition};
+use crate::partition::{MonthKey, Partition, ValuesUsed};
 use crate::store::Store;
 use lantian_core::Pollutant;
 use lantian_core::city::{AreaMethod, area_day};
-use lantian_core::series::{CaptureRules, DailyValues, station_day};
+use lantian_core::deduct::Intervals;
+use lantian_core::series::{CaptureRules, DailyValues, station_day, station_day_deducted};
 use lantian_core::time::{DayNumber, HourLabel, date_of};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -180,7 +181,46 @@ pub fn station_days(
     to: DayNumber,
     rules: &CaptureRules,
     mut each: impl FnMut(&str, DayNumber, &DailyValues),
-) -> Result<()> {
+) -> Result<ValuesUsed> {
+    station_days_with(store, stations, from, to, rules, None, |st, day, v, _| each(st, day, v))
+}
+
+/// The hours deduction events affected, by city (canonical names):
+/// `station_days_with` removes them from the stations' PM10 and PM2.5 for
+/// the deducted values, `assemble_city_days` from published city days.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Deduction {
+    pub by_city: BTreeMap<String, Intervals>,
+}
+
+impl Deduction {
+    /// The affected hours of a city's day, if any.
+    pub fn day_mask(&self, city: &str, day: DayNumber) -> Option<[bool; 24]> {
+        self.by_city.get(city)?.day_mask(day)
+    }
+
+    /// The part that touches labels `from..=to` (a cached month's key).
+    pub fn within(&self, from: HourLabel, to: HourLabel) -> Vec<(String, Vec<(HourLabel, HourLabel)>)> {
+        self.by_city.iter().map(|(c, iv)| (c.clone(), iv.within(from, to))).filter(|(_, r)| !r.is_empty()).collect()
+    }
+}
+
+/// `station_days` with the deduction events' hours removed from PM10 and
+/// PM2.5 for the deducted values (`DailyValues::deducted`), and each
+/// station-day's hours by layer passed along. The total by layer is
+/// returned and added to the store's count.
+pub fn station_days_with(
+    store: &Store,
+    stations: Option<&[String]>,
+    from: DayNumber,
+    to: DayNumber,
+    rules: &CaptureRules,
+    deduct: Option<&Deduction>,
+    mut each: impl FnMut(&str, DayNumber, &DailyValues, ValuesUsed),
+) -> Result<ValuesUsed> {
+    let mut used = ValuesUsed::default();
+    // Station → its city's affected hours.
+    let affected = |st: &str| -> Option<&Intervals> { deduct?.by_city.get(&store.station(st)?.city) };
     let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
     let mut reader = Reader::new(store, &kinds, stations);
     for (d0, d1) in month_chunks(from, to) {
@@ -231,30 +271,54 @@ pub fn station_days(
         let n = list.len();
         let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
         let per = n.div_ceil(threads.max(1)).max(1);
+        // Whether the audited layer decided label `l` of a station.
+        let audited = |ci: Option<usize>, ni: Option<usize>, l: HourLabel| -> bool {
+            [(cur, ci), (next, ni)].iter().any(|(p, i)| {
+                p.zip(*i)
+                    .is_some_and(|(p, i)| usize::try_from(l - p.start).is_ok_and(|o| o < p.len && p.audited_at(i, o)))
+            })
+        };
         let compute = |lo: usize, hi: usize| {
-            let mut out: Vec<(usize, DayNumber, DailyValues)> = Vec::with_capacity((hi - lo) * (d1 - d0 + 1) as usize);
-            for (i, &(_, ci, ni)) in list.iter().enumerate().take(hi).skip(lo) {
+            let mut out: Vec<(usize, DayNumber, DailyValues, ValuesUsed)> =
+                Vec::with_capacity((hi - lo) * (d1 - d0 + 1) as usize);
+            for (i, &(name, ci, ni)) in list.iter().enumerate().take(hi).skip(lo) {
                 let s: [Series; 6] = std::array::from_fn(|k| series(ci, ni, kinds[k]));
+                let events = affected(name);
                 for day in d0..=d1 {
                     let hours: [[f64; 24]; 6] = std::array::from_fn(|k| slots(&s[k], day));
                     if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
                         continue;
                     }
-                    out.push((i, day, station_day(&hours, rules)));
+                    let mut day_used = ValuesUsed::default();
+                    // Hours with a value, by the layer that decided them.
+                    for h in (0..24).filter(|&h| hours.iter().any(|s| !s[h].is_nan())) {
+                        if audited(ci, ni, day * 24 + 1 + h as i64) {
+                            day_used.audited += 1;
+                        } else {
+                            day_used.raw += 1;
+                        }
+                    }
+                    let v = match events.and_then(|e| e.day_mask(day)) {
+                        Some(mask) => station_day_deducted(&hours, &mask, rules),
+                        None => station_day(&hours, rules),
+                    };
+                    out.push((i, day, v, day_used));
                 }
             }
             out
         };
-        let parts: Vec<Vec<(usize, DayNumber, DailyValues)>> = std::thread::scope(|scope| {
+        let parts: Vec<Vec<(usize, DayNumber, DailyValues, ValuesUsed)>> = std::thread::scope(|scope| {
             let handles: Vec<_> =
                 (0..n).step_by(per).map(|lo| scope.spawn(move || compute(lo, (lo + per).min(n)))).collect();
             handles.into_iter().map(|h| h.join().expect("station-day worker panicked")).collect()
         });
-        for (i, day, v) in parts.into_iter().flatten() {
-            each(list[i].0, day, &v);
+        for (i, day, v, u) in parts.into_iter().flatten() {
+            used += u;
+            each(list[i].0, day, &v, u);
         }
     }
-    Ok(())
+    store.count(used);
+    Ok(used)
 }
 
 /// Preference among published sources of one city-day: the official daily
@@ -294,11 +358,13 @@ pub struct AreaDay {
 }
 
 /// Options for building area days.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct AreaOptions {
     pub rules: CaptureRules,
     pub method: AreaMethod,
     pub source: SourcePreference,
+    /// Deduction events' hours (none: every hour kept).
+    pub deduct: Option<std::sync::Arc<Deduction>>,
 }
 
 /// Assessment stations of each city: the store's station list, control
@@ -359,7 +425,7 @@ pub fn city_days(
         let codes: Vec<String> = station_city.keys().cloned().collect();
         // Calls come station by station: look the city up once per run.
         let mut last: Option<(String, Option<usize>)> = None;
-        station_days(store, Some(&codes), from, to, &opts.rules, |st, day, v| {
+        station_days_with(store, Some(&codes), from, to, &opts.rules, opts.deduct.as_deref(), |st, day, v, _| {
             let ci = match &last {
                 Some((s, ci)) if s == st => *ci,
                 _ => {
@@ -435,6 +501,7 @@ pub fn assemble_city_days(
             o3_8h: r.o3_8h,
             o3_1h_max: r.o3_1h_max,
             hours: [0; 6],
+            deducted: None,
         };
         match merged.last_mut() {
             Some((c, d, m)) if *c == r.city && *d == r.day => {
@@ -465,6 +532,17 @@ pub fn assemble_city_days(
                 continue;
             }
             replaced.entry(city.clone()).or_default().push(day);
+        }
+        // A published day has no hours: deducted whole when the event
+        // leaves fewer hours than the 20-hour rule needs, else kept.
+        let mut values = values;
+        if let Some(mask) = opts.deduct.as_ref().and_then(|d| d.day_mask(&city, day)) {
+            values.deducted =
+                Some(if lantian_core::deduct::published_day_deducted(&mask, opts.rules.daily_min_hours) {
+                    lantian_core::deduct::Deducted { pm10: None, pm25: None }
+                } else {
+                    lantian_core::deduct::Deducted { pm10: values.pm10, pm25: values.pm25 }
+                });
         }
         extra.entry(city).or_default().push(AreaDay { day, values, source: DaySource::Published });
     }

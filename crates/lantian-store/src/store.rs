@@ -12,7 +12,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MANIFEST: &str = "manifest.json";
-const FORMAT_VERSION: u32 = 1;
+/// Version 2 added the audited layer (`audited`); version 1 stores open as
+/// version 2 stores without it and are written as version 2 by the next import.
+const FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Manifest {
@@ -20,8 +22,49 @@ pub(crate) struct Manifest {
     pub generation: u64,
     /// Month ("2019-01") → file relative to the data directory.
     pub hourly: BTreeMap<String, String>,
+    /// The audited layer: month → file, the same columns; a null is "not
+    /// covered", a NaN an auditor's invalidation.
+    #[serde(default)]
+    pub audited: BTreeMap<String, String>,
     pub city_daily: Option<String>,
     pub stations: Option<String>,
+}
+
+/// Which values a reader sees.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Values {
+    /// Audited values where the audited layer covers a station-hour, raw elsewhere.
+    #[default]
+    Best,
+    /// The raw (real-time) layer only, as if nothing audited had been imported.
+    Raw,
+}
+
+impl std::str::FromStr for Values {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Values, String> {
+        match s {
+            "best" => Ok(Values::Best),
+            "raw" => Ok(Values::Raw),
+            _ => Err(format!("'{s}': best or raw")),
+        }
+    }
+}
+
+impl Values {
+    pub fn key(self) -> &'static str {
+        match self {
+            Values::Best => "best",
+            Values::Raw => "raw",
+        }
+    }
+}
+
+/// One of the two layers of hourly data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    Raw,
+    Audited,
 }
 
 /// A read-only view of one committed generation of the store.
@@ -30,6 +73,9 @@ pub struct Store {
     pub(crate) dir: PathBuf,
     pub(crate) manifest: Manifest,
     stations: Vec<Station>,
+    values: Values,
+    /// Station-hours read through this handle (and its clones), by layer.
+    used: std::sync::Arc<std::sync::Mutex<crate::partition::ValuesUsed>>,
 }
 
 impl Store {
@@ -41,7 +87,7 @@ impl Store {
             Ok(bytes) => {
                 let m: Manifest = serde_json::from_slice(&bytes)
                     .map_err(|e| Error::Store(format!("{}: unreadable manifest: {e}", path.display())))?;
-                if m.version != FORMAT_VERSION {
+                if m.version != FORMAT_VERSION && m.version != 1 {
                     return Err(Error::Store(format!(
                         "{}: store format {} is not supported by this lantian (expects {FORMAT_VERSION})",
                         path.display(),
@@ -63,7 +109,34 @@ impl Store {
             }
             None => Vec::new(),
         };
-        Ok(Store { dir: dir.to_path_buf(), manifest, stations })
+        Ok(Store { dir: dir.to_path_buf(), manifest, stations, values: Values::default(), used: Default::default() })
+    }
+
+    /// The same generation, read with `values`.
+    pub fn with_values(mut self, values: Values) -> Store {
+        self.values = values;
+        self
+    }
+
+    pub fn values(&self) -> Values {
+        self.values
+    }
+
+    /// How many station-hours the days computed through this handle came
+    /// from each layer (`query::station_days` counts them).
+    pub fn used(&self) -> crate::partition::ValuesUsed {
+        self.used.lock().map(|u| *u).unwrap_or_default()
+    }
+
+    pub(crate) fn count(&self, u: crate::partition::ValuesUsed) {
+        if let Ok(mut t) = self.used.lock() {
+            *t += u;
+        }
+    }
+
+    /// Whether any audited month is stored.
+    pub fn has_audited(&self) -> bool {
+        !self.manifest.audited.is_empty()
     }
 
     pub fn dir(&self) -> &Path {
@@ -82,19 +155,49 @@ impl Store {
         self.stations.iter().find(|s| s.code == code)
     }
 
-    /// Months with hourly data, ascending.
+    /// Months with hourly data (of either layer the reader sees), ascending.
     pub fn months(&self) -> Vec<MonthKey> {
-        self.manifest.hourly.keys().filter_map(|k| MonthKey::parse(k)).collect()
+        let mut keys: Vec<MonthKey> = self.manifest.hourly.keys().filter_map(|k| MonthKey::parse(k)).collect();
+        if self.values == Values::Best {
+            keys.extend(self.manifest.audited.keys().filter_map(|k| MonthKey::parse(k)));
+            keys.sort();
+            keys.dedup();
+        }
+        keys
     }
 
-    /// Read one month, only the given kinds and the stations `filter` keeps.
+    /// Read one month as the reader's `values` see it, only the given kinds
+    /// and the stations `filter` keeps: the raw layer with the audited one
+    /// laid over it (`Values::Best`), or the raw layer alone.
     pub fn read_month(
         &self,
         key: MonthKey,
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Option<Partition>> {
-        match self.manifest.hourly.get(&key.name()) {
+        let raw = self.read_layer(Layer::Raw, key, kinds, filter)?;
+        if self.values == Values::Raw {
+            return Ok(raw);
+        }
+        let Some(audited) = self.read_layer(Layer::Audited, key, kinds, filter)? else { return Ok(raw) };
+        let mut part = raw.unwrap_or_else(|| Partition::with_kinds_pub(key, kinds));
+        part.overlay(&audited);
+        Ok(Some(part))
+    }
+
+    /// Read one month of one layer as stored.
+    pub fn read_layer(
+        &self,
+        layer: Layer,
+        key: MonthKey,
+        kinds: &[Kind],
+        filter: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Option<Partition>> {
+        let files = match layer {
+            Layer::Raw => &self.manifest.hourly,
+            Layer::Audited => &self.manifest.audited,
+        };
+        match files.get(&key.name()) {
             Some(f) => Partition::read(key, &self.dir.join(f), kinds, filter).map(Some),
             None => Ok(None),
         }
@@ -122,6 +225,7 @@ pub(crate) struct Transaction {
 impl Transaction {
     pub fn begin(dir: &Path) -> Result<Transaction> {
         fs::create_dir_all(dir.join("hourly")).map_err(|e| Error::io(dir, e))?;
+        fs::create_dir_all(dir.join("audited")).map_err(|e| Error::io(dir, e))?;
         let lock_path = dir.join("lock");
         let lock = File::options()
             .create(true)
@@ -138,6 +242,7 @@ impl Transaction {
         remove_unreferenced(dir, &[&base.manifest]);
         let mut next = base.manifest.clone();
         next.generation += 1;
+        next.version = FORMAT_VERSION;
         Ok(Transaction { dir: dir.to_path_buf(), _lock: lock, base, next, staged: Vec::new() })
     }
 
@@ -194,10 +299,10 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 fn remove_unreferenced(dir: &Path, keep: &[&Manifest]) {
     let mut live: Vec<PathBuf> = Vec::new();
     for m in keep {
-        live.extend(m.hourly.values().map(|f| dir.join(f)));
+        live.extend(m.hourly.values().chain(m.audited.values()).map(|f| dir.join(f)));
         live.extend(m.city_daily.iter().chain(m.stations.iter()).map(|f| dir.join(f)));
     }
-    let candidates = [dir.to_path_buf(), dir.join("hourly")];
+    let candidates = [dir.to_path_buf(), dir.join("hourly"), dir.join("audited")];
     for d in candidates {
         let Ok(entries) = fs::read_dir(&d) else {
             continue;

@@ -24,6 +24,8 @@ const I18N = {
     breakdownTitle: '单项指数', indicatorCol: '指标', soFar: '截至当日', target: '目标', budget: '余量', remaining: '剩余天数',
     probability: '达标概率%', station: '站点', captureCol: '有效小时', capturePct: '获取率%', thisYear: '本年', lastYear: '上年',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}，优良天数比例 ${s.good_ratio ?? '—'}%（${s.good_days}/${s.valid_days}），重污染 ${s.heavy_days} 天，综合指数 ${s.composite_index ?? '—'}`,
+    valuesSwitch: '数值', valuesBest: '审核优先', valuesRaw: '原始（实时）', dustSwitch: '沙尘', dustDeducted: '扣除', dustIncluded: '不扣除',
+    basis: '口径', otherBasis: (official) => (official ? '原始数据、不扣沙为' : '审核数据、扣沙后为'), differs: '†：两种口径数值不同（悬停查看）',
   },
   en: {
     title: 'lantian · Air quality accountability', from: 'From', to: 'To', apply: 'Show', logout: 'Log out', login: 'Log in',
@@ -45,6 +47,8 @@ const I18N = {
     breakdownTitle: 'Single indexes', indicatorCol: 'Indicator', soFar: 'So far', target: 'Target', budget: 'Budget', remaining: 'Days left',
     probability: 'Probability %', station: 'Station', captureCol: 'Valid hours', capturePct: 'Capture %', thisYear: 'This year', lastYear: 'Last year',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}, good days ${s.good_ratio ?? '—'}% (${s.good_days}/${s.valid_days}), heavy ${s.heavy_days} days, composite ${s.composite_index ?? '—'}`,
+    valuesSwitch: 'Values', valuesBest: 'audited first', valuesRaw: 'raw (real-time)', dustSwitch: 'Sand-dust', dustDeducted: 'deducted', dustIncluded: 'included',
+    basis: 'Basis', otherBasis: (official) => (official ? 'raw, dust included:' : 'official (audited, deducted):'), differs: '†: the two bases differ (hover to see)',
   },
 };
 let lang = localStorage.getItem('lantian-lang') || 'zh';
@@ -53,6 +57,20 @@ let chart = null;
 let last = null;
 const $ = (id) => document.getElementById(id);
 const t = (k) => I18N[lang][k];
+
+// The basis switches as query parameters (the official basis is the default).
+function basisQuery() {
+  return `values=${$('values').value}&dust=${$('dust').value}`;
+}
+
+// A number cell marked † with the other basis's value when the two differ.
+function marked(td, mine, theirs, digits, official) {
+  if (theirs === undefined || theirs === mine) return td;
+  td.textContent += '†';
+  td.classList.add('differs');
+  td.title = `${td.title ? td.title + '\n' : ''}${t('otherBasis')(official)} ${theirs === null ? '—' : Number(theirs).toFixed(digits)}`;
+  return td;
+}
 
 async function api(path, opts = {}) {
   const headers = { 'Content-Type': 'application/json' };
@@ -116,15 +134,17 @@ function render(d) {
     link.textContent = r.city;
     name.appendChild(link);
     tr.appendChild(name);
-    tr.appendChild(cell(r.composite_index, 2, how(r)));
+    const official = d.basis.values === 'best' && d.basis.dust === 'deducted';
+    const o = r.other || {};
+    tr.appendChild(marked(cell(r.composite_index, 2, how(r)), r.composite_index, o.composite_index, 2, official));
     tr.appendChild(cell(r.composite_index_change, 1, undefined, changeClass(r.composite_index_change)));
     tr.appendChild(cell(r.composite_change_3y, 1, r.composite_3y === null ? undefined : `${t('vs3y')}: ${r.composite_3y}`, changeClass(r.composite_change_3y)));
     tr.appendChild(text(r.main_pollutant));
-    tr.appendChild(cell(r.pm25, 0, how(r)));
+    tr.appendChild(marked(cell(r.pm25, 0, how(r)), r.pm25, o.pm25, 0, official));
     tr.appendChild(cell(r.pm25_change, 1, undefined, changeClass(r.pm25_change)));
     tr.appendChild(cell(r.pm25_change_3y, 1, r.pm25_3y === null ? undefined : `${t('vs3y')}: ${r.pm25_3y}`, changeClass(r.pm25_change_3y)));
-    tr.appendChild(cell(r.pm10, 0, how(r)));
-    tr.appendChild(cell(r.good_ratio, 1, how(r)));
+    tr.appendChild(marked(cell(r.pm10, 0, how(r)), r.pm10, o.pm10, 0, official));
+    tr.appendChild(marked(cell(r.good_ratio, 1, how(r)), r.good_ratio, o.good_ratio, 1, official));
     tr.appendChild(cell(r.heavy_days, 0, how(r)));
     ranking.appendChild(tr);
   });
@@ -139,6 +159,8 @@ function render(d) {
     regions.appendChild(tr);
   });
   $('method').textContent = `${t('method')}: ${d.method[lang]}`;
+  const anyDiff = d.cities.some((r) => r.other && ['pm25', 'pm10', 'good_ratio', 'composite_index'].some((k) => r.other[k] !== r[k]));
+  $('basis').textContent = `${t('basis')}: ${d.basis[lang]}${anyDiff ? '。' + t('differs') : ''}`;
   drawMap(d);
 }
 
@@ -160,7 +182,7 @@ function drawMap(d) {
 async function load() {
   const from = $('from').value;
   const to = $('to').value;
-  last = await api(`/api/overview?from=${from}&to=${to}`);
+  last = await api(`/api/overview?from=${from}&to=${to}&${basisQuery()}`);
   render(last);
 }
 
@@ -215,9 +237,10 @@ function chartOf(id) { charts[id] = charts[id] || echarts.init($(id)); return ch
 
 async function loadCity(name) {
   const year = ($('to').value || '2019').slice(0, 4);
-  const d = await api(`/api/cities/${encodeURIComponent(name)}?year=${year}`);
+  const d = await api(`/api/cities/${encodeURIComponent(name)}?year=${year}&${basisQuery()}`);
   $('city-title').textContent = `${d.city} · ${d.year}`;
   $('city-summary').textContent = t('citySummary')(d.year_stats);
+  $('city-basis').textContent = `${t('basis')}: ${d.basis[lang]}`;
   const cats = lang === 'zh' ? ['优', '良', '轻度污染', '中度污染', '重度污染', '严重污染'] : ['Excellent', 'Good', 'Light', 'Moderate', 'Heavy', 'Severe'];
   chartOf('calendar').setOption({
     title: { text: t('calendarTitle')(d.year), left: 'center', textStyle: { fontSize: 14 } },
@@ -407,6 +430,8 @@ $('login').addEventListener('submit', async (e) => {
   }
 });
 $('apply').addEventListener('click', () => { location.hash = '#/overview'; load().catch((e) => alert(e.message)); });
+// Switching the basis reloads what is shown.
+['values', 'dust'].forEach((id) => $(id).addEventListener('change', () => { last = null; route().catch((e) => alert(e.message)); }));
 $('lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lantian-lang', lang); applyLang(); route(); });
 $('logout').addEventListener('click', async () => { await api('/api/logout', { method: 'POST' }).catch(() => {}); location.reload(); });
 window.addEventListener('resize', () => chart && chart.resize());

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use jiff::civil::Date;
-use lantian::cli::{self, admin, assess, import, live, policy, query, reports, targets, tasks};
+use lantian::cli::{self, admin, assess, events, import, live, policy, query, reports, targets, tasks};
 use lantian::output::Format;
 use lantian_app::Lang;
 use std::path::PathBuf;
@@ -30,6 +30,12 @@ struct Cli {
     /// Language of table headers and messages: zh or en.
     #[arg(long, global = true, default_value = "zh")]
     lang: Lang,
+    /// Values behind the numbers: best (audited where the audited layer covers an hour, raw elsewhere) or raw.
+    #[arg(long, global = true, env = "LANTIAN_VALUES", default_value = "best")]
+    values: lantian_store::Values,
+    /// Sand-dust and exceptional-event data in PM10/PM2.5 statistics: deducted (the official basis) or included.
+    #[arg(long, global = true, env = "LANTIAN_DUST", default_value = "deducted")]
+    dust: lantian_app::basis::Dust,
     /// File to write for xlsx/docx/md output and reports (default: a descriptive name in the current directory).
     #[arg(long, short, global = true)]
     output: Option<PathBuf>,
@@ -43,6 +49,10 @@ enum Command {
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// The files are audited data (审核数据): they decide every station-hour they cover (a value
+        /// replaces the raw one, a blank cell invalidates it); the raw layer is kept.
+        #[arg(long)]
+        audited: bool,
     },
     /// AQI calculator: IAQI per pollutant, AQI, level, category, colour, primary pollutant.
     Aqi(query::AqiArgs),
@@ -60,6 +70,9 @@ enum Command {
     /// Annual targets: import a targets file, check where each area stands.
     #[command(subcommand)]
     Target(targets::TargetCommand),
+    /// Sand-dust and exceptional events whose data PM10/PM2.5 statistics deduct (import, add, list, withdraw, accept, detect).
+    #[command(subcommand)]
+    Event(events::EventCommand),
     /// The accountability policy: run it for a period, or install a policy file.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -160,10 +173,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         lang: cli.lang,
         output: cli.output.clone(),
         stem: stem(&cli.command),
+        basis: lantian_app::basis::Basis { values: cli.values, dust: cli.dust },
     };
     let done = |r: Result<()>| r.map(|_| ExitCode::SUCCESS);
     match cli.command {
-        Command::Import { paths } => import::import(&ctx, &paths),
+        Command::Import { paths, audited } => import::import(&ctx, &paths, audited),
         Command::Aqi(a) => done(query::aqi(&ctx, &a)),
         Command::Stations { city } => done(query::stations(&ctx, city.as_deref())),
         Command::Hourly(a) => {
@@ -183,6 +197,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             done(assess::rank(&ctx, &a))
         }
         Command::Target(t) => done(targets::target(&ctx, &t)),
+        Command::Event(e) => done(events::event(&ctx, &e)),
         Command::Policy(p) => done(policy::policy(&ctx, &p)),
         Command::Action(a) => done(policy::action(&ctx, &a)),
         Command::Serve(a) => done(lantian::serve::serve(&ctx.app, &a)),
@@ -230,6 +245,7 @@ fn stem(c: &Command) -> String {
         Command::Verify { .. } => "lantian-verify".into(),
         Command::Stations { .. } => "lantian-stations".into(),
         Command::Target(_) => "lantian-targets".into(),
+        Command::Event(_) => "lantian-events".into(),
         Command::Policy(_) => "lantian-policy".into(),
         Command::Action(_) => "lantian-actions".into(),
         Command::Task(_) => "lantian-tasks".into(),

@@ -4,13 +4,17 @@
 
 use super::rows::{Cell, HourlyCells, Reject, each_record, group_by_station, parse_date, parse_value, reader, reject};
 use crate::kinds::{Kind, N_KINDS};
+use crate::partition::INVALIDATED;
 use jiff::civil::Date;
 use lantian_core::time::label;
 
+/// `audited`: the file is an auditor's; a blank cell of a row present
+/// invalidates that station-hour (`INVALIDATED`) instead of saying nothing.
 pub(crate) fn parse_cnemc(
     file: &str,
     body: &[u8],
     rejects: &mut Vec<Reject>,
+    audited: bool,
 ) -> std::result::Result<HourlyCells, String> {
     let mut rows;
     if !body.contains(&b'"') {
@@ -27,7 +31,7 @@ pub(crate) fn parse_cnemc(
         }
         let mut header = Vec::new();
         split_commas(lines.first().map(|l| crlf(l)).unwrap_or_default(), &mut header);
-        rows = CnemcRows::new(file, header);
+        rows = CnemcRows::new(file, header, audited);
         let mut fields: Vec<&[u8]> = Vec::with_capacity(rows.n_fields);
         for (i, raw) in lines.iter().enumerate().skip(1) {
             let raw = crlf(raw);
@@ -41,7 +45,7 @@ pub(crate) fn parse_cnemc(
     } else {
         let mut rdr = reader(body, true);
         let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
-        rows = CnemcRows::new(file, header.iter().collect());
+        rows = CnemcRows::new(file, header.iter().collect(), audited);
         each_record(&mut rdr, body, file, rejects, |record, line, rejects| {
             let fields: Vec<&[u8]> = record.iter().collect();
             rows.row(&fields, record.as_slice(), line, rejects);
@@ -75,12 +79,14 @@ struct CnemcRows<'a> {
     day: Option<(Date, Vec<f64>)>,
     /// Values of any other date.
     cells: Vec<Cell>,
+    /// An audited file: blank cells are invalidations.
+    audited: bool,
 }
 
 impl<'a> CnemcRows<'a> {
-    fn new(file: &'a str, header: Vec<&[u8]>) -> CnemcRows<'a> {
+    fn new(file: &'a str, header: Vec<&[u8]>, audited: bool) -> CnemcRows<'a> {
         let stations = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
-        CnemcRows { file, n_fields: header.len(), stations, day: None, cells: Vec::new() }
+        CnemcRows { file, n_fields: header.len(), stations, day: None, cells: Vec::new(), audited }
     }
 
     fn row(&mut self, record: &[&[u8]], raw: &[u8], line: u64, rejects: &mut Vec<Reject>) {
@@ -115,6 +121,7 @@ impl<'a> CnemcRows<'a> {
             for (i, v) in values {
                 match parse_value(v) {
                     Ok(Some(value)) => row[i] = value,
+                    Ok(None) if self.audited => row[i] = INVALIDATED,
                     Ok(None) => {}
                     Err(reason) => reject(rejects, file, line, &self.stations[i], reason, v),
                 }
@@ -124,6 +131,9 @@ impl<'a> CnemcRows<'a> {
             for (i, v) in values {
                 match parse_value(v) {
                     Ok(Some(value)) => self.cells.push(Cell { station: i as u32, kind, label: l, value }),
+                    Ok(None) if self.audited => {
+                        self.cells.push(Cell { station: i as u32, kind, label: l, value: INVALIDATED })
+                    }
                     Ok(None) => {}
                     Err(reason) => reject(rejects, file, line, &self.stations[i], reason, v),
                 }

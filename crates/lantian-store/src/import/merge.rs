@@ -7,7 +7,7 @@ use crate::city_daily::{self, CityDay};
 use crate::kinds::{Kind, N_KINDS};
 use crate::partition::{MergeCounts, MonthKey, Partition};
 use crate::stations::Station;
-use crate::store::Transaction;
+use crate::store::{Layer, Transaction};
 use crate::{Error, Result};
 use lantian_core::time::HourLabel;
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +45,8 @@ pub(crate) struct Merger {
     city_days: Option<Vec<CityDay>>,
     /// The station list of the last CNEMC file, shared by the day blocks.
     last_stations: Option<std::sync::Arc<Vec<String>>>,
+    /// The layer the hourly values go to.
+    layer: Layer,
 }
 
 struct OpenMonth {
@@ -108,7 +110,7 @@ impl OpenMonth {
 const IDLE_FILES: usize = 4;
 
 impl Merger {
-    pub(crate) fn new(tx: Transaction) -> Merger {
+    pub(crate) fn new(tx: Transaction, layer: Layer) -> Merger {
         let stations = tx.base.stations().to_vec();
         Merger {
             tx,
@@ -120,6 +122,7 @@ impl Merger {
             stations_changed: false,
             city_days: None,
             last_stations: None,
+            layer,
         }
     }
 
@@ -217,7 +220,11 @@ impl Merger {
             std::collections::btree_map::Entry::Vacant(e) => {
                 let part = match self.staged.get(&key) {
                     Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
-                    None => self.tx.base.read_month(key, &Kind::ALL, None)?.unwrap_or_else(|| Partition::empty(key)),
+                    None => self
+                        .tx
+                        .base
+                        .read_layer(self.layer, key, &Kind::ALL, None)?
+                        .unwrap_or_else(|| Partition::empty(key)),
                 };
                 e.insert(OpenMonth { part, counts: MergeCounts::default(), last_file: file_idx, days: Vec::new() })
             }
@@ -235,12 +242,19 @@ impl Merger {
             return Ok(());
         }
         // A month flushed before and touched again is rewritten to a new name.
+        let dir = match self.layer {
+            Layer::Raw => "hourly",
+            Layer::Audited => "audited",
+        };
         let stem = match self.staged.get(&key) {
-            Some(_) => format!("hourly/{}.{}", key.name(), self.staged.len()),
-            None => format!("hourly/{}", key.name()),
+            Some(_) => format!("{dir}/{}.{}", key.name(), self.staged.len()),
+            None => format!("{dir}/{}", key.name()),
         };
         let (rel, abs) = self.tx.stage_path(&stem, "parquet");
-        self.tx.next.hourly.insert(key.name(), rel);
+        match self.layer {
+            Layer::Raw => self.tx.next.hourly.insert(key.name(), rel),
+            Layer::Audited => self.tx.next.audited.insert(key.name(), rel),
+        };
         self.staged.insert(key, abs.clone());
         writer.send((month.part, abs)).map_err(|_| Error::Store("the Parquet writer stopped".into()))
     }

@@ -14,9 +14,15 @@ mod text;
 pub use merge::ImportSummary;
 pub use rows::{Format, Reject, parse_value};
 
+/// `YYYY-MM-DDTHH:MM[:SS][+08:00]` (or a space for `T`) → its hour-ending
+/// label (hour 24 allowed), as the long CSV's `time` column is read.
+pub fn parse_hour_label(s: &str) -> std::result::Result<lantian_core::time::HourLabel, &'static str> {
+    rows::parse_label(s)
+}
+
 use crate::partition::Partition;
 use crate::stations::canonical_city;
-use crate::store::Transaction;
+use crate::store::{Layer, Transaction};
 use crate::{Error, Result};
 use merge::Merger;
 use rows::{FileResult, Parsed};
@@ -71,11 +77,23 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// path order (so a later file revises an earlier one deterministically), and
 /// a writer thread encodes finished months to Parquet meanwhile.
 pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) -> Result<ImportSummary> {
+    import_layer(data_dir, paths, Layer::Raw, progress)
+}
+
+/// `import` into one layer: `Layer::Audited` for an auditor's files, which
+/// decide every station-hour they cover (a value replaces the raw one, a
+/// blank cell invalidates it); the raw layer is kept as it was.
+pub fn import_layer(
+    data_dir: &Path,
+    paths: &[PathBuf],
+    layer: Layer,
+    progress: Option<Progress>,
+) -> Result<ImportSummary> {
     let files = collect_files(paths)?;
     let tx = Transaction::begin(data_dir)?;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16);
     let next_file = AtomicUsize::new(0);
-    let mut merger = Merger::new(tx);
+    let mut merger = Merger::new(tx, layer);
     let outcome: Result<()> = std::thread::scope(|scope| {
         let (parsed_tx, parsed_rx) = mpsc::sync_channel::<(usize, FileResult)>(workers);
         for _ in 0..workers {
@@ -85,7 +103,7 @@ pub fn import(data_dir: &Path, paths: &[PathBuf], progress: Option<Progress>) ->
                 loop {
                     let i = next_file.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    if parsed_tx.send((i, parse_file(path))).is_err() {
+                    if parsed_tx.send((i, parse_file(path, layer))).is_err() {
                         break;
                     }
                 }
@@ -216,9 +234,9 @@ fn looks_like_station_code(s: &str) -> bool {
     b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4].is_ascii_uppercase()
 }
 
-fn parse_file(path: &Path) -> FileResult {
+fn parse_file(path: &Path, layer: Layer) -> FileResult {
     match read_input(path) {
-        Ok(content) => parse_content(path, &content),
+        Ok(content) => parse_content(path, &content, layer),
         Err(e) => FileResult { path: path.to_path_buf(), format: None, parsed: Err(e), rejects: Vec::new() },
     }
 }
@@ -227,10 +245,12 @@ fn parse_file(path: &Path) -> FileResult {
 /// returns how many rows or cells were rejected. Never panics.
 #[doc(hidden)]
 pub fn fuzz_parse(content: &[u8]) -> usize {
-    parse_content(Path::new("fuzz.csv"), content).rejects.len()
+    let raw = parse_content(Path::new("fuzz.csv"), content, Layer::Raw).rejects.len();
+    raw + parse_content(Path::new("fuzz.csv"), content, Layer::Audited).rejects.len()
 }
 
-fn parse_content(path: &Path, content: &[u8]) -> FileResult {
+fn parse_content(path: &Path, content: &[u8], layer: Layer) -> FileResult {
+    let audited = layer == Layer::Audited;
     let name = path.display().to_string();
     let mut res =
         FileResult { path: path.to_path_buf(), format: None, parsed: Err(String::new()), rejects: Vec::new() };
@@ -247,14 +267,22 @@ fn parse_content(path: &Path, content: &[u8]) -> FileResult {
         return res;
     };
     res.format = Some(format);
+    let hourly = matches!(format, Format::CnemcSites | Format::Long | Format::Parquet);
+    if audited && !hourly {
+        res.parsed = Err(format!(
+            "{}: only hourly station data can be imported as audited; import it without --audited",
+            format.label()
+        ));
+        return res;
+    }
     let body = strip_bom(content);
     res.parsed = match format {
-        Format::CnemcSites => cnemc::parse_cnemc(&name, body, &mut res.rejects).map(Parsed::Hourly),
+        Format::CnemcSites => cnemc::parse_cnemc(&name, body, &mut res.rejects, audited).map(Parsed::Hourly),
         Format::CnemcCities => Ok(Parsed::Skipped(
             "city hourly files are recognised but not stored by this version; import the site files instead".into(),
         )),
         Format::StationList => text::parse_station_list(&name, body, &mut res.rejects).map(Parsed::Stations),
-        Format::Long => text::parse_long(&name, body, &mut res.rejects).map(Parsed::Hourly),
+        Format::Long => text::parse_long(&name, body, &mut res.rejects, audited).map(Parsed::Hourly),
         Format::CityDailyHeader => {
             let city = path
                 .file_name()
@@ -263,7 +291,7 @@ fn parse_content(path: &Path, content: &[u8]) -> FileResult {
             text::parse_city_daily_header(&name, &canonical_city(&city), body, &mut res.rejects).map(Parsed::CityDaily)
         }
         Format::CityDailyPlain => text::parse_city_daily_plain(&name, body, &mut res.rejects).map(Parsed::CityDaily),
-        Format::Parquet => parquet::parse(&name, content, &mut res.rejects).map(Parsed::Hourly),
+        Format::Parquet => parquet::parse(&name, content, &mut res.rejects, audited).map(Parsed::Hourly),
     };
     res
 }
@@ -383,8 +411,8 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\r\n");
         let (mut r1, mut r2) = (Vec::new(), Vec::new());
-        let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1).unwrap();
-        let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2).unwrap();
+        let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1, false).unwrap();
+        let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, false).unwrap();
         let key = |r: &Reject| (r.line, r.column.clone(), r.reason.clone());
         assert_eq!(r1.iter().map(key).collect::<Vec<_>>(), r2.iter().map(key).collect::<Vec<_>>());
         assert_eq!(r1.len(), 3, "{r1:?}");
@@ -405,7 +433,7 @@ mod tests {
     fn cnemc_rejects_are_located() {
         let body = b"date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n20190101,2,FOO,1,2\r\n20190101,3,PM2.5,1\r\n20190132,0,PM2.5,1,2\r\n";
         let mut rejects = Vec::new();
-        let h = parse_cnemc("f.csv", body, &mut rejects).unwrap();
+        let h = parse_cnemc("f.csv", body, &mut rejects, false).unwrap();
         // The one good value lands in the file's dense day block.
         assert!(h.cells.is_empty());
         let (start, block) = h.day.unwrap();
@@ -426,7 +454,7 @@ mod tests {
         // Same lines with LF endings.
         let lf: Vec<u8> = body.iter().copied().filter(|&b| b != b'\r').collect();
         let mut rejects = Vec::new();
-        parse_cnemc("f.csv", &lf, &mut rejects).unwrap();
+        parse_cnemc("f.csv", &lf, &mut rejects, false).unwrap();
         let summary: Vec<(u64, &str, &str)> =
             rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
         assert_eq!(summary, expected);

@@ -6,6 +6,7 @@
 
 use super::rows::{Cell, HourlyCells, Reject, check_value, group_by_station, parse_label, reject};
 use crate::kinds::Kind;
+use crate::partition::INVALIDATED;
 use crate::partition::millis_to_label;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -18,7 +19,13 @@ use lantian_core::time::HourLabel;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::HashMap;
 
-pub(crate) fn parse(file: &str, content: &[u8], rejects: &mut Vec<Reject>) -> Result<HourlyCells, String> {
+/// `audited`: a null value of the long form, or a NaN, invalidates the station-hour.
+pub(crate) fn parse(
+    file: &str,
+    content: &[u8],
+    rejects: &mut Vec<Reject>,
+    audited: bool,
+) -> Result<HourlyCells, String> {
     let bytes = bytes::Bytes::copy_from_slice(content);
     let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
         .and_then(|b| b.with_batch_size(65_536).build())
@@ -67,6 +74,9 @@ pub(crate) fn parse(file: &str, content: &[u8], rejects: &mut Vec<Reject>) -> Re
             let id = station_id(name.trim());
             let mut push = |kind: Kind, v: Option<f64>, column: &str| match v.map(check_value) {
                 Some(Ok(value)) => cells.push(Cell { station: id, kind, label, value }),
+                Some(Err(_)) if audited && v.is_some_and(f64::is_nan) => {
+                    cells.push(Cell { station: id, kind, label, value: INVALIDATED })
+                }
                 Some(Err(reason)) => {
                     reject(rejects, file, line, column, reason, v.unwrap_or_default().to_string().as_bytes())
                 }
@@ -74,7 +84,8 @@ pub(crate) fn parse(file: &str, content: &[u8], rejects: &mut Vec<Reject>) -> Re
             };
             if let (Some(pollutant), Some(value)) = (&pollutant, &value) {
                 match pollutant[row].as_deref().and_then(Kind::parse) {
-                    Some(kind) => push(kind, value[row], "value"),
+                    // A long row without a value says "invalid" in an audited file.
+                    Some(kind) => push(kind, if audited { value[row].or(Some(f64::NAN)) } else { value[row] }, "value"),
                     None => reject(
                         rejects,
                         file,
@@ -177,7 +188,7 @@ mod tests {
         let path = dir.path().join("m.parquet");
         p.write(&path).unwrap();
         let mut rejects = Vec::new();
-        let h = parse("m.parquet", &std::fs::read(&path).unwrap(), &mut rejects).unwrap();
+        let h = parse("m.parquet", &std::fs::read(&path).unwrap(), &mut rejects, false).unwrap();
         assert!(rejects.is_empty());
         let mut got: Vec<(String, Kind, i64, f64)> =
             h.cells.iter().map(|c| (h.stations[c.station as usize].clone(), c.kind, c.label, c.value)).collect();

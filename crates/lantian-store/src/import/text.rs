@@ -6,14 +6,17 @@ use super::rows::{
 };
 use crate::city_daily::CityDay;
 use crate::kinds::Kind;
+use crate::partition::INVALIDATED;
 use crate::stations::{Station, canonical_city};
 use lantian_core::time::day_number;
 use std::collections::HashMap;
 
+/// `audited`: an empty value invalidates the station-hour.
 pub(crate) fn parse_long(
     file: &str,
     body: &[u8],
     rejects: &mut Vec<Reject>,
+    audited: bool,
 ) -> std::result::Result<HourlyCells, String> {
     let mut rdr = reader(body, true);
     let mut stations: Vec<String> = Vec::new();
@@ -42,6 +45,7 @@ pub(crate) fn parse_long(
         };
         let value = match parse_value(&record[3]) {
             Ok(Some(v)) => v,
+            Ok(None) if audited => INVALIDATED,
             Ok(None) => return,
             Err(reason) => {
                 reject(rejects, file, line, "value", reason, &record[3]);

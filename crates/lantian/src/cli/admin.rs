@@ -119,7 +119,8 @@ pub fn migrate_ledger(ctx: &Ctx, to: &str) -> Result<ExitCode> {
 }
 
 pub fn verify(ctx: &Ctx, from: Option<Date>, to: Option<Date>) -> Result<ExitCode> {
-    ctx.print(&lantian_app::verify::verify_table(&ctx.app, from, to)?)?;
+    let days = ctx.days()?;
+    ctx.print(&lantian_app::verify::verify_table(lantian_app::days::Days::store(&days), from, to)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -144,7 +145,7 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
         sample.display(),
         dir.display()
     );
-    let code = super::import::import(&demo_ctx, &[sample.to_path_buf()])?;
+    let code = super::import::import(&demo_ctx, &[sample.to_path_buf()], false)?;
     if code != ExitCode::SUCCESS {
         bail!("the sample did not import cleanly");
     }

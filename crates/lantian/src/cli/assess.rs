@@ -30,6 +30,14 @@ pub struct AssessArgs {
     /// city (default), or the county or region areas of areas.toml; rows keep the `city` key.
     #[arg(long, default_value = "city")]
     level: AreaLevel,
+    /// HJ 663-2026 three-year assessment: the three years ending with --to's year, their means and
+    /// the attainment judgement (each year valid by its own capture rules; events deducted per --dust).
+    #[arg(long)]
+    three_year: bool,
+    /// Also the same period on the other basis, column by column (official beside raw real-time
+    /// data with dust included, or the reverse): both bases side by side, e.g. in one Excel sheet.
+    #[arg(long, conflicts_with = "three_year")]
+    beside: bool,
 }
 
 pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
@@ -41,8 +49,19 @@ pub fn assess(ctx: &Ctx, a: &AssessArgs) -> Result<()> {
         edition: a.edition,
         source: a.source,
         level: a.level,
+        three_year: a.three_year,
     };
-    ctx.print(&lantian_app::assess::assess(&ctx.app, &req)?)
+    let days = ctx.days()?;
+    let t = if a.beside {
+        use lantian_app::basis::Basis;
+        let (other, name) = if ctx.basis.is_official() { (Basis::RAW, "raw") } else { (Basis::OFFICIAL, "official") };
+        let other_days = lantian_app::days::StoreDays::open(&ctx.app, other)?;
+        lantian_app::assess::assess_beside(&ctx.app, &days, &other_days, name, &req)?
+    } else {
+        lantian_app::assess::assess(&ctx.app, &days, &req)?
+    };
+    ctx.say_basis(&days);
+    ctx.print(&t)
 }
 
 #[derive(Args, Debug)]
@@ -76,7 +95,9 @@ pub fn rank(ctx: &Ctx, a: &RankArgs) -> Result<()> {
         edition: a.edition,
         source: a.source,
     };
-    let t = lantian_app::rank::rank(&ctx.app, &req)?;
+    let days = ctx.days()?;
+    let t = lantian_app::rank::rank(&ctx.app, &days, &req)?;
     eprintln!("{}", lantian_app::rank::weights_note(a.weights, ctx.view()));
+    ctx.say_basis(&days);
     ctx.print(&t)
 }

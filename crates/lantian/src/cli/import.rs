@@ -8,19 +8,26 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn import(ctx: &Ctx, paths: &[PathBuf]) -> Result<ExitCode> {
+/// `audited`: the files are an auditor's (the audited layer, see `lantian_store::import::import_layer`).
+pub fn import(ctx: &Ctx, paths: &[PathBuf], audited: bool) -> Result<ExitCode> {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} files ({eta})")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    bar.set_message(if ctx.zh() { "导入" } else { "importing" });
+    bar.set_message(match (ctx.zh(), audited) {
+        (true, false) => "导入",
+        (true, true) => "导入审核数据",
+        (false, false) => "importing",
+        (false, true) => "importing audited data",
+    });
     let cb = |done: usize, total: usize| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let summary = lantian_store::import(&ctx.app.data, paths, Some(&cb));
+    let layer = if audited { lantian_store::Layer::Audited } else { lantian_store::Layer::Raw };
+    let summary = lantian_store::import::import_layer(&ctx.app.data, paths, layer, Some(&cb));
     bar.finish_and_clear();
     let summary = summary?;
     print_import_summary(ctx, &summary);

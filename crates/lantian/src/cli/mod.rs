@@ -5,6 +5,7 @@
 //! - `query`: `aqi`, `stations`, `hourly`, `daily`;
 //! - `assess`: `assess`, `rank`;
 //! - `targets`: `target import|check`;
+//! - `events`: `event import|add|list|show|withdraw|accept|detect`;
 //! - `policy`: `policy run|import`, `action …`;
 //! - `tasks`: `task …`;
 //! - `reports`: `report notice|completion`;
@@ -17,6 +18,7 @@
 
 pub mod admin;
 pub mod assess;
+pub mod events;
 pub mod import;
 pub mod live;
 pub mod policy;
@@ -27,6 +29,8 @@ pub mod tasks;
 
 use crate::output::{Format, render, write_doc};
 use anyhow::Result;
+use lantian_app::basis::Basis;
+use lantian_app::days::{Days, StoreDays};
 use lantian_app::{Lang, Table, View};
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,6 +46,8 @@ pub struct Ctx {
     pub output: Option<PathBuf>,
     /// Descriptive file name (without extension) for exports without `--output`.
     pub stem: String,
+    /// `--values` and `--dust`: the data the numbers stand on.
+    pub basis: Basis,
 }
 
 impl Ctx {
@@ -53,6 +59,16 @@ impl Ctx {
     /// programs read csv and json.
     pub fn view(&self) -> View {
         View { lang: self.lang, people: self.format == Format::Table }
+    }
+
+    /// The store on the command's basis (events read from the ledger when deducted).
+    pub fn days(&self) -> Result<StoreDays> {
+        StoreDays::open(&self.app, self.basis)
+    }
+
+    /// Say on standard error which values and deduction the numbers stand on.
+    pub fn say_basis(&self, days: &dyn Days) {
+        eprintln!("{}", self.basis.describe(days.used(), self.zh()));
     }
 
     /// Print a table, or write it as a document (xlsx, docx, md).

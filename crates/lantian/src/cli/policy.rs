@@ -37,9 +37,18 @@ pub fn policy(ctx: &Ctx, cmd: &PolicyCommand) -> Result<()> {
             Ok(())
         }
         PolicyCommand::Run { period, policy, by, level } => {
-            let run = PolicyRun { period: period.clone(), policy: policy.clone(), by: by.clone(), level: *level };
+            let run = PolicyRun {
+                basis: ctx.basis,
+                period: period.clone(),
+                policy: policy.clone(),
+                by: by.clone(),
+                level: *level,
+            };
             let outcome = lantian_app::policy::run_policy(&ctx.app, &run, ctx.view())?;
             eprintln!("{}", outcome.message);
+            for (basis, used) in &outcome.bases {
+                eprintln!("{}", basis.describe(*used, ctx.zh()));
+            }
             ctx.print(&outcome.table)
         }
     }

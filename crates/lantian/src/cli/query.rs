@@ -5,6 +5,7 @@ use anyhow::Result;
 use clap::Args;
 use jiff::civil::Date;
 use lantian_app::assess::Source;
+use lantian_app::days::Days;
 use lantian_app::series::{AqiRequest, SeriesRequest};
 use lantian_core::Edition;
 
@@ -102,9 +103,14 @@ impl SeriesArgs {
 }
 
 pub fn hourly(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
-    ctx.print(&lantian_app::series::hourly_table(&ctx.app.store()?, &a.request(), ctx.view())?)
+    let days = ctx.days()?;
+    let t = lantian_app::series::hourly_table(days.store(), &a.request(), ctx.view())?;
+    ctx.print(&t)
 }
 
 pub fn daily(ctx: &Ctx, a: &SeriesArgs) -> Result<()> {
-    ctx.print(&lantian_app::series::daily_table(&ctx.app.store()?, &a.request(), ctx.view())?)
+    let days = ctx.days()?;
+    let t = lantian_app::series::daily_table(&days, &a.request(), ctx.view())?;
+    ctx.say_basis(&days);
+    ctx.print(&t)
 }

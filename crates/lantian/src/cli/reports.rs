@@ -40,14 +40,16 @@ pub fn report(ctx: &Ctx, cmd: &ReportCommand) -> Result<()> {
             if *cumulative {
                 from = Date::new(to.year(), 1, 1)?;
             }
-            let store = ctx.app.store()?;
-            let data = notice_data(&ctx.app, &store, period, from, to, issuer, *top)?;
+            let days = ctx.days()?;
+            let data = notice_data(&ctx.app, &days, period, from, to, issuer, *top)?;
+            ctx.say_basis(&days);
             let doc = lantian_report::notice::compose(&data)?;
             let stem = format!("通报-{}{}", period.replace(':', "-"), if *cumulative { "-累计" } else { "" });
             write_doc(&doc, ctx.format, ctx.lang, ctx.output.as_deref(), &stem)?;
         }
         ReportCommand::Completion { task } => {
-            let data = completion_data(&ctx.app, *task)?;
+            let days = ctx.days()?;
+            let data = completion_data(&ctx.app, &days, *task)?;
             let doc = lantian_report::completion::compose(&data);
             write_doc(&doc, ctx.format, ctx.lang, ctx.output.as_deref(), &format!("整改任务{task}-完成情况表"))?;
         }

@@ -28,7 +28,10 @@ pub fn target(ctx: &Ctx, cmd: &TargetCommand) -> Result<()> {
             Ok(())
         }
         TargetCommand::Check { as_of, file } => {
-            ctx.print(&lantian_app::targets::targets_table(&ctx.app, *as_of, file.as_deref(), ctx.view())?)
+            let days = ctx.days()?;
+            let t = lantian_app::targets::targets_table(&ctx.app, &days, *as_of, file.as_deref(), ctx.view())?;
+            ctx.say_basis(&days);
+            ctx.print(&t)
         }
     }
 }

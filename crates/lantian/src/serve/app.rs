@@ -8,8 +8,11 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lantian_app::Ctx;
+use lantian_app::basis::{Basis, Dust};
 use lantian_app::days::{DayCache, Days};
+use lantian_store::Values;
 use lantian_store::ledger::Ledger;
+use lantian_store::query::Deduction;
 use lantian_store::users::User;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -57,7 +60,35 @@ pub struct App {
     ledger_change: Mutex<Option<(i64, Instant)>>,
     /// The store's current generation, opened once and shared by the
     /// computations with the days they have computed.
-    store: Mutex<Option<(Arc<DayCache>, Instant)>>,
+    store: Mutex<Option<(Arc<Current>, Instant)>>,
+    /// The active events' deduction, with the ledger change it was read at.
+    deduction: Mutex<Option<(i64, Option<Arc<Deduction>>)>>,
+}
+
+/// One store generation with a day cache for each kind of values.
+pub struct Current {
+    pub best: DayCache,
+    pub raw: DayCache,
+}
+
+impl Current {
+    fn new(store: lantian_store::Store) -> Current {
+        Current {
+            best: DayCache::new(store.clone().with_values(Values::Best)),
+            raw: DayCache::new(store.with_values(Values::Raw)),
+        }
+    }
+
+    pub fn store(&self) -> &lantian_store::Store {
+        self.best.store()
+    }
+
+    pub fn cache(&self, values: Values) -> &DayCache {
+        match values {
+            Values::Best => &self.best,
+            Values::Raw => &self.raw,
+        }
+    }
 }
 
 /// An API error: status and a message for people.
@@ -127,6 +158,7 @@ impl App {
             ledgers: Mutex::new(Vec::new()),
             ledger_change: Mutex::new(None),
             store: Mutex::new(None),
+            deduction: Mutex::new(None),
         }
     }
 
@@ -166,7 +198,7 @@ impl App {
 
     /// The ledger's last change, read at most once per `work::RECHECK`
     /// (and at once after a write through this server).
-    async fn ledger_change(self: &Arc<Self>) -> Result<i64, ApiError> {
+    pub async fn ledger_change(self: &Arc<Self>) -> Result<i64, ApiError> {
         if let Some((id, at)) = *self.ledger_change.lock().map_err(|_| internal())?
             && at.elapsed() < work::RECHECK
         {
@@ -198,7 +230,7 @@ impl App {
     }
 
     /// The store as committed now (re-read at most once per `work::RECHECK`).
-    pub async fn store_now(&self) -> Result<Arc<DayCache>, ApiError> {
+    pub async fn store_now(&self) -> Result<Arc<Current>, ApiError> {
         if let Some((s, at)) = &*self.store.lock().map_err(|_| internal())?
             && at.elapsed() < work::RECHECK
         {
@@ -208,25 +240,60 @@ impl App {
         let fresh = self.light.run(move |_| ctx.store()).await?;
         let mut slot = self.store.lock().map_err(|_| internal())?;
         let keep = slot.as_ref().is_some_and(|(s, _)| s.store().generation() == fresh.generation());
-        let store = if keep { slot.as_ref().expect("checked").0.clone() } else { Arc::new(DayCache::new(fresh)) };
+        let store = if keep { slot.as_ref().expect("checked").0.clone() } else { Arc::new(Current::new(fresh)) };
         *slot = Some((store.clone(), Instant::now()));
         Ok(store)
     }
 
-    /// A page, computed at most once per store generation and key (however
-    /// many ask at once), on the heavy pool. `compute` gets the days of the
-    /// store and a flag that is set when nobody waits for the answer any more.
+    /// The deduction of the active events, read again when the ledger moves.
+    pub async fn deduction(self: &Arc<Self>, change: i64) -> Result<Option<Arc<Deduction>>, ApiError> {
+        if let Some((at, d)) = &*self.deduction.lock().map_err(|_| internal())?
+            && *at == change
+        {
+            return Ok(d.clone());
+        }
+        let ctx = self.ctx.clone();
+        let d = self.light.run(move |_| lantian_app::basis::deduction(&ctx, Basis::OFFICIAL)).await?;
+        *self.deduction.lock().map_err(|_| internal())? = Some((change, d.clone()));
+        Ok(d)
+    }
+
+    /// A page on `basis`, computed at most once per store generation (and
+    /// ledger change, when events are deducted) and key, however many ask at
+    /// once, on the heavy pool. `compute` gets the days on the basis and a
+    /// flag that is set when nobody waits for the answer any more.
     pub async fn computed<T: serde::Serialize>(
-        &self,
+        self: &Arc<Self>,
         key: String,
         gzip: bool,
-        compute: impl FnOnce(&Ctx, &dyn Days, &work::Cancel) -> Result<Result<T, ApiError>> + Send + 'static,
+        basis: Basis,
+        with_other: bool,
+        compute: impl FnOnce(&Ctx, &dyn Days, Option<&dyn Days>, &work::Cancel) -> Result<Result<T, ApiError>>
+        + Send
+        + 'static,
     ) -> Result<Response, ApiError> {
-        let store = self.store_now().await?;
+        let current = self.store_now().await?;
+        // The other basis a page may show beside (official ↔ raw).
+        let other = if basis.is_official() { Basis::RAW } else { Basis::OFFICIAL };
+        let deducted = basis.dust == Dust::Deducted || (with_other && other.dust == Dust::Deducted);
+        let (deduct, change) = if deducted {
+            let change = self.ledger_change().await?;
+            (self.deduction(change).await?, change)
+        } else {
+            (None, 0)
+        };
+        let key = format!("{key}\u{0}{}\u{0}{}\u{0}{change}", basis.values.key(), basis.dust.key());
         let ctx = self.ctx.clone();
         let answer = self
             .heavy
-            .cached(key, store.store().generation(), move |cancel| answer(compute(&ctx, &*store, cancel)?))
+            .cached(key, current.store().generation(), move |cancel| {
+                let of = |b: Basis| {
+                    current.cache(b.values).view(if b.dust == Dust::Deducted { deduct.clone() } else { None })
+                };
+                let days = of(basis);
+                let other_days = with_other.then(|| of(other));
+                answer(compute(&ctx, &days, other_days.as_ref().map(|d| d as &dyn Days), cancel)?)
+            })
             .await?;
         Ok(respond(&answer, gzip))
     }

@@ -12,7 +12,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use lantian_app::days::Days;
 use lantian_store::users::{self, User};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

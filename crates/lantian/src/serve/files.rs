@@ -39,7 +39,9 @@ pub async fn report(
 ) -> Result<Response, ApiError> {
     let user = app.session(&headers)?.user;
     let ctx = app.ctx.clone();
-    let days = app.store_now().await?;
+    let current = app.store_now().await?;
+    let change = app.ledger_change().await?;
+    let deduct = app.deduction(change).await?;
     // Documents are page-sized computations: the heavy pool (not cached: a
     // completion table depends on who asks).
     let (name, bytes, ct) = app
@@ -48,7 +50,8 @@ pub async fn report(
             let doc = match (q.kind.as_str(), &q.period, q.task) {
                 ("notice", Some(period), _) => {
                     let (from, to) = lantian_app::parse_period(period)?;
-                    let data = lantian_app::report::notice_data(&ctx, &*days, period, from, to, "四川省生态环境厅", 3)?;
+                    let days = current.best.view(deduct);
+                    let data = lantian_app::report::notice_data(&ctx, &days, period, from, to, "四川省生态环境厅", 3)?;
                     lantian_report::notice::compose(&data)?
                 }
                 ("completion", _, Some(n)) => {
@@ -57,7 +60,8 @@ pub async fn report(
                     if !task_visible(&user, &t) {
                         anyhow::bail!("no task {n}");
                     }
-                    lantian_report::completion::compose(&lantian_app::report::completion_data(&ctx, n)?)
+                    let days = current.best.view(deduct);
+                    lantian_report::completion::compose(&lantian_app::report::completion_data(&ctx, &days, n)?)
                 }
                 _ => anyhow::bail!("kind=notice&period=month:YYYY-MM or kind=completion&task=N"),
             };

@@ -9,7 +9,8 @@ use super::files::{ImportForm, ImportStarted, ImportStatus, ImportSummary, Rejec
 use super::ledger::{Action, ActionChange, Created, ProgressForm, StatusAnswer, StatusChange, TaskDetail, TaskItem};
 use lantian_app::assess::{AreaRow, Compare};
 use lantian_app::pages::{
-    Breakdown, CalendarDay, CityPage, Method, MonthlyPm25, Overview, OverviewRow, StationCapture, TargetRow, YearStats,
+    BasisNote, Breakdown, CalendarDay, CityPage, Method, MonthlyPm25, OtherBasis, Overview, OverviewRow,
+    StationCapture, TargetRow, YearStats,
 };
 use lantian_store::tasks::{Evidence, GoalTargets, Indicator, Progress, StatusChange as TaskStatusChange, Task};
 use utoipa::OpenApi;
@@ -37,7 +38,7 @@ use utoipa::OpenApi;
         super::files::import_status,
     ),
     components(schemas(
-        ErrorBody, Login, Me, Done, Overview, OverviewRow, AreaRow, Compare, Method, CityPage, CalendarDay,
+        ErrorBody, Login, Me, Done, Overview, OverviewRow, AreaRow, Compare, Method, BasisNote, OtherBasis, CityPage, CalendarDay,
         MonthlyPm25, YearStats, Breakdown, TargetRow, StationCapture, Action, ActionChange, TaskItem, TaskDetail,
         Task, GoalTargets, Indicator, Evidence, Progress, TaskStatusChange, ProgressForm, Created, StatusChange,
         StatusAnswer, ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow,

@@ -19,6 +19,40 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
         .any(|e| e.split(';').next().is_some_and(|x| x.trim().eq_ignore_ascii_case("gzip")))
 }
 
+/// The basis of a page (default: the official one, audited values with
+/// sand-dust and exceptional events deducted).
+#[derive(Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+pub struct BasisQuery {
+    /// `best` (audited where audited, raw elsewhere; default) or `raw`.
+    #[param(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "from_str_opt")]
+    values: Option<lantian_store::Values>,
+    /// `deducted` (default) or `included`: sand-dust and exceptional-event data in PM10/PM2.5.
+    #[param(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "from_str_opt")]
+    dust: Option<lantian_app::basis::Dust>,
+}
+
+impl BasisQuery {
+    pub fn basis(self) -> lantian_app::basis::Basis {
+        let official = lantian_app::basis::Basis::OFFICIAL;
+        lantian_app::basis::Basis {
+            values: self.values.unwrap_or(official.values),
+            dust: self.dust.unwrap_or(official.dust),
+        }
+    }
+}
+
+/// A query value parsed by its `FromStr` (the enums of the basis).
+fn from_str_opt<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
+    use serde::Deserialize;
+    Option::<String>::deserialize(d)?.map(|s| s.parse().map_err(serde::de::Error::custom)).transpose()
+}
+
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct Period {
     /// First day, YYYY-MM-DD.
@@ -32,7 +66,7 @@ pub struct Period {
 /// Province overview for a period: the rows of `lantian assess --compare
 /// previous-year` with the main pollutant and the three-year comparison of
 /// `lantian rank`, the regions, each city's place.
-#[utoipa::path(get, path = "/api/overview", tag = "pages", params(Period), responses(
+#[utoipa::path(get, path = "/api/overview", tag = "pages", params(Period, BasisQuery), responses(
     (status = 200, description = "the overview", body = Overview),
     (status = 400, description = "bad period", body = ErrorBody),
     (status = 401, description = "not logged in", body = ErrorBody),
@@ -42,14 +76,16 @@ pub async fn overview(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Query(p): Query<Period>,
+    Query(b): Query<BasisQuery>,
 ) -> Result<Response, ApiError> {
     app.session(&headers)?;
     if p.from > p.to {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", p.from, p.to)));
     }
     let key = format!("overview\u{0}{}\u{0}{}", p.from, p.to);
-    app.computed(key, accepts_gzip(&headers), move |ctx, days, cancel| {
-        Ok(Ok(lantian_app::pages::overview_page(ctx, days, p.from, p.to, &|| cancel.check())?))
+    let basis = b.basis();
+    app.computed(key, accepts_gzip(&headers), basis, true, move |ctx, days, other, cancel| {
+        Ok(Ok(lantian_app::pages::overview_page(ctx, days, basis, other, p.from, p.to, &|| cancel.check())?))
     })
     .await
 }
@@ -63,7 +99,7 @@ pub struct CityQuery {
 /// year before, the year's statistics with their single indexes, each
 /// target's status (judged today, or at the year's end), its stations' data capture.
 #[utoipa::path(get, path = "/api/cities/{name}", tag = "pages",
-    params(("name" = String, Path, description = "the city"), CityQuery), responses(
+    params(("name" = String, Path, description = "the city"), CityQuery, BasisQuery), responses(
     (status = 200, description = "the city's year", body = CityPage),
     (status = 401, description = "not logged in", body = ErrorBody),
     (status = 404, description = "no data for the city in the year", body = ErrorBody),
@@ -74,13 +110,15 @@ pub async fn city(
     headers: HeaderMap,
     Path(name): Path<String>,
     Query(q): Query<CityQuery>,
+    Query(b): Query<BasisQuery>,
 ) -> Result<Response, ApiError> {
     app.session(&headers)?;
     // Targets are judged as of today: a new day is a new page.
     let today = lantian_app::today_date();
     let key = format!("city\u{0}{name}\u{0}{}\u{0}{today}", q.year);
-    app.computed(key, accepts_gzip(&headers), move |ctx, days, cancel| {
-        Ok(lantian_app::pages::city_page(ctx, days, &name, q.year, today, &|| cancel.check())?
+    let basis = b.basis();
+    app.computed(key, accepts_gzip(&headers), basis, false, move |ctx, days, _, cancel| {
+        Ok(lantian_app::pages::city_page(ctx, days, basis, &name, q.year, today, &|| cancel.check())?
             .map_err(|NotFound(e)| ApiError(StatusCode::NOT_FOUND, e)))
     })
     .await
