@@ -6,6 +6,7 @@ mod common;
 mod crash;
 mod documents;
 mod gateway;
+mod official;
 mod operations;
 mod real_data;
 mod robustness;

@@ -322,6 +322,22 @@ fn dashboard_in_chromium() {
         return;
     }
     let srv = server();
+    // A dust event in the month shown first: the official and raw bases differ for Chengdu.
+    let added = lantian(&[
+        "--data",
+        s(&srv.data),
+        "event",
+        "add",
+        "--city",
+        "成都",
+        "--start",
+        "2019-12-10",
+        "--end",
+        "2019-12-12",
+        "--reference",
+        "browser test",
+    ]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let shots = std::env::var_os("LANTIAN_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| srv.data.join("shots"));
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")
@@ -335,6 +351,25 @@ fn dashboard_in_chromium() {
     let how = v["how"].as_str().unwrap();
     assert!(how.contains("2019-12-01—2019-12-31") && how.contains("1431A") && how.contains("数据有效性达标"), "{how}");
     assert_eq!(v["english_heading"], "Cities ranked by composite index");
+    // The switches: the marked city is the one with the event; raw values are `--values raw`.
+    assert!(v["marked"].as_array().unwrap().iter().any(|c| c == "成都"), "{}", v["marked"]);
+    assert!(v["marked_title"].as_str().unwrap().contains("原始数据、不扣沙为"), "{}", v["marked_title"]);
+    assert!(v["basis_note"].as_str().unwrap().contains("扣除沙尘"), "{}", v["basis_note"]);
+    let raw = lantian_json(&[
+        "--data",
+        s(&srv.data),
+        "--values",
+        "raw",
+        "assess",
+        "--from",
+        "2019-12-01",
+        "--to",
+        "2019-12-31",
+    ]);
+    for a in &raw {
+        let row = v["raw"]["rows"].as_array().unwrap().iter().find(|r| r["city"] == a["city"]).unwrap();
+        assert_eq!(row["pm25"], format!("{:.0}", a["pm25"].as_f64().unwrap()), "raw {}", a["city"]);
+    }
     for (key, from, to) in [("first", "2019-12-01", "2019-12-31"), ("year", "2019-01-01", "2019-12-31")] {
         let shown = v[key]["rows"].as_array().unwrap();
         assert!(v[key]["title"].as_str().unwrap().contains(from));
@@ -391,6 +426,7 @@ fn dashboard_in_chromium() {
         "login.png",
         "overview.png",
         "overview-en.png",
+        "overview-raw.png",
         "city.png",
         "actions.png",
         "task.png",

@@ -32,13 +32,25 @@ try {
   await page.click('#login button[type=submit]');
   await page.waitForSelector('#ranking tr[data-city]');
   const rows = () => page.$$eval('#ranking tr[data-city]', (trs) => trs.map((tr) => {
-    const td = [...tr.querySelectorAll('td')].map((c) => c.textContent);
+    // A † marks a number that differs on the other basis.
+    const td = [...tr.querySelectorAll('td')].map((c) => c.textContent.replace('†', ''));
     return { city: tr.dataset.city, rank: td[0], composite: td[2], main: td[5], pm25: td[6], good: td[10] };
   }));
   out.first = { title: await page.textContent('#period-title'), rows: await rows() };
   out.how = await page.getAttribute('#ranking tr[data-city="成都"] td:nth-child(3)', 'title');
+  // Numbers that differ on the other basis are marked.
+  out.marked = await page.$$eval('#ranking td.differs', (tds) => tds.map((td) => td.closest('tr').dataset.city));
+  out.marked_title = await page.getAttribute('#ranking tr[data-city="成都"] td.differs', 'title');
+  out.basis_note = await page.textContent('#basis');
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+  // The values switch: raw real-time data.
+  await page.selectOption('#values', 'raw');
+  await page.waitForFunction(() => document.getElementById('basis').textContent.includes('原始'));
+  out.raw = { basis: await page.textContent('#basis'), rows: await rows() };
+  await page.screenshot({ path: join(shots, 'overview-raw.png'), fullPage: true });
+  await page.selectOption('#values', 'best');
+  await page.waitForFunction(() => document.getElementById('basis').textContent.includes('审核'));
   // Change the period.
   await page.fill('#from', '2019-01-01');
   await page.fill('#to', '2019-12-31');
