@@ -11,6 +11,7 @@ pub mod aqi;
 pub mod city;
 pub mod deduct;
 pub mod edition;
+pub mod integrity;
 pub mod period;
 pub mod policy;
 pub mod pollutant;

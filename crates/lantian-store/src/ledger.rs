@@ -198,12 +198,38 @@ const SCHEMA_V5: &str = "CREATE TABLE event (
     );
     ALTER TABLE audit ADD COLUMN event_id {bigint} REFERENCES event(id);";
 
+/// Schema version 6: decisions on integrity findings (`crate::findings`).
+/// A finding is computed, never stored; a person's decision on it is, by the
+/// finding's stable id. Decisions are rows, the latest one counts, and each
+/// is audited.
+const SCHEMA_V6: &str = "CREATE TABLE finding_review (
+        id {id},
+        finding TEXT NOT NULL,
+        station TEXT NOT NULL,
+        city TEXT NOT NULL,
+        check_key TEXT NOT NULL,
+        start_label {bigint} NOT NULL,
+        end_label {bigint} NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('confirmed', 'dismissed')),
+        note TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    ALTER TABLE audit ADD COLUMN finding TEXT;";
+
 /// The migrations of one dialect, in order (index + 1 = schema version).
 fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<String> {
     let dialect = |s: &str| {
         s.replace("{id}", id).replace("{bigint}", bigint).replace("{real}", real).replace("{append_only}", append_only)
     };
-    vec![dialect(SCHEMA_V1), dialect(SCHEMA_V2), dialect(SCHEMA_V3), dialect(SCHEMA_V4), dialect(SCHEMA_V5)]
+    vec![
+        dialect(SCHEMA_V1),
+        dialect(SCHEMA_V2),
+        dialect(SCHEMA_V3),
+        dialect(SCHEMA_V4),
+        dialect(SCHEMA_V5),
+        dialect(SCHEMA_V6),
+    ]
 }
 
 fn sqlite_migrations() -> Vec<String> {

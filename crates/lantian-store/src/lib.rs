@@ -28,6 +28,7 @@
 pub mod areas;
 pub mod city_daily;
 pub mod events;
+pub mod findings;
 pub mod import;
 pub mod kinds;
 pub mod ledger;

@@ -1,0 +1,448 @@
+//! The checks. Each takes whole days of one series (and, where it compares,
+//! the neighbours' median or the station's [`Baseline`]) and returns hits;
+//! thresholds come from [`super::Params`] (documented in docs/INTEGRITY.md).
+
+use super::stats::{Baseline, binomial_tail, median_of_present, pearson, slope, spearman_vs_time};
+use super::{
+    BunchingParams, Check, ControlParams, DivergenceParams, DriftParams, GapParams, Hit, PmRatioParams,
+    ShortDropParams, StuckParams, score,
+};
+use crate::aqi::Indicator;
+use crate::edition::Edition;
+use crate::time::{HourLabel, date_of, day_of_label};
+
+fn mean(v: impl Iterator<Item = f64>) -> f64 {
+    let (mut n, mut s) = (0usize, 0.0);
+    for x in v.filter(|x| !x.is_nan()) {
+        n += 1;
+        s += x;
+    }
+    if n == 0 { f64::NAN } else { s / n as f64 }
+}
+
+/// Hour-index ranges of the calendar months covered by `len` hours from
+/// `start` (the first hour of a day).
+pub(super) fn month_spans(start: HourLabel, len: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let first_day = day_of_label(start);
+    let mut last_month = None;
+    for d in 0..len / 24 {
+        let m = date_of(first_day + d as i64).map(|x| (x.year(), x.month()));
+        if m != last_month {
+            out.push((d * 24, d * 24 + 24));
+            last_month = m;
+        } else if let Some(last) = out.last_mut() {
+            last.1 = d * 24 + 24;
+        }
+    }
+    out
+}
+
+/// Runs of days for which `flag` holds, one ordinary day allowed inside a
+/// run: (first day, last day, flagged days).
+fn runs(days: usize, flag: impl Fn(usize) -> bool) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut d = 0;
+    while d < days {
+        if !flag(d) {
+            d += 1;
+            continue;
+        }
+        let (a, mut b, mut n) = (d, d, 1);
+        let mut e = d + 1;
+        while e < days {
+            if flag(e) {
+                b = e;
+                n += 1;
+                e += 1;
+            } else if e + 1 < days && flag(e + 1) {
+                e += 1;
+            } else {
+                break;
+            }
+        }
+        out.push((a, b, n));
+        d = b + 1;
+    }
+    out
+}
+
+/// Days well below the neighbours, against the station's own usual ratio.
+pub fn divergence(base: &Baseline<'_>, series: &'static str, p: &DivergenceParams) -> Vec<Hit> {
+    let flag = |d: usize| {
+        let (x, b, s) = (base.ratio[d], base.base[d], base.scale[d]);
+        !x.is_nan()
+            && !b.is_nan()
+            && (x - b).exp() <= p.ratio
+            && (x - b) / s <= -p.z
+            && base.day_reference[d] >= p.min_reference
+    };
+    let mut hits = Vec::new();
+    for (a, b, n) in runs(base.days(), flag) {
+        if n < p.min_days {
+            continue;
+        }
+        let days: Vec<usize> = (a..=b).filter(|&d| flag(d)).collect();
+        let share = mean(days.iter().map(|&d| (base.ratio[d] - base.base[d]).exp()));
+        let strength = (1.0 - share) / (1.0 - p.ratio) * (n as f64 / p.min_days as f64).sqrt();
+        hits.push(Hit {
+            check: Check::Divergence,
+            series,
+            from: base.day_labels(a).0,
+            to: base.day_labels(b).1,
+            score: score(strength),
+            numbers: vec![
+                ("days", n as f64),
+                ("share", share),
+                ("station", mean(days.iter().map(|&d| base.day_station[d]))),
+                ("reference", mean(days.iter().map(|&d| base.day_reference[d]))),
+                ("usual", mean(days.iter().map(|&d| base.base[d].exp()))),
+            ],
+        });
+    }
+    hits
+}
+
+/// Deep drops of a few hours, recovering, while the neighbours stay up;
+/// a finding needs `count` of them no more than `window_days` apart.
+pub fn short_drops(base: &Baseline<'_>, series: &'static str, p: &ShortDropParams) -> Vec<Hit> {
+    let n = base.values.len();
+    let share = |h: usize| base.hour_share(h);
+    let low = |h: usize| {
+        let s = share(h);
+        !s.is_nan() && s <= p.ratio && base.reference[h] >= p.min_reference
+    };
+    // The nearest hour with a share within 3 hours, walking away from the drop.
+    let recovered = |from: usize, back: bool| {
+        for k in 1..=3 {
+            let h = if back { from.checked_sub(k) } else { Some(from + k).filter(|&h| h < n) };
+            let Some(h) = h else { return false };
+            let s = share(h);
+            if !s.is_nan() {
+                return s >= p.recover;
+            }
+        }
+        false
+    };
+    let mut drops: Vec<(usize, usize, f64, f64)> = Vec::new();
+    let mut h = 0;
+    while h < n {
+        if !low(h) {
+            h += 1;
+            continue;
+        }
+        let a = h;
+        while h < n && low(h) {
+            h += 1;
+        }
+        let b = h - 1;
+        let len = b - a + 1;
+        if (p.min_hours..=p.max_hours).contains(&len) && recovered(a, true) && recovered(b, false) {
+            drops.push((a, b, mean((a..=b).map(share)), mean((a..=b).map(|h| base.reference[h]))));
+        }
+    }
+    let gap = p.window_days.max(1) as usize * 24;
+    let mut hits = Vec::new();
+    let mut i = 0;
+    while i < drops.len() {
+        let mut j = i;
+        while j + 1 < drops.len() && drops[j + 1].0 - drops[j].0 <= gap {
+            j += 1;
+        }
+        let count = j - i + 1;
+        if count >= p.count {
+            let group = &drops[i..=j];
+            let depth = mean(group.iter().map(|d| d.2));
+            let hours: usize = group.iter().map(|d| d.1 - d.0 + 1).sum();
+            let strength = (count as f64 / p.count as f64).sqrt() * (1.0 - depth) / (1.0 - p.ratio);
+            hits.push(Hit {
+                check: Check::ShortDrop,
+                series,
+                from: base.start + group[0].0 as i64,
+                to: base.start + group[count - 1].1 as i64,
+                score: score(strength),
+                numbers: vec![
+                    ("drops", count as f64),
+                    ("hours", hours as f64),
+                    ("share", depth),
+                    ("reference", mean(group.iter().map(|d| d.3))),
+                ],
+            });
+        }
+        i = j + 1;
+    }
+    hits
+}
+
+/// Per calendar month: gaps (runs of missing hours, outages excluded) that
+/// fall when the neighbours read high. Under no selection a gap's mean rank
+/// among the month's neighbour readings is uniform on 0–1 (mean 0.5,
+/// variance 1/12); averaging within a gap only narrows it, so the z-score
+/// below errs towards silence.
+pub fn selective_gaps(start: HourLabel, values: &[f64], reference: &[f64], p: &GapParams) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let mut sorted = Vec::new();
+    for (a, b) in month_spans(start, values.len()) {
+        sorted.clear();
+        sorted.extend(reference[a..b].iter().copied().filter(|x| !x.is_nan()));
+        if sorted.len() < 24 * 7 {
+            continue;
+        }
+        sorted.sort_by(f64::total_cmp);
+        let rank = |x: f64| {
+            let below = sorted.partition_point(|&v| v < x);
+            let upto = sorted.partition_point(|&v| v <= x);
+            (below + upto) as f64 / 2.0 / sorted.len() as f64
+        };
+        let (mut ranks, mut hours, mut during) = (Vec::new(), 0usize, Vec::new());
+        let mut h = a;
+        while h < b {
+            if !values[h].is_nan() {
+                h += 1;
+                continue;
+            }
+            let g = h;
+            while h < b && values[h].is_nan() {
+                h += 1;
+            }
+            if h - g > p.max_run_hours {
+                continue;
+            }
+            let r = mean((g..h).map(|k| if reference[k].is_nan() { f64::NAN } else { rank(reference[k]) }));
+            if !r.is_nan() {
+                ranks.push(r);
+                hours += h - g;
+                during.extend(reference[g..h].iter().copied());
+            }
+        }
+        let n = ranks.len();
+        if n < p.min_runs || hours < p.min_hours {
+            continue;
+        }
+        let m = mean(ranks.iter().copied());
+        let z = (m - 0.5) / (1.0 / (12.0 * n as f64)).sqrt();
+        if m >= p.mean_rank && z >= p.z {
+            hits.push(Hit {
+                check: Check::SelectiveGaps,
+                series: "pm25",
+                from: start + a as i64,
+                to: start + b as i64 - 1,
+                score: score(z / p.z),
+                numbers: vec![
+                    ("gaps", n as f64),
+                    ("hours", hours as f64),
+                    ("rank", m),
+                    ("z", z),
+                    ("reference_gaps", mean(during.iter().copied())),
+                    ("reference_month", mean(reference[a..b].iter().copied())),
+                ],
+            });
+        }
+    }
+    hits
+}
+
+/// Daily values (20 hours or more, rounded as published) piling up just
+/// under the IAQI 50 and 100 boundaries of the edition in force, a deficit
+/// just above, in sliding windows.
+pub fn bunching(start: HourLabel, series: &'static str, values: &[f64], p: &BunchingParams) -> Vec<Hit> {
+    let indicator = match series {
+        "pm25" => Indicator::Pm25Daily,
+        "pm10" => Indicator::Pm10Daily,
+        _ => return Vec::new(),
+    };
+    let first_day = day_of_label(start);
+    let days = values.len() / 24;
+    let daily: Vec<f64> = (0..days)
+        .map(|d| {
+            let day = &values[d * 24..d * 24 + 24];
+            let n = day.iter().filter(|v| !v.is_nan()).count();
+            if n >= 20 { crate::round::round_half_even(mean(day.iter().copied()), 0) } else { f64::NAN }
+        })
+        .collect();
+    let mut hits = Vec::new();
+    let (len, step) = (p.window_days.max(1) as usize, p.step_days.max(1) as usize);
+    let mut w = 0;
+    while w < days {
+        let end = (w + len).min(days);
+        let edition = date_of(first_day + w as i64).map_or(Edition::E2026, Edition::for_date);
+        for &bp in &indicator.breakpoints(edition)[1..=2] {
+            let bound = bp as f64 / 1000.0;
+            let under: Vec<usize> = (w..end).filter(|&d| daily[d] > bound - p.width && daily[d] <= bound).collect();
+            let over = (w..end).filter(|&d| daily[d] > bound && daily[d] <= bound + p.width).count();
+            if under.len() < p.min_count {
+                continue;
+            }
+            let tail = binomial_tail(under.len(), under.len() + over, 0.5);
+            if tail < p.p {
+                hits.push(Hit {
+                    check: Check::Bunching,
+                    series,
+                    from: start + 24 * under[0] as i64,
+                    to: start + 24 * under[under.len() - 1] as i64 + 23,
+                    score: score(tail.log10() / p.p.log10()),
+                    numbers: vec![
+                        ("boundary", bound),
+                        ("under", under.len() as f64),
+                        ("over", over as f64),
+                        ("width", p.width),
+                        ("p", tail),
+                    ],
+                });
+            }
+        }
+        if end == days {
+            break;
+        }
+        w += step;
+    }
+    hits
+}
+
+/// The same value for many hours.
+pub fn stuck(start: HourLabel, series: &'static str, values: &[f64], p: &StuckParams) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let mut h = 0;
+    while h < values.len() {
+        let v = values[h];
+        if v.is_nan() {
+            h += 1;
+            continue;
+        }
+        let a = h;
+        while h < values.len() && values[h] == v {
+            h += 1;
+        }
+        let len = h - a;
+        let need = if v >= p.level { p.hours.min(p.hours_any) } else { p.hours_any };
+        if len >= need {
+            hits.push(Hit {
+                check: Check::Stuck,
+                series,
+                from: start + a as i64,
+                to: start + h as i64 - 1,
+                score: score(len as f64 / need as f64),
+                numbers: vec![("value", v), ("hours", len as f64)],
+            });
+        }
+    }
+    hits
+}
+
+/// Days with many hours of PM2.5 above PM10 beyond tolerance.
+pub fn pm25_above_pm10(start: HourLabel, pm25: &[f64], pm10: &[f64], p: &PmRatioParams) -> Vec<Hit> {
+    let days = pm25.len().min(pm10.len()) / 24;
+    let bad = |h: usize| !pm25[h].is_nan() && !pm10[h].is_nan() && pm25[h] > pm10[h] * p.factor + p.margin;
+    let count: Vec<usize> = (0..days).map(|d| (d * 24..d * 24 + 24).filter(|&h| bad(h)).count()).collect();
+    let mut hits = Vec::new();
+    let mut d = 0;
+    while d < days {
+        if count[d] < p.hours_per_day {
+            d += 1;
+            continue;
+        }
+        let a = d;
+        while d < days && count[d] >= p.hours_per_day {
+            d += 1;
+        }
+        let hours: Vec<usize> = (a * 24..d * 24).filter(|&h| bad(h)).collect();
+        hits.push(Hit {
+            check: Check::Pm25AbovePm10,
+            series: "pm25",
+            from: start + 24 * a as i64,
+            to: start + 24 * d as i64 - 1,
+            score: score(hours.len() as f64 / p.hours_per_day as f64),
+            numbers: vec![
+                ("days", (d - a) as f64),
+                ("hours", hours.len() as f64),
+                ("pm25", mean(hours.iter().map(|&h| pm25[h]))),
+                ("pm10", mean(hours.iter().map(|&h| pm10[h]))),
+            ],
+        });
+    }
+    hits
+}
+
+/// The weekly ratio to the neighbours falling steadily over `weeks` weeks
+/// (windows stepping two weeks).
+pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<Hit> {
+    let weeks = base.days() / 7;
+    let mut buf = Vec::new();
+    let weekly: Vec<f64> = (0..weeks)
+        .map(|w| {
+            let m = median_of_present(base.ratio[w * 7..w * 7 + 7].iter().copied(), &mut buf);
+            if buf.len() >= 4 { m } else { f64::NAN }
+        })
+        .collect();
+    let mut hits = Vec::new();
+    let mut w = 0;
+    while w + p.weeks <= weeks {
+        let points: Vec<(f64, f64)> =
+            (w..w + p.weeks).filter(|&k| !weekly[k].is_nan()).map(|k| (k as f64, weekly[k])).collect();
+        if points.len() >= p.min_weeks {
+            let rho = spearman_vs_time(&points);
+            let decline = (slope(&points) * (p.weeks - 1) as f64).exp();
+            if rho <= p.rho && decline <= p.ratio {
+                let strength = (decline.ln() / p.ratio.ln()) * (rho / p.rho);
+                hits.push(Hit {
+                    check: Check::Drift,
+                    series,
+                    from: base.day_labels(w * 7).0,
+                    to: base.day_labels((w + p.weeks) * 7 - 1).1,
+                    score: score(strength),
+                    numbers: vec![("weeks", p.weeks as f64), ("decline", decline), ("rho", rho)],
+                });
+            }
+        }
+        w += 2;
+    }
+    hits
+}
+
+/// Per calendar month, a control station's ratio to its city and its hourly
+/// correlation with it, against the same in its other months.
+pub fn control(start: HourLabel, values: &[f64], reference: &[f64], offset: f64, p: &ControlParams) -> Vec<Hit> {
+    let spans = month_spans(start, values.len());
+    let months: Vec<(f64, f64)> = spans
+        .iter()
+        .map(|&(a, b)| {
+            let paired: Vec<(f64, f64)> = (a..b)
+                .filter(|&h| !values[h].is_nan() && !reference[h].is_nan())
+                .map(|h| (values[h], reference[h]))
+                .collect();
+            if paired.len() < 24 * 7 {
+                return (f64::NAN, f64::NAN);
+            }
+            let s = mean(paired.iter().map(|x| x.0));
+            let r = mean(paired.iter().map(|x| x.1));
+            (((s + offset) / (r + offset)).ln(), pearson(paired.iter().copied()))
+        })
+        .collect();
+    let mut hits = Vec::new();
+    let mut buf = Vec::new();
+    for (i, &(a, b)) in spans.iter().enumerate() {
+        let (m, c) = months[i];
+        if m.is_nan() {
+            continue;
+        }
+        let others = || months.iter().enumerate().filter(move |(j, x)| *j != i && !x.0.is_nan()).map(|(_, x)| *x);
+        if others().count() < p.min_months {
+            continue;
+        }
+        let m0 = median_of_present(others().map(|x| x.0), &mut buf);
+        let c0 = median_of_present(others().map(|x| x.1), &mut buf);
+        let jump = (m - m0).abs() / p.jump.ln();
+        let rise = if c >= p.correlation && !c0.is_nan() { (c - c0) / p.correlation_rise } else { 0.0 };
+        if jump >= 1.0 || rise >= 1.0 {
+            hits.push(Hit {
+                check: Check::Control,
+                series: "pm25",
+                from: start + a as i64,
+                to: start + b as i64 - 1,
+                score: score(jump.max(rise)),
+                numbers: vec![("ratio", m.exp()), ("usual", m0.exp()), ("correlation", c), ("usual_correlation", c0)],
+            });
+        }
+    }
+    hits
+}

@@ -1,0 +1,442 @@
+//! Data integrity screening: the signatures of tampered and faulty
+//! monitoring data (docs/INTEGRITY.md, `standards/data-integrity.md`).
+//!
+//! Pure functions over one station's hourly series and, where a check needs
+//! them, the median of its neighbours at each hour (the edge chooses the
+//! neighbours and reads the store). A [`Hit`] is evidence for a person, never
+//! a verdict: the station, the check, the period, a score and the numbers
+//! behind it. Scores share one scale: a strength of 1 means "just at every
+//! threshold" and maps to 50, 2 to 75, 3 to 87.5 ([`score`]).
+
+mod checks;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+pub use checks::{bunching, control, divergence, drift, pm25_above_pm10, selective_gaps, short_drops, stuck};
+pub use stats::{median, median_of_present};
+
+use crate::time::HourLabel;
+use serde::Deserialize;
+
+/// What a finding says is wrong. The keys are stable (ids, files, the API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    /// Well below the neighbours for days, against the station's own usual ratio.
+    Divergence,
+    /// Deep drops of a few hours that recover, the neighbours unchanged (spraying).
+    ShortDrop,
+    /// Hours missing mostly when the neighbours read high (highs withheld).
+    SelectiveGaps,
+    /// Daily values piled up just under a grade boundary, a deficit just above.
+    Bunching,
+    /// The same value hour after hour.
+    Stuck,
+    /// PM2.5 above PM10 beyond instrument tolerance.
+    Pm25AbovePm10,
+    /// The ratio to the neighbours falling week after week.
+    Drift,
+    /// A control station (对照点) no longer behaving like one.
+    Control,
+}
+
+impl Check {
+    pub const ALL: [Check; 8] = [
+        Check::Divergence,
+        Check::ShortDrop,
+        Check::SelectiveGaps,
+        Check::Bunching,
+        Check::Stuck,
+        Check::Pm25AbovePm10,
+        Check::Drift,
+        Check::Control,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Check::Divergence => "divergence",
+            Check::ShortDrop => "short_drop",
+            Check::SelectiveGaps => "selective_gaps",
+            Check::Bunching => "bunching",
+            Check::Stuck => "stuck",
+            Check::Pm25AbovePm10 => "pm25_above_pm10",
+            Check::Drift => "drift",
+            Check::Control => "control",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|c| c.key() == s)
+    }
+
+    /// Whether the check compares the station with its neighbours.
+    pub fn needs_neighbours(self) -> bool {
+        matches!(self, Check::Divergence | Check::ShortDrop | Check::SelectiveGaps | Check::Drift | Check::Control)
+    }
+}
+
+/// The checks' parameters (DATA/integrity.toml; every field has the default
+/// documented in docs/INTEGRITY.md).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Params {
+    pub neighbours: NeighbourParams,
+    pub divergence: DivergenceParams,
+    pub short_drop: ShortDropParams,
+    pub selective_gaps: GapParams,
+    pub bunching: BunchingParams,
+    pub stuck: StuckParams,
+    pub pm25_above_pm10: PmRatioParams,
+    pub drift: DriftParams,
+    pub control: ControlParams,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            neighbours: NeighbourParams::default(),
+            divergence: DivergenceParams::default(),
+            short_drop: ShortDropParams::default(),
+            selective_gaps: GapParams::default(),
+            bunching: BunchingParams::default(),
+            stuck: StuckParams::default(),
+            pm25_above_pm10: PmRatioParams::default(),
+            drift: DriftParams::default(),
+            control: ControlParams::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NeighbourParams {
+    /// Stations within this distance (km) are neighbours, besides the same city's.
+    pub radius_km: f64,
+    /// Added to both sides of a ratio (µg/m³) so clean hours do not make ratios explode.
+    pub offset: f64,
+    /// Days around a day whose median ratio is the station's own baseline.
+    pub baseline_days: usize,
+    /// Fewest days with a ratio in that window for a baseline.
+    pub min_baseline_days: usize,
+}
+
+impl Default for NeighbourParams {
+    fn default() -> Self {
+        NeighbourParams { radius_km: 20.0, offset: 5.0, baseline_days: 121, min_baseline_days: 30 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DivergenceParams {
+    /// A day counts when the station reads at most this share of its usual ratio to the neighbours…
+    pub ratio: f64,
+    /// …and that is at least this many robust standard deviations below its baseline…
+    pub z: f64,
+    /// …with the neighbours' daily mean at least this (µg/m³).
+    pub min_reference: f64,
+    /// Fewest such days in a row (one missing or ordinary day may break a run).
+    pub min_days: usize,
+}
+
+impl Default for DivergenceParams {
+    fn default() -> Self {
+        DivergenceParams { ratio: 0.75, z: 3.0, min_reference: 15.0, min_days: 2 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShortDropParams {
+    /// An hour is in a drop when the station reads at most this share of its usual ratio…
+    pub ratio: f64,
+    /// …the neighbours reading at least this (µg/m³).
+    pub min_reference: f64,
+    /// A drop lasts this many hours at least and at most.
+    pub min_hours: usize,
+    pub max_hours: usize,
+    /// The hours just before and after read at least this share (the drop recovers).
+    pub recover: f64,
+    /// Fewest drops within `window_days` for a finding.
+    pub count: usize,
+    pub window_days: i64,
+}
+
+impl Default for ShortDropParams {
+    fn default() -> Self {
+        ShortDropParams {
+            ratio: 0.45,
+            min_reference: 20.0,
+            min_hours: 2,
+            max_hours: 8,
+            recover: 0.7,
+            count: 2,
+            window_days: 14,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GapParams {
+    /// Gaps longer than this (hours) are outages, not withheld hours.
+    pub max_run_hours: usize,
+    /// Fewest gaps in a calendar month, and fewest missing hours in them.
+    pub min_runs: usize,
+    pub min_hours: usize,
+    /// The gaps' mean rank among the month's neighbour readings (0–1) must reach this…
+    pub mean_rank: f64,
+    /// …and be this many standard errors above 0.5.
+    pub z: f64,
+}
+
+impl Default for GapParams {
+    fn default() -> Self {
+        GapParams { max_run_hours: 72, min_runs: 4, min_hours: 12, mean_rank: 0.7, z: 3.7 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BunchingParams {
+    /// Width (µg/m³) of the bands just under and just above a boundary.
+    pub width: f64,
+    /// Fewest days in the band under the boundary.
+    pub min_count: usize,
+    /// A window is a finding when the binomial tail of so few days above is below this.
+    pub p: f64,
+    /// Window length and step (days).
+    pub window_days: i64,
+    pub step_days: i64,
+}
+
+impl Default for BunchingParams {
+    fn default() -> Self {
+        BunchingParams { width: 5.0, min_count: 8, p: 1e-3, window_days: 91, step_days: 30 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StuckParams {
+    /// The same value for this many hours when it is at least `level`…
+    pub hours: usize,
+    pub level: f64,
+    /// …or for this many hours whatever the value.
+    pub hours_any: usize,
+}
+
+impl Default for StuckParams {
+    fn default() -> Self {
+        StuckParams { hours: 8, level: 10.0, hours_any: 24 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PmRatioParams {
+    /// An hour counts when PM2.5 > PM10 × factor + margin…
+    pub factor: f64,
+    pub margin: f64,
+    /// …and a day when it has this many such hours.
+    pub hours_per_day: usize,
+}
+
+impl Default for PmRatioParams {
+    fn default() -> Self {
+        PmRatioParams { factor: 1.2, margin: 5.0, hours_per_day: 6 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriftParams {
+    /// Window (weeks) over which the weekly ratio to the neighbours is followed.
+    pub weeks: usize,
+    /// Fewest weeks with a ratio in the window.
+    pub min_weeks: usize,
+    /// The fitted ratio at the end over the start must be at most this…
+    pub ratio: f64,
+    /// …with a Spearman rank correlation against time at most this.
+    pub rho: f64,
+}
+
+impl Default for DriftParams {
+    fn default() -> Self {
+        DriftParams { weeks: 10, min_weeks: 8, ratio: 0.72, rho: -0.8 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ControlParams {
+    /// A month whose ratio to the city moves this factor from the station's usual one…
+    pub jump: f64,
+    /// …or whose hourly correlation with the city reaches this, rising by `correlation_rise`.
+    pub correlation: f64,
+    pub correlation_rise: f64,
+    /// Fewest other months for the usual ratio.
+    pub min_months: usize,
+}
+
+impl Default for ControlParams {
+    fn default() -> Self {
+        ControlParams { jump: 1.6, correlation: 0.97, correlation_rise: 0.1, min_months: 3 }
+    }
+}
+
+/// One station's series over whole days. `start` is the first hour of a
+/// day (`24·d + 1`); every slice has the same length, a multiple of 24;
+/// `NaN` is a missing hour.
+#[derive(Clone, Copy, Debug)]
+pub struct StationInput<'a> {
+    pub start: HourLabel,
+    pub pm25: &'a [f64],
+    pub pm10: &'a [f64],
+    /// The neighbours' median at each hour (`None`: no neighbours).
+    pub ref_pm25: Option<&'a [f64]>,
+    pub ref_pm10: Option<&'a [f64]>,
+    /// A control station (its neighbours are then the city's other stations).
+    pub control: bool,
+}
+
+/// One piece of evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    pub check: Check,
+    /// `pm25`, `pm10`, `so2`, `no2`, `co` or `o3`.
+    pub series: &'static str,
+    /// First and last hour-ending label of the period.
+    pub from: HourLabel,
+    pub to: HourLabel,
+    /// 0–100 ([`score`]).
+    pub score: f64,
+    /// The numbers behind it, by name (the evidence sentence is made of them).
+    pub numbers: Vec<(&'static str, f64)>,
+}
+
+impl Hit {
+    pub fn number(&self, key: &str) -> Option<f64> {
+        self.numbers.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+/// Why a check could not run on a station.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NotRun {
+    /// No neighbour has data (no coordinates and alone in its city, say).
+    NoNeighbours,
+    /// Too few hours with data in the period (`have` of `need`).
+    TooFewHours { have: usize, need: usize },
+    /// Too little data for the station's own baseline.
+    NoBaseline,
+}
+
+/// Strength → score: 1 (every threshold just met) → 50, 2 → 75, 3 → 87.5.
+pub fn score(strength: f64) -> f64 {
+    if strength.is_nan() { 0.0 } else { (100.0 * (1.0 - 0.5f64.powf(strength.max(0.0)))).clamp(0.0, 100.0) }
+}
+
+/// Least share of hours with data for a check to run on a series.
+pub const MIN_COVERAGE: f64 = 0.05;
+
+/// Run the PM checks of `checks` on one station; hits merged per check and
+/// series, and what could not run, with why.
+pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) -> (Vec<Hit>, Vec<(Check, NotRun)>) {
+    let mut hits = Vec::new();
+    let mut not_run = Vec::new();
+    let want = |c: Check| checks.contains(&c);
+    let series = [("pm25", input.pm25, input.ref_pm25), ("pm10", input.pm10, input.ref_pm10)];
+    let have = input.pm25.iter().filter(|v| !v.is_nan()).count();
+    let need = (input.pm25.len() as f64 * MIN_COVERAGE).ceil() as usize;
+    if have < need.max(24) {
+        for c in checks.iter().filter(|&&c| c != Check::Stuck) {
+            not_run.push((*c, NotRun::TooFewHours { have, need: need.max(24) }));
+        }
+        return (hits, not_run);
+    }
+    for (key, values, reference) in series {
+        match reference {
+            Some(r) => {
+                let base = stats::Baseline::new(input.start, values, r, &p.neighbours);
+                if input.control {
+                    if want(Check::Control) && key == "pm25" {
+                        hits.extend(control(input.start, values, r, p.neighbours.offset, &p.control));
+                    }
+                    // A control station is cleaner than its city by design: the
+                    // baseline absorbs that, so the other checks still apply.
+                }
+                if !base.usable() {
+                    for c in [Check::Divergence, Check::ShortDrop, Check::Drift] {
+                        if want(c) && key == "pm25" {
+                            not_run.push((c, NotRun::NoBaseline));
+                        }
+                    }
+                } else {
+                    if want(Check::Divergence) {
+                        hits.extend(divergence(&base, key, &p.divergence));
+                    }
+                    if want(Check::ShortDrop) {
+                        hits.extend(short_drops(&base, key, &p.short_drop));
+                    }
+                    if want(Check::Drift) {
+                        hits.extend(drift(&base, key, &p.drift));
+                    }
+                }
+                if want(Check::SelectiveGaps) && key == "pm25" {
+                    hits.extend(selective_gaps(input.start, values, r, &p.selective_gaps));
+                }
+            }
+            None => {
+                if key == "pm25" {
+                    for c in Check::ALL.into_iter().filter(|c| c.needs_neighbours() && want(*c)) {
+                        if c != Check::Control || input.control {
+                            not_run.push((c, NotRun::NoNeighbours));
+                        }
+                    }
+                }
+            }
+        }
+        if want(Check::Bunching) {
+            hits.extend(bunching(input.start, key, values, &p.bunching));
+        }
+        if want(Check::Stuck) {
+            hits.extend(stuck(input.start, key, values, &p.stuck));
+        }
+    }
+    if want(Check::Pm25AbovePm10) {
+        hits.extend(pm25_above_pm10(input.start, input.pm25, input.pm10, &p.pm25_above_pm10));
+    }
+    (merge(hits), not_run)
+}
+
+/// Merge hits of one check and series whose periods touch (or overlap) into
+/// one: the period spans them, the score is the highest, the numbers are the
+/// strongest hit's.
+pub fn merge(mut hits: Vec<Hit>) -> Vec<Hit> {
+    hits.sort_by(|a, b| (a.check, a.series, a.from).cmp(&(b.check, b.series, b.from)));
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+    for h in hits {
+        if let Some(last) = out.last_mut()
+            && last.check == h.check
+            && last.series == h.series
+            && h.from <= last.to + 1
+        {
+            last.to = last.to.max(h.to);
+            if h.score > last.score {
+                last.score = h.score;
+                last.numbers = h.numbers;
+            }
+            if h.check == Check::Stuck {
+                // The merged run's length is the period's.
+                let hours = (last.to - last.from + 1) as f64;
+                if let Some(n) = last.numbers.iter_mut().find(|(k, _)| *k == "hours") {
+                    n.1 = hours;
+                }
+            }
+            continue;
+        }
+        out.push(h);
+    }
+    out
+}
