@@ -287,7 +287,7 @@ pub fn detect(store: &Store, from: DayNumber, to: DayNumber, cfg: &DetectConfig)
 }
 
 /// Great-circle distance between (longitude, latitude) points, km.
-fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+pub(crate) fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
     let dl = (b.0 - a.0).to_radians();
     let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dl / 2.0).sin().powi(2);

@@ -27,6 +27,7 @@ pub mod pages;
 pub mod policy;
 pub mod rank;
 pub mod report;
+pub mod screen;
 pub mod series;
 pub mod table;
 pub mod targets;

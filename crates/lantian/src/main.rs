@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use jiff::civil::Date;
-use lantian::cli::{self, admin, assess, events, import, live, policy, query, reports, targets, tasks};
+use lantian::cli::{self, admin, assess, events, import, live, policy, query, reports, screen, targets, tasks};
 use lantian::output::Format;
 use lantian_app::Lang;
 use std::path::PathBuf;
@@ -73,6 +73,8 @@ enum Command {
     /// Sand-dust and exceptional events whose data PM10/PM2.5 statistics deduct (import, add, list, withdraw, accept, detect).
     #[command(subcommand)]
     Event(events::EventCommand),
+    /// Data integrity screening: findings of tampered or faulty data for a person to review.
+    Screen(screen::ScreenArgs),
     /// The accountability policy: run it for a period, or install a policy file.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -198,6 +200,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Target(t) => done(targets::target(&ctx, &t)),
         Command::Event(e) => done(events::event(&ctx, &e)),
+        Command::Screen(s) => done(screen::screen(&ctx, &s)),
         Command::Policy(p) => done(policy::policy(&ctx, &p)),
         Command::Action(a) => done(policy::action(&ctx, &a)),
         Command::Serve(a) => done(lantian::serve::serve(&ctx.app, &a)),
@@ -246,6 +249,7 @@ fn stem(c: &Command) -> String {
         Command::Stations { .. } => "lantian-stations".into(),
         Command::Target(_) => "lantian-targets".into(),
         Command::Event(_) => "lantian-events".into(),
+        Command::Screen(_) => "lantian-screen".into(),
         Command::Policy(_) => "lantian-policy".into(),
         Command::Action(_) => "lantian-actions".into(),
         Command::Task(_) => "lantian-tasks".into(),

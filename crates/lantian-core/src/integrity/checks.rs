@@ -314,7 +314,11 @@ pub fn stuck(start: HourLabel, series: &'static str, values: &[f64], p: &StuckPa
             h += 1;
         }
         let len = h - a;
-        let need = if v >= p.level { p.hours.min(p.hours_any) } else { p.hours_any };
+        // PM analysers' hourly noise makes a long exact repeat implausible at
+        // any level; gas analysers sit at their detection limit for days.
+        let step = if series == "co" { 0.1 } else { 1.0 };
+        let pm = series.starts_with("pm");
+        let need = if pm || v / step >= p.level_steps - 1e-9 { p.hours.min(p.hours_any) } else { p.hours_any };
         if len >= need {
             hits.push(Hit {
                 check: Check::Stuck,
@@ -344,6 +348,9 @@ pub fn pm25_above_pm10(start: HourLabel, pm25: &[f64], pm10: &[f64], p: &PmRatio
         let a = d;
         while d < days && count[d] >= p.hours_per_day {
             d += 1;
+        }
+        if d - a < p.min_days {
+            continue;
         }
         let hours: Vec<usize> = (a * 24..d * 24).filter(|&h| bad(h)).collect();
         hits.push(Hit {

@@ -141,7 +141,7 @@ pub struct DivergenceParams {
 
 impl Default for DivergenceParams {
     fn default() -> Self {
-        DivergenceParams { ratio: 0.75, z: 3.0, min_reference: 15.0, min_days: 2 }
+        DivergenceParams { ratio: 0.75, z: 2.5, min_reference: 20.0, min_days: 2 }
     }
 }
 
@@ -192,7 +192,7 @@ pub struct GapParams {
 
 impl Default for GapParams {
     fn default() -> Self {
-        GapParams { max_run_hours: 72, min_runs: 4, min_hours: 12, mean_rank: 0.7, z: 3.7 }
+        GapParams { max_run_hours: 72, min_runs: 4, min_hours: 12, mean_rank: 0.7, z: 3.0 }
     }
 }
 
@@ -212,23 +212,25 @@ pub struct BunchingParams {
 
 impl Default for BunchingParams {
     fn default() -> Self {
-        BunchingParams { width: 5.0, min_count: 8, p: 1e-3, window_days: 91, step_days: 30 }
+        BunchingParams { width: 5.0, min_count: 6, p: 5e-3, window_days: 91, step_days: 30 }
     }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StuckParams {
-    /// The same value for this many hours when it is at least `level`…
+    /// The same value for this many hours: PM at any level, a gas when it is
+    /// at least `level_steps` steps of its resolution (1 µg/m³; CO 0.1 mg/m³)…
     pub hours: usize,
-    pub level: f64,
-    /// …or for this many hours whatever the value.
+    pub level_steps: f64,
+    /// …or for this many hours whatever the value (low values at the
+    /// detection limit repeat for a day without anything being wrong).
     pub hours_any: usize,
 }
 
 impl Default for StuckParams {
     fn default() -> Self {
-        StuckParams { hours: 8, level: 10.0, hours_any: 24 }
+        StuckParams { hours: 14, level_steps: 20.0, hours_any: 96 }
     }
 }
 
@@ -238,13 +240,15 @@ pub struct PmRatioParams {
     /// An hour counts when PM2.5 > PM10 × factor + margin…
     pub factor: f64,
     pub margin: f64,
-    /// …and a day when it has this many such hours.
+    /// …a day when it has this many such hours…
     pub hours_per_day: usize,
+    /// …and a finding when this many such days follow each other.
+    pub min_days: usize,
 }
 
 impl Default for PmRatioParams {
     fn default() -> Self {
-        PmRatioParams { factor: 1.2, margin: 5.0, hours_per_day: 6 }
+        PmRatioParams { factor: 1.2, margin: 5.0, hours_per_day: 8, min_days: 2 }
     }
 }
 
@@ -263,7 +267,7 @@ pub struct DriftParams {
 
 impl Default for DriftParams {
     fn default() -> Self {
-        DriftParams { weeks: 10, min_weeks: 8, ratio: 0.72, rho: -0.8 }
+        DriftParams { weeks: 10, min_weeks: 8, ratio: 0.65, rho: -0.9 }
     }
 }
 
@@ -281,7 +285,7 @@ pub struct ControlParams {
 
 impl Default for ControlParams {
     fn default() -> Self {
-        ControlParams { jump: 1.6, correlation: 0.97, correlation_rise: 0.1, min_months: 3 }
+        ControlParams { jump: 1.4, correlation: 0.95, correlation_rise: 0.05, min_months: 3 }
     }
 }
 

@@ -168,32 +168,41 @@ fn stuck_values() {
     let p = StuckParams::default();
     let mut v: Vec<f64> = (0..96).map(|h| 20.0 + (h % 7) as f64).collect();
     assert!(stuck(start(), "no2", &v, &p).is_empty());
-    v[10..20].fill(35.0);
-    v[40..47].fill(36.0);
+    v[10..26].fill(35.0);
+    v[40..53].fill(36.0);
     let hits = stuck(start(), "no2", &v, &p);
     assert_eq!(hits.len(), 1);
-    assert_eq!((hits[0].from, hits[0].to, hits[0].number("hours")), (start() + 10, start() + 19, Some(10.0)));
-    // A low value repeating is common at the detection limit: 24 hours are needed.
-    let mut low = vec![f64::NAN; 96];
-    low[0..20].fill(3.0);
-    low[30..60].fill(3.0);
+    assert_eq!((hits[0].from, hits[0].to, hits[0].number("hours")), (start() + 10, start() + 25, Some(16.0)));
+    // A low gas value repeating is common at the detection limit: four days are needed.
+    let mut low = vec![f64::NAN; 240];
+    low[0..40].fill(3.0);
+    low[50..150].fill(3.0);
     let hits = stuck(start(), "so2", &low, &p);
-    assert_eq!(hits.iter().map(|h| h.number("hours")).collect::<Vec<_>>(), vec![Some(30.0)]);
+    assert_eq!(hits.iter().map(|h| h.number("hours")).collect::<Vec<_>>(), vec![Some(100.0)]);
+    // PM at any level: fourteen hours.
+    assert_eq!(stuck(start(), "pm25", &low, &p).len(), 2);
+    // CO's resolution is 0.1 mg/m³: 2.0 is twenty steps.
+    let mut co = vec![f64::NAN; 48];
+    co[0..15].fill(2.0);
+    co[20..35].fill(1.9);
+    assert_eq!(stuck(start(), "co", &co, &p).len(), 1);
 }
 
 #[test]
 fn pm25_above_pm10_beyond_tolerance() {
     let p = PmRatioParams::default();
-    let mut pm25 = vec![40.0; 72];
-    let pm10 = vec![60.0; 72];
+    let mut pm25 = vec![40.0; 96];
+    let pm10 = vec![60.0; 96];
     assert!(pm25_above_pm10(start(), &pm25, &pm10, &p).is_empty());
-    pm25[24..29].fill(90.0);
-    assert!(pm25_above_pm10(start(), &pm25, &pm10, &p).is_empty(), "5 hours a day are within the rule");
-    pm25[29] = 90.0;
-    pm25[30] = 76.0; // 76 < 60 × 1.2 + 5 = 77: tolerated
+    pm25[24..32].fill(90.0);
+    assert!(pm25_above_pm10(start(), &pm25, &pm10, &p).is_empty(), "one day is within the rule");
+    pm25[48..55].fill(90.0);
+    pm25[55] = 76.0; // 76 < 60 × 1.2 + 5 = 77: tolerated
+    assert!(pm25_above_pm10(start(), &pm25, &pm10, &p).is_empty(), "7 hours on the second day");
+    pm25[55] = 78.0;
     let hits = pm25_above_pm10(start(), &pm25, &pm10, &p);
     assert_eq!(hits.len(), 1);
-    assert_eq!((hits[0].from, hits[0].to, hits[0].number("hours")), (day_label(1), day_label(2) - 1, Some(6.0)));
+    assert_eq!((hits[0].from, hits[0].to, hits[0].number("hours")), (day_label(1), day_label(3) - 1, Some(16.0)));
 }
 
 #[test]
@@ -203,17 +212,17 @@ fn drift_is_a_steady_fall() {
     assert!(drift(&base(&st, &rf), "pm25", &p).is_empty());
     // From day 40 on, the station loses ground steadily: 45 % down over 70 days.
     for h in 40 * 24..110 * 24 {
-        st[h] *= 1.0 - 0.45 * (h - 40 * 24) as f64 / (70.0 * 24.0);
+        st[h] *= 1.0 - 0.55 * (h - 40 * 24) as f64 / (70.0 * 24.0);
     }
     for h in 110 * 24..140 * 24 {
-        st[h] *= 0.55;
+        st[h] *= 0.45;
     }
     let hits = drift(&base(&st, &rf), "pm25", &p);
     assert!(!hits.is_empty());
     let merged = merge(hits);
     assert_eq!(merged.len(), 1, "{merged:?}");
     assert!(merged[0].from >= day_label(28) && merged[0].from <= day_label(60), "{merged:?}");
-    assert!(merged[0].number("decline").unwrap() <= 0.72);
+    assert!(merged[0].number("decline").unwrap() <= 0.65, "{merged:?}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ pub mod live;
 pub mod policy;
 pub mod query;
 pub mod reports;
+pub mod screen;
 pub mod targets;
 pub mod tasks;
 
