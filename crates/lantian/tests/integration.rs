@@ -10,5 +10,6 @@ mod official;
 mod operations;
 mod real_data;
 mod robustness;
+mod screen;
 mod snapshots;
 mod web;

@@ -5,7 +5,7 @@
 //! figures and the command).
 
 use super::panel::{self, Panel};
-use super::{CONTEXT_DAYS, data_days, finding_id, screen_panel, screen_store, station_months};
+use super::{data_days, finding_id, load_range, screen_panel, screen_store, station_months};
 use crate::{Cell, Col, Table};
 use anyhow::{Result, bail};
 use lantian_core::Edition;
@@ -305,8 +305,10 @@ impl Evaluation {
 
 /// Inject, screen and count, seed by seed and pattern by pattern.
 pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Evaluation> {
-    let Some((first, last)) = data_days(store) else { bail!("the store has no hourly data") };
-    let (lo, hi) = ((req.from - CONTEXT_DAYS).max(first), (req.to + CONTEXT_DAYS).min(last));
+    if data_days(store).is_none() {
+        bail!("the store has no hourly data");
+    }
+    let (lo, hi) = load_range(store, req.from, req.to);
     if lo > hi {
         bail!("no data in the period");
     }

@@ -120,6 +120,20 @@ fn data_days(store: &Store) -> Option<(DayNumber, DayNumber)> {
     Some((day_number(first.first_day()), day_number(last.first_day().last_of_month())))
 }
 
+/// The days a run reads for `from..=to`: whole calendar years around the
+/// period and `CONTEXT_DAYS` more on each side, within the data. Windows and
+/// baselines are then the same whatever period is asked for, so a finding
+/// has the same period, score and id in a July run as in the year's.
+pub fn load_range(store: &Store, from: DayNumber, to: DayNumber) -> (DayNumber, DayNumber) {
+    let (first, last) = data_days(store).unwrap_or((from, to));
+    let year = |d: DayNumber, end: bool| {
+        date_of(d)
+            .and_then(|x| Date::new(x.year(), if end { 12 } else { 1 }, if end { 31 } else { 1 }).ok())
+            .map_or(d, day_number)
+    };
+    ((year(from, false) - CONTEXT_DAYS).max(first), (year(to, true) + CONTEXT_DAYS).min(last))
+}
+
 /// Screen the store (raw layer) over the request's period.
 pub fn screen(ctx: &Ctx, req: &ScreenRequest, params: &Params) -> Result<Screen> {
     let store = ctx.store()?.with_values(Values::Raw);
@@ -145,8 +159,7 @@ pub fn screen(ctx: &Ctx, req: &ScreenRequest, params: &Params) -> Result<Screen>
 
 /// The screening itself (no ledger): findings overlapping `from..=to`.
 pub fn screen_store(store: &Store, from: DayNumber, to: DayNumber, req: &ScreenRequest, p: &Params) -> Result<Screen> {
-    let (first, last) = data_days(store).unwrap_or((from, to));
-    let (lo, hi) = ((from - CONTEXT_DAYS).max(first), (to + CONTEXT_DAYS).min(last));
+    let (lo, hi) = load_range(store, from, to);
     if lo > hi {
         return Ok(Screen { from, to, ..Default::default() });
     }
