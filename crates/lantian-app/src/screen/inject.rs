@@ -88,7 +88,7 @@ impl Rng {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -98,12 +98,12 @@ impl Rng {
 
     /// Uniform in `a..b`.
     pub fn uniform(&mut self, a: f64, b: f64) -> f64 {
-        a + (b - a) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+        a + (b - a) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
     }
 
     /// Uniform integer in `a..=b`.
     pub fn int(&mut self, a: usize, b: usize) -> usize {
-        a + (self.next() % (b - a + 1) as u64) as usize
+        a + (self.next_u64() % (b - a + 1) as u64) as usize
     }
 }
 
@@ -216,7 +216,7 @@ fn inject(
         Pattern::Stuck => {
             let len = rng.int(12, 72);
             let a = pick(rng, len / 24 + 2)? * 24 + rng.int(0, 23);
-            let series = if rng.next() % 2 == 0 { &mut panel.pm25[i] } else { &mut panel.pm10[i] };
+            let series = if rng.next_u64().is_multiple_of(2) { &mut panel.pm25[i] } else { &mut panel.pm10[i] };
             let v = if series[a].is_nan() { 30.0 } else { series[a] };
             series[a..a + len].fill(v);
             ep(a, a + len)

@@ -77,7 +77,7 @@ impl Check {
 
 /// The checks' parameters (DATA/integrity.toml; every field has the default
 /// documented in docs/INTEGRITY.md).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Params {
     pub neighbours: NeighbourParams,
@@ -89,22 +89,6 @@ pub struct Params {
     pub pm25_above_pm10: PmRatioParams,
     pub drift: DriftParams,
     pub control: ControlParams,
-}
-
-impl Default for Params {
-    fn default() -> Params {
-        Params {
-            neighbours: NeighbourParams::default(),
-            divergence: DivergenceParams::default(),
-            short_drop: ShortDropParams::default(),
-            selective_gaps: GapParams::default(),
-            bunching: BunchingParams::default(),
-            stuck: StuckParams::default(),
-            pm25_above_pm10: PmRatioParams::default(),
-            drift: DriftParams::default(),
-            control: ControlParams::default(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -363,12 +347,10 @@ pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) ->
         match reference {
             Some(r) => {
                 let base = stats::Baseline::new(input.start, values, r, &p.neighbours);
-                if input.control {
-                    if want(Check::Control) && key == "pm25" {
-                        hits.extend(control(input.start, values, r, p.neighbours.offset, &p.control));
-                    }
-                    // A control station is cleaner than its city by design: the
-                    // baseline absorbs that, so the other checks still apply.
+                // A control station is cleaner than its city by design: the
+                // baseline absorbs that, so the other checks still apply.
+                if input.control && want(Check::Control) && key == "pm25" {
+                    hits.extend(control(input.start, values, r, p.neighbours.offset, &p.control));
                 }
                 if !base.usable() {
                     for c in [Check::Divergence, Check::ShortDrop, Check::Drift] {
