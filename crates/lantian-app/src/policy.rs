@@ -15,6 +15,7 @@ use lantian_core::Edition;
 use lantian_core::period::{PeriodStats, competition_rank};
 use lantian_core::policy::{Facts, amount as policy_amount, evaluate};
 use lantian_core::target::Status;
+use lantian_core::time::day_number;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -119,6 +120,20 @@ fn policy_facts(
             }
         }
     }
+    // Confirmed integrity findings overlapping the period, by city, when a rule asks.
+    let needs_findings = policy.rule.iter().any(|r| {
+        r.when.confirmed_findings.is_some() || r.lift_when.as_ref().is_some_and(|l| l.confirmed_findings.is_some())
+    });
+    let mut confirmed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if needs_findings {
+        let (a, b) = (day_number(from) * 24 + 1, day_number(to) * 24 + 24);
+        let mut ledger = ctx.ledger()?;
+        for r in lantian_store::findings::confirmed(ledger.db())? {
+            if r.start <= b && r.end >= a {
+                confirmed.entry(r.city).or_default().push(r.finding);
+            }
+        }
+    }
     let mut out = BTreeMap::new();
     for (i, c) in cur.iter().enumerate() {
         let p = prev.get(&c.city);
@@ -138,6 +153,7 @@ fn policy_facts(
                 pm25_up_months: if needs_months { streaks.get(&c.city).copied() } else { None },
                 targets_missed: missed.remove(&c.city).unwrap_or_default(),
                 targets_met: met.remove(&c.city).unwrap_or_default(),
+                confirmed_findings: confirmed.remove(&c.city).unwrap_or_default(),
             },
         );
     }

@@ -20,16 +20,19 @@ pub enum ActionKind {
     FundDeduction,
     /// 环评区域限批 (stays in force until its lifting condition holds)
     ApprovalRestriction,
+    /// 数据核查: on-site verification of a station's data (after confirmed integrity findings)
+    DataVerification,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 6] = [
+    pub const ALL: [ActionKind; 7] = [
         ActionKind::Notice,
         ActionKind::ReminderLetter,
         ActionKind::WarningLetter,
         ActionKind::Interview,
         ActionKind::FundDeduction,
         ActionKind::ApprovalRestriction,
+        ActionKind::DataVerification,
     ];
 
     pub fn key(self) -> &'static str {
@@ -40,6 +43,7 @@ impl ActionKind {
             ActionKind::Interview => "interview",
             ActionKind::FundDeduction => "fund_deduction",
             ActionKind::ApprovalRestriction => "approval_restriction",
+            ActionKind::DataVerification => "data_verification",
         }
     }
 
@@ -51,6 +55,7 @@ impl ActionKind {
             ActionKind::Interview => "约谈",
             ActionKind::FundDeduction => "扣缴资金",
             ActionKind::ApprovalRestriction => "区域限批",
+            ActionKind::DataVerification => "数据核查",
         }
     }
 }
@@ -77,6 +82,9 @@ pub struct Condition {
     pub target_missed: Option<String>,
     /// An annual target met as of the year's end (for lifting).
     pub target_met: Option<String>,
+    /// At least this many integrity findings at the area's stations,
+    /// overlapping the period, confirmed by a person (`lantian screen review`).
+    pub confirmed_findings: Option<u32>,
 }
 
 /// Money for a fund deduction: fixed, plus per μg/m³ of PM2.5 rise.
@@ -137,6 +145,8 @@ pub struct Facts {
     pub targets_missed: Vec<String>,
     /// Targets met at the end of their year.
     pub targets_met: Vec<String>,
+    /// Ids of confirmed integrity findings overlapping the period.
+    pub confirmed_findings: Vec<String>,
 }
 
 fn gt(a: Option<f64>, b: Option<f64>) -> Option<bool> {
@@ -187,6 +197,13 @@ pub fn evaluate(c: &Condition, f: &Facts) -> Option<(bool, Vec<String>)> {
     if let Some(t) = &c.target_met {
         check(f.targets_met.contains(t), format!("target {t} met"));
     }
+    if let Some(n) = c.confirmed_findings {
+        let k = f.confirmed_findings.len();
+        check(
+            k as u32 >= n,
+            format!("{k} confirmed integrity finding(s) (≥ {n}): {}", f.confirmed_findings.join(", ")),
+        );
+    }
     Some((all, why))
 }
 
@@ -235,6 +252,21 @@ mod tests {
         assert!(evaluate(&months, &f).unwrap().0);
         assert!(!evaluate(&Condition { pm25_up_consecutive_months: Some(4), ..Default::default() }, &f).unwrap().0);
         assert!(evaluate(&Condition { good_ratio_down_yoy: Some(true), ..Default::default() }, &f).unwrap().0);
+    }
+
+    #[test]
+    fn confirmed_findings_call_for_verification() {
+        let c = Condition { confirmed_findings: Some(1), ..Default::default() };
+        assert!(!evaluate(&c, &facts()).unwrap().0, "none confirmed");
+        let f = Facts { confirmed_findings: vec!["2543A-stuck-pm25-2019010912".into()], ..facts() };
+        let (ok, why) = evaluate(&c, &f).unwrap();
+        assert!(ok);
+        assert_eq!(why, vec!["1 confirmed integrity finding(s) (≥ 1): 2543A-stuck-pm25-2019010912".to_string()]);
+        assert!(!evaluate(&Condition { confirmed_findings: Some(2), ..Default::default() }, &f).unwrap().0);
+        assert_eq!(
+            (ActionKind::DataVerification.key(), ActionKind::DataVerification.zh()),
+            ("data_verification", "数据核查")
+        );
     }
 
     #[test]

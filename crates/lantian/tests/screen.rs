@@ -162,6 +162,19 @@ fn decisions_hide_dismissed_findings_and_invalidate_confirmed_hours() {
         "{show}"
     );
     assert!(show.contains("稽查"), "{show}");
+    // A policy rule on confirmed findings: on-site data verification (数据核查) for the station's city.
+    let policy = Path::new(data).join("verify-policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nid = \"verify\"\nname = \"数据核查\"\nwhen = { confirmed_findings = 1 }\naction = \"data_verification\"\n",
+    )
+    .unwrap();
+    let acts = lantian_json(&["--data", data, "policy", "run", "--period", "month:2019-01", "--policy", s(&policy)]);
+    assert_eq!(acts.len(), 1, "{acts:?}");
+    let text = acts[0].to_string();
+    assert!(text.contains("广安") && text.contains("data_verification"), "{text}");
+    let acts = lantian_json(&["--data", data, "policy", "run", "--period", "month:2019-02", "--policy", s(&policy)]);
+    assert!(acts.is_empty(), "the finding is January's: {acts:?}");
     // Only confirmed findings invalidate.
     let out = lantian(&["--data", data, "screen", "review", &other, "--dismiss", "--invalidate", "--note", "x"]);
     assert!(!out.status.success());
