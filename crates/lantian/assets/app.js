@@ -26,6 +26,11 @@ const I18N = {
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}，优良天数比例 ${s.good_ratio ?? '—'}%（${s.good_days}/${s.valid_days}），重污染 ${s.heavy_days} 天，综合指数 ${s.composite_index ?? '—'}`,
     valuesSwitch: '数值', valuesBest: '审核优先', valuesRaw: '原始（实时）', dustSwitch: '沙尘', dustDeducted: '扣除', dustIncluded: '不扣除',
     basis: '口径', otherBasis: (official) => (official ? '原始数据、不扣沙为' : '审核数据、扣沙后为'), differs: '†：两种口径数值不同（悬停查看）',
+    tabScreen: '数据筛查', screenHint: '线索是核查的依据，不是结论：由省级人员核实后确认或排除（筛查原始数据，方法见 docs/INTEGRITY.md）。',
+    checkCol: '筛查项', showDismissed: '含已排除', score: '评分', series: '项目', evidenceCol: '依据', allChecks: '全部',
+    screenSummary: (d) => `筛查 ${d.stations} 个站点、${d.station_months} 个站点月，线索 ${d.findings.length} 条${d.stations_not_run ? `；${d.stations_not_run} 个站点有筛查项因缺少周边站点或数据不足未能运行` : ''}`,
+    thisStation: '本站', neighbours: '周边站点中位数', confirm: '确认（数据有问题）', dismiss: '排除', reviewNote: '核查情况（必填：核查了什么、看到了什么）',
+    invalidateAsk: '同时把这段数据在审核层置为无效（考核排名不再使用）？', statusOpen: '待核查', statusConfirmed: '已确认', statusDismissed: '已排除',
   },
   en: {
     title: 'lantian · Air quality accountability', from: 'From', to: 'To', apply: 'Show', logout: 'Log out', login: 'Log in',
@@ -49,6 +54,11 @@ const I18N = {
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}, good days ${s.good_ratio ?? '—'}% (${s.good_days}/${s.valid_days}), heavy ${s.heavy_days} days, composite ${s.composite_index ?? '—'}`,
     valuesSwitch: 'Values', valuesBest: 'audited first', valuesRaw: 'raw (real-time)', dustSwitch: 'Sand-dust', dustDeducted: 'deducted', dustIncluded: 'included',
     basis: 'Basis', otherBasis: (official) => (official ? 'raw, dust included:' : 'official (audited, deducted):'), differs: '†: the two bases differ (hover to see)',
+    tabScreen: 'Data screening', screenHint: 'A finding is evidence to check, not a verdict: province staff confirm or dismiss it (raw data screened; method in docs/INTEGRITY.md).',
+    checkCol: 'Check', showDismissed: 'dismissed too', score: 'Score', series: 'Series', evidenceCol: 'Evidence', allChecks: 'all',
+    screenSummary: (d) => `${d.stations} stations, ${d.station_months} station-months screened, ${d.findings.length} findings${d.stations_not_run ? `; ${d.stations_not_run} stations had checks that could not run (no neighbours or too little data)` : ''}`,
+    thisStation: 'This station', neighbours: 'Neighbours\' median', confirm: 'Confirm (data wrong)', dismiss: 'Dismiss', reviewNote: 'What was checked and seen (required)',
+    invalidateAsk: 'Also invalidate these hours in the audited layer (the ranking stops using them)?', statusOpen: 'open', statusConfirmed: 'confirmed', statusDismissed: 'dismissed',
   },
 };
 let lang = localStorage.getItem('lantian-lang') || 'zh';
@@ -186,7 +196,7 @@ async function load() {
   render(last);
 }
 
-const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'reports', 'import'];
+const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'reports', 'import', 'screen'];
 
 function show(view) {
   VIEWS.forEach((v) => { $(`${v}-view`).hidden = v !== view; });
@@ -202,6 +212,7 @@ async function route() {
   else if (view === 'tasks') { show('tasks'); await loadTasks(); }
   else if (view === 'reports') { show('reports'); reportLinks(); }
   else if (view === 'import') { show('import'); }
+  else if (view === 'screen') { show('screen'); await loadScreen(); }
   else { show('overview'); if (!last) await load(); }
 }
 
@@ -211,7 +222,7 @@ async function loadActions() {
   const list = await api('/api/actions');
   const table = $('actions');
   header(table, [t('id'), t('area'), t('kind'), t('periodCol'), t('rule'), t('status'), t('amount'), t('ops')]);
-  const KINDS = { notice: '通报', reminder_letter: '提醒函', warning_letter: '警示函', interview: '约谈', fund_deduction: '扣缴资金', approval_restriction: '区域限批' };
+  const KINDS = { notice: '通报', reminder_letter: '提醒函', warning_letter: '警示函', interview: '约谈', fund_deduction: '扣缴资金', approval_restriction: '区域限批', data_verification: '数据核查' };
   const STATUS = { open: '执行中', acknowledged: '已签收', lifted: '已解除' };
   list.forEach((a) => {
     const tr = document.createElement('tr');
@@ -407,6 +418,8 @@ function showImport(sm) {
 
 async function start() {
   $('import-tab').hidden = !['admin', 'analyst'].includes(me.role);
+  // City officers do not see the screening of stations (the API refuses them too).
+  $('screen-tab').hidden = me.role === 'city';
   $('login-view').hidden = true;
   $('tabs').hidden = false;
   $('nav').hidden = false;
@@ -438,3 +451,91 @@ window.addEventListener('resize', () => chart && chart.resize());
 
 applyLang();
 api('/api/me').then((m) => { me = m; return start(); }).catch(() => {});
+
+// Data integrity screening (province staff): findings, a finding's chart
+// against its neighbours, decisions.
+const CHECKS = {
+  divergence: ['与周边站点背离', 'divergence from neighbours'], short_drop: ['短时骤降', 'short deep drops'],
+  selective_gaps: ['选择性缺测', 'selective gaps'], bunching: ['分级限值下方聚集', 'bunching under a boundary'],
+  stuck: ['数值恒定', 'stuck values'], pm25_above_pm10: ['PM2.5高于PM10', 'PM2.5 above PM10'],
+  drift: ['缓慢漂移', 'slow drift'], control: ['对照点异常', 'control station anomaly'],
+};
+const checkName = (k) => (CHECKS[k] ? CHECKS[k][lang === 'zh' ? 0 : 1] : k);
+const statusName = (s) => t(s === 'confirmed' ? 'statusConfirmed' : s === 'dismissed' ? 'statusDismissed' : 'statusOpen');
+
+function fillChecks() {
+  const sel = $('screen-check');
+  const keep = sel.value;
+  sel.textContent = '';
+  [['', t('allChecks')], ...Object.keys(CHECKS).map((k) => [k, checkName(k)])].forEach(([v, label]) => {
+    const o = document.createElement('option'); o.value = v; o.textContent = label; sel.appendChild(o);
+  });
+  sel.value = keep;
+}
+
+let screenSeq = 0;
+async function loadScreen() {
+  fillChecks();
+  // Answers can come back out of order (a slow year after a quick month): show only the latest.
+  const seq = ++screenSeq;
+  const q = new URLSearchParams({ from: $('from').value, to: $('to').value, lang });
+  if ($('screen-city').value.trim()) q.set('city', $('screen-city').value.trim());
+  if ($('screen-check').value) q.set('check', $('screen-check').value);
+  if ($('screen-all').checked) q.set('all', 'true');
+  const d = await api(`/api/findings?${q}`);
+  if (seq !== screenSeq) return;
+  $('screen-summary').textContent = t('screenSummary')(d);
+  const table = $('findings');
+  header(table, [t('score'), t('city'), t('station'), t('checkCol'), t('series'), t('periodCol'), t('status'), t('evidenceCol')]);
+  d.findings.forEach((f) => {
+    const tr = document.createElement('tr');
+    tr.dataset.finding = f.id;
+    tr.dataset.city = f.city;
+    tr.className = 'clickable' + (f.status ? ' ' + f.status : '');
+    [f.score, f.city, `${f.station_name} ${f.station}`, checkName(f.check), f.series, t('period')(f.from, f.to), statusName(f.status)].forEach((x) => tr.appendChild(text(x)));
+    const ev = text(f.evidence); ev.className = 'left'; tr.appendChild(ev);
+    tr.addEventListener('click', () => showFinding(f.id).catch((e) => alert(e.message)));
+    table.appendChild(tr);
+  });
+  if (d.findings.length && $('finding-detail').hidden) await showFinding(d.findings[0].id);
+}
+
+async function showFinding(id) {
+  const d = await api(`/api/findings/${encodeURIComponent(id)}/series?lang=${lang}`);
+  const f = d.finding;
+  $('finding-detail').hidden = false;
+  $('finding-detail').dataset.finding = f.id;
+  $('finding-title').textContent = `${f.city} · ${f.station_name} ${f.station} · ${checkName(f.check)} · ${t('period')(f.from, f.to)} · ${t('score')} ${f.score}`;
+  $('finding-evidence').textContent = f.evidence + (f.status ? ` 〔${statusName(f.status)}：${f.note}（${f.reviewed_by}）〕` : '');
+  const labels = d.times.map((x) => x.slice(5, 13).replace('T', ' ') + '时');
+  const first = d.times.findIndex((x) => x.startsWith(f.from));
+  let lastIdx = -1;
+  d.times.forEach((x, i) => { if (x.startsWith(f.to)) lastIdx = i; });
+  const series = [{
+    name: t('thisStation'), type: 'line', data: d.station, showSymbol: false, lineStyle: { width: 1.5 }, itemStyle: { color: '#c23531' },
+    markArea: first >= 0 && lastIdx >= 0 ? { itemStyle: { color: 'rgba(255, 173, 177, 0.25)' }, data: [[{ xAxis: labels[first] }, { xAxis: labels[lastIdx] }]] } : undefined,
+  }];
+  if (d.reference) series.push({ name: t('neighbours'), type: 'line', data: d.reference, showSymbol: false, lineStyle: { width: 1.5, type: 'dashed' }, itemStyle: { color: '#2f4554' } });
+  chartOf('finding-chart').setOption({
+    animation: false, tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 50, right: 20, top: 30, bottom: 40 },
+    xAxis: { type: 'category', data: labels }, yAxis: { type: 'value', name: `${f.series}` }, series,
+  }, true);
+  const ops = $('finding-review');
+  ops.textContent = '';
+  if (['admin', 'analyst'].includes(me.role)) {
+    ops.appendChild(button(t('confirm'), () => reviewFinding(f.id, 'confirmed')));
+    ops.appendChild(button(t('dismiss'), () => reviewFinding(f.id, 'dismissed')));
+  }
+}
+
+async function reviewFinding(id, decision) {
+  const note = prompt(t('reviewNote'));
+  if (!note || !note.trim()) return;
+  const invalidate = decision === 'confirmed' && confirm(t('invalidateAsk'));
+  await api(`/api/findings/${encodeURIComponent(id)}/review`, { method: 'POST', body: JSON.stringify({ decision, note, invalidate }) })
+    .catch((e) => alert(e.message));
+  $('finding-detail').hidden = true;
+  await loadScreen();
+}
+
+$('screen-filters').addEventListener('submit', (e) => { e.preventDefault(); $('finding-detail').hidden = true; loadScreen().catch((x) => alert(x.message)); });

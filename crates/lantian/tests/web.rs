@@ -417,6 +417,40 @@ fn dashboard_in_chromium() {
     );
     assert_eq!(v["download"], "notice-month-2019-07.docx");
     assert_eq!(&std::fs::read(shots.join("notice-month-2019-07.docx")).unwrap()[..2], b"PK");
+    // The screening page: the same findings as `lantian screen`, the chart, a dismissal recorded.
+    let sc = &v["screen"];
+    assert!(sc["alerts"].as_array().unwrap().is_empty(), "{}", sc["alerts"]);
+    let cli = lantian_json(&[
+        "--data",
+        s(&srv.data),
+        "screen",
+        "--city",
+        "广安",
+        "--check",
+        "stuck",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2019-12-31",
+    ]);
+    let ids: Vec<&str> = cli.iter().filter_map(|r| r["id"].as_str()).collect();
+    // After the dismissal the page lists what the CLI lists; before it, the dismissed one too.
+    assert_eq!(
+        sc["after"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect::<Vec<_>>(),
+        ids,
+        "the page's rows are the CLI's"
+    );
+    assert_eq!(sc["rows"].as_array().unwrap().len(), ids.len() + 1);
+    assert!(
+        sc["title"].as_str().unwrap().contains("小平旧居") && sc["title"].as_str().unwrap().contains("数值恒定"),
+        "{}",
+        sc["title"]
+    );
+    assert!(sc["evidence"].as_str().unwrap().contains("29小时恒为41"), "{}", sc["evidence"]);
+    assert_eq!(sc["buttons"], serde_json::json!(["确认（数据有问题）", "排除"]));
+    let all = lantian_json(&["--data", s(&srv.data), "screen", "--station", "2543A", "--check", "stuck", "--all"]);
+    let r = all.iter().find(|r| r["id"] == "2543A-stuck-pm25-2019010912").unwrap();
+    assert_eq!(r["status"], "dismissed", "{r}");
     let rejects = v["import_rejects"].as_array().unwrap();
     assert_eq!(rejects.len(), 1, "{rejects:?}");
     let r = rejects[0].as_str().unwrap();
@@ -536,6 +570,41 @@ fn authorization_matrix() {
     };
     // 成都 and 宜宾 both got the monthly notice in July 2019.
     let (chengdu_notice, yibin_notice) = (id_of("成都", "notice"), id_of("宜宾", "notice"));
+    // The screening: province staff read it, a city officer is refused; only admin and analyst decide.
+    let finding = "/api/findings/2543A-stuck-pm25-2019010912";
+    for (user, cookie, csrf) in &sessions {
+        let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+        let list = request(port, "GET", "/api/findings?from=2019-01-01&to=2019-01-31&check=stuck", &auth, None);
+        let series = request(port, "GET", &format!("{finding}/series"), &auth, None);
+        let review = |note: &str| {
+            let body = serde_json::json!({"decision": "confirmed", "note": note}).to_string();
+            request(port, "POST", &format!("{finding}/review"), &auth, Some(&body)).status
+        };
+        match *user {
+            "chengdu" | "yibin" => {
+                assert_eq!((list.status, series.status), (403, 403), "{user}");
+                assert_eq!(review("x"), 403, "{user}");
+            }
+            "viewer" => {
+                assert_eq!((list.status, series.status), (200, 200));
+                assert_eq!(review("x"), 403);
+            }
+            _ => {
+                assert_eq!(list.status, 200, "{user}");
+                assert!(
+                    list.body["findings"].as_array().unwrap().iter().any(|f| f["id"] == "2543A-stuck-pm25-2019010912")
+                );
+                assert_eq!(
+                    series.body["times"].as_array().unwrap().len(),
+                    series.body["station"].as_array().unwrap().len()
+                );
+                assert_eq!(review(" "), 400, "a note is required");
+                assert_eq!(review(&format!("checked by {user}")), 200);
+            }
+        }
+    }
+    let decided = lantian_json(&["--data", s(&srv.data), "screen", "--station", "2543A", "--check", "stuck"]);
+    assert_eq!(decided.iter().find(|r| r["id"] == "2543A-stuck-pm25-2019010912").unwrap()["status"], "confirmed");
     for (user, cookie, csrf) in &sessions {
         let auth = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
         // Reading: a city officer sees only its own city's actions.

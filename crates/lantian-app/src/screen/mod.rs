@@ -359,3 +359,49 @@ pub fn decisions(ctx: &Ctx) -> Result<BTreeMap<String, Review>> {
     let mut ledger = ctx.ledger()?;
     Ok(findings::current(ledger.db())?)
 }
+
+/// A finding's series beside its neighbours' median, hour by hour, from
+/// three days before to three days after (the page's chart).
+#[derive(Clone, Debug)]
+pub struct Chart {
+    pub start: HourLabel,
+    pub station: Vec<f64>,
+    /// The neighbours' median (`None` for the gases, which are not compared).
+    pub reference: Option<Vec<f64>>,
+}
+
+pub fn chart(ctx: &Ctx, f: &Finding, p: &Params) -> Result<Chart> {
+    let store = ctx.store()?.with_values(Values::Raw);
+    let (first, last) = data_days(&store).unwrap_or((0, 0));
+    let lo = (day_of_label(f.hit.from) - 3).max(first);
+    let hi = (day_of_label(f.hit.to) + 3).min(last).max(lo);
+    let kind = match f.hit.series {
+        "pm25" | "pm10" => None,
+        "so2" => Some(lantian_store::kinds::Kind::So2),
+        "no2" => Some(lantian_store::kinds::Kind::No2),
+        "co" => Some(lantian_store::kinds::Kind::Co),
+        _ => Some(lantian_store::kinds::Kind::O3),
+    };
+    if let Some(kind) = kind {
+        let mut reader = lantian_store::query::Reader::new(&store, &[kind], Some(std::slice::from_ref(&f.station)));
+        let dense = reader.range(lo * 24 + 1, hi * 24 + 24)?;
+        let station = match dense.stations.iter().position(|s| s == &f.station) {
+            Some(i) => dense.series(i, kind).to_vec(),
+            None => vec![f64::NAN; dense.len],
+        };
+        return Ok(Chart { start: dense.start, station, reference: None });
+    }
+    let panel = panel::load(&store, lo, hi)?;
+    let i = panel
+        .stations
+        .iter()
+        .position(|m| m.code == f.station)
+        .ok_or_else(|| anyhow::anyhow!("station {} has no data around the finding", f.station))?;
+    let near = panel::neighbours(&panel.stations, p.neighbours.radius_km);
+    let series = if f.hit.series == "pm25" { &panel.pm25 } else { &panel.pm10 };
+    Ok(Chart {
+        start: panel.start,
+        station: series[i].clone(),
+        reference: panel::reference(series, &near[i], panel.len),
+    })
+}

@@ -7,6 +7,7 @@
 //! - `pages`: the computed pages (overview, city), cached per generation;
 //! - `ledger`: actions and rectification tasks;
 //! - `files`: document downloads and imports from the page;
+//! - `screen`: integrity findings, a finding's chart, decisions (province staff);
 //! - `work`: bounded pools, the page cache, cancellation;
 //! - `openapi`: the API document generated from the handlers.
 //!
@@ -23,6 +24,7 @@ mod files;
 mod ledger;
 mod openapi;
 mod pages;
+mod screen;
 mod work;
 
 use anyhow::{Context, Result};
@@ -66,6 +68,7 @@ fn routes(app: Arc<App>) -> Router {
             post(ledger::task_progress).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
         )
         .route("/api/tasks/{n}/status", post(ledger::task_status))
+        .route("/api/findings/{id}/review", post(screen::review))
         .route("/api/import", post(files::import_start).layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024)))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), auth::require_write));
     Router::new()
@@ -82,6 +85,8 @@ fn routes(app: Arc<App>) -> Router {
         .route("/api/tasks", get(ledger::tasks))
         .route("/api/tasks/{n}", get(ledger::task))
         .route("/api/reports", get(files::report))
+        .route("/api/findings", get(screen::findings))
+        .route("/api/findings/{id}/series", get(screen::finding_series))
         .route("/api/import/{id}", get(files::import_status))
         .merge(writes)
         .layer(axum::middleware::map_response(json_errors))

@@ -7,6 +7,7 @@ use super::app::ErrorBody;
 use super::auth::{Done, Login, Me};
 use super::files::{ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow};
 use super::ledger::{Action, ActionChange, Created, ProgressForm, StatusAnswer, StatusChange, TaskDetail, TaskItem};
+use super::screen::{FindingRow, FindingSeries, FindingsPage, ReviewBody};
 use lantian_app::assess::{AreaRow, Compare};
 use lantian_app::pages::{
     BasisNote, Breakdown, CalendarDay, CityPage, Method, MonthlyPm25, OtherBasis, Overview, OverviewRow,
@@ -36,18 +37,22 @@ use utoipa::OpenApi;
         super::files::report,
         super::files::import_start,
         super::files::import_status,
+        super::screen::findings,
+        super::screen::finding_series,
+        super::screen::review,
     ),
     components(schemas(
         ErrorBody, Login, Me, Done, Overview, OverviewRow, AreaRow, Compare, Method, BasisNote, OtherBasis, CityPage, CalendarDay,
         MonthlyPm25, YearStats, Breakdown, TargetRow, StationCapture, Action, ActionChange, TaskItem, TaskDetail,
         Task, GoalTargets, Indicator, Evidence, Progress, TaskStatusChange, ProgressForm, Created, StatusChange,
-        StatusAnswer, ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow,
+        StatusAnswer, ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow, FindingRow, FindingsPage, FindingSeries, ReviewBody,
     )),
     tags(
         (name = "session", description = "log in and out"),
         (name = "pages", description = "computed pages, cached per store generation"),
         (name = "ledger", description = "actions and rectification tasks"),
         (name = "files", description = "documents and imports"),
+        (name = "screening", description = "data integrity findings and decisions (province staff)"),
     )
 )]
 struct ApiDoc;

@@ -114,6 +114,35 @@ try {
   await page.waitForFunction(() => ['完成', 'done'].includes(document.getElementById('import-state').textContent));
   out.import_rejects = await page.$$eval('#import-rejects tr.reject', (trs) => trs.map((tr) => tr.textContent));
   await page.screenshot({ path: join(shots, 'import.png') });
+  // Data screening: the findings of the year, a finding's chart, a dismissal with a note.
+  await page.fill('#from', '2019-01-01');
+  await page.fill('#to', '2019-12-31');
+  await page.click('a[href="#/screen"]');
+  await page.waitForSelector('#findings tr[data-finding]');
+  await page.fill('#screen-city', '广安');
+  await page.selectOption('#screen-check', 'stuck');
+  await page.click('#screen-filters button[type=submit]');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#findings tr[data-finding]')];
+    return rows.length > 0 && rows.every((tr) => tr.dataset.city === '广安' && tr.dataset.finding.includes('-stuck-'));
+  });
+  await page.click('#findings tr[data-finding="2543A-stuck-pm25-2019010912"]');
+  await page.waitForFunction(() => document.getElementById('finding-detail').dataset.finding === '2543A-stuck-pm25-2019010912');
+  await page.waitForTimeout(400);
+  out.screen = {
+    summary: await page.textContent('#screen-summary'),
+    rows: await page.$$eval('#findings tr[data-finding]', (trs) => trs.map((tr) => tr.dataset.finding)),
+    title: await page.textContent('#finding-title'),
+    evidence: await page.textContent('#finding-evidence'),
+    buttons: await page.$$eval('#finding-review button', (bs) => bs.map((b) => b.textContent)),
+  };
+  await page.screenshot({ path: join(shots, 'screen.png'), fullPage: true });
+  const alerts = [];
+  page.on('dialog', (d) => { if (d.type() === 'prompt') d.accept('浏览器测试：现场核查为仪器故障'); else { alerts.push(d.message()); d.dismiss(); } });
+  await page.click('#finding-review button:nth-child(2)');
+  await page.waitForFunction(() => !document.querySelector('#findings tr[data-finding="2543A-stuck-pm25-2019010912"]'));
+  out.screen.alerts = alerts;
+  out.screen.after = await page.$$eval('#findings tr[data-finding]', (trs) => trs.map((tr) => tr.dataset.finding));
 } finally {
   await ctx.close();
 }
