@@ -45,6 +45,8 @@ pub(crate) fn free_port() -> u16 {
 struct Gateway {
     child: Child,
     log: Arc<Mutex<String>>,
+    /// The stderr reader: joined on stop so the last lines are in the log.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Gateway {
@@ -62,7 +64,7 @@ impl Gateway {
             .unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         let (l, err) = (log.clone(), child.stderr.take().unwrap());
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 l.lock().unwrap().push_str(&format!("{line}\n"));
             }
@@ -72,13 +74,17 @@ impl Gateway {
             assert!(t.elapsed() < Duration::from_secs(60), "gateway did not start: {}", log.lock().unwrap());
             std::thread::sleep(Duration::from_millis(20));
         }
-        Gateway { child, log }
+        Gateway { child, log, reader: Some(reader) }
     }
 
     /// SIGTERM: the gateway flushes its log into the store and exits.
     fn stop(mut self) -> String {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         let status = self.child.wait().unwrap();
+        // The process has exited; its stderr reaches EOF once read to the end.
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
         let log = self.log.lock().unwrap().clone();
         assert!(status.success(), "gateway exit {status}: {log}");
         log
