@@ -108,7 +108,7 @@ fn audited_layer_over_raw() {
 }
 
 /// A private copy of the sample store.
-fn private_store() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn private_store() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     crate::real_data::copy_dir(sample_store(), &data);

@@ -3,10 +3,11 @@
 //! and the checks that cannot run saying why.
 
 use crate::common::{lantian, lantian_json, sample, sample_store};
+use crate::official::private_store;
 use lantian_app::screen::inject::{EvaluateRequest, Pattern, evaluate};
 use lantian_core::integrity::{Check, Params};
 use lantian_core::time::day_number;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -16,13 +17,6 @@ fn ok(args: &[&str]) -> String {
     let out = lantian(args);
     assert!(out.status.success(), "lantian {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn private_store() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    crate::real_data::copy_dir(sample_store(), &data);
-    (dir, data)
 }
 
 #[test]
