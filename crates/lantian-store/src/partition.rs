@@ -339,60 +339,131 @@ impl Partition {
         kinds: &[Kind],
         stations: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Partition> {
+        Partition::read_rows(key, path, kinds, stations, false)
+    }
+
+    /// Only the month's first label (hour 0 of the 1st, which closes the
+    /// previous month's last day): what a reader of whole days needs from
+    /// the month after its period. Value columns are decoded for those rows
+    /// only, a twenty-fourth of the month.
+    pub fn read_first_hour(
+        key: MonthKey,
+        path: &Path,
+        kinds: &[Kind],
+        stations: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Partition> {
+        Partition::read_rows(key, path, kinds, stations, true)
+    }
+
+    fn read_rows(
+        key: MonthKey,
+        path: &Path,
+        kinds: &[Kind],
+        stations: Option<&dyn Fn(&str) -> bool>,
+        first_hour: bool,
+    ) -> Result<Partition> {
+        use arrow_array::{DictionaryArray, types::Int32Type};
+        use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter};
         let mut part = Partition::with_kinds(key, kinds);
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::parquet(path, e))?;
+        // The station column is read as a dictionary: a row group's names
+        // are resolved once, rows carry integer keys (no string per row).
+        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| Error::parquet(path, e))?;
+        let fields: Vec<Field> = meta
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.name().as_str() {
+                "station" => Field::new(
+                    "station",
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                    f.is_nullable(),
+                ),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        let options = ArrowReaderOptions::new().with_schema(Arc::new(Schema::new(fields)));
+        let meta =
+            ArrowReaderMetadata::try_new(meta.metadata().clone(), options).map_err(|e| Error::parquet(path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
         let schema = builder.schema().clone();
-        let mut wanted: Vec<usize> = vec![0, 1];
-        let mut kind_cols = Vec::new();
+        let index = |name: &str| schema.index_of(name).map_err(|e| Error::Store(format!("{}: {e}", path.display())));
+        let mut wanted: Vec<usize> = vec![index("station")?, index("time")?];
         for k in kinds {
-            let idx = schema.index_of(k.column()).map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
-            wanted.push(idx);
-            kind_cols.push(*k);
+            wanted.push(index(k.column())?);
         }
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
-        let reader =
-            builder.with_projection(mask).with_batch_size(65_536).build().map_err(|e| Error::parquet(path, e))?;
+        let mut builder = builder.with_projection(mask).with_batch_size(65_536);
+        if first_hour {
+            let first = label_to_millis(part.start);
+            let time = index("time")?;
+            let only_time = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [time]);
+            let keep = ArrowPredicateFn::new(only_time, move |batch: RecordBatch| {
+                let tm = batch.column(0).as_any().downcast_ref::<TimestampMillisecondArray>().ok_or_else(|| {
+                    arrow_schema::ArrowError::SchemaError("time column has an unexpected type".into())
+                })?;
+                Ok(arrow_array::BooleanArray::from_iter(tm.iter().map(|t| Some(t == Some(first)))))
+            });
+            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(keep)]));
+        }
+        let reader = builder.build().map_err(|e| Error::parquet(path, e))?;
+        let positions: Vec<usize> = kinds.iter().map(|k| part.kind_pos[k.idx()].expect("requested kind")).collect();
+        let (mut slots, mut dest): (Vec<Option<usize>>, Vec<(usize, usize)>) = (Vec::new(), Vec::new());
+        let mut dictionary: Option<ArrayRef> = None;
         for batch in reader {
             let batch = batch.map_err(|e| Error::Store(format!("reading {}: {e}", path.display())))?;
             // A projection keeps the file's column order: look columns up by name.
             let col = |name: &str| {
                 batch.schema().index_of(name).map_err(|e| Error::Store(format!("{}: {e}", path.display())))
             };
-            let st = downcast::<StringArray>(&batch, col("station")?, path)?;
+            let st = downcast::<DictionaryArray<Int32Type>>(&batch, col("station")?, path)?;
             let tm = downcast::<TimestampMillisecondArray>(&batch, col("time")?, path)?;
-            let cols: Vec<&Float64Array> = kind_cols
-                .iter()
-                .map(|k| downcast::<Float64Array>(&batch, col(k.column())?, path))
-                .collect::<Result<_>>()?;
-            let mut last: Option<(String, usize, bool)> = None;
-            for row in 0..batch.num_rows() {
-                let name = st.value(row);
-                let slot = match &last {
-                    Some((n, s, keep)) if n == name => keep.then_some(*s),
-                    _ => {
-                        let keep = stations.is_none_or(|f| f(name));
-                        let s = if keep { part.station_slot(name) } else { 0 };
-                        last = Some((name.to_string(), s, keep));
-                        keep.then_some(s)
-                    }
+            // Names of this row group's dictionary → slots (once per dictionary).
+            if dictionary.as_ref().is_none_or(|d| !Arc::ptr_eq(d, st.values())) {
+                let names = st.values().as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+                    Error::Store(format!("{}: station names have an unexpected type", path.display()))
+                })?;
+                slots = names
+                    .iter()
+                    .map(|name| {
+                        let name = name.unwrap_or_default();
+                        stations.is_none_or(|f| f(name)).then(|| part.station_slot(name))
+                    })
+                    .collect();
+                dictionary = Some(st.values().clone());
+            }
+            // Each row's destination (slot, hour offset), or none when the
+            // station is not wanted.
+            dest.clear();
+            for (row, (k, t)) in st.keys().values().iter().zip(tm.values().iter()).enumerate() {
+                let Some(Some(slot)) = slots.get(*k as usize) else {
+                    dest.push((usize::MAX, 0));
+                    continue;
                 };
-                let Some(slot) = slot else { continue };
-                let off = millis_to_label(tm.value(row)) - part.start;
-                if off < 0 || off as usize >= part.len {
+                let off = millis_to_label(*t) - part.start;
+                if off < 0 || off as usize >= part.len || st.is_null(row) || tm.is_null(row) {
                     return Err(Error::Store(format!(
                         "{}: row {row} lies outside month {}",
                         path.display(),
                         key.name()
                     )));
                 }
-                for (c, k) in kind_cols.iter().enumerate() {
-                    if cols[c].is_valid(row) {
-                        let pos = part.kind_pos[k.idx()].expect("requested kind");
-                        let v = cols[c].value(row);
+                dest.push((*slot, off as usize));
+            }
+            // Column by column: the values and their validity as slices.
+            for (k, &pos) in kinds.iter().zip(&positions) {
+                let values = downcast::<Float64Array>(&batch, col(k.column())?, path)?;
+                let base = pos * part.len;
+                let write = |part: &mut Partition, row: usize, v: f64| {
+                    let (slot, off) = dest[row];
+                    if slot != usize::MAX {
                         // A non-null NaN: an auditor's invalidation (audited months only).
-                        part.values[slot][pos * part.len + off as usize] = if v.is_nan() { INVALIDATED } else { v };
+                        part.values[slot][base + off] = if v.is_nan() { INVALIDATED } else { v };
                     }
+                };
+                match values.nulls() {
+                    None => values.values().iter().enumerate().for_each(|(row, &v)| write(&mut part, row, v)),
+                    Some(valid) => valid.valid_indices().for_each(|row| write(&mut part, row, values.value(row))),
                 }
             }
         }
@@ -518,5 +589,10 @@ mod tests {
         assert_eq!(r.stations(), ["0001A".to_string()]);
         assert_eq!(MonthKey::parse("2019-02"), Some(key));
         assert_eq!(key.next().next().name(), "2019-04");
+        // The first hour alone: only label `start` of each station, nothing else.
+        let head = Partition::read_first_hour(key, &path, &[Kind::Aqi, Kind::Pm25], None).unwrap();
+        assert_eq!(head.series("0001A", Kind::Aqi).unwrap()[0], 50.0);
+        assert!(head.series("1431A", Kind::Pm25).unwrap().iter().all(|v| v.is_nan()));
+        assert_eq!(head.n_values(), 1);
     }
 }

@@ -44,6 +44,9 @@ pub struct Reader<'a> {
     cache: Vec<(MonthKey, Option<Partition>)>,
     /// The next months, being decoded on other threads while this one is used.
     prefetch: Vec<(MonthKey, std::thread::JoinHandle<Result<Option<Partition>>>)>,
+    /// The last month read in full (`until`): the one after it is read
+    /// for its first label only, later ones not ahead of time.
+    until: Option<MonthKey>,
 }
 
 impl<'a> Reader<'a> {
@@ -54,7 +57,16 @@ impl<'a> Reader<'a> {
             wanted: stations.map(|s| Arc::new(s.iter().cloned().collect())),
             cache: Vec::new(),
             prefetch: Vec::new(),
+            until: None,
         }
+    }
+
+    /// Whole days up to the end of month `last` are all that will be read:
+    /// the month after it is needed for its first label only (which closes
+    /// `last`'s last day), and nothing later is decoded ahead.
+    pub fn until(mut self, last: MonthKey) -> Self {
+        self.until = Some(last);
+        self
     }
 
     fn load(
@@ -62,9 +74,13 @@ impl<'a> Reader<'a> {
         key: MonthKey,
         kinds: &[Kind],
         wanted: Option<Arc<HashSet<String>>>,
+        until: Option<MonthKey>,
     ) -> Result<Option<Partition>> {
         let filter = move |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
-        store.read_month(key, kinds, Some(&filter))
+        match until {
+            Some(last) if key > last => store.read_month_first_hour(key, kinds, Some(&filter)),
+            _ => store.read_month(key, kinds, Some(&filter)),
+        }
     }
 
     fn month(&mut self, key: MonthKey) -> Result<&Option<Partition>> {
@@ -76,18 +92,21 @@ impl<'a> Reader<'a> {
                 let (_, handle) = self.prefetch.remove(pos);
                 handle.join().unwrap_or_else(|_| Err(crate::Error::Store("month reader thread panicked".into())))?
             }
-            None => Self::load(self.store, key, &self.kinds, self.wanted.clone())?,
+            None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.until)?,
         };
         // Readers go month by month: decode the next two months meanwhile
         // (decoding, not the rules, is the long pole of a year's assessment).
         self.prefetch.retain(|(k, _)| *k > key);
         let months = self.store.months();
         let mut next = key.next();
+        let until = self.until;
         for _ in 0..PREFETCH_MONTHS {
-            if months.contains(&next) && !self.prefetch.iter().any(|(k, _)| *k == next) {
+            let needed = until.is_none_or(|last| next <= last.next());
+            if needed && months.contains(&next) && !self.prefetch.iter().any(|(k, _)| *k == next) {
                 let (store, kinds, wanted) = (self.store.clone(), self.kinds.clone(), self.wanted.clone());
                 let month = next;
-                self.prefetch.push((month, std::thread::spawn(move || Self::load(&store, month, &kinds, wanted))));
+                let load = move || Self::load(&store, month, &kinds, wanted, until);
+                self.prefetch.push((month, std::thread::spawn(load)));
             }
             next = next.next();
         }
@@ -223,6 +242,9 @@ pub fn station_days_with(
     let affected = |st: &str| -> Option<&Intervals> { deduct?.by_city.get(&store.station(st)?.city) };
     let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
     let mut reader = Reader::new(store, &kinds, stations);
+    if let Some(last) = date_of(to).map(|d| MonthKey { year: d.year(), month: d.month() }) {
+        reader = reader.until(last);
+    }
     for (d0, d1) in month_chunks(from, to) {
         let Some(key) = date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() }) else { continue };
         let (cur, next) = reader.month_pair(key)?;

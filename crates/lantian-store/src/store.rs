@@ -175,11 +175,33 @@ impl Store {
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Option<Partition>> {
-        let raw = self.read_layer(Layer::Raw, key, kinds, filter)?;
+        self.read_month_rows(key, kinds, filter, false)
+    }
+
+    /// `read_month` of the month's first label only (see `Partition::read_first_hour`).
+    pub fn read_month_first_hour(
+        &self,
+        key: MonthKey,
+        kinds: &[Kind],
+        filter: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Option<Partition>> {
+        self.read_month_rows(key, kinds, filter, true)
+    }
+
+    fn read_month_rows(
+        &self,
+        key: MonthKey,
+        kinds: &[Kind],
+        filter: Option<&dyn Fn(&str) -> bool>,
+        first_hour: bool,
+    ) -> Result<Option<Partition>> {
+        let raw = self.read_layer_rows(Layer::Raw, key, kinds, filter, first_hour)?;
         if self.values == Values::Raw {
             return Ok(raw);
         }
-        let Some(audited) = self.read_layer(Layer::Audited, key, kinds, filter)? else { return Ok(raw) };
+        let Some(audited) = self.read_layer_rows(Layer::Audited, key, kinds, filter, first_hour)? else {
+            return Ok(raw);
+        };
         let mut part = raw.unwrap_or_else(|| Partition::with_kinds_pub(key, kinds));
         part.overlay(&audited);
         Ok(Some(part))
@@ -193,11 +215,23 @@ impl Store {
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Option<Partition>> {
+        self.read_layer_rows(layer, key, kinds, filter, false)
+    }
+
+    fn read_layer_rows(
+        &self,
+        layer: Layer,
+        key: MonthKey,
+        kinds: &[Kind],
+        filter: Option<&dyn Fn(&str) -> bool>,
+        first_hour: bool,
+    ) -> Result<Option<Partition>> {
         let files = match layer {
             Layer::Raw => &self.manifest.hourly,
             Layer::Audited => &self.manifest.audited,
         };
         match files.get(&key.name()) {
+            Some(f) if first_hour => Partition::read_first_hour(key, &self.dir.join(f), kinds, filter).map(Some),
             Some(f) => Partition::read(key, &self.dir.join(f), kinds, filter).map(Some),
             None => Ok(None),
         }
