@@ -246,8 +246,9 @@ impl Partition {
         *cell = value;
     }
 
-    /// Merge one day of a station: `block` holds `N_KINDS` series of 24
-    /// hours starting at label `day_start` (NaN = no value, keeps the old).
+    /// Merge one day of a station: `block` holds its 24 hours starting at
+    /// label `day_start`, each hour the `N_KINDS` kinds in turn (NaN = no
+    /// value, keeps the old).
     pub fn merge_day(&mut self, slot: usize, day_start: HourLabel, block: &[f64], counts: &mut MergeCounts) {
         let off = day_start - self.start;
         if off < 0 || off as usize + 24 > self.len || block.len() != N_KINDS * 24 {
@@ -256,9 +257,9 @@ impl Partition {
         debug_assert_eq!(self.n_kinds, N_KINDS, "merging needs a full partition");
         let len = self.len;
         let values = &mut self.values[slot];
-        for (k, new) in block.chunks_exact(24).enumerate() {
+        for k in 0..N_KINDS {
             let at = k * len + off as usize;
-            for (cell, &v) in values[at..at + 24].iter_mut().zip(new) {
+            for (cell, &v) in values[at..at + 24].iter_mut().zip(block[k..].iter().step_by(N_KINDS)) {
                 if v.is_nan() {
                     continue;
                 }
@@ -514,8 +515,9 @@ impl Batch {
         for col in &mut self.cols {
             let col = std::mem::replace(col, Vec::with_capacity(self.capacity));
             let valid = BooleanBuffer::collect_bool(col.len(), |i| !col[i].is_nan());
-            // An auditor's invalidation is a non-null NaN on disk.
-            let col: Vec<f64> = col.into_iter().map(|v| if v == INVALIDATED { f64::NAN } else { v }).collect();
+            // An auditor's invalidation is a non-null NaN on disk (in place: no copy).
+            let mut col = col;
+            col.iter_mut().filter(|v| **v == INVALIDATED).for_each(|v| *v = f64::NAN);
             arrays.push(Arc::new(Float64Array::new(ScalarBuffer::from(col), Some(NullBuffer::new(valid)))));
         }
         let batch = RecordBatch::try_new(Partition::schema(), arrays)

@@ -32,15 +32,11 @@ pub(crate) fn parse_cnemc(
         let mut header = Vec::new();
         split_commas(lines.first().map(|l| crlf(l)).unwrap_or_default(), &mut header);
         rows = CnemcRows::new(file, header, audited);
-        let mut fields: Vec<&[u8]> = Vec::with_capacity(rows.n_fields);
         for (i, raw) in lines.iter().enumerate().skip(1) {
             let raw = crlf(raw);
-            if raw.is_empty() {
-                continue;
+            if !raw.is_empty() {
+                rows.plain_row(raw, i as u64 + 1, rejects);
             }
-            fields.clear();
-            split_commas(raw, &mut fields);
-            rows.row(&fields, raw, i as u64 + 1, rejects);
         }
     } else {
         let mut rdr = reader(body, true);
@@ -52,6 +48,79 @@ pub(crate) fn parse_cnemc(
         });
     }
     Ok(rows.finish())
+}
+
+/// Commas in a line, counted in blocks the compiler vectorises.
+fn count_commas(line: &[u8]) -> usize {
+    line.chunks(255).map(|c| usize::from(c.iter().map(|&b| u8::from(b == b',')).sum::<u8>())).sum()
+}
+
+/// A cell read in the same pass that finds its end: the usual CNEMC cell
+/// (empty, or one to four digits) needs nothing more; any other goes
+/// through `parse_value`.
+#[derive(Clone, Copy)]
+enum Field<'a> {
+    Empty,
+    Short(u32),
+    Other(&'a [u8]),
+}
+
+impl<'a> Field<'a> {
+    fn value(self) -> std::result::Result<Option<f64>, &'static str> {
+        match self {
+            Field::Empty => Ok(None),
+            Field::Short(n) => Ok(Some(f64::from(n))),
+            Field::Other(b) => parse_value(b),
+        }
+    }
+
+    fn bytes(self) -> &'a [u8] {
+        match self {
+            Field::Other(b) => b,
+            // Only `Other` cells can be rejected.
+            Field::Empty | Field::Short(_) => b"",
+        }
+    }
+}
+
+/// The fields of a quote-free line, split and classified by one byte loop:
+/// CNEMC cells are a few bytes long, shorter than a vectorised search pays for.
+struct Fields<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Fields<'a> {
+    /// The next field as raw bytes (the row's date, hour and type).
+    fn raw(&mut self) -> &'a [u8] {
+        let Some(rest) = self.rest else { return b"" };
+        let end = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+        self.rest = rest.get(end + 1..);
+        &rest[..end]
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Field<'a>;
+    #[inline]
+    fn next(&mut self) -> Option<Field<'a>> {
+        let rest = self.rest?;
+        let mut n = 0u32;
+        for (i, &c) in rest.iter().enumerate() {
+            if c == b',' {
+                self.rest = Some(&rest[i + 1..]);
+                return Some(if i == 0 { Field::Empty } else { Field::Short(n) });
+            }
+            let d = c.wrapping_sub(b'0');
+            if d > 9 || i == 4 {
+                let end = i + rest[i..].iter().position(|&b| b == b',').unwrap_or(rest.len() - i);
+                self.rest = rest.get(end + 1..);
+                return Some(Field::Other(&rest[..end]));
+            }
+            n = n * 10 + u32::from(d);
+        }
+        self.rest = None;
+        Some(if rest.is_empty() { Field::Empty } else { Field::Short(n) })
+    }
 }
 
 /// The fields of a quote-free CSV line.
@@ -74,8 +143,11 @@ struct CnemcRows<'a> {
     n_fields: usize,
     stations: Vec<String>,
     /// The first row's date is the file's own (one date per file in the
-    /// archive): its values go to a dense block in file order,
-    /// `[(kind * 24 + hour) * stations + station]`, written row by row.
+    /// archive): its values go to a dense block, station-major and then
+    /// hour-major (`HourlyCells::day`). A file's rows run hour by hour, the
+    /// types of an hour in turn, so the fifteen rows of an hour write
+    /// neighbouring cells of each station (2 × 64 bytes): the hour's
+    /// working set stays in cache, and no transpose is needed afterwards.
     day: Option<(Date, Vec<f64>)>,
     /// Values of any other date.
     cells: Vec<Cell>,
@@ -89,53 +161,80 @@ impl<'a> CnemcRows<'a> {
         CnemcRows { file, n_fields: header.len(), stations, day: None, cells: Vec::new(), audited }
     }
 
-    fn row(&mut self, record: &[&[u8]], raw: &[u8], line: u64, rejects: &mut Vec<Reject>) {
-        let file = self.file;
-        if record.len() != self.n_fields {
-            let reason = format!("expected {} fields, found {}", self.n_fields, record.len());
-            reject(rejects, file, line, "", reason, raw);
+    /// A line of a quote-free file: counted, then split as it is read.
+    fn plain_row(&mut self, raw: &[u8], line: u64, rejects: &mut Vec<Reject>) {
+        let found = count_commas(raw) + 1;
+        if found != self.n_fields {
+            let reason = format!("expected {} fields, found {found}", self.n_fields);
+            reject(rejects, self.file, line, "", reason, raw);
             return;
         }
-        let date = std::str::from_utf8(record[0]).ok().and_then(parse_date);
-        let hour = std::str::from_utf8(record[1])
+        let mut fields = Fields { rest: Some(raw) };
+        let head: [&[u8]; 3] = std::array::from_fn(|_| fields.raw());
+        self.values(head, fields, line, rejects);
+    }
+
+    /// A record of the csv crate (quoted files).
+    fn row(&mut self, record: &[&[u8]], raw: &[u8], line: u64, rejects: &mut Vec<Reject>) {
+        if record.len() != self.n_fields {
+            let reason = format!("expected {} fields, found {}", self.n_fields, record.len());
+            reject(rejects, self.file, line, "", reason, raw);
+            return;
+        }
+        self.values([record[0], record[1], record[2]], record[3..].iter().map(|&b| Field::Other(b)), line, rejects);
+    }
+
+    /// A row's date, hour and type, then its station cells in order.
+    fn values<'v>(
+        &mut self,
+        head: [&[u8]; 3],
+        cells: impl Iterator<Item = Field<'v>>,
+        line: u64,
+        rejects: &mut Vec<Reject>,
+    ) {
+        let file = self.file;
+        let date = std::str::from_utf8(head[0]).ok().and_then(parse_date);
+        let hour = std::str::from_utf8(head[1])
             .ok()
             .and_then(|h| h.trim().parse::<i64>().ok())
             .filter(|h| (0..24).contains(h));
-        let kind = std::str::from_utf8(record[2]).ok().and_then(Kind::parse);
+        let kind = std::str::from_utf8(head[2]).ok().and_then(Kind::parse);
         let (Some(date), Some(hour), Some(kind)) = (date, hour, kind) else {
             let what = if date.is_none() {
-                ("date", "invalid date", record[0])
+                ("date", "invalid date", head[0])
             } else if hour.is_none() {
-                ("hour", "hour must be 0..23", record[1])
+                ("hour", "hour must be 0..23", head[1])
             } else {
-                ("type", "unknown type", record[2])
+                ("type", "unknown type", head[2])
             };
             reject(rejects, file, line, what.0, what.1, what.2);
             return;
         };
         let n = self.stations.len();
         let (d0, block) = self.day.get_or_insert_with(|| (date, vec![f64::NAN; n * N_KINDS * 24]));
-        let values = record[3..].iter().enumerate();
+        let values = cells.enumerate();
         if *d0 == date {
-            let row = &mut block[(kind.idx() * 24 + hour as usize) * n..][..n];
+            let at = hour as usize * N_KINDS + kind.idx();
+            let mut cell = block.iter_mut().skip(at).step_by(24 * N_KINDS);
             for (i, v) in values {
-                match parse_value(v) {
-                    Ok(Some(value)) => row[i] = value,
-                    Ok(None) if self.audited => row[i] = INVALIDATED,
+                let Some(cell) = cell.next() else { break };
+                match v.value() {
+                    Ok(Some(value)) => *cell = value,
+                    Ok(None) if self.audited => *cell = INVALIDATED,
                     Ok(None) => {}
-                    Err(reason) => reject(rejects, file, line, &self.stations[i], reason, v),
+                    Err(reason) => reject(rejects, file, line, &self.stations[i], reason, v.bytes()),
                 }
             }
         } else {
             let l = label(date, hour);
             for (i, v) in values {
-                match parse_value(v) {
+                match v.value() {
                     Ok(Some(value)) => self.cells.push(Cell { station: i as u32, kind, label: l, value }),
                     Ok(None) if self.audited => {
                         self.cells.push(Cell { station: i as u32, kind, label: l, value: INVALIDATED })
                     }
                     Ok(None) => {}
-                    Err(reason) => reject(rejects, file, line, &self.stations[i], reason, v),
+                    Err(reason) => reject(rejects, file, line, &self.stations[i], reason, v.bytes()),
                 }
             }
         }
@@ -145,23 +244,7 @@ impl<'a> CnemcRows<'a> {
     /// turn (cache-friendly); done here, on the parsing threads.
     fn finish(self) -> HourlyCells {
         let n = self.stations.len();
-        let day = self.day.map(|(d, rows)| (label(d, 0), transpose(&rows, N_KINDS * 24, n)));
+        let day = self.day.map(|(d, block)| (label(d, 0), block));
         HourlyCells { cells: group_by_station(self.cells, n), stations: self.stations, day }
     }
-}
-
-/// `rows × cols` row-major → column-major, in tiles that stay in cache.
-fn transpose(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
-    const TILE: usize = 32;
-    let mut out = vec![f64::NAN; m.len()];
-    for r0 in (0..rows).step_by(TILE) {
-        for c0 in (0..cols).step_by(TILE) {
-            for c in c0..(c0 + TILE).min(cols) {
-                for r in r0..(r0 + TILE).min(rows) {
-                    out[c * rows + r] = m[r * cols + c];
-                }
-            }
-        }
-    }
-    out
 }

@@ -429,6 +429,40 @@ mod tests {
         assert_eq!(a.day.as_ref().unwrap().1.iter().filter(|v| !v.is_nan()).count(), 3);
     }
 
+    /// The one-pass cell reader of quote-free files agrees with the csv
+    /// crate and `parse_value` on every kind of cell, at any position.
+    #[test]
+    fn plain_cells_read_as_parse_value_does() {
+        let cells = [
+            "", "0", "35", "0123", "9999", "12345", "1.5", " 35", "35 ", "x", "-1", "99999", "1e2", ".", "0.712",
+            "100001",
+        ];
+        let head: Vec<String> = (0..cells.len()).map(|i| format!("{:04}A", 1001 + i)).collect();
+        for rot in 0..cells.len() {
+            let row: Vec<&str> = cells.iter().cycle().skip(rot).take(cells.len()).copied().collect();
+            let plain = format!("date,hour,type,{}\n20190101,0,PM2.5,{}\n", head.join(","), row.join(","));
+            let quoted = plain
+                .lines()
+                .map(|l| l.split(',').map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(","))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (mut r1, mut r2) = (Vec::new(), Vec::new());
+            let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1, false).unwrap();
+            let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, false).unwrap();
+            let key = |r: &Reject| (r.line, r.column.clone(), r.reason.clone(), r.value.clone());
+            assert_eq!(r1.iter().map(key).collect::<Vec<_>>(), r2.iter().map(key).collect::<Vec<_>>());
+            let bits = |h: &HourlyCells| h.day.as_ref().unwrap().1.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b), "rotation {rot}");
+            for (i, cell) in row.iter().enumerate() {
+                let got = a.day.as_ref().unwrap().1[i * 24 * crate::kinds::N_KINDS + Kind::Pm25.idx()];
+                match parse_value(cell.as_bytes()) {
+                    Ok(Some(v)) => assert_eq!(got, v, "{cell:?}"),
+                    _ => assert!(got.is_nan(), "{cell:?}"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn cnemc_rejects_are_located() {
         let body = b"date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n20190101,2,FOO,1,2\r\n20190101,3,PM2.5,1\r\n20190132,0,PM2.5,1,2\r\n";
@@ -440,7 +474,7 @@ mod tests {
         assert_eq!(start, label(jiff::civil::date(2019, 1, 1), 0));
         let found: Vec<(usize, f64)> =
             block.iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, v)| (i, *v)).collect();
-        assert_eq!(found, vec![(Kind::Pm25.idx() * 24, 35.0)], "station 1001A, PM2.5, hour 0");
+        assert_eq!(found, vec![(Kind::Pm25.idx(), 35.0)], "station 1001A, hour 0, PM2.5");
         let summary: Vec<(u64, &str, &str)> =
             rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
         let expected = vec![

@@ -69,7 +69,7 @@ pub(crate) struct HourlyCells {
     pub stations: Vec<String>,
     pub cells: Vec<Cell>,
     /// A CNEMC file's own date, dense: the label of its hour 0 and the
-    /// values `[(station * N_KINDS + kind) * 24 + hour]`, NaN where absent.
+    /// values `[(station * 24 + hour) * N_KINDS + kind]`, NaN where absent.
     /// Merged block by block; rows of any other date are in `cells`.
     pub day: Option<(HourLabel, Vec<f64>)>,
 }
@@ -190,8 +190,11 @@ const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10
 /// Parse a concentration cell: `Ok(None)` when empty, `Err(reason)` when bad.
 /// Plain decimals take a fast exact path (one correctly rounded division).
 pub fn parse_value(b: &[u8]) -> std::result::Result<Option<f64>, &'static str> {
-    // The usual cell: one to four digits and nothing else (always plausible).
-    if (1..=4).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+    // The usual cells: empty, or one to four digits and nothing else (always plausible).
+    if b.is_empty() {
+        return Ok(None);
+    }
+    if b.len() <= 4 && b.iter().all(u8::is_ascii_digit) {
         return Ok(Some(f64::from(b.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')))));
     }
     let b = b.trim_ascii();
