@@ -259,19 +259,20 @@ impl Partition {
         let values = &mut self.values[slot];
         for k in 0..N_KINDS {
             let at = k * len + off as usize;
+            // Branch-free: which cells are missing follows no pattern a
+            // branch predictor could learn.
+            let (mut imported, mut unchanged, mut revised) = (0u64, 0u64, 0u64);
             for (cell, &v) in values[at..at + 24].iter_mut().zip(block[k..].iter().step_by(N_KINDS)) {
-                if v.is_nan() {
-                    continue;
-                }
-                if cell.is_nan() {
-                    counts.imported += 1;
-                } else if *cell == v {
-                    counts.unchanged += 1;
-                } else {
-                    counts.revised += 1;
-                }
-                *cell = v;
+                let (new, old) = (!v.is_nan(), *cell);
+                let had = !old.is_nan();
+                imported += u64::from(new & !had);
+                unchanged += u64::from(new & had & (old == v));
+                revised += u64::from(new & had & (old != v));
+                *cell = if new { v } else { old };
             }
+            counts.imported += imported;
+            counts.unchanged += unchanged;
+            counts.revised += revised;
         }
     }
 
@@ -323,7 +324,12 @@ impl Partition {
                 batch.tm.append_value(label_to_millis(self.start + o as i64));
             }
             for (col, series) in batch.cols.iter_mut().zip(block.chunks_exact(self.len)) {
-                col.extend(rows.iter().map(|&o| series[o]));
+                if rows.len() == self.len {
+                    // A station that reported every hour (the usual case): one copy.
+                    col.extend_from_slice(series);
+                } else {
+                    col.extend(rows.iter().map(|&o| series[o]));
+                }
             }
             if batch.cols[0].len() >= BATCH_ROWS {
                 batch.flush(&mut w, path)?;
