@@ -461,16 +461,17 @@ impl Partition {
             for (k, &pos) in kinds.iter().zip(&positions) {
                 let values = downcast::<Float64Array>(&batch, col(k.column())?, path)?;
                 let base = pos * part.len;
-                let write = |part: &mut Partition, row: usize, v: f64| {
-                    let (slot, off) = dest[row];
-                    if slot != usize::MAX {
-                        // A non-null NaN: an auditor's invalidation (audited months only).
-                        part.values[slot][base + off] = if v.is_nan() { INVALIDATED } else { v };
+                // Every row is written, a null as NaN (what the month holds
+                // where nothing was read: a station-hour has one row), so
+                // the loop has no branch on validity.
+                let valid = values.nulls();
+                for (row, (&(slot, off), &v)) in dest.iter().zip(values.values().iter()).enumerate() {
+                    if slot == usize::MAX {
+                        continue;
                     }
-                };
-                match values.nulls() {
-                    None => values.values().iter().enumerate().for_each(|(row, &v)| write(&mut part, row, v)),
-                    Some(valid) => valid.valid_indices().for_each(|row| write(&mut part, row, values.value(row))),
+                    // A non-null NaN: an auditor's invalidation (audited months only).
+                    let v = if v.is_nan() { INVALIDATED } else { v };
+                    part.values[slot][base + off] = if valid.is_none_or(|n| n.is_valid(row)) { v } else { f64::NAN };
                 }
             }
         }

@@ -87,16 +87,10 @@ impl<'a> Reader<'a> {
         if let Some(pos) = self.cache.iter().position(|(k, _)| *k == key) {
             return Ok(&self.cache[pos].1);
         }
-        let part = match self.prefetch.iter().position(|(k, _)| *k == key) {
-            Some(pos) => {
-                let (_, handle) = self.prefetch.remove(pos);
-                handle.join().unwrap_or_else(|_| Err(crate::Error::Store("month reader thread panicked".into())))?
-            }
-            None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.until)?,
-        };
         // Readers go month by month: decode the next two months meanwhile
-        // (decoding, not the rules, is the long pole of a year's assessment).
-        self.prefetch.retain(|(k, _)| *k > key);
+        // (decoding, not the rules, is the long pole of a year's assessment),
+        // started before this one is read so that they overlap it too.
+        self.prefetch.retain(|(k, _)| *k >= key);
         let months = self.store.months();
         let mut next = key.next();
         let until = self.until;
@@ -110,6 +104,13 @@ impl<'a> Reader<'a> {
             }
             next = next.next();
         }
+        let part = match self.prefetch.iter().position(|(k, _)| *k == key) {
+            Some(pos) => {
+                let (_, handle) = self.prefetch.remove(pos);
+                handle.join().unwrap_or_else(|_| Err(crate::Error::Store("month reader thread panicked".into())))?
+            }
+            None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.until)?,
+        };
         if self.cache.len() >= 2 {
             self.cache.remove(0);
         }
@@ -273,21 +274,25 @@ pub fn station_days_with(
                 next.zip(ni).and_then(|(p, i)| Some((p.start, p.series_at(i, kind)?))),
             ]
         };
-        let slots = |s: &Series, day: DayNumber| -> [f64; 24] {
+        // A day's 24 slots of one series, written in place (building the
+        // arrays by value cost a memmove per series and day).
+        let fill = |s: &Series, day: DayNumber, out: &mut [f64; 24]| {
             let first = day * 24 + 1;
             // The usual case: the whole day inside this month's series.
             if let Some((start, v)) = s[0]
                 && let Some(day) = usize::try_from(first - start).ok().and_then(|o| v.get(o..o + 24))
             {
-                return day.try_into().expect("24 hours");
+                out.copy_from_slice(day);
+                return;
             }
-            std::array::from_fn(|k| {
+            for (k, slot) in out.iter_mut().enumerate() {
                 let l = first + k as i64;
-                s.iter()
+                *slot = s
+                    .iter()
                     .flatten()
                     .find_map(|(start, v)| usize::try_from(l - start).ok().and_then(|o| v.get(o).copied()))
-                    .unwrap_or(f64::NAN)
-            })
+                    .unwrap_or(f64::NAN);
+            }
         };
         // The rules are pure and per station: split the stations over the cores.
         let n = list.len();
@@ -306,8 +311,11 @@ pub fn station_days_with(
             for (i, &(name, ci, ni)) in list.iter().enumerate().take(hi).skip(lo) {
                 let s: [Series; 6] = std::array::from_fn(|k| series(ci, ni, kinds[k]));
                 let events = affected(name);
+                let mut hours = [[f64::NAN; 24]; 6];
                 for day in d0..=d1 {
-                    let hours: [[f64; 24]; 6] = std::array::from_fn(|k| slots(&s[k], day));
+                    for (k, out) in hours.iter_mut().enumerate() {
+                        fill(&s[k], day, out);
+                    }
                     if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
                         continue;
                     }
