@@ -297,6 +297,13 @@ impl Partition {
     /// columns being built stay small (a national month is 1.3 M rows: one
     /// batch of it cost 150 MB of fresh pages and their faults).
     pub fn write(&self, path: &Path) -> Result<()> {
+        self.clone().write_owned(path)
+    }
+
+    /// `write`, giving back each station's memory as soon as its rows are
+    /// batched: an import's writer threads hold months being written, and
+    /// a national month is 143 MB.
+    pub fn write_owned(mut self, path: &Path) -> Result<()> {
         const BATCH_ROWS: usize = 65_536;
         if self.n_kinds != N_KINDS {
             return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
@@ -331,6 +338,7 @@ impl Partition {
                     col.extend(rows.iter().map(|&o| series[o]));
                 }
             }
+            self.values[i] = Vec::new();
             if batch.cols[0].len() >= BATCH_ROWS {
                 batch.flush(&mut w, path)?;
             }
