@@ -46,11 +46,11 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname 
 cat "$SITES"/* > /dev/null # both tools start from the page cache
 for run in $(seq "$RUNS"); do
   rm -rf "$WORK/data"
-  measure import "$run" "$BIN" --data "$WORK/data" import "$WORK/in" > /dev/null 2> "$WORK/import.log"
+  measure import "$run" sh -c "'$BIN' --data '$WORK/data' import '$WORK/in' > '$WORK/import.log' 2>&1"
   measure assess-year "$run" sh -c "'$BIN' --data '$WORK/data' assess --from 2019-01-01 --to 2019-12-31 --format csv > '$WORK/lantian_year.csv' 2> /dev/null"
   measure assess-month "$run" sh -c "'$BIN' --data '$WORK/data' assess --from 2019-03-01 --to 2019-03-31 --format csv > '$WORK/lantian_month.csv' 2> /dev/null"
 done
-measure reimport 1 "$BIN" --data "$WORK/data" import "$WORK/in" > /dev/null 2> "$WORK/reimport.log"
+measure reimport 1 sh -c "'$BIN' --data '$WORK/data' import '$WORK/in' > '$WORK/reimport.log' 2>&1"
 echo "store: $(du -sh "$WORK/data/hourly" | cut -f1) of Parquet"
 lantian=$(echo "$(median import) + $(median assess-year)" | bc -l)
 printf 'lantian import + year assess (medians of %s runs): %.2f s, peak %s MB (import), %s MB (assess)\n' \
