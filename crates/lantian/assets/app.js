@@ -21,6 +21,7 @@ const I18N = {
     indicators: '量化指标', count: '进展条数',
     targets: '年度目标', stations: '站点数据获取率', stationName: '站点名称', tabImport: '导入', upload: '上传并导入', rejects: '拒收记录',
     running: '导入中', done: '完成', failed: '失败', importedCol: '新增小时值', revisedCol: '修订', unchangedCol: '未变', rejectedCol: '拒收', filesCol: '文件', calendarTitle: (y) => `${y}年逐日空气质量级别`, trendTitle: 'PM2.5月均浓度（微克/立方米）',
+    ind_pm25: 'PM2.5 年均浓度', ind_pm10: 'PM10 年均浓度', ind_good_ratio: '优良天数比例', ind_heavy_days: '重污染天数', ind_pm25_ytd: 'PM2.5 累计浓度（常态化管控）',
     breakdownTitle: '单项指数', indicatorCol: '指标', soFar: '截至当日', target: '目标', budget: '余量', remaining: '剩余天数',
     probability: '达标概率%', station: '站点', captureCol: '有效小时', capturePct: '获取率%', thisYear: '本年', lastYear: '上年',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}，优良天数比例 ${s.good_ratio ?? '—'}%（${s.good_days}/${s.valid_days}），重污染 ${s.heavy_days} 天，综合指数 ${s.composite_index ?? '—'}`,
@@ -49,6 +50,7 @@ const I18N = {
     indicators: 'Indicators', count: 'Entries',
     targets: 'Annual targets', stations: 'Station data capture', stationName: 'Name', tabImport: 'Import', upload: 'Upload and import', rejects: 'Rejected rows',
     running: 'importing', done: 'done', failed: 'failed', importedCol: 'New hourly values', revisedCol: 'Revised', unchangedCol: 'Unchanged', rejectedCol: 'Rejected', filesCol: 'Files', calendarTitle: (y) => `Daily AQI level, ${y}`, trendTitle: 'PM2.5 by month (μg/m³)',
+    ind_pm25: 'PM2.5 annual mean', ind_pm10: 'PM10 annual mean', ind_good_ratio: 'Good-day ratio', ind_heavy_days: 'Heavy-pollution days', ind_pm25_ytd: 'PM2.5 year to date (normalised control)',
     breakdownTitle: 'Single indexes', indicatorCol: 'Indicator', soFar: 'So far', target: 'Target', budget: 'Budget', remaining: 'Days left',
     probability: 'Probability %', station: 'Station', captureCol: 'Valid hours', capturePct: 'Capture %', thisYear: 'This year', lastYear: 'Last year',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}, good days ${s.good_ratio ?? '—'}% (${s.good_days}/${s.valid_days}), heavy ${s.heavy_days} days, composite ${s.composite_index ?? '—'}`,
@@ -280,7 +282,8 @@ async function loadCity(name) {
   d.targets.forEach((x) => {
     const tr = document.createElement('tr');
     tr.dataset.indicator = x.indicator;
-    tr.appendChild(text(x.indicator));
+    // Named as people say them; the stored key stays in data-indicator.
+    tr.appendChild(text(t(`ind_${x.indicator}`) || x.indicator));
     tr.appendChild(cell(x.so_far, x.indicator === 'good_ratio' ? 1 : 0, `${d.as_of}`));
     tr.appendChild(cell(x.target, x.indicator === 'good_ratio' ? 1 : 0));
     tr.appendChild(text(lang === 'zh' ? x.status_zh : x.status));

@@ -404,6 +404,10 @@ fn dashboard_in_chromium() {
         v["city"]["summary"]
     );
     assert!(v["city"]["targets"].as_array().unwrap().iter().any(|t| t == "good_ratio"));
+    // Targets are named as people say them, not by their stored keys.
+    let names: Vec<&str> = v["city"]["target_names"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
+    assert!(names.contains(&"优良天数比例"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains('_')), "{names:?}");
     assert_eq!(v["actions"], 25, "the July 2019 policy run's actions");
     let acked = v["acknowledged"].as_str().unwrap();
     let ledger = lantian_json(&["--data", s(&srv.data), "action", "list", "--status", "acknowledged"]);

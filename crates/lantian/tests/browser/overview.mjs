@@ -61,7 +61,8 @@ try {
   await page.click('#ranking tr[data-city="成都"] a');
   await page.waitForSelector('#city-stations tr:nth-child(2)');
   out.city = { title: await page.textContent('#city-title'), summary: await page.textContent('#city-summary'),
-    targets: await page.$$eval('#city-targets tr[data-indicator]', (trs) => trs.map((tr) => tr.dataset.indicator)) };
+    targets: await page.$$eval('#city-targets tr[data-indicator]', (trs) => trs.map((tr) => tr.dataset.indicator)),
+    target_names: await page.$$eval('#city-targets tr[data-indicator]', (trs) => trs.map((tr) => tr.cells[0].textContent)) };
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(shots, 'city.png'), fullPage: true });
   await page.click('a[href="#/overview"]');
