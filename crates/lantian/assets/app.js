@@ -23,7 +23,7 @@ const I18N = {
     running: '导入中', done: '完成', failed: '失败', importedCol: '新增小时值', revisedCol: '修订', unchangedCol: '未变', rejectedCol: '拒收', filesCol: '文件', calendarTitle: (y) => `${y}年逐日空气质量级别`, trendTitle: 'PM2.5月均浓度（微克/立方米）',
     ind_pm25: 'PM2.5 年均浓度', ind_pm10: 'PM10 年均浓度', ind_good_ratio: '优良天数比例', ind_heavy_days: '重污染天数', ind_pm25_ytd: 'PM2.5 累计浓度（常态化管控）',
     breakdownTitle: '单项指数', indicatorCol: '指标', soFar: '截至当日', target: '目标', budget: '余量', remaining: '剩余天数',
-    probability: '达标概率%', station: '站点', captureCol: '有效小时', capturePct: '获取率%', thisYear: '本年', lastYear: '上年',
+    absentStations: '本期未报送数据的站点（尚未建成、已停运或本期无数据），不列入上表', probability: '达标概率%', station: '站点', captureCol: '有效小时', capturePct: '获取率%', thisYear: '本年', lastYear: '上年',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}，优良天数比例 ${s.good_ratio ?? '—'}%（${s.good_days}/${s.valid_days}），重污染 ${s.heavy_days} 天，综合指数 ${s.composite_index ?? '—'}`,
     valuesSwitch: '数值', valuesBest: '审核优先', valuesRaw: '原始（实时）', dustSwitch: '沙尘', dustDeducted: '扣除', dustIncluded: '不扣除',
     basis: '口径', otherBasis: (official) => (official ? '原始数据、不扣沙为' : '审核数据、扣沙后为'), differs: '†：两种口径数值不同（悬停查看）',
@@ -52,7 +52,7 @@ const I18N = {
     running: 'importing', done: 'done', failed: 'failed', importedCol: 'New hourly values', revisedCol: 'Revised', unchangedCol: 'Unchanged', rejectedCol: 'Rejected', filesCol: 'Files', calendarTitle: (y) => `Daily AQI level, ${y}`, trendTitle: 'PM2.5 by month (μg/m³)',
     ind_pm25: 'PM2.5 annual mean', ind_pm10: 'PM10 annual mean', ind_good_ratio: 'Good-day ratio', ind_heavy_days: 'Heavy-pollution days', ind_pm25_ytd: 'PM2.5 year to date (normalised control)',
     breakdownTitle: 'Single indexes', indicatorCol: 'Indicator', soFar: 'So far', target: 'Target', budget: 'Budget', remaining: 'Days left',
-    probability: 'Probability %', station: 'Station', captureCol: 'Valid hours', capturePct: 'Capture %', thisYear: 'This year', lastYear: 'Last year',
+    absentStations: 'Stations that sent no data in this period (not yet built, closed, or silent), left out of the table above', probability: 'Probability %', station: 'Station', captureCol: 'Valid hours', capturePct: 'Capture %', thisYear: 'This year', lastYear: 'Last year',
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}, good days ${s.good_ratio ?? '—'}% (${s.good_days}/${s.valid_days}), heavy ${s.heavy_days} days, composite ${s.composite_index ?? '—'}`,
     valuesSwitch: 'Values', valuesBest: 'audited first', valuesRaw: 'raw (real-time)', dustSwitch: 'Sand-dust', dustDeducted: 'deducted', dustIncluded: 'included',
     basis: 'Basis', otherBasis: (official) => (official ? 'raw, dust included:' : 'official (audited, deducted):'), differs: '†: the two bases differ (hover to see)',
@@ -294,8 +294,15 @@ async function loadCity(name) {
   });
   const st = $('city-stations');
   header(st, [t('station'), t('stationName'), t('captureCol'), t('capturePct')]);
-  d.stations.forEach((x) => {
+  // Stations of the current list that sent nothing in the period (built
+  // later, closed earlier) are named below the table, not listed as 0 %.
+  const absent = d.stations.filter((x) => x.hours === 0);
+  $('city-stations-absent').textContent = absent.length
+    ? `${t('absentStations')}${lang === 'zh' ? '：' : ': '}${absent.map((x) => `${x.name || x.station} (${x.station})`).join(lang === 'zh' ? '、' : ', ')}`
+    : '';
+  d.stations.filter((x) => x.hours > 0).forEach((x) => {
     const tr = document.createElement('tr');
+    tr.dataset.station = x.station;
     tr.appendChild(text(x.station)); tr.appendChild(text(x.name));
     tr.appendChild(text(`${x.hours} / ${x.of}`)); tr.appendChild(cell(x.capture_pct, 1));
     st.appendChild(tr);

@@ -408,6 +408,10 @@ fn dashboard_in_chromium() {
     let names: Vec<&str> = v["city"]["target_names"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
     assert!(names.contains(&"优良天数比例"), "{names:?}");
     assert!(!names.iter().any(|n| n.contains('_')), "{names:?}");
+    // Only stations that reported are in the table; the rest are named below it.
+    let hours: Vec<&str> = v["city"]["station_hours"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
+    assert!(!hours.is_empty() && hours.iter().all(|h| !h.starts_with("0 /")), "{hours:?}");
+    assert!(v["city"]["absent"].as_str().unwrap().contains("草堂寺"), "{}", v["city"]["absent"]);
     assert_eq!(v["actions"], 25, "the July 2019 policy run's actions");
     let acked = v["acknowledged"].as_str().unwrap();
     let ledger = lantian_json(&["--data", s(&srv.data), "action", "list", "--status", "acknowledged"]);

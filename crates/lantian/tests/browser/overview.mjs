@@ -62,7 +62,9 @@ try {
   await page.waitForSelector('#city-stations tr:nth-child(2)');
   out.city = { title: await page.textContent('#city-title'), summary: await page.textContent('#city-summary'),
     targets: await page.$$eval('#city-targets tr[data-indicator]', (trs) => trs.map((tr) => tr.dataset.indicator)),
-    target_names: await page.$$eval('#city-targets tr[data-indicator]', (trs) => trs.map((tr) => tr.cells[0].textContent)) };
+    target_names: await page.$$eval('#city-targets tr[data-indicator]', (trs) => trs.map((tr) => tr.cells[0].textContent)),
+    station_hours: await page.$$eval('#city-stations tr[data-station]', (trs) => trs.map((tr) => tr.cells[2].textContent)),
+    absent: await page.textContent('#city-stations-absent') };
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(shots, 'city.png'), fullPage: true });
   await page.click('a[href="#/overview"]');
