@@ -260,7 +260,7 @@ async function loadCity(name) {
     tooltip: { formatter: (p) => `${p.value[0]} AQI ${p.value[1]} ${p.value[3] || ''}` },
     visualMap: { type: 'piecewise', dimension: 2, orient: 'horizontal', left: 'center', bottom: 0,
       pieces: cats.map((c, i) => ({ value: i + 1, label: c, color: LEVEL_COLOURS[i] })) },
-    calendar: { range: String(d.year), cellSize: ['auto', 14], top: 40, left: 40, right: 20, dayLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' }, monthLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' } },
+    calendar: { range: String(d.year), cellSize: ['auto', 14], top: 40, left: 40, right: 20, yearLabel: { show: false }, dayLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' }, monthLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' } },
     series: [{ type: 'heatmap', coordinateSystem: 'calendar', data: d.calendar.map((c) => [c.date, c.aqi, c.level, c.primary]) }],
   }, true);
   const months = Array.from({ length: 12 }, (_, i) => (lang === 'zh' ? `${i + 1}月` : String(i + 1)));
