@@ -296,14 +296,11 @@ impl Partition {
     /// about `BATCH_ROWS` rows are handed to the writer in turn, so the
     /// columns being built stay small (a national month is 1.3 M rows: one
     /// batch of it cost 150 MB of fresh pages and their faults).
-    pub fn write(&self, path: &Path) -> Result<()> {
-        self.clone().write_owned(path)
-    }
-
-    /// `write`, giving back each station's memory as soon as its rows are
-    /// batched: an import's writer threads hold months being written, and
-    /// a national month is 143 MB.
-    pub fn write_owned(mut self, path: &Path) -> Result<()> {
+    ///
+    /// The month is consumed: each station's memory is given back as soon
+    /// as its rows are batched (an import's writer threads hold months
+    /// being written, and a national month is 143 MB).
+    pub fn write(mut self, path: &Path) -> Result<()> {
         const BATCH_ROWS: usize = 65_536;
         if self.n_kinds != N_KINDS {
             return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
@@ -458,7 +455,7 @@ impl Partition {
                 let off = millis_to_label(*t) - part.start;
                 if off < 0 || off as usize >= part.len || st.is_null(row) || tm.is_null(row) {
                     return Err(Error::Store(format!(
-                        "{}: row {row} lies outside month {}",
+                        "{}: row {row} has no station or time, or lies outside month {}",
                         path.display(),
                         key.name()
                     )));

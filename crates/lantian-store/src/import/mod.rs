@@ -119,7 +119,7 @@ pub fn import_layer(
                     loop {
                         let next = write_rx.lock().map_err(|_| Error::Store("a Parquet writer failed".into()))?.recv();
                         let Ok((part, path)) = next else { return Ok(()) };
-                        part.write_owned(&path)?;
+                        part.write(&path)?;
                     }
                 })
             })
