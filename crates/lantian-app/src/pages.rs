@@ -101,6 +101,11 @@ pub struct Overview {
     /// Each city's assessment stations.
     pub stations: BTreeMap<String, Vec<String>>,
     pub basis: BasisNote,
+    /// The map's level classes: for `pm25` and `pm10`, the upper
+    /// concentrations of the six AQI levels as a 24-hour mean in the edition
+    /// in force (HJ 633 Table 1), so the map colours a period mean with the
+    /// level colours without a second copy of the table.
+    pub map_levels: BTreeMap<String, Vec<f64>>,
 }
 
 /// The province overview: every city's assessment with the year-on-year
@@ -195,6 +200,13 @@ pub fn overview_page(
         places,
         stations: used,
         basis: basis_note(basis, read),
+        map_levels: [
+            ("pm25", lantian_core::aqi::Indicator::Pm25Daily),
+            ("pm10", lantian_core::aqi::Indicator::Pm10Daily),
+        ]
+        .into_iter()
+        .map(|(k, ind)| (k.to_string(), ind.breakpoints(edition)[1..7].iter().map(|&b| b as f64 / 1000.0).collect()))
+        .collect(),
     })
 }
 
@@ -266,6 +278,9 @@ pub struct StationCapture {
     pub hours: usize,
     pub of: i64,
     pub capture_pct: f64,
+    /// Where it stands (the station list's coordinates), for the map.
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
 }
 
 /// A city's year.
@@ -395,6 +410,8 @@ pub fn city_page(
                 hours: n,
                 of: l1 - l0 + 1,
                 capture_pct: round_half_even(100.0 * n as f64 / (l1 - l0 + 1) as f64, 1),
+                lon: store.station(code).and_then(|s| s.lon),
+                lat: store.station(code).and_then(|s| s.lat),
             }
         })
         .collect();
@@ -418,4 +435,23 @@ pub fn city_page(
         stations: capture,
         basis: basis_note(basis, used),
     }))
+}
+
+/// Install area outlines for the map (`lantian boundaries import`): the
+/// province's cities are those of its areas file and of its station list.
+pub fn import_boundaries(
+    ctx: &crate::Ctx,
+    file: &std::path::Path,
+    schematic: bool,
+) -> Result<lantian_store::boundaries::ImportReport> {
+    let areas = ctx.areas()?;
+    let mut cities = areas.cities.clone();
+    if let Ok(store) = ctx.store() {
+        for s in store.stations() {
+            if !cities.contains(&s.city) {
+                cities.push(s.city.clone());
+            }
+        }
+    }
+    Ok(lantian_store::boundaries::import(file, &ctx.data, &cities, &areas.codes, schematic)?)
 }

@@ -39,6 +39,10 @@ pub struct Areas {
     /// Named groups of cities reported together (e.g. 重点城市); none built in.
     #[serde(default)]
     pub group: Vec<Region>,
+    /// GB/T 2260 codes of the cities (city → code, e.g. 成都 = "510100"):
+    /// how imported outlines are matched when their names differ.
+    #[serde(default)]
+    pub codes: std::collections::BTreeMap<String, String>,
 }
 
 impl Areas {
@@ -62,6 +66,8 @@ impl Areas {
             Error::Input(format!("{origin}{at}: {}", e.message()))
         })?;
         areas.cities = areas.cities.iter().map(|c| crate::canonical_city(c)).collect();
+        areas.codes =
+            std::mem::take(&mut areas.codes).into_iter().map(|(c, v)| (crate::canonical_city(&c), v)).collect();
         for r in areas.region.iter_mut().chain(areas.group.iter_mut()) {
             r.cities = r.cities.iter().map(|c| crate::canonical_city(c)).collect();
         }
@@ -82,6 +88,10 @@ mod tests {
         all.dedup();
         assert_eq!(all.len(), 21);
         assert_eq!(a.region[0].name, "成都平原地区");
+        // Every city has its GB/T 2260 code, under its canonical name.
+        assert_eq!(a.codes.len(), 21);
+        assert_eq!(a.codes["阿坝州"], "513200");
+        assert!(a.cities.iter().all(|c| a.codes.contains_key(c)));
     }
 
     #[test]

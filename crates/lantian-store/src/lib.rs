@@ -10,6 +10,7 @@
 //!                            not covered, NaN = invalidated by the auditor)
 //! city_daily.g2.parquet      published city daily values (city_daily files)
 //! stations.g1.json           the station list
+//! boundaries.geojson         area outlines for the map (`lantian boundaries import`)
 //! rejects/<import>.csv       rejected rows/cells of each import: file, line, column, reason
 //! lock                       held (flock) by a running import
 //! ```
@@ -26,6 +27,7 @@
 //! rule-heavy code in `lantian-core` rather than SQL.
 
 pub mod areas;
+pub mod boundaries;
 pub mod city_daily;
 pub mod events;
 pub mod findings;

@@ -9,7 +9,9 @@ const I18N = {
     user: '用户名', password: '密码', signin: '登录', regions: '区域', ranking: '各市（州）综合指数排名',
     lang: 'English', vs3y: '较三年均值', note: '说明（可空）', stationsUsed: '所用站点', captureOk: '数据有效性达标', rank: '排名', city: '城市', region: '区域', composite: '综合指数', change: '同比', main: '主要污染物',
     pm25: 'PM2.5', pm10: 'PM10', good: '优良天数比例%', heavy: '重污染天数', valid: '有效天数',
-    badLogin: '用户名或密码错误', period: (a, b) => `${a} 至 ${b}`, mapTitle: '综合指数（颜色越深越差）',
+    badLogin: '用户名或密码错误', period: (a, b) => `${a} 至 ${b}`, mapStat: '地图指标',
+    map_composite: '综合指数', map_pm25: 'PM2.5 平均浓度（微克/立方米，按日均值分级着色）', map_pm10: 'PM10 平均浓度（微克/立方米，按日均值分级着色）', map_good: '优良天数比例（%）',
+    schematic: '示意图，不作为权属边界依据', cityMapTitle: '站点分布与数据获取率',
     method: '计算方法', edition: '标准版本', days: '有效天数',
     tabOverview: '总览', tabActions: '问责措施', tabTasks: '整改任务', tabReports: '报告', id: '编号', area: '地区',
     kind: '措施', periodCol: '期间', rule: '依据规则', status: '状态', amount: '金额(万元)', ops: '操作', ack: '签收', lift: '解除',
@@ -19,6 +21,9 @@ const I18N = {
     goal: '整改目标', problem: '问题', source: '来源', measures: '整改措施', wholeTask: '整体', month: '月份',
     noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
     indicators: '量化指标', count: '进展条数',
+    newTask: '新建整改任务', editTask: '修改任务', deadline: '完成时限', unitsLines: '整改责任单位（每行一个）', citiesLines: '涉及城市（每行一个）',
+    goalYear: '目标考核年度（关联年度目标）', goalAreas: '考核地区（每行一个；空则为涉及城市）', measuresLines: '整改措施（每行一条，按顺序编号）', save: '保存',
+    newTaskTitle: '新建整改任务', editTaskTitle: (n) => `修改整改任务 ${n}`,
     targets: '年度目标', stations: '站点数据获取率', stationName: '站点名称', tabImport: '导入', upload: '上传并导入', rejects: '拒收记录',
     running: '导入中', done: '完成', failed: '失败', importedCol: '新增小时值', revisedCol: '修订', unchangedCol: '未变', rejectedCol: '拒收', filesCol: '文件', calendarTitle: (y) => `${y}年逐日空气质量级别`, trendTitle: 'PM2.5月均浓度（微克/立方米）',
     ind_pm25: 'PM2.5 年均浓度', ind_pm10: 'PM10 年均浓度', ind_good_ratio: '优良天数比例', ind_heavy_days: '重污染天数', ind_pm25_ytd: 'PM2.5 累计浓度（常态化管控）',
@@ -38,7 +43,9 @@ const I18N = {
     user: 'User', password: 'Password', signin: 'Log in', regions: 'Regions', ranking: 'Cities ranked by composite index',
     lang: '中文', vs3y: 'vs 3-yr mean', note: 'Note (optional)', stationsUsed: 'Stations used', captureOk: 'Capture rules met', rank: 'Rank', city: 'City', region: 'Region', composite: 'Composite index', change: 'YoY', main: 'Main pollutant',
     pm25: 'PM2.5', pm10: 'PM10', good: 'Good days %', heavy: 'Heavy days', valid: 'Valid days',
-    badLogin: 'Wrong name or password', period: (a, b) => `${a} to ${b}`, mapTitle: 'Composite index (darker is worse)',
+    badLogin: 'Wrong name or password', period: (a, b) => `${a} to ${b}`, mapStat: 'Map shows',
+    map_composite: 'Composite index', map_pm25: 'PM2.5 mean (μg/m³, coloured by the daily AQI levels)', map_pm10: 'PM10 mean (μg/m³, coloured by the daily AQI levels)', map_good: 'Good-day ratio (%)',
+    schematic: 'Schematic map, not an authoritative boundary', cityMapTitle: 'Stations and their data capture',
     method: 'Method', edition: 'Edition', days: 'valid days',
     tabOverview: 'Overview', tabActions: 'Actions', tabTasks: 'Rectification tasks', tabReports: 'Reports', id: 'ID', area: 'Area',
     kind: 'Action', periodCol: 'Period', rule: 'Rule', status: 'Status', amount: 'Amount (10k CNY)', ops: '', ack: 'Acknowledge', lift: 'Lift',
@@ -48,6 +55,9 @@ const I18N = {
     goal: 'Goal', problem: 'Problem', source: 'Source', measures: 'Measures', wholeTask: 'whole task', month: 'Month',
     noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
     indicators: 'Indicators', count: 'Entries',
+    newTask: 'New rectification task', editTask: 'Edit task', deadline: 'Deadline', unitsLines: 'Responsible units (one per line)', citiesLines: 'Cities concerned (one per line)',
+    goalYear: 'Targets year (links the goal to annual targets)', goalAreas: 'Areas judged (one per line; empty: the cities)', measuresLines: 'Measures (one per line, numbered in order)', save: 'Save',
+    newTaskTitle: 'New rectification task', editTaskTitle: (n) => `Edit task ${n}`,
     targets: 'Annual targets', stations: 'Station data capture', stationName: 'Name', tabImport: 'Import', upload: 'Upload and import', rejects: 'Rejected rows',
     running: 'importing', done: 'done', failed: 'failed', importedCol: 'New hourly values', revisedCol: 'Revised', unchangedCol: 'Unchanged', rejectedCol: 'Rejected', filesCol: 'Files', calendarTitle: (y) => `Daily AQI level, ${y}`, trendTitle: 'PM2.5 by month (μg/m³)',
     ind_pm25: 'PM2.5 annual mean', ind_pm10: 'PM10 annual mean', ind_good_ratio: 'Good-day ratio', ind_heavy_days: 'Heavy-pollution days', ind_pm25_ytd: 'PM2.5 year to date (normalised control)',
@@ -173,22 +183,85 @@ function render(d) {
   $('method').textContent = `${t('method')}: ${d.method[lang]}`;
   const anyDiff = d.cities.some((r) => r.other && ['pm25', 'pm10', 'good_ratio', 'composite_index'].some((k) => r.other[k] !== r[k]));
   $('basis').textContent = `${t('basis')}: ${d.basis[lang]}${anyDiff ? '。' + t('differs') : ''}`;
-  drawMap(d);
+  drawMap(d).catch((e) => console.error(e));
 }
 
-function drawMap(d) {
-  if (!chart) chart = echarts.init($('map'));
-  const pts = d.cities.filter((r) => d.places[r.city]).map((r) => ({
-    name: r.city, value: [...d.places[r.city], r.composite_index, r.rank],
-  }));
+// City outlines (`lantian boundaries import`), fetched once: undefined until
+// asked, null when none are installed (the map then draws points).
+let outlines;
+async function loadOutlines() {
+  if (outlines === undefined) {
+    outlines = await api('/api/boundaries').catch(() => null);
+    if (outlines) echarts.registerMap('lantian-province', outlines);
+  }
+  return outlines;
+}
+const MAP_STATS = { composite: 'composite_index', pm25: 'pm25', pm10: 'pm10', good: 'good_ratio' };
+// How the selected statistic is coloured: PM by the AQI level colours of the
+// edition's 24-hour breakpoints (from the API), the rest on a scale.
+function mapScale(d, stat, values) {
+  if (stat === 'pm25' || stat === 'pm10') {
+    const b = d.map_levels[stat];
+    return { type: 'piecewise', pieces: b.map((hi, i) => ({ gt: i ? b[i - 1] : -1, lte: hi, color: LEVEL_COLOURS[i], label: `${i ? b[i - 1] : 0}–${hi}` })), left: 0, bottom: 10 };
+  }
+  const colours = ['#00e400', '#ffff00', '#ff7e00', '#ff0000'];
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  return { min: lo, max: hi, text: [String(hi), String(lo)], calculable: false, left: 0, bottom: 10,
+    inRange: { color: stat === 'good' ? colours.slice().reverse() : colours } };
+}
+function schematicNote(o) { return o && o.lantian && o.lantian.schematic ? t('schematic') : ''; }
+
+async function drawMap(d) {
+  if (!chart) {
+    chart = echarts.init($('map'));
+    chart.on('click', (p) => { if (p.name && d.cities.some((r) => r.city === p.name)) location.hash = `#/city/${encodeURIComponent(p.name)}`; });
+  }
+  const stat = $('map-stat').value;
+  const key = MAP_STATS[stat];
+  const o = await loadOutlines();
+  const vals = d.cities.filter((r) => r[key] !== null && r[key] !== undefined);
+  const title = { text: t(`map_${stat}`), subtext: schematicNote(o), left: 'center', textStyle: { fontSize: 14 }, subtextStyle: { color: '#6b7280' } };
+  const tooltip = { formatter: (p) => { const r = d.cities.find((x) => x.city === p.name); return r ? `${p.name}<br>${t(`map_${stat}`)} ${r[key] ?? '—'} · ${t('rank')} ${r.rank ?? '—'}` : p.name; } };
+  const visualMap = mapScale(d, stat, vals.map((r) => r[key]));
+  $('map').dataset.kind = o ? 'outlines' : 'points';
+  if (o) {
+    chart.setOption({
+      title, tooltip, visualMap,
+      series: [{ type: 'map', map: 'lantian-province', roam: false, top: 50, bottom: 20, label: { show: true, fontSize: 10 },
+        emphasis: { label: { show: true } }, data: vals.map((r) => ({ name: r.city, value: r[key] })) }],
+    }, true);
+    return;
+  }
+  const pts = vals.filter((r) => d.places[r.city]).map((r) => ({ name: r.city, value: [...d.places[r.city], r[key]] }));
   chart.setOption({
-    title: { text: t('mapTitle'), left: 'center', textStyle: { fontSize: 14 } },
-    tooltip: { formatter: (p) => `${p.name}<br>${t('composite')} ${p.value[2] ?? '—'} · ${t('rank')} ${p.value[3] ?? '—'}` },
+    title, tooltip, visualMap: { ...visualMap, dimension: 2 },
     xAxis: { type: 'value', scale: true, name: '°E' },
     yAxis: { type: 'value', scale: true, name: '°N' },
-    visualMap: { min: Math.min(...pts.map((p) => p.value[2] ?? 0)), max: Math.max(...pts.map((p) => p.value[2] ?? 0)), dimension: 2, inRange: { color: ['#00e400', '#ffff00', '#ff7e00', '#ff0000'] }, right: 0, bottom: 10, calculable: false },
     series: [{ type: 'scatter', symbolSize: 18, data: pts, label: { show: true, formatter: '{b}', position: 'right', fontSize: 11 } }],
   }, true);
+}
+
+// A city's outline with its stations (coloured by data capture); without
+// outlines, the stations alone on longitude and latitude.
+async function drawCityMap(d) {
+  const o = await loadOutlines();
+  const el = chartOf('city-map');
+  const feature = o && o.features.find((f) => f.properties.name === d.city);
+  const pts = d.stations.filter((x) => x.hours > 0 && x.lon !== null && x.lat !== null)
+    .map((x) => ({ name: `${x.name || x.station} (${x.station})`, value: [x.lon, x.lat, x.capture_pct] }));
+  const title = { text: t('cityMapTitle'), subtext: feature ? schematicNote(o) : '', left: 'center', textStyle: { fontSize: 14 }, subtextStyle: { color: '#6b7280' } };
+  const tooltip = { formatter: (p) => (p.value && p.value.length ? `${p.name}<br>${t('capturePct')} ${p.value[2]}` : p.name) };
+  const visualMap = { min: 0, max: 100, dimension: 2, inRange: { color: ['#ff0000', '#ff7e00', '#00a0e4'] }, calculable: false, left: 0, bottom: 0, text: [t('capturePct'), ''] };
+  $('city-map').dataset.kind = feature ? 'outlines' : 'points';
+  if (feature) {
+    const name = `lantian-city-${d.city}`;
+    echarts.registerMap(name, { type: 'FeatureCollection', features: [feature] });
+    el.setOption({ title, tooltip, visualMap, geo: { map: name, roam: true, top: 50, bottom: 30, itemStyle: { areaColor: '#eef2f7', borderColor: '#64748b' }, label: { show: false } },
+      series: [{ type: 'scatter', coordinateSystem: 'geo', symbolSize: 12, data: pts }] }, true);
+  } else {
+    el.setOption({ title, tooltip, visualMap, xAxis: { type: 'value', scale: true, name: '°E' }, yAxis: { type: 'value', scale: true, name: '°N' },
+      series: [{ type: 'scatter', symbolSize: 12, data: pts }] }, true);
+  }
 }
 
 async function load() {
@@ -198,17 +271,18 @@ async function load() {
   render(last);
 }
 
-const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'reports', 'import', 'screen'];
+const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'taskedit', 'reports', 'import', 'screen'];
 
 function show(view) {
   VIEWS.forEach((v) => { $(`${v}-view`).hidden = v !== view; });
-  document.querySelectorAll('#tabs a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === `#/${view === 'task' ? 'tasks' : view}`));
+  document.querySelectorAll('#tabs a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === `#/${['task', 'taskedit'].includes(view) ? 'tasks' : view}`));
 }
 
 async function route() {
   if (!me) return;
-  const [, view, arg] = (location.hash || '#/overview').split('/');
+  const [, view, arg, sub] = (location.hash || '#/overview').split('/');
   if (view === 'city' && arg) { show('city'); await loadCity(decodeURIComponent(arg)); }
+  else if (view === 'tasks' && (arg === 'new' || sub === 'edit')) { show('taskedit'); await editTask(arg === 'new' ? null : arg); }
   else if (view === 'actions') { show('actions'); await loadActions(); }
   else if (view === 'tasks' && arg) { show('task'); await loadTask(arg); }
   else if (view === 'tasks') { show('tasks'); await loadTasks(); }
@@ -307,6 +381,7 @@ async function loadCity(name) {
     tr.appendChild(text(`${x.hours} / ${x.of}`)); tr.appendChild(cell(x.capture_pct, 1));
     st.appendChild(tr);
   });
+  await drawCityMap(d);
 }
 
 function button(label, onClick) {
@@ -322,7 +397,10 @@ async function changeAction(id, change, reason) {
   await loadActions();
 }
 
+const staff = () => me && ['admin', 'analyst'].includes(me.role);
+
 async function loadTasks() {
+  $('task-new').hidden = !staff();
   const list = await api('/api/tasks');
   const table = $('tasks');
   header(table, [t('number'), t('task'), t('status'), t('overdue'), t('units'), t('count')]);
@@ -346,10 +424,13 @@ async function loadTask(n) {
   const x = await api(`/api/tasks/${n}`);
   currentTask = x;
   $('task-title').textContent = `${x.number} · ${x.title}`;
+  $('task-edit-link').hidden = !staff();
+  $('task-edit-link').href = `#/tasks/${x.number}/edit`;
   const f = $('task-fields');
   f.innerHTML = '';
   const row = (k, v) => { const tr = document.createElement('tr'); tr.appendChild(text(k)); const td = text(v); tr.appendChild(td); f.appendChild(tr); };
-  row(t('source'), x.source); row(t('problem'), x.problem); row(t('units'), x.units.join('、')); row(t('goal'), x.goal);
+  row(t('source'), x.source); row(t('problem'), x.problem); row(t('units'), x.units.join('、'));
+  row(t('city'), (x.cities || []).join('、')); row(t('goal'), x.goal); row(t('deadline'), x.deadline || '—');
   row(t('measures'), x.measures.map((m, i) => `${i + 1}. ${m}`).join('\n'));
   row(t('status'), lang === 'zh' ? x.status_zh : x.status);
   const p = $('task-progress');
@@ -384,6 +465,45 @@ $('progress-form').addEventListener('submit', async (e) => {
   const body = await r.json().catch(() => ({}));
   $('progress-msg').textContent = r.ok ? `${t('saved')} (#${body.id})` : body.error;
   if (r.ok) { e.target.reset(); await loadTask(currentTask.number); $('progress-msg').textContent = `${t('saved')} (#${body.id})`; }
+});
+
+// Create or edit a task: the form holds the ledger's fields, lists one per line.
+const lines = (v) => v.split('\n').map((x) => x.trim()).filter(Boolean);
+async function editTask(n) {
+  const form = $('task-form');
+  form.reset();
+  $('task-form-msg').textContent = '';
+  form.dataset.task = n || '';
+  form.elements.number.readOnly = !!n;
+  $('taskedit-title').textContent = n ? t('editTaskTitle')(n) : t('newTaskTitle');
+  if (!n) return;
+  const x = await api(`/api/tasks/${n}`);
+  const el = form.elements;
+  el.number.value = x.number; el.title.value = x.title; el.source.value = x.source; el.problem.value = x.problem;
+  el.units.value = x.units.join('\n'); el.cities.value = x.cities.join('\n'); el.goal.value = x.goal;
+  el.deadline.value = x.deadline || ''; el.measures.value = x.measures.join('\n');
+  const g = (x.goal_targets || [])[0];
+  el.goal_year.value = g ? g.year : ''; el.goal_areas.value = g ? g.areas.join('\n') : '';
+}
+
+$('task-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const el = e.target.elements;
+  const n = e.target.dataset.task;
+  const cities = lines(el.cities.value);
+  const year = el.goal_year.value ? Number(el.goal_year.value) : null;
+  const body = {
+    number: Number(el.number.value), title: el.title.value.trim(), source: el.source.value.trim(), problem: el.problem.value.trim(),
+    units: lines(el.units.value), cities, goal: el.goal.value.trim(), measures: lines(el.measures.value),
+    goal_targets: year ? [{ year, areas: lines(el.goal_areas.value).length ? lines(el.goal_areas.value) : cities }] : [],
+  };
+  if (el.deadline.value) body.deadline = el.deadline.value;
+  try {
+    const r = await api(n ? `/api/tasks/${n}` : '/api/tasks', { method: 'POST', body: JSON.stringify(body) });
+    location.hash = `#/tasks/${r.id}`;
+  } catch (err) {
+    $('task-form-msg').textContent = err.message;
+  }
 });
 
 function reportLinks() {
@@ -457,7 +577,8 @@ $('apply').addEventListener('click', () => { location.hash = '#/overview'; load(
 ['values', 'dust'].forEach((id) => $(id).addEventListener('change', () => { last = null; route().catch((e) => alert(e.message)); }));
 $('lang').addEventListener('click', () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lantian-lang', lang); applyLang(); route(); });
 $('logout').addEventListener('click', async () => { await api('/api/logout', { method: 'POST' }).catch(() => {}); location.reload(); });
-window.addEventListener('resize', () => chart && chart.resize());
+window.addEventListener('resize', () => { if (chart) chart.resize(); Object.values(charts).forEach((c) => c.resize()); });
+$('map-stat').addEventListener('change', () => { if (last) drawMap(last).catch((e) => console.error(e)); });
 
 applyLang();
 api('/api/me').then((m) => { me = m; return start(); }).catch(() => {});

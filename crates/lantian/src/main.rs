@@ -5,7 +5,9 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use jiff::civil::Date;
-use lantian::cli::{self, admin, assess, events, import, live, policy, query, reports, screen, targets, tasks};
+use lantian::cli::{
+    self, admin, assess, boundaries, events, import, live, policy, query, reports, screen, targets, tasks,
+};
 use lantian::output::Format;
 use lantian_app::Lang;
 use std::path::PathBuf;
@@ -70,6 +72,9 @@ enum Command {
     /// Annual targets: import a targets file, check where each area stands.
     #[command(subcommand)]
     Target(targets::TargetCommand),
+    /// City outlines for the dashboard's map (GeoJSON, matched by GB/T 2260 code or name).
+    #[command(subcommand)]
+    Boundaries(boundaries::BoundariesCommand),
     /// Sand-dust and exceptional events whose data PM10/PM2.5 statistics deduct (import, add, list, withdraw, accept, detect).
     #[command(subcommand)]
     Event(events::EventCommand),
@@ -199,6 +204,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             done(assess::rank(&ctx, &a))
         }
         Command::Target(t) => done(targets::target(&ctx, &t)),
+        Command::Boundaries(b) => done(boundaries::boundaries(&ctx, &b)),
         Command::Event(e) => done(events::event(&ctx, &e)),
         Command::Screen(s) => done(screen::screen(&ctx, &s)),
         Command::Policy(p) => done(policy::policy(&ctx, &p)),

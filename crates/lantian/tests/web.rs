@@ -418,6 +418,17 @@ fn dashboard_in_chromium() {
     assert!(ledger.iter().any(|a| a["id"].as_i64().map(|i| i.to_string()).as_deref() == Some(acked)), "{ledger:?}");
     let rows = v["progress_rows"].as_array().unwrap();
     assert_eq!(rows[1].as_u64().unwrap(), rows[0].as_u64().unwrap() + 1);
+    // The task written and edited on the web is the ledger's, with the CLI's validation and audit.
+    assert!(v["task_refused"].as_str().unwrap().contains("task 46 exists already"), "{}", v["task_refused"]);
+    let task = lantian_json(&["--data", s(&srv.data), "task", "export"]);
+    let t = task.iter().find(|t| t["number"] == 901).expect("task 901 in the ledger");
+    assert_eq!(t["measures"].as_array().unwrap().len(), 3, "{t}");
+    assert_eq!(t["deadline"], "2020-06-30");
+    assert_eq!(t["goal_targets"][0]["areas"][0], "成都");
+    assert_eq!(t["status"], "not_started");
+    let shown = lantian(&["--data", s(&srv.data), "task", "show", "901"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("道路机扫水洗") && shown.contains("edited task 901: deadline, measures"), "{shown}");
     let last = v["last_progress"].as_str().unwrap();
     assert!(
         last.contains("浏览器测试") && last.contains("柴油货车抽查1200辆次") && last.contains("抽查记录.pdf"),

@@ -155,6 +155,11 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     let mut ledger = demo_ctx.app.ledger()?;
     let tasks = lantian_store::tasks::read_import(&dir, &sample.join("tasks/task-46.json"))?;
     lantian_store::tasks::import(ledger.db(), &tasks, "lantian demo")?;
+    // The schematic outlines (no 审图号): the map is captioned 示意图.
+    let outlines = sample.join("boundaries/sichuan_prefectures_schematic.geojson");
+    if outlines.exists() {
+        lantian_app::pages::import_boundaries(&demo_ctx.app, &outlines, true)?;
+    }
     eprintln!(
         "\n{}",
         if ctx.zh() {

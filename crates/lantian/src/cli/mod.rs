@@ -5,6 +5,7 @@
 //! - `query`: `aqi`, `stations`, `hourly`, `daily`;
 //! - `assess`: `assess`, `rank`;
 //! - `targets`: `target import|check`;
+//! - `boundaries`: `boundaries import` (outlines for the map);
 //! - `events`: `event import|add|list|show|withdraw|accept|detect`;
 //! - `policy`: `policy run|import`, `action …`;
 //! - `tasks`: `task …`;
@@ -18,6 +19,7 @@
 
 pub mod admin;
 pub mod assess;
+pub mod boundaries;
 pub mod events;
 pub mod import;
 pub mod live;

@@ -300,7 +300,7 @@ impl App {
 }
 
 /// A page's result as it is cached: JSON and gzipped JSON.
-fn answer<T: serde::Serialize>(r: Result<T, ApiError>) -> Result<Arc<Answer>> {
+pub(super) fn answer<T: serde::Serialize>(r: Result<T, ApiError>) -> Result<Arc<Answer>> {
     let (status, body) = match r {
         Ok(v) => (StatusCode::OK, serde_json::to_vec(&v)?),
         Err(ApiError(status, error)) => (status, serde_json::to_vec(&ErrorBody { error })?),
@@ -311,7 +311,7 @@ fn answer<T: serde::Serialize>(r: Result<T, ApiError>) -> Result<Arc<Answer>> {
 }
 
 /// A cached answer, gzipped for the clients that accept it.
-fn respond(answer: &Answer, gzip: bool) -> Response {
+pub(super) fn respond(answer: &Answer, gzip: bool) -> Response {
     let json = (header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if gzip {
         let enc = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));

@@ -15,7 +15,7 @@ use axum::{Json, extract::Multipart};
 use jiff::civil::Date;
 use lantian_core::task::TaskStatus;
 use lantian_store::ledger::ActionRecord;
-use lantian_store::tasks::Task;
+use lantian_store::tasks::{Task, TaskFields};
 use lantian_store::users::User;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -307,6 +307,79 @@ pub async fn task_progress(
                 lantian_app::tasks::ProgressReport { date, author, measure, text: get("text"), indicators, files };
             let id = lantian_app::tasks::record_progress(&ctx, n, &report, &user.name)?;
             Ok(Ok(Created { id }))
+        })
+        .await;
+    app.ledger_written();
+    v?.map(Json)
+}
+
+/// Who writes tasks: the province's staff (admin, analyst); city officers
+/// report progress on theirs, viewers read.
+fn may_write_tasks(user: &User) -> Result<(), ApiError> {
+    match user.role.as_str() {
+        "admin" | "analyst" => Ok(()),
+        _ => Err(forbidden("create or edit rectification tasks")),
+    }
+}
+
+/// Create a rectification task (status 未启动): the same validation and
+/// audit entry as `lantian task add`.
+#[utoipa::path(post, path = "/api/tasks", tag = "ledger", request_body = lantian_store::tasks::TaskFields, responses(
+    (status = 200, description = "created; `id` is the task's number", body = Created),
+    (status = 400, description = "a missing field, a number in use, a bad date", body = ErrorBody),
+    (status = 401, description = "not logged in", body = ErrorBody),
+    (status = 403, description = "not province staff, or a missing CSRF token", body = ErrorBody),
+))]
+pub async fn task_create(
+    State(app): State<Arc<App>>,
+    Extension(session): Extension<Session>,
+    Json(fields): Json<TaskFields>,
+) -> Result<Json<Created>, ApiError> {
+    let user = session.user;
+    may_write_tasks(&user)?;
+    let v = app
+        .ledger(move |ledger| {
+            lantian_store::tasks::add(ledger.db(), &fields, &user.name)?;
+            Ok(Created { id: fields.number })
+        })
+        .await;
+    app.ledger_written();
+    v.map(Json)
+}
+
+/// Replace a task's fields (not its status or progress): the same
+/// validation and audit entry (which fields changed) as `lantian task edit`.
+#[utoipa::path(post, path = "/api/tasks/{n}", tag = "ledger", params(("n" = i64, Path, description = "the task's number")),
+    request_body = lantian_store::tasks::TaskFields, responses(
+    (status = 200, description = "edited", body = Created),
+    (status = 400, description = "a missing field, nothing changed, the body's number differs", body = ErrorBody),
+    (status = 401, description = "not logged in", body = ErrorBody),
+    (status = 403, description = "not province staff, or a missing CSRF token", body = ErrorBody),
+    (status = 404, description = "no such task", body = ErrorBody),
+))]
+pub async fn task_edit(
+    State(app): State<Arc<App>>,
+    Extension(session): Extension<Session>,
+    Path(n): Path<i64>,
+    Json(mut fields): Json<TaskFields>,
+) -> Result<Json<Created>, ApiError> {
+    let user = session.user;
+    may_write_tasks(&user)?;
+    // The number names the task; renumbering is not an edit.
+    if fields.number != 0 && fields.number != n {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("the body is task {}, the path task {n}", fields.number),
+        ));
+    }
+    fields.number = n;
+    let v = app
+        .ledger(move |ledger| -> Result<Result<Created, ApiError>> {
+            if let Err(e) = find_task(ledger.db(), &user, n) {
+                return Ok(Err(e));
+            }
+            lantian_store::tasks::edit(ledger.db(), &fields, &user.name)?;
+            Ok(Ok(Created { id: n }))
         })
         .await;
     app.ledger_written();

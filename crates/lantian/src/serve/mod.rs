@@ -67,6 +67,8 @@ fn routes(app: Arc<App>) -> Router {
             "/api/tasks/{n}/progress",
             post(ledger::task_progress).layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024)),
         )
+        .route("/api/tasks", post(ledger::task_create))
+        .route("/api/tasks/{n}", post(ledger::task_edit))
         .route("/api/tasks/{n}/status", post(ledger::task_status))
         .route("/api/findings/{id}/review", post(screen::review))
         .route("/api/import", post(files::import_start).layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024)))
@@ -81,6 +83,7 @@ fn routes(app: Arc<App>) -> Router {
         .route("/api/me", get(auth::me))
         .route("/api/overview", get(pages::overview))
         .route("/api/cities/{name}", get(pages::city))
+        .route("/api/boundaries", get(pages::boundaries))
         .route("/api/actions", get(ledger::actions))
         .route("/api/tasks", get(ledger::tasks))
         .route("/api/tasks/{n}", get(ledger::task))

@@ -13,7 +13,9 @@ use lantian_app::pages::{
     BasisNote, Breakdown, CalendarDay, CityPage, Method, MonthlyPm25, OtherBasis, Overview, OverviewRow,
     StationCapture, TargetRow, YearStats,
 };
-use lantian_store::tasks::{Evidence, GoalTargets, Indicator, Progress, StatusChange as TaskStatusChange, Task};
+use lantian_store::tasks::{
+    Evidence, GoalTargets, Indicator, Progress, StatusChange as TaskStatusChange, Task, TaskFields,
+};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -28,10 +30,13 @@ use utoipa::OpenApi;
         super::auth::me,
         super::pages::overview,
         super::pages::city,
+        super::pages::boundaries,
         super::ledger::actions,
         super::ledger::change_action,
         super::ledger::tasks,
         super::ledger::task,
+        super::ledger::task_create,
+        super::ledger::task_edit,
         super::ledger::task_progress,
         super::ledger::task_status,
         super::files::report,
@@ -44,7 +49,7 @@ use utoipa::OpenApi;
     components(schemas(
         ErrorBody, Login, Me, Done, Overview, OverviewRow, AreaRow, Compare, Method, BasisNote, OtherBasis, CityPage, CalendarDay,
         MonthlyPm25, YearStats, Breakdown, TargetRow, StationCapture, Action, ActionChange, TaskItem, TaskDetail,
-        Task, GoalTargets, Indicator, Evidence, Progress, TaskStatusChange, ProgressForm, Created, StatusChange,
+        Task, TaskFields, GoalTargets, Indicator, Evidence, Progress, TaskStatusChange, ProgressForm, Created, StatusChange,
         StatusAnswer, ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow, FindingRow, FindingsPage, FindingSeries, ReviewBody,
     )),
     tags(

@@ -1,13 +1,14 @@
 //! The computed pages: the province overview of a period and a city's
 //! year (`lantian_app::pages`), cached per store generation.
 
-use super::app::{ApiError, App, ErrorBody};
+use super::app::{Answer, ApiError, App, ErrorBody, answer, respond};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use jiff::civil::Date;
 use lantian_app::pages::{CityPage, NotFound, Overview};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 /// Whether the client takes gzip (every browser does).
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
@@ -122,4 +123,39 @@ pub async fn city(
             .map_err(|NotFound(e)| ApiError(StatusCode::NOT_FOUND, e)))
     })
     .await
+}
+
+/// The installed city outlines (`lantian boundaries import`) as GeoJSON:
+/// features named by city, a top-level `lantian` member with `schematic`
+/// (caption the map 示意图) and `source`. 404 when none are installed (the
+/// pages then draw the cities as points).
+#[utoipa::path(get, path = "/api/boundaries", tag = "pages", responses(
+    (status = 200, description = "a GeoJSON FeatureCollection", content_type = "application/json", body = Object),
+    (status = 401, description = "not logged in", body = ErrorBody),
+    (status = 404, description = "no outlines installed", body = ErrorBody),
+))]
+pub async fn boundaries(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    app.session(&headers)?;
+    // Read and gzipped once per installed file (its modification time).
+    static CACHE: Mutex<Option<(std::path::PathBuf, SystemTime, Arc<Answer>)>> = Mutex::new(None);
+    let path = app.ctx.data.join(lantian_store::boundaries::FILE);
+    let Ok(modified) = std::fs::metadata(&path).and_then(|m| m.modified()) else {
+        return Err(ApiError(StatusCode::NOT_FOUND, "no boundaries installed (lantian boundaries import FILE)".into()));
+    };
+    let gzip = accepts_gzip(&headers);
+    if let Ok(c) = CACHE.lock()
+        && let Some((p, t, a)) = c.as_ref()
+        && *p == path
+        && *t == modified
+    {
+        return Ok(respond(a, gzip));
+    }
+    // Small (under a megabyte) and read once per file: a plain read.
+    let text = std::fs::read(&path).map_err(|e| ApiError(StatusCode::NOT_FOUND, format!("boundaries: {e}")))?;
+    let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| anyhow::anyhow!("boundaries: {e}"))?;
+    let a = answer(Ok::<_, ApiError>(doc)).map_err(ApiError::from)?;
+    if let Ok(mut c) = CACHE.lock() {
+        *c = Some((path, modified, a.clone()));
+    }
+    Ok(respond(&a, gzip))
 }

@@ -100,6 +100,36 @@ try {
   out.progress_rows = [before, await page.$$eval('#task-progress tr', (trs) => trs.length)];
   out.last_progress = await page.$$eval('#task-progress tr', (trs) => trs[trs.length - 1].textContent);
   await page.screenshot({ path: join(shots, 'task.png'), fullPage: true });
+  // A new task written on the web, then edited.
+  await page.click('a[href="#/tasks"]');
+  await page.click('#task-new');
+  await page.waitForSelector('#taskedit-view:not([hidden])');
+  const f = (name) => `#task-form [name=${name}]`;
+  // A number in use is refused by the ledger's validation, shown on the form.
+  await page.fill(f('number'), '46');
+  await page.fill(f('title'), '浏览器测试：成都市扬尘污染专项整治');
+  await page.fill(f('source'), '浏览器测试 第1项');
+  await page.fill(f('problem'), '建筑工地扬尘管控不到位');
+  await page.fill(f('units'), '成都市人民政府\n成都市住房和城乡建设局');
+  await page.fill(f('cities'), '成都');
+  await page.fill(f('goal'), '2019年PM2.5年均浓度达到年度目标');
+  await page.fill(f('goal_year'), '2019');
+  await page.fill(f('deadline'), '2019-12-31');
+  await page.fill(f('measures'), '开展工地扬尘专项检查\n渣土车密闭运输');
+  await page.click('#task-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('task-form-msg').textContent.length > 0);
+  out.task_refused = await page.textContent('#task-form-msg');
+  await page.fill(f('number'), '901');
+  await page.screenshot({ path: join(shots, 'task-new.png'), fullPage: true });
+  await page.click('#task-form button[type=submit]');
+  await page.waitForFunction(() => location.hash === '#/tasks/901' && document.getElementById('task-title').textContent.startsWith('901'));
+  await page.click('#task-edit-link');
+  await page.waitForFunction(() => document.querySelector('#task-form [name=title]').value.includes('扬尘'));
+  await page.fill(f('measures'), '开展工地扬尘专项检查\n渣土车密闭运输\n道路机扫水洗');
+  await page.fill(f('deadline'), '2020-06-30');
+  await page.click('#task-form button[type=submit]');
+  await page.waitForFunction(() => location.hash === '#/tasks/901' && document.getElementById('task-fields').textContent.includes('道路机扫水洗'));
+  out.task_created = await page.textContent('#task-fields');
   // Reports: download the notice.
   await page.click('a[href="#/reports"]');
   await page.fill('#report-month', '2019-07');
