@@ -318,6 +318,7 @@ async function loadActions() {
   });
 }
 
+const narrow = () => window.matchMedia('(max-width: 640px)').matches;
 const LEVEL_COLOURS = ['#00e400', '#ffff00', '#ff7e00', '#ff0000', '#99004c', '#7e0023'];
 const charts = {};
 function chartOf(id) { charts[id] = charts[id] || echarts.init($(id)); return charts[id]; }
@@ -328,13 +329,18 @@ async function loadCity(name) {
   $('city-title').textContent = `${d.city} · ${d.year}`;
   $('city-summary').textContent = t('citySummary')(d.year_stats);
   $('city-basis').textContent = `${t('basis')}: ${d.basis[lang]}`;
-  const cats = lang === 'zh' ? ['优', '良', '轻度污染', '中度污染', '重度污染', '严重污染'] : ['Excellent', 'Good', 'Light', 'Moderate', 'Heavy', 'Severe'];
+  // Short level names on a phone, so the six fit on one line.
+  const cats = lang === 'zh'
+    ? (narrow() ? ['优', '良', '轻度', '中度', '重度', '严重'] : ['优', '良', '轻度污染', '中度污染', '重度污染', '严重污染'])
+    : (narrow() ? ['Exc.', 'Good', 'Light', 'Mod.', 'Heavy', 'Sev.'] : ['Excellent', 'Good', 'Light', 'Moderate', 'Heavy', 'Severe']);
   chartOf('calendar').setOption({
     title: { text: t('calendarTitle')(d.year), left: 'center', textStyle: { fontSize: 14 } },
     tooltip: { formatter: (p) => `${p.value[0]} AQI ${p.value[1]} ${p.value[3] || ''}` },
     visualMap: { type: 'piecewise', dimension: 2, orient: 'horizontal', left: 'center', bottom: 0,
       pieces: cats.map((c, i) => ({ value: i + 1, label: c, color: LEVEL_COLOURS[i] })) },
-    calendar: { range: String(d.year), cellSize: ['auto', 14], top: 40, left: 40, right: 20, yearLabel: { show: false }, dayLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' }, monthLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' } },
+    // On a phone the year runs down the screen (weeks as rows) so the days stay big enough to read.
+    calendar: { range: String(d.year), ...(narrow() ? { orient: 'vertical', cellSize: ['auto', 13], top: 50, bottom: 70, left: 50, right: 20 } : { cellSize: ['auto', 14], top: 40, left: 40, right: 20 }),
+      yearLabel: { show: false }, dayLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' }, monthLabel: { nameMap: lang === 'zh' ? 'ZH' : 'EN' } },
     series: [{ type: 'heatmap', coordinateSystem: 'calendar', data: d.calendar.map((c) => [c.date, c.aqi, c.level, c.primary]) }],
   }, true);
   const months = Array.from({ length: 12 }, (_, i) => (lang === 'zh' ? `${i + 1}月` : String(i + 1)));
