@@ -19,7 +19,7 @@ const I18N = {
     addProgress: '填报工作进展', date: '日期', measure: '措施', author: '报送单位', text: '工作及成效',
     indicator: '量化指标（名称=数值 单位）', evidence: '佐证材料', submit: '提交', saved: '已提交', units: '整改责任单位',
     goal: '整改目标', problem: '问题', source: '来源', measures: '整改措施', wholeTask: '整体', month: '月份',
-    noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
+    noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', week: '周', weekDocx: '下载周通报（Word）', weekXlsx: '下载周通报（Excel）', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
     indicators: '量化指标', count: '进展条数',
     newTask: '新建整改任务', editTask: '修改任务', deadline: '完成时限', unitsLines: '整改责任单位（每行一个）', citiesLines: '涉及城市（每行一个）',
     goalYear: '目标考核年度（关联年度目标）', goalAreas: '考核地区（每行一个；空则为涉及城市）', measuresLines: '整改措施（每行一条，按顺序编号）', save: '保存',
@@ -53,7 +53,7 @@ const I18N = {
     addProgress: 'Report progress', date: 'Date', measure: 'Measure', author: 'Reported by', text: 'Work and results',
     indicator: 'Indicator (NAME=VALUE UNIT)', evidence: 'Evidence files', submit: 'Submit', saved: 'Saved', units: 'Responsible units',
     goal: 'Goal', problem: 'Problem', source: 'Source', measures: 'Measures', wholeTask: 'whole task', month: 'Month',
-    noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
+    noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', week: 'Week', weekDocx: 'Weekly notice (Word)', weekXlsx: 'Weekly notice (Excel)', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
     indicators: 'Indicators', count: 'Entries',
     newTask: 'New rectification task', editTask: 'Edit task', deadline: 'Deadline', unitsLines: 'Responsible units (one per line)', citiesLines: 'Cities concerned (one per line)',
     goalYear: 'Targets year (links the goal to annual targets)', goalAreas: 'Areas judged (one per line; empty: the cities)', measuresLines: 'Measures (one per line, numbered in order)', save: 'Save',
@@ -517,7 +517,11 @@ function reportLinks() {
   $('notice-docx').href = `/api/reports?kind=notice&period=month:${month}&format=docx`;
   $('notice-xlsx').href = `/api/reports?kind=notice&period=month:${month}&format=xlsx`;
   $('completion-docx').href = `/api/reports?kind=completion&task=${$('report-task').value}&format=docx`;
+  const week = $('report-week').value;
+  $('week-docx').href = `/api/reports?kind=notice&period=week:${week}&format=docx`;
+  $('week-xlsx').href = `/api/reports?kind=notice&period=week:${week}&format=xlsx`;
 }
+$('report-week').addEventListener('change', reportLinks);
 $('report-month').addEventListener('change', reportLinks);
 $('report-task').addEventListener('change', reportLinks);
 window.addEventListener('hashchange', () => route().catch((e) => alert(e.message)));

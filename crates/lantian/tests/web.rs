@@ -435,6 +435,7 @@ fn dashboard_in_chromium() {
         "{last}"
     );
     assert_eq!(v["download"], "notice-month-2019-07.docx");
+    assert_eq!(v["week_download"], "notice-week-2019-W30.docx");
     assert_eq!(&std::fs::read(shots.join("notice-month-2019-07.docx")).unwrap()[..2], b"PK");
     // The screening page: the same findings as `lantian screen`, the chart, a dismissal recorded.
     let sc = &v["screen"];

@@ -138,6 +138,11 @@ try {
   const path = join(shots, download.suggestedFilename());
   await download.saveAs(path);
   out.download = download.suggestedFilename();
+  // The weekly notice of an ISO week.
+  await page.fill('#report-week', '2019-W30');
+  await page.dispatchEvent('#report-week', 'change');
+  const [week] = await Promise.all([page.waitForEvent('download'), page.click('#week-docx')]);
+  out.week_download = week.suggestedFilename();
   await page.screenshot({ path: join(shots, 'reports.png') });
   // Import: a long CSV with one bad row; its reject is shown with file, line and reason.
   await page.click('a[href="#/import"]');
