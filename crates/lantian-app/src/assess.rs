@@ -3,6 +3,7 @@
 //! (sets of cities), for any period, by the edition in force on each day
 //! or a forced one (可比口径).
 
+use crate::capture::CaptureShortfall;
 use crate::days::Days;
 use crate::table::{Cell, Col, Table};
 use crate::{Ctx, edition_for, shift_year};
@@ -445,6 +446,8 @@ pub struct AreaRow {
     pub compare: Option<Compare>,
     /// Every full month (and a whole year) meets the capture minimum for every pollutant.
     pub capture_ok: bool,
+    /// Each minimum missed when `capture_ok` is false (empty when it is true).
+    pub capture_failures: Vec<CaptureShortfall>,
 }
 
 /// The same period a year earlier and the changes (%, good ratio in percentage points).
@@ -511,6 +514,7 @@ pub fn assess_rows(
                 rank: ranks[i],
                 compare,
                 capture_ok: s.capture_ok,
+                capture_failures: CaptureShortfall::from_core(&s.capture_failures),
             }
         })
         .collect()
@@ -554,6 +558,7 @@ pub fn rows_table(rows: &[AreaRow], compared: bool) -> Table {
         ]);
     }
     cols.push(Col("capture_ok", "数据有效性达标", "Capture OK"));
+    cols.push(Col("capture_failures", "数据有效性说明", "Capture shortfalls"));
     let mut t = Table::new(cols);
     for s in rows {
         let mut row = vec![
@@ -589,6 +594,7 @@ pub fn rows_table(rows: &[AreaRow], compared: bool) -> Table {
             ]);
         }
         row.push(Cell::Bool(s.capture_ok));
+        row.push(Cell::Capture(s.capture_failures.clone()));
         t.push(row);
     }
     t

@@ -9,6 +9,7 @@
 //! Which module owns which use case:
 //! - `series`: the AQI calculator, station list, hourly and daily values;
 //! - `assess`: area days and period statistics of cities, counties and regions;
+//! - `capture`: why a period's data capture is not met, as data and in words;
 //! - `rank`: rankings with year-on-year and three-year comparisons;
 //! - `targets`: where each target stands, budgets and probabilities;
 //! - `policy`: policy facts, a policy run, the action ledger's tables;
@@ -20,6 +21,7 @@
 
 pub mod assess;
 pub mod basis;
+pub mod capture;
 pub mod days;
 pub mod events;
 pub mod live;

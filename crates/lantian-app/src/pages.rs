@@ -8,6 +8,7 @@
 use crate::Ctx;
 use crate::assess::{AreaRow, Source, assess_period, assess_rows, region_period, stats_from_days};
 use crate::basis::Basis;
+use crate::capture::CaptureShortfall;
 use crate::days::Days;
 use crate::shift_year;
 use anyhow::Result;
@@ -241,6 +242,10 @@ pub struct YearStats {
     pub valid_days: u32,
     pub heavy_days: u32,
     pub composite_index: Option<f64>,
+    /// Every month (and the year, once complete) meets the capture minimum.
+    pub capture_ok: bool,
+    /// Each minimum missed (empty when `capture_ok`).
+    pub capture_failures: Vec<CaptureShortfall>,
 }
 
 /// One pollutant's statistic and single index.
@@ -429,6 +434,8 @@ pub fn city_page(
             valid_days: stats.valid_days,
             heavy_days: stats.heavy_days,
             composite_index: stats.composite_index,
+            capture_ok: stats.capture_ok,
+            capture_failures: CaptureShortfall::from_core(&stats.capture_failures),
         },
         breakdown,
         targets,

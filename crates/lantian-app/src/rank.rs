@@ -3,6 +3,7 @@
 //! change against the mean of the three previous years.
 
 use crate::assess::{AreaLevel, Source, assess_period, county_period, region_period};
+use crate::capture::CaptureShortfall;
 use crate::days::Days;
 use crate::table::{Cell, Col, Table};
 use crate::{Ctx, View, shift_year};
@@ -103,6 +104,8 @@ pub fn rank(ctx: &Ctx, store: &dyn Days, a: &RankRequest) -> Result<Table> {
         Col("good_ratio_prev", "优良比例同期%", "Good ratio prev %"),
         Col("good_ratio_change", "优良比例变化(百分点)", "Good ratio change (pp)"),
         Col("weights", "权重", "Weights"),
+        Col("capture_ok", "数据有效性达标", "Capture OK"),
+        Col("capture_failures", "数据有效性说明", "Capture shortfalls"),
     ]);
     let mut order: Vec<usize> = (0..names.len()).collect();
     order.sort_by_key(|&i| (ranks[i].unwrap_or(u32::MAX), names[i].clone()));
@@ -132,6 +135,8 @@ pub fn rank(ctx: &Ctx, store: &dyn Days, a: &RankRequest) -> Result<Table> {
             Cell::opt(p.and_then(|p| p.good_ratio), 1),
             Cell::opt(change_pp(s.good_ratio, p.and_then(|p| p.good_ratio)), 1),
             Cell::text(a.weights.to_string()),
+            Cell::Bool(s.capture_ok),
+            Cell::Capture(CaptureShortfall::from_core(&s.capture_failures)),
         ]);
     }
     Ok(t)

@@ -34,6 +34,7 @@ pub fn table_doc(t: &OutTable, lang: Lang, title: &str) -> Doc {
                     OutCell::Text(s) => Cell::Text(s.clone()),
                     OutCell::Int(i) => Cell::Int(*i),
                     OutCell::Num(v, d) => Cell::Num(*v, *d),
+                    OutCell::Capture(list) => Cell::text(crate::capture::note(list, lang)),
                     OutCell::Bool(b) => Cell::text(match (zh, b) {
                         (true, true) => "是",
                         (true, false) => "否",

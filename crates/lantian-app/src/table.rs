@@ -14,6 +14,9 @@ pub enum Cell {
     /// Value and decimals.
     Num(f64, u32),
     Bool(bool),
+    /// Why capture is not met (empty when it is): words in text tables,
+    /// a compact code in CSV, an array of objects in JSON.
+    Capture(Vec<crate::capture::CaptureShortfall>),
 }
 
 impl Cell {
@@ -34,6 +37,7 @@ impl Cell {
             Cell::Int(i) => i.to_string(),
             Cell::Num(v, d) => format!("{:.*}", *d as usize, lantian_core::round::round_half_even(*v, *d)),
             Cell::Bool(b) => b.to_string(),
+            Cell::Capture(list) => crate::capture::plain(list),
         }
     }
 
@@ -45,6 +49,7 @@ impl Cell {
             // Parse the printed form back so JSON carries exactly the reported digits.
             Cell::Num(..) => self.plain().parse::<f64>().map_or(serde_json::Value::Null, Into::into),
             Cell::Bool(b) => (*b).into(),
+            Cell::Capture(list) => serde_json::to_value(list).unwrap_or_default(),
         }
     }
 }

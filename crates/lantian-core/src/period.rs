@@ -85,6 +85,8 @@ pub struct PeriodStats {
     /// (judged on the data before any deduction: deducted days are set
     /// aside by rule, not missing).
     pub capture_ok: bool,
+    /// Why `capture_ok` is false: each minimum missed, with the count.
+    pub capture_failures: Vec<CaptureFailure>,
     /// Days whose PM10 / PM2.5 a deduction event touched (扣除沙尘天数).
     pub deducted_days: u32,
 }
@@ -169,7 +171,13 @@ pub fn period_stats(
     out.single_index = single;
     out.composite_index = composite;
     out.main_pollutant = main;
-    out.capture_ok = capture_ok(&in_range, from, to, capture);
+    match capture_failures(&in_range, from, to, capture) {
+        Some(failures) => {
+            out.capture_ok = failures.is_empty();
+            out.capture_failures = failures;
+        }
+        None => out.capture_ok = false,
+    }
     out
 }
 
@@ -270,9 +278,39 @@ pub fn three_year(years: &[PeriodStats; 3], limits: &Limits) -> ThreeYear {
     out
 }
 
-fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &PeriodCapture) -> bool {
-    let (Some(start), Some(end)) = (date_of(from), date_of(to)) else {
-        return false;
+/// Where a capture minimum applies (GB 3095 Table 4, HJ 663 §2; the same
+/// numbers in both editions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CaptureScope {
+    /// A full calendar month inside the period.
+    Month { year: i16, month: i8 },
+    /// A whole-year period.
+    Year { year: i16 },
+}
+
+/// A capture minimum not met: the valid daily values of `pollutant` (its
+/// MDA8 for O3) in `scope`, against the minimum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaptureFailure {
+    pub scope: CaptureScope,
+    pub pollutant: Pollutant,
+    pub present: u32,
+    pub needed: u32,
+}
+
+/// Every capture minimum the period misses: full months first (in date
+/// order, pollutants in `Pollutant::ALL` order), then the year. `None` when
+/// the period's dates are out of range (no capture can be judged).
+fn capture_failures(
+    records: &[&DayRecord],
+    from: DayNumber,
+    to: DayNumber,
+    capture: &PeriodCapture,
+) -> Option<Vec<CaptureFailure>> {
+    let (start, end) = (date_of(from)?, date_of(to)?);
+    let mut out = Vec::new();
+    let count = |lo: DayNumber, hi: DayNumber, p: Pollutant| {
+        records.iter().filter(|r| r.day >= lo && r.day <= hi && r.values.get(p).is_some()).count() as u32
     };
     // Full calendar months inside the period.
     let mut month = start.first_of_month();
@@ -280,11 +318,12 @@ fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &
         let last = month.last_of_month();
         if month >= start && last <= end {
             let (lo, hi) = (crate::time::day_number(month), crate::time::day_number(last));
-            let need = if month.month() == 2 { capture.per_february } else { capture.per_month };
-            for p in Pollutant::ALL {
-                let n = records.iter().filter(|r| r.day >= lo && r.day <= hi && r.values.get(p).is_some()).count();
-                if (n as u32) < need {
-                    return false;
+            let needed = if month.month() == 2 { capture.per_february } else { capture.per_month };
+            let scope = CaptureScope::Month { year: month.year(), month: month.month() };
+            for pollutant in Pollutant::ALL {
+                let present = count(lo, hi, pollutant);
+                if present < needed {
+                    out.push(CaptureFailure { scope, pollutant, present, needed });
                 }
             }
         }
@@ -296,13 +335,15 @@ fn capture_ok(records: &[&DayRecord], from: DayNumber, to: DayNumber, capture: &
     let whole_year =
         start.month() == 1 && start.day() == 1 && end.month() == 12 && end.day() == 31 && start.year() == end.year();
     if whole_year {
-        for p in Pollutant::ALL {
-            if (records.iter().filter(|r| r.values.get(p).is_some()).count() as u32) < capture.per_year {
-                return false;
+        let scope = CaptureScope::Year { year: start.year() };
+        for pollutant in Pollutant::ALL {
+            let present = count(from, to, pollutant);
+            if present < capture.per_year {
+                out.push(CaptureFailure { scope, pollutant, present, needed: capture.per_year });
             }
         }
     }
-    true
+    Some(out)
 }
 
 /// Competition ranking (1, 2, 2, 4) of values, smallest first; equal values
@@ -334,7 +375,7 @@ mod tests {
     use super::*;
     use crate::edition::LimitSet;
     use crate::time::day_number;
-    use jiff::civil::date;
+    use jiff::civil::{Date, date};
 
     #[test]
     fn percentile_worked_example() {
@@ -497,6 +538,83 @@ mod tests {
         assert_eq!(s.valid_days, 26);
         // A part-month period has no full month to check.
         assert!(period_stats(&fewer, jan1 + 10, jan1 + 20, &lim, &cap).capture_ok);
+    }
+
+    /// Every day of 2019 from `from` to `to`, except those `keep` rejects.
+    fn days_2019(from: (i8, i8), to: (i8, i8), keep: impl Fn(Date) -> bool) -> Vec<DayRecord> {
+        let (a, b) = (day_number(date(2019, from.0, from.1)), day_number(date(2019, to.0, to.1)));
+        (a..=b).filter(|&d| keep(date_of(d).unwrap())).map(|d| rec(d, 30.0, 60)).collect()
+    }
+
+    fn failures(recs: &[DayRecord], from: (i8, i8), to: (i8, i8)) -> (bool, Vec<CaptureFailure>) {
+        let lim = LimitSet::Gb2012.grade2();
+        let (a, b) = (day_number(date(2019, from.0, from.1)), day_number(date(2019, to.0, to.1)));
+        let s = period_stats(recs, a, b, &lim, &PeriodCapture::default());
+        (s.capture_ok, s.capture_failures)
+    }
+
+    #[test]
+    fn capture_failures_say_which_month_pollutant_and_count() {
+        let aug = CaptureScope::Month { year: 2019, month: 8 };
+        // August 2019 with PM2.5 on 20 days only (a gap 11th–21st), the
+        // other five on all 31: one failure, 20 < 27.
+        let mut recs = days_2019((8, 1), (8, 31), |_| true);
+        for r in &mut recs {
+            if (11..=21).contains(&date_of(r.day).unwrap().day()) {
+                r.values.pm25 = None;
+            }
+        }
+        let (ok, f) = failures(&recs, (8, 1), (8, 31));
+        assert!(!ok);
+        assert_eq!(f, [CaptureFailure { scope: aug, pollutant: Pollutant::Pm25, present: 20, needed: 27 }]);
+        // A station outage of five days: every pollutant 26 < 27.
+        let recs = days_2019((8, 1), (8, 31), |d| d.day() > 5);
+        let (_, f) = failures(&recs, (8, 1), (8, 31));
+        assert_eq!(f.len(), 6);
+        assert!(f.iter().all(|f| (f.scope, f.present, f.needed) == (aug, 26, 27)));
+        assert_eq!(f.iter().map(|f| f.pollutant).collect::<Vec<_>>(), Pollutant::ALL);
+        // Exactly 27: met.
+        let recs = days_2019((8, 1), (8, 31), |d| d.day() > 4);
+        assert_eq!(failures(&recs, (8, 1), (8, 31)), (true, vec![]));
+    }
+
+    #[test]
+    fn february_needs_25_and_part_months_are_not_judged() {
+        // February 2019 (28 days): 25 met, 24 not.
+        let recs = days_2019((2, 1), (2, 28), |d| d.day() > 3);
+        assert_eq!(failures(&recs, (2, 1), (2, 28)), (true, vec![]));
+        let recs = days_2019((2, 1), (2, 28), |d| d.day() > 4);
+        let (ok, f) = failures(&recs, (2, 1), (2, 28));
+        assert!(!ok);
+        assert!(f.iter().all(|f| (f.present, f.needed) == (24, 25)), "{f:?}");
+        // A week inside the month has no full month to judge.
+        assert_eq!(failures(&recs, (2, 10), (2, 16)), (true, vec![]));
+        // January–February, January complete: only February fails.
+        let recs = days_2019((1, 1), (2, 28), |d| d.month() == 1 || d.day() > 4);
+        let (_, f) = failures(&recs, (1, 1), (2, 28));
+        assert!(f.iter().all(|f| f.scope == CaptureScope::Month { year: 2019, month: 2 }), "{f:?}");
+    }
+
+    #[test]
+    fn a_year_of_months_at_their_minimum_misses_324() {
+        // Every month at its minimum (27, February 25) leaves 7×27 + 4×27 +
+        // 25 = 322 days: no month fails, the year does (322 < 324).
+        let recs = days_2019((1, 1), (12, 31), |d| {
+            let need = if d.month() == 2 { 25 } else { 27 };
+            d.day() <= need
+        });
+        assert_eq!(recs.len(), 322);
+        let (ok, f) = failures(&recs, (1, 1), (12, 31));
+        assert!(!ok);
+        assert_eq!(f.len(), 6);
+        assert!(f.iter().all(|f| (f.scope, f.present, f.needed) == (CaptureScope::Year { year: 2019 }, 322, 324)));
+        // Two more days in one month: 324, met.
+        let at_minimum = |d: Date| d.day() <= if d.month() == 2 { 25 } else { 27 };
+        let recs = days_2019((1, 1), (12, 31), |d| at_minimum(d) || (d.month() == 3 && d.day() <= 29));
+        assert_eq!(failures(&recs, (1, 1), (12, 31)), (true, vec![]));
+        // Not a whole year (to November): the year minimum does not apply.
+        let recs = days_2019((1, 1), (11, 30), at_minimum);
+        assert_eq!(failures(&recs, (1, 1), (11, 30)), (true, vec![]));
     }
 
     #[test]

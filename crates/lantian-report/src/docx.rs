@@ -33,10 +33,22 @@ fn run(text: &str, font: &str, size: usize) -> Run {
     Run::new().add_text(text).fonts(fonts(font)).size(size)
 }
 
+/// The text width of a page, twips.
+fn text_width(landscape: bool) -> u32 {
+    let w = if landscape { A4.1 } else { A4.0 };
+    w - (MARGIN.1 + MARGIN.3) as u32
+}
+
+/// The width a chart is placed at, pt: the text width (the charts are drawn
+/// for the portrait width, so their text prints at the sizes they set).
+pub fn image_width_pt(landscape: bool) -> f64 {
+    f64::from(text_width(landscape)) / 20.0
+}
+
 /// Render `doc` as .docx bytes.
 pub fn render(doc: &Doc) -> Result<Vec<u8>> {
     let (w, h) = if doc.landscape { (A4.1, A4.0) } else { A4 };
-    let text_width = w - (MARGIN.1 + MARGIN.3) as u32;
+    let text_width = text_width(doc.landscape);
     let mut d = Docx::new()
         .page_size(w, h)
         .page_margin(PageMargin::new().top(MARGIN.0).right(MARGIN.1).bottom(MARGIN.2).left(MARGIN.3))
@@ -99,6 +111,7 @@ fn indent(p: Paragraph) -> Paragraph {
 }
 
 fn image(d: Docx, i: &Image, text_width: u32) -> Docx {
+    // At `image_width_pt`: the charts' text sizes assume it.
     let width_emu = text_width * EMU_PER_TWIP;
     let height_emu = (u64::from(width_emu) * u64::from(i.height) / u64::from(i.width.max(1))) as u32;
     let pic = Pic::new_with_dimensions(i.png.clone(), i.width, i.height).size(width_emu, height_emu);

@@ -28,17 +28,47 @@ pub enum Format {
 pub fn render(t: &Table, format: Format, lang: Lang, out: &mut dyn Write) -> Result<()> {
     match format {
         Format::Table => {
+            // Capture shortfalls are sentences: footnotes under the table,
+            // one per area, rather than a wide column.
+            let notes = |c: &Cell| matches!(c, Cell::Capture(_));
+            let hidden: Vec<bool> = (0..t.cols.len()).map(|k| t.rows.iter().any(|r| notes(&r[k]))).collect();
             let mut c = Comfy::new();
             c.load_style(UTF8_FULL_CONDENSED);
-            c.set_header(t.cols.iter().map(|c| if lang == Lang::Zh { c.1 } else { c.2 }));
+            let shown = |k: &usize| !hidden[*k];
+            c.set_header(
+                (0..t.cols.len()).filter(shown).map(|k| if lang == Lang::Zh { t.cols[k].1 } else { t.cols[k].2 }),
+            );
+            let mut footnotes = Vec::new();
             for r in &t.rows {
-                c.add_row(r.iter().map(|cell| match (cell, lang) {
+                c.add_row((0..r.len()).filter(shown).map(|k| match (&r[k], lang) {
                     (Cell::Bool(b), Lang::Zh) => (if *b { "是" } else { "否" }).to_string(),
                     (Cell::Bool(b), Lang::En) => (if *b { "yes" } else { "no" }).to_string(),
-                    _ => cell.plain(),
+                    (cell, _) => cell.plain(),
                 }));
+                for cell in r {
+                    if let Cell::Capture(list) = cell
+                        && !list.is_empty()
+                    {
+                        // The row's area: its first text cell.
+                        let area = r.iter().find_map(|c| if let Cell::Text(s) = c { Some(s.as_str()) } else { None });
+                        let sep = if lang == Lang::Zh { "：" } else { ": " };
+                        let note = lantian_app::capture::note(list, lang);
+                        footnotes.push(format!("  {}{sep}{note}", area.unwrap_or("?")));
+                    }
+                }
             }
             writeln!(out, "{c}")?;
+            if !footnotes.is_empty() {
+                let head = if lang == Lang::Zh {
+                    "数据有效性未达标（GB 3095 表4：每月至少 27 个有效日均值，2 月至少 25 个，全年至少 324 个）："
+                } else {
+                    "Capture below the minimum (GB 3095 Table 4: ≥ 27 valid daily values a month, 25 in February, 324 a year):"
+                };
+                writeln!(out, "{head}")?;
+                for f in footnotes {
+                    writeln!(out, "{f}")?;
+                }
+            }
         }
         Format::Csv => t.write_csv(out)?,
         Format::Json => t.write_json(out)?,
@@ -112,5 +142,34 @@ mod tests {
         render(&t, Format::Table, Lang::En, &mut buf).unwrap();
         let s = String::from_utf8(buf).unwrap();
         assert!(s.contains("City") && s.contains("yes"), "{s}");
+    }
+
+    #[test]
+    fn capture_shortfalls_are_footnotes_in_text_and_data_in_json() {
+        use lantian_app::capture::CaptureShortfall;
+        let short =
+            CaptureShortfall { scope: "month", year: 2019, month: Some(8), pollutant: "pm25", present: 20, needed: 27 };
+        let cols = vec![Col("city", "城市", "City"), Col("ok", "达标", "OK"), Col("why", "说明", "Why")];
+        let mut t = Table::new(cols);
+        t.push(vec![Cell::text("成都"), Cell::Bool(true), Cell::Capture(vec![])]);
+        t.push(vec![Cell::text("自贡"), Cell::Bool(false), Cell::Capture(vec![short])]);
+        let text = |lang| {
+            let mut buf = Vec::new();
+            render(&t, Format::Table, lang, &mut buf).unwrap();
+            String::from_utf8(buf).unwrap()
+        };
+        let zh = text(Lang::Zh);
+        assert!(!zh.contains("说明"), "the column is a footnote: {zh}");
+        assert!(zh.ends_with("  自贡：8月 PM2.5 有效 20 天 < 27 天\n"), "{zh}");
+        assert!(!zh.contains("成都："));
+        assert!(text(Lang::En).ends_with("  自贡: Aug: PM2.5 20 valid days < 27\n"));
+        let mut buf = Vec::new();
+        render(&t, Format::Json, Lang::Zh, &mut buf).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v[0]["why"], serde_json::json!([]));
+        assert_eq!(v[1]["why"][0]["present"], 20);
+        let mut buf = Vec::new();
+        render(&t, Format::Csv, Lang::Zh, &mut buf).unwrap();
+        assert!(String::from_utf8(buf).unwrap().ends_with("自贡,false,2019-08:pm25:20/27\n"));
     }
 }

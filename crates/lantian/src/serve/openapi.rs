@@ -9,6 +9,7 @@ use super::files::{ImportForm, ImportStarted, ImportStatus, ImportSummary, Rejec
 use super::ledger::{Action, ActionChange, Created, ProgressForm, StatusAnswer, StatusChange, TaskDetail, TaskItem};
 use super::screen::{FindingRow, FindingSeries, FindingsPage, ReviewBody};
 use lantian_app::assess::{AreaRow, Compare};
+use lantian_app::capture::CaptureShortfall;
 use lantian_app::pages::{
     BasisNote, Breakdown, CalendarDay, CityPage, Method, MonthlyPm25, OtherBasis, Overview, OverviewRow,
     StationCapture, TargetRow, YearStats,
@@ -47,7 +48,7 @@ use utoipa::OpenApi;
         super::screen::review,
     ),
     components(schemas(
-        ErrorBody, Login, Me, Done, Overview, OverviewRow, AreaRow, Compare, Method, BasisNote, OtherBasis, CityPage, CalendarDay,
+        ErrorBody, Login, Me, Done, Overview, OverviewRow, AreaRow, Compare, CaptureShortfall, Method, BasisNote, OtherBasis, CityPage, CalendarDay,
         MonthlyPm25, YearStats, Breakdown, TargetRow, StationCapture, Action, ActionChange, TaskItem, TaskDetail,
         Task, TaskFields, GoalTargets, Indicator, Evidence, Progress, TaskStatusChange, ProgressForm, Created, StatusChange,
         StatusAnswer, ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow, FindingRow, FindingsPage, FindingSeries, ReviewBody,
