@@ -32,6 +32,8 @@ const I18N = {
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}，优良天数比例 ${s.good_ratio ?? '—'}%（${s.good_days}/${s.valid_days}），重污染 ${s.heavy_days} 天，综合指数 ${s.composite_index ?? '—'}`,
     valuesSwitch: '数值', valuesBest: '审核优先', valuesRaw: '原始（实时）', dustSwitch: '沙尘', dustDeducted: '扣除', dustIncluded: '不扣除',
     basis: '口径', otherBasis: (official) => (official ? '原始数据、不扣沙为' : '审核数据、扣沙后为'), differs: '†：两种口径数值不同（悬停查看）',
+    captureShort: '数据有效性未达标（GB 3095 表4：每月至少27天、二月25天、全年324天有效日值）：',
+    captureLine: (when, p, n, need) => `${when} ${p} 有效 ${n} 天 < ${need} 天`, monthName: (y, m) => `${y}年${m}月`, yearName: (y) => `${y}年全年`,
     tabScreen: '数据筛查', screenHint: '线索是核查的依据，不是结论：由省级人员核实后确认或排除（筛查原始数据，方法见 docs/INTEGRITY.md）。',
     checkCol: '筛查项', showDismissed: '含已排除', score: '评分', series: '项目', evidenceCol: '依据', allChecks: '全部',
     screenSummary: (d) => `筛查 ${d.stations} 个站点、${d.station_months} 个站点月，线索 ${d.findings.length} 条${d.stations_not_run ? `；${d.stations_not_run} 个站点有筛查项因缺少周边站点或数据不足未能运行` : ''}`,
@@ -66,6 +68,8 @@ const I18N = {
     citySummary: (s) => `PM2.5 ${s.pm25 ?? '—'}, good days ${s.good_ratio ?? '—'}% (${s.good_days}/${s.valid_days}), heavy ${s.heavy_days} days, composite ${s.composite_index ?? '—'}`,
     valuesSwitch: 'Values', valuesBest: 'audited first', valuesRaw: 'raw (real-time)', dustSwitch: 'Sand-dust', dustDeducted: 'deducted', dustIncluded: 'included',
     basis: 'Basis', otherBasis: (official) => (official ? 'raw, dust included:' : 'official (audited, deducted):'), differs: '†: the two bases differ (hover to see)',
+    captureShort: 'Capture short of GB 3095 Table 4 (27 valid days a month, 25 in February, 324 a year):',
+    captureLine: (when, p, n, need) => `${when}: ${p} ${n} valid days < ${need}`, monthName: (y, m) => `${y}-${String(m).padStart(2, '0')}`, yearName: (y) => `year ${y}`,
     tabScreen: 'Data screening', screenHint: 'A finding is evidence to check, not a verdict: province staff confirm or dismiss it (raw data screened; method in docs/INTEGRITY.md).',
     checkCol: 'Check', showDismissed: 'dismissed too', score: 'Score', series: 'Series', evidenceCol: 'Evidence', allChecks: 'all',
     screenSummary: (d) => `${d.stations} stations, ${d.station_months} station-months screened, ${d.findings.length} findings${d.stations_not_run ? `; ${d.stations_not_run} stations had checks that could not run (no neighbours or too little data)` : ''}`,
@@ -131,6 +135,12 @@ function header(table, cols) {
   table.appendChild(tr);
 }
 
+// Why capture fails, one line per month or year (the API's capture_failures).
+const POLLUTANT = { so2: 'SO2', no2: 'NO2', pm10: 'PM10', co: 'CO', o3: 'O3-8h', pm25: 'PM2.5' };
+function captureReasons(list) {
+  return (list || []).map((f) => t('captureLine')(f.scope === 'month' ? t('monthName')(f.year, f.month) : t('yearName')(f.year), POLLUTANT[f.pollutant] || f.pollutant, f.present, f.needed));
+}
+
 function changeClass(v) {
   return v > 0 ? 'up' : v < 0 ? 'down' : '';
 }
@@ -141,7 +151,7 @@ function render(d) {
   const how = (r) => [
     `${d.from}—${d.to}`, `${t('edition')} ${d.edition}`, `${r.valid_days} ${t('days')} / ${r.days}`,
     `${t('stationsUsed')}: ${(d.stations[r.city] || []).join(', ') || '—'}`,
-    `${t('captureOk')}: ${r.capture_ok ? t('yes') : t('no')}`,
+    `${t('captureOk')}: ${r.capture_ok ? t('yes') : t('no')}`, ...captureReasons(r.capture_failures),
   ].join('\n');
   const ranking = $('ranking');
   header(ranking, [t('rank'), t('city'), t('composite'), t('change') + ' %', t('vs3y') + ' %', t('main'), t('pm25'), t('change') + ' %', t('vs3y') + ' %', t('pm10'), t('good'), t('heavy')]);
@@ -155,6 +165,14 @@ function render(d) {
     link.href = `#/city/${encodeURIComponent(r.city)}`;
     link.textContent = r.city;
     name.appendChild(link);
+    // Capture short of GB 3095 Table 4's minimums: marked, the months and pollutants in the title.
+    if (r.capture_failures && r.capture_failures.length) {
+      const m = document.createElement('span');
+      m.className = 'capture-short';
+      m.textContent = '*';
+      m.title = [t('captureShort'), ...captureReasons(r.capture_failures)].join('\n');
+      name.appendChild(m);
+    }
     tr.appendChild(name);
     const official = d.basis.values === 'best' && d.basis.dust === 'deducted';
     const o = r.other || {};
@@ -328,6 +346,9 @@ async function loadCity(name) {
   const d = await api(`/api/cities/${encodeURIComponent(name)}?year=${year}&${basisQuery()}`);
   $('city-title').textContent = `${d.city} · ${d.year}`;
   $('city-summary').textContent = t('citySummary')(d.year_stats);
+  const short = d.year_stats.capture_failures || [];
+  $('city-summary').title = short.length ? [t('captureShort'), ...captureReasons(short)].join('\n') : '';
+  if (short.length) $('city-summary').textContent += ` *`;
   $('city-basis').textContent = `${t('basis')}: ${d.basis[lang]}`;
   // Short level names on a phone, so the six fit on one line.
   const cats = lang === 'zh'

@@ -12,11 +12,41 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+    v.sort();
+    v
+}
+
 pub(crate) struct Server {
     child: Child,
     pub(crate) port: u16,
     _dir: tempfile::TempDir,
-    data: PathBuf,
+    pub(crate) data: PathBuf,
+}
+
+impl Server {
+    /// Stop the server (SIGTERM, as a service manager does) and start it
+    /// again on the same data directory and port.
+    #[allow(dead_code)]
+    pub(crate) fn restart(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+        self.child = spawn(&self.data, self.port);
+    }
+}
+
+fn spawn(data: &Path, port: u16) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
+        .args(["--data", s(data), "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
 }
 
 impl Drop for Server {
@@ -50,16 +80,7 @@ pub(crate) fn server() -> Server {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
-        .args(["--data", s(&data), "serve", "--addr", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = spawn(&data, port);
     Server { child, port, _dir: dir, data }
 }
 
@@ -383,6 +404,17 @@ fn dashboard_in_chromium() {
             assert_eq!(row["good"], format!("{:.1}", a["good_ratio"].as_f64().unwrap()));
         }
     }
+    // The marked cities are those whose capture `lantian assess` says falls short, with its reasons.
+    let year_rows = lantian_json(&["--data", s(&srv.data), "assess", "--from", "2019-01-01", "--to", "2019-12-31"]);
+    let short: Vec<&str> =
+        year_rows.iter().filter(|r| r["capture_ok"] == false).map(|r| r["city"].as_str().unwrap()).collect();
+    let marked: Vec<&str> = v["capture"].as_array().unwrap().iter().map(|m| m["city"].as_str().unwrap()).collect();
+    assert!(!short.is_empty());
+    assert_eq!(sorted(marked), sorted(short.clone()));
+    let first = &v["capture"][0];
+    let f = &year_rows.iter().find(|r| r["city"] == first["city"]).unwrap()["capture_failures"][0];
+    let line = format!("{}年{}月", f["year"], f["month"]);
+    assert!(first["title"].as_str().unwrap().contains(&line), "{} lacks {line}", first["title"]);
     assert_eq!(v["city"]["title"], "成都 · 2019");
     let year = lantian_json(&[
         "--data",

@@ -57,6 +57,8 @@ try {
   await page.click('#apply');
   await page.waitForFunction(() => document.getElementById('period-title').textContent.includes('2019-01-01'));
   out.year = { title: await page.textContent('#period-title'), rows: await rows() };
+  // Cities whose capture falls short are marked; the mark's title says which months and pollutants.
+  out.capture = await page.$$eval('#ranking tr[data-city] .capture-short', (ms) => ms.map((m) => ({ city: m.closest('tr').dataset.city, title: m.title })));
   // A city's page from the ranking.
   await page.click('#ranking tr[data-city="成都"] a');
   await page.waitForSelector('#city-stations tr:nth-child(2)');
