@@ -11,6 +11,7 @@
 
 pub mod chart;
 pub mod completion;
+pub mod daily;
 pub mod doc;
 pub mod docx;
 pub mod md;
