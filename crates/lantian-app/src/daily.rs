@@ -132,7 +132,8 @@ pub fn daily_data(ctx: &Ctx, days: &dyn Days, date: Date, issuer: &str, basis: B
         let mut list: Vec<LiveCity> = hours
             .into_iter()
             .map(|h| LiveCity {
-                time: format_label(h.label),
+                // "2019-07-16T09:00+08:00" → "2019-07-16 09:00" (China time, as the tables print it).
+                time: format_label(h.label).replace('T', " ").trim_end_matches("+08:00").to_string(),
                 values: h.values,
                 aqi: h.aqi.aqi,
                 primary: h.aqi.primary_label(),
