@@ -15,6 +15,7 @@
 //! - `policy`: policy facts, a policy run, the action ledger's tables;
 //! - `verify`: agreement with the network's published values;
 //! - `report`: the numbers documents are composed from;
+//! - `daily`: the numbers of the daily briefing (会商简报);
 //! - `tasks`: the rectification ledger's tables and progress entries;
 //! - `live`: the latest hour per station and city;
 //! - `pages`: the dashboard's computed pages.
@@ -22,6 +23,7 @@
 pub mod assess;
 pub mod basis;
 pub mod capture;
+pub mod daily;
 pub mod days;
 pub mod events;
 pub mod live;
@@ -165,14 +167,35 @@ pub fn parse_period(s: &str) -> Result<(Date, Date)> {
         }
         "week" => {
             let (y, w) = rest.split_once("-W").ok_or_else(bad)?;
-            let wd = jiff::civil::ISOWeekDate::new(
-                y.parse().map_err(|_| bad())?,
-                w.parse().map_err(|_| bad())?,
-                jiff::civil::Weekday::Monday,
-            )?;
+            let (y, w): (i16, i8) = (y.parse().map_err(|_| bad())?, w.parse().map_err(|_| bad())?);
+            let monday = |w| jiff::civil::ISOWeekDate::new(y, w, jiff::civil::Weekday::Monday);
+            // A year has 52 or 53 ISO weeks; say which, rather than jiff's range 1..=53.
+            let wd = monday(w).map_err(|_| {
+                let weeks = if monday(53).is_ok() { 53 } else { 52 };
+                anyhow::anyhow!("period '{s}': {y} has ISO weeks 1 to {weeks}")
+            })?;
             let monday = wd.date();
             Ok((monday, monday.checked_add(jiff::Span::new().days(6))?))
         }
         _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn periods() {
+        assert_eq!(parse_period("week:2019-W30").unwrap(), (date(2019, 7, 22), date(2019, 7, 28)));
+        // ISO week 1 of 2020 starts in 2019.
+        assert_eq!(parse_period("week:2020-W01").unwrap(), (date(2019, 12, 30), date(2020, 1, 5)));
+        assert_eq!(parse_period("week:2020-W53").unwrap().1, date(2021, 1, 3));
+        let e = parse_period("week:2019-W53").unwrap_err().to_string();
+        assert_eq!(e, "period 'week:2019-W53': 2019 has ISO weeks 1 to 52");
+        assert!(parse_period("week:2019-W00").unwrap_err().to_string().contains("weeks 1 to 52"));
+        assert!(parse_period("week:2019-30").is_err());
+        assert_eq!(parse_period("month:2019-02").unwrap().1, date(2019, 2, 28));
     }
 }

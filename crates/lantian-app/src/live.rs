@@ -71,13 +71,75 @@ fn aqi_row(label: HourLabel, v: &[Option<f64>; 6]) -> lantian_core::AqiReport {
     hourly_aqi(edition, &input)
 }
 
+/// A city's latest hour: the newest hour any of its stations has, the mean
+/// of the stations reporting it (values as reported, like a city day).
+#[derive(Clone, Debug)]
+pub struct CityHour {
+    pub city: String,
+    pub label: HourLabel,
+    /// PM2.5, PM10, SO2, NO2, CO, O3 as reported.
+    pub values: [Option<f64>; 6],
+    pub aqi: lantian_core::AqiReport,
+}
+
+/// Each station's latest hour (control stations left out), with its name
+/// and city, and each city's (see [`CityHour`]).
+type Latest = (Vec<(String, String, String, Hour)>, Vec<CityHour>);
+
+fn by_city(ctx: &Ctx, latest: BTreeMap<String, Hour>, city: Option<&str>) -> Result<Latest> {
+    let store = ctx.store()?;
+    let mut stations = Vec::new();
+    let mut cities: BTreeMap<String, Vec<Hour>> = BTreeMap::new();
+    for (code, hour) in latest {
+        let st = store.station(&code);
+        let c = st.map(|s| s.city.clone()).unwrap_or_default();
+        if city.is_some_and(|x| lantian_store::canonical_city(x) != c) {
+            continue;
+        }
+        if st.is_some_and(|s| s.control) {
+            continue;
+        }
+        cities.entry(c.clone()).or_default().push(hour);
+        stations.push((code, st.map(|s| s.name.clone()).unwrap_or_default(), c, hour));
+    }
+    let mut out = Vec::new();
+    for (c, list) in cities {
+        let Some(l) = list.iter().map(|(l, _)| *l).max() else { continue };
+        let mut v = [None; 6];
+        for (k, p) in POLLUTANTS.iter().enumerate() {
+            let xs: Vec<f64> =
+                list.iter().filter(|(x, _)| *x == l).filter_map(|(_, vals)| vals[k]).map(|x| p.report(x)).collect();
+            if !xs.is_empty() {
+                v[k] = Some(xs.iter().sum::<f64>() / xs.len() as f64);
+            }
+        }
+        out.push(CityHour { city: c, label: l, values: v, aqi: aqi_row(l, &v) });
+    }
+    Ok((stations, out))
+}
+
+/// Whether a gateway writes live data into this data directory (its log
+/// directory exists: segments, or compacted ones in the archive).
+pub fn gateway_present(ctx: &Ctx) -> bool {
+    lantian_store::live::present(&ctx.data)
+}
+
+/// Each city's latest hour, where a gateway runs on this data directory
+/// (`None` otherwise: the store's last hour is then not live data).
+pub fn live_city_hours(ctx: &Ctx) -> Result<Option<Vec<CityHour>>> {
+    if !gateway_present(ctx) {
+        return Ok(None);
+    }
+    Ok(Some(by_city(ctx, latest(ctx)?, None)?.1))
+}
+
 /// The rows of `lantian now` (also served by the gateway at `/api/now`).
 pub fn now_table(ctx: &Ctx, city: Option<&str>) -> Result<Table> {
-    let store = ctx.store()?;
     let latest = latest(ctx)?;
     if latest.is_empty() {
         bail!("no hourly data in {}", ctx.data.display());
     }
+    let (stations, cities) = by_city(ctx, latest, city)?;
     let now_label = (jiff::Timestamp::now().as_second() + 8 * 3600).div_euclid(3600);
     let mut t = Table::new(vec![
         Col("area", "站点/城市", "Station/city"),
@@ -95,7 +157,6 @@ pub fn now_table(ctx: &Ctx, city: Option<&str>) -> Result<Table> {
         Col("level", "级别", "Level"),
         Col("primary", "首要污染物", "Primary"),
     ]);
-    let mut cities: BTreeMap<String, Vec<Hour>> = BTreeMap::new();
     let push = |t: &mut Table, area: String, name: String, c: String, l: HourLabel, v: &[Option<f64>; 6]| {
         let r = aqi_row(l, v);
         let mut row = vec![Cell::text(area), Cell::text(name), Cell::text(c), Cell::text(format_label(l))];
@@ -108,31 +169,11 @@ pub fn now_table(ctx: &Ctx, city: Option<&str>) -> Result<Table> {
         row.push(Cell::text(r.primary_label()));
         t.push(row);
     };
-    for (code, (l, v)) in &latest {
-        let st = store.station(code);
-        let c = st.map(|s| s.city.clone()).unwrap_or_default();
-        if city.is_some_and(|x| lantian_store::canonical_city(x) != c) {
-            continue;
-        }
-        if st.is_some_and(|s| s.control) {
-            continue;
-        }
-        cities.entry(c.clone()).or_default().push((*l, *v));
-        push(&mut t, code.clone(), st.map(|s| s.name.clone()).unwrap_or_default(), c, *l, v);
+    for (code, name, c, (l, v)) in stations {
+        push(&mut t, code, name, c, l, &v);
     }
-    // A city's latest hour: the newest hour any of its stations has, the
-    // mean of the stations reporting it (values as reported, like a city day).
-    for (c, list) in cities {
-        let Some(l) = list.iter().map(|(l, _)| *l).max() else { continue };
-        let mut v = [None; 6];
-        for (k, p) in POLLUTANTS.iter().enumerate() {
-            let xs: Vec<f64> =
-                list.iter().filter(|(x, _)| *x == l).filter_map(|(_, vals)| vals[k]).map(|x| p.report(x)).collect();
-            if !xs.is_empty() {
-                v[k] = Some(xs.iter().sum::<f64>() / xs.len() as f64);
-            }
-        }
-        push(&mut t, c.clone(), String::new(), c, l, &v);
+    for h in cities {
+        push(&mut t, h.city.clone(), String::new(), h.city, h.label, &h.values);
     }
     Ok(t)
 }

@@ -61,6 +61,7 @@ pub fn table_doc(t: &OutTable, lang: Lang, title: &str) -> Doc {
         rows,
         notes,
         label_column: false,
+        fills: Vec::new(),
     };
     Doc { title: title.to_string(), blocks: vec![Block::Table(table)], landscape: true, ..Default::default() }
 }
@@ -82,6 +83,17 @@ pub fn period_label(from: Date, to: Date) -> String {
     }
     format!("{}年{}月{}日—{}年{}月{}日", from.year(), from.month(), from.day(), to.year(), to.month(), to.day())
         .replacen(&format!("—{}年", from.year()), "—", usize::from(from.year() == to.year()))
+}
+
+/// The days the notice's level calendar shows and their labels: the whole
+/// period when it is a month or shorter (a week across two months keeps
+/// all seven days), else the period's last month.
+pub fn calendar_window(from: Date, to: Date) -> (Date, Vec<String>) {
+    let first = if day_number(to) - day_number(from) < 31 { from } else { from.max(to.first_of_month()) };
+    let labels = (day_number(first)..=day_number(to))
+        .map(|d| date_of(d).map_or_else(String::new, |x| x.day().to_string()))
+        .collect();
+    (first, labels)
 }
 
 fn stats_by_area(list: Vec<CityPeriod>) -> BTreeMap<String, PeriodStats> {
@@ -183,10 +195,9 @@ pub fn notice_data(
         trend.push((label, months));
     }
 
-    // Calendar of the period's last month (or the whole period when shorter).
-    let cal_from = from.max(to.first_of_month());
+    let (cal_from, calendar_days) = calendar_window(from, to);
     let days = store.city_days(&[], day_number(cal_from), day_number(to), &AreaOptions::default())?;
-    let n_days = (day_number(to) - day_number(cal_from) + 1) as usize;
+    let n_days = calendar_days.len();
     let calendar: Vec<(String, Vec<Option<u8>>)> = cities
         .iter()
         .map(|c| {
@@ -200,7 +211,6 @@ pub fn notice_data(
             (c.name.clone(), levels)
         })
         .collect();
-    let calendar_days = (0..n_days).map(|i| (i + 1 + cal_from.day() as usize - 1).to_string()).collect();
 
     // Actions the policy recorded for this period.
     let mut ledger = ctx.ledger()?;
@@ -362,4 +372,24 @@ pub fn completion_data(ctx: &Ctx, days: &dyn Days, number: i64) -> Result<Comple
             .collect(),
         results,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn calendar_of_a_week_across_months_keeps_the_week() {
+        let (from, to) = crate::parse_period("week:2019-W31").unwrap();
+        assert_eq!((from, to), (date(2019, 7, 29), date(2019, 8, 4)));
+        let (first, days) = calendar_window(from, to);
+        assert_eq!(first, from);
+        assert_eq!(days, ["29", "30", "31", "1", "2", "3", "4"]);
+        assert_eq!(period_label(first, to), "2019年7月29日—8月4日");
+        // A month: itself; a longer period: its last month.
+        assert_eq!(calendar_window(date(2019, 7, 1), date(2019, 7, 31)).1.len(), 31);
+        let (first, days) = calendar_window(date(2019, 1, 1), date(2019, 7, 15));
+        assert_eq!((first, days.len(), days[0].as_str()), (date(2019, 7, 1), 15, "1"));
+    }
 }

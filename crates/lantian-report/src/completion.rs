@@ -167,6 +167,7 @@ pub fn compose(d: &CompletionData) -> Doc {
         rows,
         notes,
         label_column: true,
+        fills: Vec::new(),
     };
     Doc {
         title: format!("{}完成情况表", d.title),

@@ -34,6 +34,10 @@ pub struct Table {
     /// Notes under the table (units, sources, method).
     pub notes: Vec<String>,
     pub label_column: bool,
+    /// Background colours of single cells, (row of `rows`, column,
+    /// `#rrggbb`): the AQI level colours. Renderers that cannot colour a
+    /// cell leave it plain; the cell's text must carry the meaning too.
+    pub fills: Vec<(usize, usize, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,8 +1,9 @@
 //! lantian-report: the documents a provincial department hands on — the
 //! monthly notice (通报), the rectification completion table (完成情况表),
-//! any table as Excel — generated from numbers, never typed.
+//! the daily briefing (会商简报), any table as Excel — generated from
+//! numbers, never typed.
 //!
-//! Composition is pure: [`notice`] and [`completion`] turn plain data (the
+//! Composition is pure: [`notice`], [`completion`] and [`daily`] turn plain data (the
 //! assessed statistics, ledger records) into a [`doc::Doc`], a small
 //! document model of headings, paragraphs, tables and images. Renderers turn
 //! a `Doc` into Markdown ([`md`]), Word ([`docx`]) or Excel ([`xlsx`]);
@@ -11,6 +12,7 @@
 
 pub mod chart;
 pub mod completion;
+pub mod daily;
 pub mod doc;
 pub mod docx;
 pub mod md;

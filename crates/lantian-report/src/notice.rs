@@ -455,6 +455,7 @@ fn ranking_table(ranked: &[(&AreaRow, Option<u32>)], period: &str) -> Table {
         rows,
         notes: vec!["注：综合指数越小排名越靠前；同比为与上年同期比较，负值表示改善；“—”表示无同期可比数据。".into()],
         label_column: false,
+        fills: Vec::new(),
     }
 }
 
@@ -491,6 +492,7 @@ fn region_table(regions: &[AreaRow], period: &str) -> Table {
         rows,
         notes: vec!["注：区域日值为其各市（州）日值的算术平均，须各市（州）均有数据。".into()],
         label_column: false,
+        fills: Vec::new(),
     }
 }
 
@@ -604,6 +606,7 @@ fn action_paragraphs(d: &NoticeData) -> Vec<Block> {
             "注：措施由考核问责规则依据本期评价结果自动生成，记录于问责台账；面向全部市（州）的措施不逐一列出。".into(),
         ],
         label_column: false,
+        fills: Vec::new(),
     }));
     out
 }

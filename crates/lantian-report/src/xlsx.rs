@@ -115,9 +115,11 @@ fn table(ws: &mut Worksheet, t: &Table) -> Result<()> {
         row += 1;
         ws.set_freeze_panes(row, 0).map_err(err)?;
     }
-    for r in &t.rows {
+    for (i, r) in t.rows.iter().enumerate() {
         for (c, cell) in r.iter().enumerate() {
             let col = c as u16;
+            let fill = t.fills.iter().find(|(fr, fc, _)| *fr == i && *fc == c).map(|(_, _, hex)| hex.as_str());
+            let (body, wrap) = (filled(&body, fill), filled(&wrap, fill));
             match cell {
                 Cell::Empty => ws.write_blank(row, col, &body).map(|_| ()),
                 Cell::Text(s) if t.label_column && c > 0 => ws.write_string_with_format(row, col, s, &wrap).map(|_| ()),
@@ -128,7 +130,7 @@ fn table(ws: &mut Worksheet, t: &Table) -> Result<()> {
                         _ => 0,
                     };
                     let v = cell.number().unwrap_or_default();
-                    ws.write_number_with_format(row, col, v, &nums[d]).map(|_| ())
+                    ws.write_number_with_format(row, col, v, &filled(&nums[d], fill)).map(|_| ())
                 }
             }
             .map_err(err)?;
@@ -161,6 +163,18 @@ fn table(ws: &mut Worksheet, t: &Table) -> Result<()> {
     Ok(())
 }
 
+/// `f` on a cell coloured `hex` (`#rrggbb`); dark fills get white text.
+fn filled(f: &Format, hex: Option<&str>) -> Format {
+    let Some(rgb) = hex.and_then(|h| u32::from_str_radix(h.trim_start_matches('#'), 16).ok()) else {
+        return f.clone();
+    };
+    let (r, g, b) = (rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff);
+    // Perceived brightness (ITU-R BT.601 weights): red, purple and maroon take white text.
+    let dark = 299 * r + 587 * g + 114 * b < 128_000;
+    let f = f.clone().set_background_color(Color::RGB(rgb));
+    if dark { f.set_font_color(Color::White) } else { f }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +192,7 @@ mod tests {
             ],
             notes: vec!["注：浓度单位为微克/立方米。".into()],
             label_column: false,
+            fills: Vec::new(),
         };
         let doc = Doc { title: "t".into(), blocks: vec![Block::Table(t)], ..Default::default() };
         let bytes = render(&doc, None).unwrap();

@@ -112,6 +112,11 @@ fn segment_path(data_dir: &Path, seq: u64) -> PathBuf {
     live_dir(data_dir).join(format!("wal-{seq:06}.log"))
 }
 
+/// Whether a gateway keeps its log in `data_dir` (`live/` exists).
+pub fn present(data_dir: &Path) -> bool {
+    live_dir(data_dir).is_dir()
+}
+
 /// Segments present, by sequence number.
 pub fn segments(data_dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     let dir = live_dir(data_dir);

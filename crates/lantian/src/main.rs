@@ -89,7 +89,7 @@ enum Command {
     /// The rectification ledger (整改台账): tasks, progress with evidence, status workflow.
     #[command(subcommand)]
     Task(tasks::TaskCommand),
-    /// Documents: the monthly notice (通报) and a task's completion table (完成情况表).
+    /// Documents: the monthly notice (通报), a task's completion table (完成情况表), the daily briefing (会商简报).
     #[command(subcommand)]
     Report(reports::ReportCommand),
     /// The web dashboard and its JSON API (log in with an account from `lantian user add`).

@@ -525,3 +525,240 @@ fn ok_err(args: &[&str]) -> String {
     assert!(!out.status.success(), "{args:?} should fail");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The AQI category of a level number, written out here (HJ 633 Table 2).
+fn category(level: u64) -> &'static str {
+    ["优", "良", "轻度污染", "中度污染", "重度污染", "严重污染"][level as usize - 1]
+}
+
+/// "+5.3" / "-2.0" / "0.0" from a change the engine printed to one decimal.
+fn with_sign(v: f64) -> String {
+    if v > 0.0 { format!("+{v:.1}") } else { format!("{v:.1}") }
+}
+
+/// A file of a zip archive (stored or deflated), read through the central directory.
+fn zip_entry(zip: &[u8], name: &str) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let u16_at = |i: usize| u16::from_le_bytes([zip[i], zip[i + 1]]) as usize;
+    let u32_at = |i: usize| u32::from_le_bytes([zip[i], zip[i + 1], zip[i + 2], zip[i + 3]]) as usize;
+    let end = zip.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let mut at = u32_at(end + 16);
+    for _ in 0..u16_at(end + 10) {
+        let (method, size, name_len) = (u16_at(at + 10), u32_at(at + 20), u16_at(at + 28));
+        let (extra, comment, local) = (u16_at(at + 30), u16_at(at + 32), u32_at(at + 42));
+        if &zip[at + 46..at + 46 + name_len] == name.as_bytes() {
+            let data = local + 30 + u16_at(local + 26) + u16_at(local + 28);
+            let raw = &zip[data..data + size];
+            let mut out = Vec::new();
+            match method {
+                0 => out.extend_from_slice(raw),
+                _ => {
+                    flate2::read::DeflateDecoder::new(raw).read_to_end(&mut out).ok()?;
+                }
+            }
+            return Some(out);
+        }
+        at += 46 + name_len + extra + comment;
+    }
+    None
+}
+
+/// `report daily` on the sample's 2019-07-15: every number checked against
+/// `lantian daily --city`, `assess --compare previous-year`, `rank` and
+/// `target check` for the same day and spans, run here.
+#[test]
+fn daily_briefing_2019_07_15() {
+    let (dir, data) = private_store();
+    let d = s(&data);
+    ok(&["--data", d, "target", "import", s(&sample().join("targets-2019.toml"))]);
+    let md = dir.path().join("daily.md");
+    let out = ok(&["--data", d, "report", "daily", "--date", "2019-07-15", "--format", "md", "-o", s(&md)]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), s(&md));
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("# 每日空气质量会商简报\n"), "{text}");
+    assert!(text.contains("数据日期：2019年7月15日"));
+
+    // The day and the day before, as `lantian daily --city` computes them.
+    let mut day_level = std::collections::BTreeMap::new();
+    for city in ["成都", "攀枝花", "达州", "甘孜州"] {
+        let days = lantian_json(&["--data", d, "daily", "--city", city, "--from", "2019-07-14", "--to", "2019-07-15"]);
+        assert_eq!(days.len(), 2, "{city}");
+        let (before, day) = (&days[0], &days[1]);
+        let primary = day["primary"].as_str().unwrap_or_default();
+        let line = format!(
+            "| {city} | {} | {} | {} | {} | {} | {} |",
+            day["aqi"],
+            category(day["level"].as_u64().unwrap()),
+            ["一级", "二级", "三级", "四级", "五级", "六级"][day["level"].as_u64().unwrap() as usize - 1],
+            if primary.is_empty() { "—" } else { primary },
+            before["aqi"],
+            category(before["level"].as_u64().unwrap())
+        );
+        assert!(text.contains(&line), "missing «{line}»");
+        day_level.insert(city, (before["level"].as_u64().unwrap(), day["level"].as_u64().unwrap()));
+    }
+
+    // Month and year to date: values and changes from `assess`, ranks from `rank`.
+    for (from, caption) in
+        [("2019-07-01", "表2 本月累计（7月1日—15日）"), ("2019-01-01", "表3 本年累计（1月1日—7月15日）")]
+    {
+        assert!(text.contains(caption), "{caption}");
+        let rows =
+            lantian_json(&["--data", d, "assess", "--from", from, "--to", "2019-07-15", "--compare", "previous-year"]);
+        assert_eq!(rows.len(), 21);
+        let rank_of = |by: &str| -> std::collections::BTreeMap<String, u64> {
+            lantian_json(&["--data", d, "rank", "--by", by, "--from", from, "--to", "2019-07-15"])
+                .iter()
+                .map(|r| (r["city"].as_str().unwrap().to_string(), r["rank"].as_u64().unwrap()))
+                .collect()
+        };
+        let (pm25_rank, good_rank) = (rank_of("pm25"), rank_of("good_ratio"));
+        // PM10: competition ranking, smallest first, computed here.
+        let pm10: Vec<f64> = rows.iter().map(|r| f(&r["pm10"])).collect();
+        let mut compared = 0;
+        for (r, p10) in rows.iter().zip(&pm10) {
+            let city = r["city"].as_str().unwrap();
+            let change = |key: &str, unit: &str| match r[key].as_f64() {
+                Some(c) => format!("{}{unit}", with_sign(c)),
+                None => "无可比数据".to_string(),
+            };
+            compared += usize::from(r["pm25_change"].is_number());
+            let line = format!(
+                "| {city} | {} | {} | {} | {} | {} | {} | {:.1}% | {} | {} |",
+                f(&r["pm25"]),
+                change("pm25_change", "%"),
+                pm25_rank[city],
+                f(&r["pm10"]),
+                change("pm10_change", "%"),
+                1 + pm10.iter().filter(|x| *x < p10).count(),
+                f(&r["good_ratio"]),
+                change("good_ratio_change", ""),
+                good_rank[city]
+            );
+            assert!(text.contains(&line), "missing «{line}»");
+        }
+        assert_eq!(compared, 1, "only Chengdu has 2018 data");
+    }
+
+    // Targets as `target check --as-of` judges them.
+    let checks = lantian_json(&["--data", d, "target", "check", "--as-of", "2019-07-15"]);
+    let at_risk = checks.iter().filter(|c| c["status"] == "at_risk").count();
+    assert!(at_risk > 0);
+    assert!(text.contains(&format!("截至2019年7月15日，共{}项目标", checks.len())), "{text}");
+    assert!(text.contains(&format!("有风险{at_risk}项")), "{text}");
+    let yb = checks.iter().find(|c| c["area"] == "宜宾" && c["indicator"] == "pm25").unwrap();
+    let line = format!(
+        "| 宜宾 | PM2.5年均浓度 | {} | {} | 有风险 | {:.1} |",
+        f(&yb["so_far"]),
+        f(&yb["target"]),
+        f(&yb["budget"])
+    );
+    assert!(text.contains(&line), "missing «{line}»");
+
+    // Worse: the level rose since the day before (of the cities read above), or YTD PM2.5 rose.
+    let worse = text.split("表5 变差城市").nth(1).expect("a table of cities that got worse");
+    for (city, (before, now)) in &day_level {
+        let listed = worse.contains(&format!("| {city} | {} → {} |", category(*before), category(*now)));
+        assert_eq!(listed, now > before, "{city}: {before} → {now}");
+    }
+    assert!(text.contains("判定规则：当日AQI级别高于前一日"));
+    assert!(text.contains("本数据目录未运行数据采集网关，无实时数据。"));
+
+    // The same briefing as a workbook (the default format): numbers stay numbers, one sheet per section.
+    use calamine::Data;
+    let xlsx = dir.path().join("daily.xlsx");
+    ok(&["--data", d, "report", "daily", "--date", "2019-07-15", "-o", s(&xlsx)]);
+    let ytd = lantian_json(&["--data", d, "assess", "--from", "2019-01-01", "--to", "2019-07-15"]);
+    let sheet = xlsx_rows(&xlsx, "本年累计");
+    assert_eq!(sheet[1][0], Data::String("城市".into()), "header under the caption");
+    assert_eq!(sheet.len(), 2 + 21 + 1, "caption, header, 21 cities, note");
+    for r in &ytd {
+        let row = sheet.iter().find(|x| x[0] == Data::String(r["city"].as_str().unwrap().into())).unwrap();
+        assert_eq!(row[1], Data::Float(f(&r["pm25"])));
+        assert_eq!(row[4], Data::Float(f(&r["pm10"])));
+        assert_eq!(row[7], Data::String(format!("{:.1}%", f(&r["good_ratio"]))));
+    }
+    let day = xlsx_rows(&xlsx, "当日");
+    let cd = day.iter().find(|x| x[0] == Data::String("达州".into())).unwrap();
+    assert_eq!(cd[2], Data::String(category(day_level["达州"].1).into()));
+    assert_eq!(xlsx_rows(&xlsx, "正文")[0][0], Data::String("每日空气质量会商简报".into()));
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    assert!(!calamine::Reader::sheet_names(&book).contains(&"实时".to_string()), "no live sheet without a gateway");
+    // The level colours: the styles carry the good (yellow) and excellent (green) fills.
+    let styles = String::from_utf8(zip_entry(&std::fs::read(&xlsx).unwrap(), "xl/styles.xml").unwrap()).unwrap();
+    assert!(styles.contains("FF00E400") && styles.contains("FFFFFF00"), "{styles}");
+    let _ = calamine::Reader::worksheet_range(&mut book, "当日");
+
+    // And as Word: the same words in the document part.
+    let docx = dir.path().join("daily.docx");
+    ok(&["--data", d, "report", "daily", "--date", "2019-07-15", "--format", "docx", "-o", s(&docx)]);
+    let xml = String::from_utf8(zip_entry(&std::fs::read(&docx).unwrap(), "word/document.xml").unwrap()).unwrap();
+    for words in ["每日空气质量会商简报", "本年累计", "无可比数据", "变差城市", "达州"] {
+        assert!(xml.contains(words), "the docx lacks «{words}»");
+    }
+
+    // English, with the global --lang.
+    let en = dir.path().join("daily-en.md");
+    ok(&["--data", d, "--lang", "en", "report", "daily", "--date", "2019-07-15", "--format", "md", "-o", s(&en)]);
+    let en = std::fs::read_to_string(&en).unwrap();
+    assert!(en.starts_with("# Daily air-quality briefing") && en.contains("no baseline"), "{en}");
+}
+
+/// Where the gateway runs, the briefing gives each city's latest hour; a
+/// bad date and a year without data are refused with a clear message.
+#[test]
+fn daily_briefing_live_hour_and_refusals() {
+    let (dir, data) = private_store();
+    let d = s(&data);
+    // A gateway's log with one hour of Chengdu's 1431A not yet folded into the store:
+    // 2020-01-02, the hour from 08:00 (label 09:00), PM2.5 80 and PM10 120 μg/m³.
+    std::fs::create_dir_all(data.join("live")).unwrap();
+    let start = (jiff::civil::date(2020, 1, 2).since(jiff::civil::date(1970, 1, 1)).unwrap().get_days() as i64)
+        * 86_400
+        + 8 * 3600;
+    std::fs::write(
+        data.join("live/wal-000001.log"),
+        format!("H,1431A,pm25,{start},80,N\nH,1431A,pm10,{start},120,N\n"),
+    )
+    .unwrap();
+    let md = dir.path().join("live.md");
+    ok(&["--data", d, "report", "daily", "--date", "2019-07-15", "--format", "md", "-o", s(&md)]);
+    let text = std::fs::read_to_string(&md).unwrap();
+    // The hour's AQI as the calculator gives it (2012 edition in force on 2020-01-02).
+    let aqi = &lantian_json(&["aqi", "--hourly", "--pm25", "80", "--pm10", "120", "--edition", "2012"])[0];
+    let line = format!(
+        "| 成都 | 2020-01-02 09:00 | 80 | 120 | — | — | — | — | {} | {} | {} |",
+        aqi["aqi"],
+        aqi["category"].as_str().unwrap(),
+        aqi["primary"].as_str().unwrap()
+    );
+    assert!(text.contains(&line), "missing «{line}» in\n{text}");
+    assert!(!text.contains("未运行数据采集网关"));
+
+    let e = ok_err(&["--data", d, "report", "daily", "--date", "2019-02-30"]);
+    assert!(e.contains("invalid value '2019-02-30' for '--date"), "{e}");
+    let e = ok_err(&["--data", d, "report", "daily", "--date", "2031-03-01"]);
+    assert!(e.contains("no data for 2031-01-01 … 2031-03-01: import data first"), "{e}");
+    assert!(!dir.path().join("会商简报-2031-03-01.xlsx").exists());
+}
+
+/// The notice of a week: its title names the dates, and a week across two
+/// months keeps all seven days in its level calendar (it once showed only
+/// the days of the second month); a week the year lacks is named.
+#[test]
+fn weekly_notice_across_two_months() {
+    let (dir, data) = private_store();
+    let d = s(&data);
+    let md = dir.path().join("w31.md");
+    ok(&["--data", d, "report", "notice", "--period", "week:2019-W31", "--format", "md", "-o", s(&md)]);
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("# 2019年7月29日—8月4日环境空气质量状况通报"), "{text}");
+    assert!(text.contains("图3 2019年7月29日—8月4日各市（州）逐日空气质量级别"), "{text}");
+    // The week's numbers are the assessment of its seven days.
+    let rows = lantian_json(&["--data", d, "assess", "--from", "2019-07-29", "--to", "2019-08-04"]);
+    let good: u64 = rows.iter().map(|r| r["good_days"].as_u64().unwrap()).sum();
+    let valid: u64 = rows.iter().map(|r| r["valid_days"].as_u64().unwrap()).sum();
+    assert!(text.contains(&format!("（优良{good}天次/有效{valid}天次）")), "{text}");
+    let e = ok_err(&["--data", d, "report", "notice", "--period", "week:2019-W53"]);
+    assert!(e.contains("period 'week:2019-W53': 2019 has ISO weeks 1 to 52"), "{e}");
+}

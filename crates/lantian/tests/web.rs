@@ -812,6 +812,39 @@ fn authorization_matrix() {
     let r = request(port, "GET", "/api/reports?kind=completion&task=46&format=docx", &viewer, None);
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert!(r.headers.contains("attachment; filename=\"task-46-completion.docx\""), "{}", r.headers);
+    daily_briefing_download(port, &viewer, &srv.data);
+}
+
+/// `GET /api/reports?kind=daily`: a workbook by default, its day sheet
+/// holding what `lantian daily --city` computes for the same day.
+fn daily_briefing_download(port: u16, auth: &[(&str, &str)], data: &Path) {
+    use calamine::{Data, Reader};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut req =
+        "GET /api/reports?kind=daily&date=2019-07-15 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n".to_string();
+    for (k, v) in auth {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    c.write_all(req.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    c.read_to_end(&mut bytes).unwrap();
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("attachment; filename=\"daily-briefing-2019-07-15.xlsx\""), "{head}");
+    assert!(head.contains("spreadsheetml"), "{head}");
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(bytes[split + 4..].to_vec())).unwrap();
+    for sheet in ["正文", "当日", "本月累计", "本年累计", "目标", "变差城市"] {
+        assert!(x.sheet_names().contains(&sheet.to_string()), "{sheet}: {:?}", x.sheet_names());
+    }
+    let day = x.worksheet_range("当日").unwrap();
+    let rows: Vec<&[Data]> = day.rows().collect();
+    let daily =
+        lantian_json(&["--data", s(data), "daily", "--city", "达州", "--from", "2019-07-15", "--to", "2019-07-15"]);
+    let row = rows.iter().find(|r| r[0] == Data::String("达州".into())).unwrap();
+    assert_eq!(row[1], Data::Float(daily[0]["aqi"].as_f64().unwrap()));
+    assert_eq!(row[4], Data::String(daily[0]["primary"].as_str().unwrap().into()));
 }
 
 /// `serve --gateway`: the dashboard and the HJ 212 gateway in one process;
@@ -1009,7 +1042,25 @@ fn hostile_requests_catalogue() {
             json,
             Vec::new(),
             400,
-            "kind=notice&period=month:YYYY-MM or kind=completion&task=N".into(),
+            "kind=notice&period=month:YYYY-MM, kind=completion&task=N or kind=daily&date=YYYY-MM-DD".into(),
+        ),
+        (
+            "report: daily briefing of a 13th month",
+            "GET",
+            "/api/reports?kind=daily&date=2019-13-01".into(),
+            json,
+            Vec::new(),
+            400,
+            "date=2019-13-01: expected YYYY-MM-DD".into(),
+        ),
+        (
+            "report: daily briefing of a year without data",
+            "GET",
+            "/api/reports?kind=daily&date=2031-03-01".into(),
+            json,
+            Vec::new(),
+            400,
+            "no data for 2031-01-01 … 2031-03-01".into(),
         ),
         (
             "progress: 21 MB evidence",

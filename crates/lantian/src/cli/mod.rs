@@ -9,7 +9,7 @@
 //! - `events`: `event import|add|list|show|withdraw|accept|detect`;
 //! - `policy`: `policy run|import`, `action …`;
 //! - `tasks`: `task …`;
-//! - `reports`: `report notice|completion`;
+//! - `reports`: `report notice|completion|daily`;
 //! - `live`: `logger …`, `now`;
 //! - `admin`: `user …`, `backup`, `ledger migrate`, `verify`, `demo`.
 //!

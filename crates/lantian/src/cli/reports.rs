@@ -1,7 +1,7 @@
-//! `lantian report notice|completion`: documents as .docx, .xlsx or .md.
+//! `lantian report notice|completion|daily`: documents as .docx, .xlsx or .md.
 
 use super::Ctx;
-use crate::output::write_doc;
+use crate::output::{Format, write_doc};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use jiff::civil::Date;
@@ -31,6 +31,18 @@ pub enum ReportCommand {
         #[arg(long)]
         task: i64,
     },
+    /// The daily briefing for the consultation meeting (每日空气质量会商简报): the day's AQI, level
+    /// and primary pollutant per city, month- and year-to-date PM2.5, PM10 and good-day ratio with
+    /// year-on-year changes and ranks, targets, cities that got worse, the latest live hour.
+    /// --format xlsx (default), docx or md; --lang en for English.
+    Daily {
+        /// The day reported (usually yesterday), YYYY-MM-DD.
+        #[arg(long)]
+        date: Date,
+        /// Issuer printed under the title.
+        #[arg(long, default_value = "四川省生态环境厅")]
+        issuer: String,
+    },
 }
 
 pub fn report(ctx: &Ctx, cmd: &ReportCommand) -> Result<()> {
@@ -52,6 +64,17 @@ pub fn report(ctx: &Ctx, cmd: &ReportCommand) -> Result<()> {
             let data = completion_data(&ctx.app, &days, *task)?;
             let doc = lantian_report::completion::compose(&data);
             write_doc(&doc, ctx.format, ctx.lang, ctx.output.as_deref(), &format!("整改任务{task}-完成情况表"))?;
+        }
+        ReportCommand::Daily { date, issuer } => {
+            let days = ctx.days()?;
+            let en = !ctx.zh();
+            let data = lantian_app::daily::daily_data(&ctx.app, &days, *date, issuer, ctx.basis, en)?;
+            ctx.say_basis(&days);
+            let doc = lantian_report::daily::compose(&data, en);
+            // A workbook is what the meeting uses; the text formats on request.
+            let format = if ctx.format == Format::Table { Format::Xlsx } else { ctx.format };
+            let stem = if en { format!("daily-briefing-{date}") } else { format!("会商简报-{date}") };
+            write_doc(&doc, format, ctx.lang, ctx.output.as_deref(), &stem)?;
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! Files in and out: documents as downloads (the notice, a task's
-//! completion table) and imports uploaded from the page (admin, analyst),
+//! completion table, the daily briefing) and imports uploaded from the page (admin, analyst),
 //! with their progress and rejected rows.
 
 use super::app::{ApiError, App, ErrorBody, ImportJob, Session, forbidden, unauthorized};
@@ -15,20 +15,24 @@ use std::sync::atomic::Ordering;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 pub struct ReportQuery {
-    /// `notice` or `completion`.
+    /// `notice`, `completion` or `daily` (the daily briefing, 会商简报).
     kind: String,
     /// For a notice: month:YYYY-MM (also week:YYYY-Www, year:YYYY).
     period: Option<String>,
     /// For a completion table: the task's number.
     task: Option<i64>,
-    /// `docx` (default) or `xlsx`.
+    /// For the daily briefing: the day reported, YYYY-MM-DD.
+    date: Option<String>,
+    /// `docx` or `xlsx`; default `docx`, for the daily briefing `xlsx`.
     format: Option<String>,
+    /// For the daily briefing: `zh` (default) or `en`.
+    lang: Option<String>,
 }
 
 /// Generate a document and send it as a download.
 #[utoipa::path(get, path = "/api/reports", tag = "files", params(ReportQuery), responses(
     (status = 200, description = "the document (.docx or .xlsx)", content_type = "application/octet-stream", body = Vec<u8>),
-    (status = 400, description = "a bad period, an unknown task or kind", body = ErrorBody),
+    (status = 400, description = "a bad period or date, a date without data, an unknown task or kind", body = ErrorBody),
     (status = 401, description = "not logged in", body = ErrorBody),
     (status = 503, description = "busy: try again (Retry-After)", body = ErrorBody),
 ))]
@@ -47,32 +51,46 @@ pub async fn report(
     let (name, bytes, ct) = app
         .heavy
         .run(move |_| -> Result<(String, Vec<u8>, &'static str)> {
-            let doc = match (q.kind.as_str(), &q.period, q.task) {
-                ("notice", Some(period), _) => {
+            let en = match q.lang.as_deref() {
+                None | Some("zh") => false,
+                Some("en") => true,
+                Some(other) => anyhow::bail!("lang={other}: zh or en"),
+            };
+            let (doc, stem) = match (q.kind.as_str(), &q.period, q.task, &q.date) {
+                ("notice", Some(period), _, _) => {
                     let (from, to) = lantian_app::parse_period(period)?;
                     let days = current.best.view(deduct);
                     let data = lantian_app::report::notice_data(&ctx, &days, period, from, to, "四川省生态环境厅", 3)?;
-                    lantian_report::notice::compose(&data)?
+                    (lantian_report::notice::compose(&data)?, format!("notice-{}", period.replace(':', "-")))
                 }
-                ("completion", _, Some(n)) => {
+                ("completion", _, Some(n), _) => {
                     let mut ledger = ctx.ledger()?;
                     let t = lantian_store::tasks::get(ledger.db(), n)?;
                     if !task_visible(&user, &t) {
                         anyhow::bail!("no task {n}");
                     }
                     let days = current.best.view(deduct);
-                    lantian_report::completion::compose(&lantian_app::report::completion_data(&ctx, &days, n)?)
+                    let data = lantian_app::report::completion_data(&ctx, &days, n)?;
+                    (lantian_report::completion::compose(&data), format!("task-{n}-completion"))
                 }
-                _ => anyhow::bail!("kind=notice&period=month:YYYY-MM or kind=completion&task=N"),
+                ("daily", _, _, Some(date)) => {
+                    let date: jiff::civil::Date =
+                        date.parse().map_err(|e| anyhow::anyhow!("date={date}: expected YYYY-MM-DD ({e})"))?;
+                    // The server's days are the official basis (best values, events deducted).
+                    let days = current.best.view(deduct);
+                    let basis = lantian_app::basis::Basis::OFFICIAL;
+                    let data = lantian_app::daily::daily_data(&ctx, &days, date, "四川省生态环境厅", basis, en)?;
+                    (lantian_report::daily::compose(&data, en), format!("daily-briefing-{date}"))
+                }
+                _ => anyhow::bail!(
+                    "kind=notice&period=month:YYYY-MM, kind=completion&task=N or kind=daily&date=YYYY-MM-DD"
+                ),
             };
-            let stem = match q.task {
-                Some(n) => format!("task-{n}-completion"),
-                None => format!("notice-{}", q.period.clone().unwrap_or_default().replace(':', "-")),
-            };
-            Ok(match q.format.as_deref().unwrap_or("docx") {
+            let default = if q.kind == "daily" { "xlsx" } else { "docx" };
+            Ok(match q.format.as_deref().unwrap_or(default) {
                 "xlsx" => (
                     format!("{stem}.xlsx"),
-                    lantian_report::xlsx::render(&doc, Some("正文"))?,
+                    lantian_report::xlsx::render(&doc, Some(if en { "Text" } else { "正文" }))?,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 ),
                 _ => (
