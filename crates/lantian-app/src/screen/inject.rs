@@ -279,6 +279,20 @@ fn inject(
     }
 }
 
+/// Whether the series a pattern alters had data in at least half of the
+/// episode's hours before it was put in: cutting or scaling hours that
+/// were never reported changes nothing, and such an episode would count
+/// as missed (the national year has stations with PM2.5 and no PM10 for
+/// weeks). Patterns that make or remove data themselves need nothing.
+fn had_data(pattern: Pattern, start: HourLabel, e: &Episode, pm25: &[f64], pm10: &[f64]) -> bool {
+    let series: &[&[f64]] = match pattern {
+        Pattern::Gauze | Pattern::Drift | Pattern::Spraying | Pattern::Pm25OverPm10 => &[pm25, pm10],
+        Pattern::WithheldHighs | Pattern::PushedUnder | Pattern::Stuck | Pattern::ControlLikeCity => return true,
+    };
+    let (a, b) = ((e.from - start) as usize, (e.to - start) as usize + 1);
+    series.iter().all(|v| v[a..b.min(v.len())].iter().filter(|x| !x.is_nan()).count() * 2 >= b - a)
+}
+
 /// Hour ranges of the calendar months inside the panel-relative `days`.
 fn months(panel: &Panel, days: (usize, usize)) -> Vec<(usize, usize)> {
     let first = day_of_label(panel.start);
@@ -362,7 +376,11 @@ pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Eval
                     continue;
                 }
                 saved.push((i, panel.pm25[i].clone(), panel.pm10[i].clone()));
-                match inject(&mut panel, &near, pattern, i, days, &mut rng) {
+                let injected = inject(&mut panel, &near, pattern, i, days, &mut rng).filter(|e| {
+                    let (_, pm25, pm10) = saved.last().expect("pushed");
+                    had_data(pattern, panel.start, e, pm25, pm10)
+                });
+                match injected {
                     Some(e) => {
                         chosen.push(i);
                         episodes.push(e);
