@@ -62,14 +62,14 @@ pub fn sentence(h: &Hit, zh: bool) -> String {
             pct(n("usual"))
         ),
         (Check::ShortDrop, false) => format!(
-            "{:.0} short drops of {s} ({:.0} hours in all) to {} of the usual ratio while the neighbours read {:.0} µg/m³, each recovering",
+            "{:.0} short drops of {s} ({:.0} hours in all) to {} of its ratio to the neighbours in the hours either side while the neighbours read {:.0} µg/m³, each recovering",
             n("drops"),
             n("hours"),
             pct(n("share")),
             n("reference")
         ),
         (Check::ShortDrop, true) => format!(
-            "{s}出现{:.0}次短时骤降(共{:.0}小时),降至常态比值的{},同期周边中位数{:.0}微克/立方米,随后恢复",
+            "{s}出现{:.0}次短时骤降(共{:.0}小时),与周边站点的比值降至前后几小时的{},同期周边中位数{:.0}微克/立方米,随后恢复",
             n("drops"),
             n("hours"),
             pct(n("share")),
@@ -130,15 +130,19 @@ pub fn sentence(h: &Hit, zh: bool) -> String {
             n("pm10")
         ),
         (Check::Drift, false) => format!(
-            "{s} ratio to the neighbours fell to {} of its level over {:.0} weeks (rank correlation with time {:.2})",
-            pct(n("decline")),
+            "{s} ratio to the neighbours fell over {:.0} weeks to {} of its level in the weeks {} ({:.1} robust deviations; rank correlation with time {:.2})",
             n("weeks"),
+            pct(n("decline")),
+            if n("after") > 0.5 { "after" } else { "before" },
+            n("z"),
             n("rho")
         ),
         (Check::Drift, true) => format!(
-            "{s}与周边站点的比值在{:.0}周内持续下降至原来的{}(与时间的秩相关{:.2})",
+            "{s}与周边站点的比值在{:.0}周内持续下降至此{}几周水平的{}({:.1}个稳健标准差;与时间的秩相关{:.2})",
             n("weeks"),
+            if n("after") > 0.5 { "后" } else { "前" },
             pct(n("decline")),
+            n("z"),
             n("rho")
         ),
         (Check::Control, false) => format!(

@@ -20,7 +20,8 @@ use std::collections::HashSet;
 pub enum Pattern {
     /// Samplers stuffed (Xi'an 2016): PM cut to 50–70 % for 3–30 days.
     Gauze,
-    /// Water spraying or fog cannons: 3–8 drops to 20–40 % of 2–6 hours within 2–4 weeks.
+    /// Water spraying or fog cannons: 3–8 drops to 20–40 % of 2–6 hours within
+    /// 2–4 weeks, on days the station reads high (daytime PM2.5 ≥ [`SPRAY_LEVEL`]).
     Spraying,
     /// The month's highest 10–20 % of hours deleted.
     WithheldHighs,
@@ -107,6 +108,11 @@ impl Rng {
     }
 }
 
+/// Daytime PM2.5 (µg/m³) from which a day is worth spraying: above the
+/// IAQI-50 boundary. A drop from 8 to 3 µg/m³ changes no ranking, and it
+/// is no more visible than the hourly noise at that level.
+pub const SPRAY_LEVEL: f64 = 35.0;
+
 /// One injected episode.
 #[derive(Clone, Debug)]
 pub struct Episode {
@@ -155,10 +161,25 @@ fn inject(
         Pattern::Spraying => {
             let len = rng.int(14, 28);
             let a = pick(rng, len)?;
-            let n = rng.int(3, 8);
-            let mut days: Vec<usize> = (0..n).map(|_| a + rng.int(0, len - 1)).collect();
+            // Spraying is worth it only when the station reads high: the
+            // drops go on days whose daytime PM2.5 is at least SPRAY_LEVEL.
+            let mut worth: Vec<usize> = (a..a + len)
+                .filter(|&d| {
+                    let day = &panel.pm25[i][d * 24 + 8..d * 24 + 24];
+                    let v: Vec<f64> = day.iter().copied().filter(|x| !x.is_nan()).collect();
+                    v.len() >= 8 && v.iter().sum::<f64>() / v.len() as f64 >= SPRAY_LEVEL
+                })
+                .collect();
+            if worth.len() < 3 {
+                return None;
+            }
+            let n = rng.int(3, 8).min(worth.len());
+            for k in 0..n {
+                let j = rng.int(k, worth.len() - 1);
+                worth.swap(k, j);
+            }
+            let mut days = worth[..n].to_vec();
             days.sort_unstable();
-            days.dedup();
             let (mut first, mut last) = (usize::MAX, 0);
             for d in days {
                 let (start, dur) = (d * 24 + rng.int(8, 18), rng.int(2, 6));
@@ -258,6 +279,20 @@ fn inject(
     }
 }
 
+/// Whether the series a pattern alters had data in at least half of the
+/// episode's hours before it was put in: cutting or scaling hours that
+/// were never reported changes nothing, and such an episode would count
+/// as missed (the national year has stations with PM2.5 and no PM10 for
+/// weeks). Patterns that make or remove data themselves need nothing.
+fn had_data(pattern: Pattern, start: HourLabel, e: &Episode, pm25: &[f64], pm10: &[f64]) -> bool {
+    let series: &[&[f64]] = match pattern {
+        Pattern::Gauze | Pattern::Drift | Pattern::Spraying | Pattern::Pm25OverPm10 => &[pm25, pm10],
+        Pattern::WithheldHighs | Pattern::PushedUnder | Pattern::Stuck | Pattern::ControlLikeCity => return true,
+    };
+    let (a, b) = ((e.from - start) as usize, (e.to - start) as usize + 1);
+    series.iter().all(|v| v[a..b.min(v.len())].iter().filter(|x| !x.is_nan()).count() * 2 >= b - a)
+}
+
 /// Hour ranges of the calendar months inside the panel-relative `days`.
 fn months(panel: &Panel, days: (usize, usize)) -> Vec<(usize, usize)> {
     let first = day_of_label(panel.start);
@@ -341,7 +376,11 @@ pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Eval
                     continue;
                 }
                 saved.push((i, panel.pm25[i].clone(), panel.pm10[i].clone()));
-                match inject(&mut panel, &near, pattern, i, days, &mut rng) {
+                let injected = inject(&mut panel, &near, pattern, i, days, &mut rng).filter(|e| {
+                    let (_, pm25, pm10) = saved.last().expect("pushed");
+                    had_data(pattern, panel.start, e, pm25, pm10)
+                });
+                match injected {
                     Some(e) => {
                         chosen.push(i);
                         episodes.push(e);

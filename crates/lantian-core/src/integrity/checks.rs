@@ -83,6 +83,12 @@ pub fn divergence(base: &Baseline<'_>, series: &'static str, p: &DivergenceParam
             continue;
         }
         let days: Vec<usize> = (a..=b).filter(|&d| flag(d)).collect();
+        // The run's days together: a short run needs deeper days than a long one.
+        let combined =
+            days.iter().map(|&d| (base.base[d] - base.ratio[d]) / base.scale[d]).sum::<f64>() / (n as f64).sqrt();
+        if combined < p.z_run {
+            continue;
+        }
         let share = mean(days.iter().map(|&d| (base.ratio[d] - base.base[d]).exp()));
         let strength = (1.0 - share) / (1.0 - p.ratio) * (n as f64 / p.min_days as f64).sqrt();
         hits.push(Hit {
@@ -103,42 +109,66 @@ pub fn divergence(base: &Baseline<'_>, series: &'static str, p: &DivergenceParam
     hits
 }
 
-/// Deep drops of a few hours, recovering, while the neighbours stay up;
-/// a finding needs `count` of them no more than `window_days` apart.
+/// Deep drops of a few hours that recover, the neighbours unchanged
+/// (spraying, fog cannons). Judged on the hourly log ratio to the neighbours
+/// against its level in the hours just before and just after, not against a
+/// daily baseline: a drop is a step down and a step back up that the
+/// neighbours do not make. Its depth is weighed against the station's own
+/// hour-to-hour noise in that calendar month (the robust spread of the
+/// ratio's hourly steps), so a noisy station needs a deeper drop. A finding
+/// needs `count` drops no more than `window_days` apart.
 pub fn short_drops(base: &Baseline<'_>, series: &'static str, p: &ShortDropParams) -> Vec<Hit> {
     let n = base.values.len();
-    let share = |h: usize| base.hour_share(h);
-    let low = |h: usize| {
-        let s = share(h);
-        !s.is_nan() && s <= p.ratio && base.reference[h] >= p.min_reference
+    let off = base.offset;
+    let x: Vec<f64> = (0..n).map(|h| ((base.values[h] + off) / (base.reference[h] + off)).ln()).collect();
+    let noise = step_noise(base.start, &x);
+    // Mean of the present hours among `r` (at least two of them).
+    let level = |r: std::ops::Range<usize>| {
+        let (k, s) = r.filter(|&h| !x[h].is_nan()).fold((0usize, 0.0), |(k, s), h| (k + 1, s + x[h]));
+        if k >= 2 { s / k as f64 } else { f64::NAN }
     };
-    // The nearest hour with a share within 3 hours, walking away from the drop.
-    let recovered = |from: usize, back: bool| {
-        for k in 1..=3 {
-            let h = if back { from.checked_sub(k) } else { Some(from + k).filter(|&h| h < n) };
-            let Some(h) = h else { return false };
-            let s = share(h);
-            if !s.is_nan() {
-                return s >= p.recover;
-            }
-        }
-        false
-    };
+    let (deep, hour_low) = (p.ratio.ln(), 0.5 * p.ratio.ln());
     let mut drops: Vec<(usize, usize, f64, f64)> = Vec::new();
-    let mut h = 0;
+    let mut h = 1;
     while h < n {
-        if !low(h) {
+        let pre = level(h.saturating_sub(3)..h);
+        if x[h].is_nan() || pre.is_nan() || x[h] - pre > hour_low {
             h += 1;
             continue;
         }
-        let a = h;
-        while h < n && low(h) {
-            h += 1;
+        // Every hour of the drop well under the level before it (a missing
+        // hour inside it does not end it).
+        let low = |k: usize| k < n && !x[k].is_nan() && x[k] - pre <= hour_low;
+        let mut k = h;
+        while k < n && k - h <= p.max_hours && (low(k) || (x[k].is_nan() && low(k + 1))) {
+            k += 1;
         }
-        let b = h - 1;
-        let len = b - a + 1;
-        if (p.min_hours..=p.max_hours).contains(&len) && recovered(a, true) && recovered(b, false) {
-            drops.push((a, b, mean((a..=b).map(share)), mean((a..=b).map(|h| base.reference[h]))));
+        let len = k - h;
+        if len < p.min_hours || len > p.max_hours {
+            h += 1;
+            continue;
+        }
+        let post = level(k..(k + 3).min(n));
+        let inside = mean(x[h..k].iter().copied());
+        let depth = (inside - pre).max(inside - post);
+        let sigma = noise[h] * (1.0 / len as f64 + 0.4).sqrt();
+        let reference = mean(base.reference[h..k].iter().copied());
+        // The station fell, not the neighbours rose: a burst at the
+        // neighbours (a fire, dust) leaves the same dip in the ratio.
+        let around =
+            mean(base.reference[h.saturating_sub(3)..h].iter().chain(&base.reference[k..(k + 3).min(n)]).copied());
+        let rise = (reference + off) / (around + off);
+        if !post.is_nan()
+            && rise <= p.steady
+            && depth <= deep
+            && -depth / sigma >= p.z
+            && post - pre >= p.recover.ln()
+            && reference >= p.min_reference
+        {
+            drops.push((h, k - 1, depth.exp(), reference));
+            h = k;
+        } else {
+            h += 1;
         }
     }
     let gap = p.window_days.max(1) as usize * 24;
@@ -174,26 +204,54 @@ pub fn short_drops(base: &Baseline<'_>, series: &'static str, p: &ShortDropParam
     hits
 }
 
+/// Per hour, the robust spread (1.4826 × MAD / √2, at least 0.03) of a
+/// ratio series' hour-to-hour steps over its calendar month: the station's
+/// own hourly noise against its neighbours.
+pub(super) fn step_noise(start: HourLabel, x: &[f64]) -> Vec<f64> {
+    let mut out = vec![f64::NAN; x.len()];
+    let mut buf = Vec::new();
+    for (a, b) in month_spans(start, x.len()) {
+        buf.clear();
+        buf.extend((a.max(1)..b).map(|h| x[h] - x[h - 1]).filter(|d| !d.is_nan()));
+        let m = super::stats::median(&mut buf);
+        for d in buf.iter_mut() {
+            *d = (*d - m).abs();
+        }
+        let s = 1.4826 * super::stats::median(&mut buf) / std::f64::consts::SQRT_2;
+        out[a..b].fill(if s.is_nan() { f64::INFINITY } else { s.max(0.03) });
+    }
+    out
+}
+
 /// Per calendar month: gaps (runs of missing hours, outages excluded) that
 /// fall when the neighbours read high. Under no selection a gap's mean rank
 /// among the month's neighbour readings is uniform on 0–1 (mean 0.5,
 /// variance 1/12); averaging within a gap only narrows it, so the z-score
-/// below errs towards silence.
+/// below errs towards silence. The station's own readings at the hours just
+/// before and after a gap (their rank among its month) weigh in by
+/// `edge_weight`: withheld highs leave the edges of a gap high too, which
+/// the neighbours, read elsewhere, show only in part.
 pub fn selective_gaps(start: HourLabel, values: &[f64], reference: &[f64], p: &GapParams) -> Vec<Hit> {
     let mut hits = Vec::new();
-    let mut sorted = Vec::new();
+    let (mut sorted, mut own) = (Vec::new(), Vec::new());
+    // Mid-rank of `x` among `sorted` (0–1).
+    fn rank_in(sorted: &[f64], x: f64) -> f64 {
+        let below = sorted.partition_point(|&v| v < x);
+        let upto = sorted.partition_point(|&v| v <= x);
+        (below + upto) as f64 / 2.0 / sorted.len() as f64
+    }
     for (a, b) in month_spans(start, values.len()) {
         sorted.clear();
         sorted.extend(reference[a..b].iter().copied().filter(|x| !x.is_nan()));
-        if sorted.len() < 24 * 7 {
+        own.clear();
+        own.extend(values[a..b].iter().copied().filter(|x| !x.is_nan()));
+        if sorted.len() < 24 * 7 || own.len() < 24 * 7 {
             continue;
         }
         sorted.sort_by(f64::total_cmp);
-        let rank = |x: f64| {
-            let below = sorted.partition_point(|&v| v < x);
-            let upto = sorted.partition_point(|&v| v <= x);
-            (below + upto) as f64 / 2.0 / sorted.len() as f64
-        };
+        own.sort_by(f64::total_cmp);
+        let rank = |x: f64| rank_in(&sorted, x);
+        let edge = |h: usize| if h >= a && h < b && !values[h].is_nan() { rank_in(&own, values[h]) } else { f64::NAN };
         let (mut ranks, mut hours, mut during) = (Vec::new(), 0usize, Vec::new());
         let mut h = a;
         while h < b {
@@ -209,6 +267,8 @@ pub fn selective_gaps(start: HourLabel, values: &[f64], reference: &[f64], p: &G
                 continue;
             }
             let r = mean((g..h).map(|k| if reference[k].is_nan() { f64::NAN } else { rank(reference[k]) }));
+            let e = mean([g.wrapping_sub(1), h].into_iter().map(edge));
+            let r = if e.is_nan() || r.is_nan() { r } else { (1.0 - p.edge_weight) * r + p.edge_weight * e };
             if !r.is_nan() {
                 ranks.push(r);
                 hours += h - g;
@@ -266,8 +326,14 @@ pub fn bunching(start: HourLabel, series: &'static str, values: &[f64], p: &Bunc
     while w < days {
         let end = (w + len).min(days);
         let edition = date_of(first_day + w as i64).map_or(Edition::E2026, Edition::for_date);
-        for &bp in &indicator.breakpoints(edition)[1..=2] {
-            let bound = bp as f64 / 1000.0;
+        let breakpoints = indicator.breakpoints(edition);
+        // IAQI 50 is breakpoint 1, IAQI 100 breakpoint 2.
+        for level in p.levels.iter().filter_map(|&l| match l {
+            50 => Some(1),
+            100 => Some(2),
+            _ => None,
+        }) {
+            let bound = breakpoints[level] as f64 / 1000.0;
             let under: Vec<usize> = (w..end).filter(|&d| daily[d] > bound - p.width && daily[d] <= bound).collect();
             let over = (w..end).filter(|&d| daily[d] > bound && daily[d] <= bound + p.width).count();
             if under.len() < p.min_count {
@@ -314,11 +380,12 @@ pub fn stuck(start: HourLabel, series: &'static str, values: &[f64], p: &StuckPa
             h += 1;
         }
         let len = h - a;
-        // PM analysers' hourly noise makes a long exact repeat implausible at
-        // any level; gas analysers sit at their detection limit for days.
+        // PM analysers' hourly noise makes a long exact repeat implausible
+        // except at the bottom of their range (clean air reads 1–5 for a day);
+        // gas analysers sit at their detection limit for days.
         let step = if series == "co" { 0.1 } else { 1.0 };
-        let pm = series.starts_with("pm");
-        let need = if pm || v / step >= p.level_steps - 1e-9 { p.hours.min(p.hours_any) } else { p.hours_any };
+        let level = if series.starts_with("pm") { p.pm_level_steps } else { p.level_steps };
+        let need = if v / step >= level - 1e-9 { p.hours.min(p.hours_any) } else { p.hours_any };
         if len >= need {
             hits.push(Hit {
                 check: Check::Stuck,
@@ -370,38 +437,91 @@ pub fn pm25_above_pm10(start: HourLabel, pm25: &[f64], pm10: &[f64], p: &PmRatio
     hits
 }
 
-/// The weekly ratio to the neighbours falling steadily over `weeks` weeks
-/// (windows stepping two weeks).
+/// The weekly ratio to the neighbours falling steadily over a window of
+/// `min_weeks`–`weeks` weeks, measured against the station's level in the
+/// `before_weeks` weeks before the window (the weeks after it when there
+/// are too few before: a drift that was reset), not against the whole year:
+/// a drift is a departure from where the station just was. The fall is
+/// weighed against the week-to-week spread of those reference weeks.
 pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<Hit> {
     let weeks = base.days() / 7;
     let mut buf = Vec::new();
+    // Weekly log ratio of the means over the days both have (at least 4).
+    // A week's mean is steady enough for a 1 µg/m³ offset: the hourly 5
+    // would flatten a summer drift from 15 to 9 µg/m³ into a 30 % fall.
     let weekly: Vec<f64> = (0..weeks)
         .map(|w| {
-            let m = median_of_present(base.ratio[w * 7..w * 7 + 7].iter().copied(), &mut buf);
-            if buf.len() >= 4 { m } else { f64::NAN }
+            let days = (w * 7..w * 7 + 7).filter(|&d| !base.ratio[d].is_nan());
+            let (n, s, r) =
+                days.fold((0, 0.0, 0.0), |(n, s, r), d| (n + 1, s + base.day_station[d], r + base.day_reference[d]));
+            if n >= 4 { ((s / n as f64 + 1.0) / (r / n as f64 + 1.0)).ln() } else { f64::NAN }
         })
         .collect();
+    // Level and spread of the weeks in `r` (at least 3 with a ratio).
+    let reference = |r: std::ops::Range<usize>, buf: &mut Vec<f64>| {
+        let m = median_of_present(weekly[r].iter().copied(), buf);
+        if buf.len() < 3 {
+            return None;
+        }
+        for x in buf.iter_mut() {
+            *x = (*x - m).abs();
+        }
+        Some((m, (1.4826 * super::stats::median(buf)).max(0.04)))
+    };
     let mut hits = Vec::new();
-    let mut w = 0;
-    while w + p.weeks <= weeks {
-        let points: Vec<(f64, f64)> =
-            (w..w + p.weeks).filter(|&k| !weekly[k].is_nan()).map(|k| (k as f64, weekly[k])).collect();
-        if points.len() >= p.min_weeks {
+    let shortest = p.min_weeks.clamp(3, p.weeks.max(3));
+    for len in (shortest..=p.weeks).step_by(2) {
+        for w in 0..weeks.saturating_sub(len - 1) {
+            let points: Vec<(f64, f64)> =
+                (w..w + len).filter(|&k| !weekly[k].is_nan()).map(|k| (k as f64, weekly[k])).collect();
+            if points.len() * 4 < len * 3 || weekly[w + len - 1].is_nan() {
+                continue;
+            }
+            let before = reference(w.saturating_sub(p.before_weeks)..w, &mut buf);
+            let (after, level) = match before {
+                Some(l) => (false, l),
+                None => match reference(w + len..(w + len + p.before_weeks).min(weeks), &mut buf) {
+                    Some(l) => (true, l),
+                    None => continue,
+                },
+            };
             let rho = spearman_vs_time(&points);
-            let decline = (slope(&points) * (p.weeks - 1) as f64).exp();
-            if rho <= p.rho && decline <= p.ratio {
-                let strength = (decline.ln() / p.ratio.ln()) * (rho / p.rho);
+            let np = points.len() as f64;
+            let (mx, my) = (points.iter().map(|q| q.0).sum::<f64>() / np, points.iter().map(|q| q.1).sum::<f64>() / np);
+            // The fitted ratio at the window's last week.
+            let end = my + slope(&points) * ((w + len - 1) as f64 - mx);
+            let decline = (end - level.0).exp();
+            let z = (level.0 - end) / level.1;
+            // Reset: the best of the four weeks after the window back near
+            // the level (a season's slow change of a station's mix does not
+            // jump back; the window may end a week early); not asked where
+            // the data end.
+            let back = weekly[(w + len).min(weeks)..(w + len + 4).min(weeks)]
+                .iter()
+                .copied()
+                .filter(|x| !x.is_nan())
+                .fold(f64::NAN, f64::max);
+            buf.clear();
+            buf.extend(weekly[(w + len).min(weeks)..(w + len + 4).min(weeks)].iter().filter(|x| !x.is_nan()));
+            let reset = buf.len() < 2 || after || (back - level.0).exp() >= p.reset;
+            if rho <= p.rho && decline <= p.ratio && z >= p.z && reset {
+                let strength = (decline.ln() / p.ratio.ln()) * (z / p.z).sqrt();
                 hits.push(Hit {
                     check: Check::Drift,
                     series,
                     from: base.day_labels(w * 7).0,
-                    to: base.day_labels((w + p.weeks) * 7 - 1).1,
+                    to: base.day_labels((w + len) * 7 - 1).1,
                     score: score(strength),
-                    numbers: vec![("weeks", p.weeks as f64), ("decline", decline), ("rho", rho)],
+                    numbers: vec![
+                        ("weeks", len as f64),
+                        ("decline", decline),
+                        ("rho", rho),
+                        ("z", z),
+                        ("after", if after { 1.0 } else { 0.0 }),
+                    ],
                 });
             }
         }
-        w += 2;
     }
     hits
 }

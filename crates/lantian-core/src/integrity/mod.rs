@@ -121,26 +121,36 @@ pub struct DivergenceParams {
     pub min_reference: f64,
     /// Fewest such days in a row (one missing or ordinary day may break a run).
     pub min_days: usize,
+    /// The run's deviations together (their sum over √days) must reach this
+    /// many robust deviations: two days need more than each `z`, a week less.
+    pub z_run: f64,
 }
 
 impl Default for DivergenceParams {
     fn default() -> Self {
-        DivergenceParams { ratio: 0.75, z: 2.5, min_reference: 20.0, min_days: 2 }
+        DivergenceParams { ratio: 0.75, z: 2.0, min_reference: 20.0, min_days: 2, z_run: 5.0 }
     }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShortDropParams {
-    /// An hour is in a drop when the station reads at most this share of its usual ratio…
+    /// A drop's mean ratio to the neighbours is at most this share of the
+    /// three hours before it and of the three after…
     pub ratio: f64,
+    /// …that many times the station's own hourly noise (robust spread of
+    /// its hour-to-hour steps against the neighbours' that month)…
+    pub z: f64,
     /// …the neighbours reading at least this (µg/m³).
     pub min_reference: f64,
     /// A drop lasts this many hours at least and at most.
     pub min_hours: usize,
     pub max_hours: usize,
-    /// The hours just before and after read at least this share (the drop recovers).
+    /// The hours after read at least this share of the hours before (the drop recovers).
     pub recover: f64,
+    /// The neighbours during the drop read at most this factor of their
+    /// hours around it (the station fell; the neighbours did not jump).
+    pub steady: f64,
     /// Fewest drops within `window_days` for a finding.
     pub count: usize,
     pub window_days: i64,
@@ -150,10 +160,12 @@ impl Default for ShortDropParams {
     fn default() -> Self {
         ShortDropParams {
             ratio: 0.45,
-            min_reference: 20.0,
+            z: 6.0,
+            min_reference: 35.0,
             min_hours: 2,
             max_hours: 8,
             recover: 0.7,
+            steady: 1.2,
             count: 2,
             window_days: 14,
         }
@@ -172,11 +184,15 @@ pub struct GapParams {
     pub mean_rank: f64,
     /// …and be this many standard errors above 0.5.
     pub z: f64,
+    /// Weight (0–1) of the station's own readings just before and after a
+    /// gap (their rank in its month) in the gap's rank; the rest is the
+    /// neighbours' rank during the gap.
+    pub edge_weight: f64,
 }
 
 impl Default for GapParams {
     fn default() -> Self {
-        GapParams { max_run_hours: 72, min_runs: 4, min_hours: 12, mean_rank: 0.7, z: 3.0 }
+        GapParams { max_run_hours: 72, min_runs: 3, min_hours: 12, mean_rank: 0.65, z: 2.5, edge_weight: 0.5 }
     }
 }
 
@@ -192,11 +208,15 @@ pub struct BunchingParams {
     /// Window length and step (days).
     pub window_days: i64,
     pub step_days: i64,
+    /// The IAQI levels whose boundaries are watched (50 and/or 100). 100 is
+    /// the one that counts: a day over it is no "good" day and the good-days
+    /// ratio is ranked (Beijing 2006, Ghanem & Zhang 2014).
+    pub levels: Vec<u32>,
 }
 
 impl Default for BunchingParams {
     fn default() -> Self {
-        BunchingParams { width: 5.0, min_count: 6, p: 5e-3, window_days: 91, step_days: 30 }
+        BunchingParams { width: 5.0, min_count: 6, p: 0.01, window_days: 91, step_days: 7, levels: vec![100] }
     }
 }
 
@@ -207,6 +227,8 @@ pub struct StuckParams {
     /// at least `level_steps` steps of its resolution (1 µg/m³; CO 0.1 mg/m³)…
     pub hours: usize,
     pub level_steps: f64,
+    /// PM below this (µg/m³) needs `hours_any`: the analysers' floor.
+    pub pm_level_steps: f64,
     /// …or for this many hours whatever the value (low values at the
     /// detection limit repeat for a day without anything being wrong).
     pub hours_any: usize,
@@ -214,7 +236,7 @@ pub struct StuckParams {
 
 impl Default for StuckParams {
     fn default() -> Self {
-        StuckParams { hours: 14, level_steps: 20.0, hours_any: 96 }
+        StuckParams { hours: 16, level_steps: 20.0, pm_level_steps: 6.0, hours_any: 96 }
     }
 }
 
@@ -239,19 +261,28 @@ impl Default for PmRatioParams {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct DriftParams {
-    /// Window (weeks) over which the weekly ratio to the neighbours is followed.
+    /// Windows (weeks) over which the weekly ratio to the neighbours is
+    /// followed: from `min_weeks` to `weeks` long (steps of two).
     pub weeks: usize,
-    /// Fewest weeks with a ratio in the window.
     pub min_weeks: usize,
-    /// The fitted ratio at the end over the start must be at most this…
+    /// Weeks before a window whose median is the level it is judged against
+    /// (the weeks after it when fewer than three before have a ratio).
+    pub before_weeks: usize,
+    /// The fitted ratio at the window's end over that level must be at most this…
     pub ratio: f64,
-    /// …with a Spearman rank correlation against time at most this.
+    /// …with a Spearman rank correlation against time at most this…
     pub rho: f64,
+    /// …and a fall of this many robust spreads of the reference weeks…
+    pub z: f64,
+    /// …after which the three weeks after the window are back to at least
+    /// this share of the level (a reset: the instrument serviced, the
+    /// calibration put right). 0 accepts a drift that never comes back.
+    pub reset: f64,
 }
 
 impl Default for DriftParams {
     fn default() -> Self {
-        DriftParams { weeks: 10, min_weeks: 8, ratio: 0.65, rho: -0.9 }
+        DriftParams { weeks: 16, min_weeks: 6, before_weeks: 8, ratio: 0.7, rho: -0.85, z: 4.0, reset: 0.85 }
     }
 }
 
