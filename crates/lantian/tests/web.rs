@@ -16,7 +16,17 @@ pub(crate) struct Server {
     child: Child,
     pub(crate) port: u16,
     _dir: tempfile::TempDir,
-    data: PathBuf,
+    pub(crate) data: PathBuf,
+}
+
+impl Server {
+    /// Kill the server (SIGKILL: nothing is saved on the way out) and start
+    /// another on the same data directory.
+    pub(crate) fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.child, self.port) = spawn(&self.data);
+    }
 }
 
 impl Drop for Server {
@@ -49,9 +59,15 @@ pub(crate) fn server() -> Server {
         let out = lantian(&a);
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
+    let (child, port) = spawn(&data);
+    Server { child, port, _dir: dir, data }
+}
+
+/// `lantian serve` on a free port of the loopback, once it accepts connections.
+fn spawn(data: &Path) -> (Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
-        .args(["--data", s(&data), "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--data", s(data), "serve", "--addr", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -60,12 +76,12 @@ pub(crate) fn server() -> Server {
         assert!(t.elapsed() < Duration::from_secs(30), "server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Server { child, port, _dir: dir, data }
+    (child, port)
 }
 
 pub(crate) struct Reply {
     pub(crate) status: u16,
-    headers: String,
+    pub(crate) headers: String,
     pub(crate) body: serde_json::Value,
 }
 
@@ -101,7 +117,7 @@ pub(crate) fn login(port: u16, name: &str, password: &str) -> (String, String) {
 /// A response checked against a schema of the OpenAPI document (3.1, as
 /// generated): required keys present, types as declared (`null` where the
 /// type allows it), `allOf` / `oneOf` / `$ref` followed, recursively.
-fn conforms(v: &serde_json::Value, schema: &serde_json::Value, doc: &serde_json::Value, at: &str) {
+pub(crate) fn conforms(v: &serde_json::Value, schema: &serde_json::Value, doc: &serde_json::Value, at: &str) {
     if let Err(e) = check(v, schema, doc, at) {
         panic!("{e}");
     }

@@ -78,7 +78,7 @@ pub async fn overview(
     Query(p): Query<Period>,
     Query(b): Query<BasisQuery>,
 ) -> Result<Response, ApiError> {
-    app.session(&headers)?;
+    app.session(&headers).await?;
     if p.from > p.to {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", p.from, p.to)));
     }
@@ -112,7 +112,7 @@ pub async fn city(
     Query(q): Query<CityQuery>,
     Query(b): Query<BasisQuery>,
 ) -> Result<Response, ApiError> {
-    app.session(&headers)?;
+    app.session(&headers).await?;
     // Targets are judged as of today: a new day is a new page.
     let today = lantian_app::today_date();
     let key = format!("city\u{0}{name}\u{0}{}\u{0}{today}", q.year);
