@@ -1,10 +1,11 @@
 //! Dashboard sessions kept in the ledger: they survive the server being
 //! killed and started again, a user lists and ends their own (never
 //! another's), logging out deletes the row, and `lantian user disable` run
-//! in another process while the server runs ends an account's sessions.
+//! in another process while the server runs ends an account's sessions;
+//! two servers sharing one PostgreSQL ledger see each other's sessions.
 
 use crate::common::lantian;
-use crate::web::{Reply, conforms, login, request, server};
+use crate::web::{Reply, conforms, login, request, server, spawn};
 use lantian_store::ledger::{Ledger, SqliteLedger};
 use lantian_store::sql::Val;
 use std::path::Path;
@@ -131,4 +132,80 @@ fn sessions_in_the_ledger() {
     assert_eq!(sessions_of(&data, "chengdu"), 0);
     assert_eq!(post(port, "/api/logout", &c3, &x3, None).status, 401);
     assert_eq!(request(port, "GET", "/api/sessions", &[("Cookie", &c3)], None).status, 401);
+}
+
+/// A `lantian serve` process, killed when dropped.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Requests with `cookie` to `port` answer 401 within the servers' recheck
+/// (2 s) of a session ended elsewhere.
+fn refused_soon(port: u16, cookie: &str) {
+    let t = Instant::now();
+    while request(port, "GET", "/api/me", &[("Cookie", cookie)], None).status != 401 {
+        assert!(t.elapsed() < Duration::from_secs(3), "a session ended elsewhere still works on :{port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Two servers on one PostgreSQL ledger (as behind a load balancer): a
+/// session made on one works on the other, and ended on one, or by
+/// `lantian user disable`, it is refused by both.
+#[test]
+fn two_servers_share_sessions_in_postgres() {
+    let Some(url) = lantian_store::ledger::test_pg("web_sessions") else {
+        eprintln!("LANTIAN_TEST_PG not set: sessions on PostgreSQL skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    crate::real_data::copy_dir(crate::common::sample_store(), &data);
+    let d = data.to_str().unwrap();
+    for name in ["admin", "analyst"] {
+        let out = lantian(&[
+            "--data",
+            d,
+            "--database",
+            &url,
+            "user",
+            "add",
+            name,
+            "--role",
+            name,
+            "--password",
+            "long-password",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (a, pa) = spawn(&data, &["--database", &url]);
+    let (b, pb) = spawn(&data, &["--database", &url]);
+    let (_a, _b) = (Serving(a), Serving(b));
+    let (c1, x1) = login(pa, "admin", "long-password");
+    let (c2, _) = login(pa, "admin", "long-password");
+    let (c3, _) = login(pb, "analyst", "long-password");
+    for port in [pa, pb] {
+        assert_eq!(request(port, "GET", "/api/me", &[("Cookie", &c1)], None).status, 200);
+        assert_eq!(request(port, "GET", "/api/me", &[("Cookie", &c2)], None).status, 200);
+        assert_eq!(request(port, "GET", "/api/me", &[("Cookie", &c3)], None).status, 200);
+    }
+    // Ended on b: at once there, within the recheck on a (which has it cached).
+    let list = request(pb, "GET", "/api/sessions", &[("Cookie", &c1)], None).body;
+    let items = list.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let other = items.iter().find(|s| s["current"] == false).unwrap()["id"].as_i64().unwrap();
+    assert_eq!(post(pb, &format!("/api/sessions/{other}/end"), &c1, &x1, None).status, 200);
+    assert_eq!(request(pb, "GET", "/api/me", &[("Cookie", &c2)], None).status, 401);
+    refused_soon(pa, &c2);
+    assert_eq!(request(pa, "GET", "/api/me", &[("Cookie", &c1)], None).status, 200, "the other one lives");
+    // Disabled from the command line: both servers refuse it.
+    let out = lantian(&["--data", d, "--database", &url, "user", "disable", "analyst"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    refused_soon(pa, &c3);
+    refused_soon(pb, &c3);
 }

@@ -25,7 +25,7 @@ impl Server {
     pub(crate) fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        (self.child, self.port) = spawn(&self.data);
+        (self.child, self.port) = spawn(&self.data, &[]);
     }
 }
 
@@ -59,15 +59,18 @@ pub(crate) fn server() -> Server {
         let out = lantian(&a);
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let (child, port) = spawn(&data);
+    let (child, port) = spawn(&data, &[]);
     Server { child, port, _dir: dir, data }
 }
 
-/// `lantian serve` on a free port of the loopback, once it accepts connections.
-fn spawn(data: &Path) -> (Child, u16) {
+/// `lantian serve` on a free port of the loopback (`global` flags before
+/// `serve`), once it accepts connections.
+pub(crate) fn spawn(data: &Path, global: &[&str]) -> (Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
-        .args(["--data", s(data), "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--data", s(data)])
+        .args(global)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
