@@ -83,6 +83,8 @@ fn sessions_in_the_ledger() {
 
     // The admin's own sessions, the one asking marked.
     let doc = request(port, "GET", "/api/openapi.json", &[], None).body;
+    // Documented, so the anonymous-writes test (which walks the document) covers the write.
+    assert!(doc["paths"]["/api/sessions/{id}/end"]["post"]["responses"]["404"].is_object());
     let list = request(port, "GET", "/api/sessions", &[("Cookie", &c1)], None);
     assert_eq!(list.status, 200);
     conforms(

@@ -1,8 +1,8 @@
 //! `lantian serve`: the web dashboard and its JSON API from one binary
 //! (assets embedded), an adapter over `lantian_app` like the CLI.
 //!
-//! - `app`: the state (the sessions' cache, import jobs, work pools, the store of the
-//!   current generation with its day cache) and the API's errors;
+//! - `app`: the state (the sessions' cache, import jobs, work pools, the
+//!   store of the current generation with its day cache) and the API's errors;
 //! - `auth`: login, sessions (in the ledger; a user lists and ends their
 //!   own), the CSRF gate of every write route;
 //! - `pages`: the computed pages (overview, city), cached per generation;
