@@ -229,10 +229,12 @@ fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<Stri
         dialect(SCHEMA_V4),
         dialect(SCHEMA_V5),
         dialect(SCHEMA_V6),
+        // Version 7: the dashboard's sessions, defined with their code.
+        dialect(crate::sessions::SCHEMA_V7),
     ]
 }
 
-fn sqlite_migrations() -> Vec<String> {
+pub(crate) fn sqlite_migrations() -> Vec<String> {
     migrations(
         "INTEGER PRIMARY KEY",
         "INTEGER",
@@ -448,7 +450,7 @@ pub struct PgLedger {
     client: postgres::Client,
 }
 
-fn pg_migrations() -> Vec<String> {
+pub(crate) fn pg_migrations() -> Vec<String> {
     migrations(
         "BIGSERIAL PRIMARY KEY",
         "BIGINT",

@@ -39,6 +39,7 @@ pub mod loggers;
 pub mod ops;
 pub mod partition;
 pub mod query;
+pub mod sessions;
 pub mod sql;
 pub mod stations;
 mod store;

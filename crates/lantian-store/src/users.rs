@@ -92,6 +92,8 @@ pub fn set_password(db: &mut dyn Db, name: &str, password: &str, who: &str) -> R
         if tx.exec("UPDATE app_user SET hash = $1 WHERE name = $2", &[h.as_str().into(), name.into()])? == 0 {
             return Err(Error::Input(format!("no user {name}")));
         }
+        // A new password is often a suspected leak: whoever is logged in logs in again.
+        crate::sessions::end_all(tx, name)?;
         audit(tx, who, format!("password of {name} changed"))
     })
 }
@@ -104,6 +106,10 @@ pub fn set_enabled(db: &mut dyn Db, name: &str, enabled: bool, who: &str) -> Res
         )?;
         if n == 0 {
             return Err(Error::Input(format!("no user {name}")));
+        }
+        if !enabled {
+            // Every server sharing the ledger refuses them from its next check.
+            crate::sessions::end_all(tx, name)?;
         }
         audit(tx, who, format!("user {name} {}", if enabled { "enabled" } else { "disabled" }))
     })

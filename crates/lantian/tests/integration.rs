@@ -11,5 +11,6 @@ mod operations;
 mod real_data;
 mod robustness;
 mod screen;
+mod sessions;
 mod snapshots;
 mod web;

@@ -25,28 +25,22 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Stop the server (SIGTERM, as a service manager does) and start it
-    /// again on the same data directory and port.
-    #[allow(dead_code)]
+    /// Kill the server (SIGKILL: nothing is saved on the way out) and start
+    /// another on the same data directory.
     pub(crate) fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.child, self.port) = spawn(&self.data, &[]);
+    }
+
+    /// Stop the server as a service manager does (SIGTERM) and start it
+    /// again on the same port, so a browser's open page reaches it.
+    #[allow(dead_code)]
+    pub(crate) fn restart_same_port(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
-        self.child = spawn(&self.data, self.port);
+        self.child = spawn_on(&self.data, &[], self.port);
     }
-}
-
-fn spawn(data: &Path, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
-        .args(["--data", s(data), "serve", "--addr", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed() < Duration::from_secs(30), "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
 }
 
 impl Drop for Server {
@@ -79,14 +73,36 @@ pub(crate) fn server() -> Server {
         let out = lantian(&a);
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = spawn(&data, port);
+    let (child, port) = spawn(&data, &[]);
     Server { child, port, _dir: dir, data }
+}
+
+/// `lantian serve` on a free port of the loopback (`global` flags before
+/// `serve`), once it accepts connections.
+pub(crate) fn spawn(data: &Path, global: &[&str]) -> (Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    (spawn_on(data, global, port), port)
+}
+
+fn spawn_on(data: &Path, global: &[&str], port: u16) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_lantian"))
+        .args(["--data", s(data)])
+        .args(global)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
 }
 
 pub(crate) struct Reply {
     pub(crate) status: u16,
-    headers: String,
+    pub(crate) headers: String,
     pub(crate) body: serde_json::Value,
 }
 
@@ -122,7 +138,7 @@ pub(crate) fn login(port: u16, name: &str, password: &str) -> (String, String) {
 /// A response checked against a schema of the OpenAPI document (3.1, as
 /// generated): required keys present, types as declared (`null` where the
 /// type allows it), `allOf` / `oneOf` / `$ref` followed, recursively.
-fn conforms(v: &serde_json::Value, schema: &serde_json::Value, doc: &serde_json::Value, at: &str) {
+pub(crate) fn conforms(v: &serde_json::Value, schema: &serde_json::Value, doc: &serde_json::Value, at: &str) {
     if let Err(e) = check(v, schema, doc, at) {
         panic!("{e}");
     }

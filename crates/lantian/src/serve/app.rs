@@ -1,6 +1,6 @@
-//! The server's state: accounts' sessions, import jobs, the two work pools,
-//! the store of the current generation with the days computed on it; and
-//! the API's errors (every one JSON `{"error": …}`).
+//! The server's state: a cache of the sessions (kept in the ledger), import
+//! jobs, the two work pools, the store of the current generation with the
+//! days computed on it; and the API's errors (every one JSON `{"error": …}`).
 
 use super::work;
 use anyhow::Result;
@@ -13,7 +13,6 @@ use lantian_app::days::{DayCache, Days};
 use lantian_store::Values;
 use lantian_store::ledger::Ledger;
 use lantian_store::query::Deduction;
-use lantian_store::users::User;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -27,13 +26,8 @@ const QUEUE: usize = 1024;
 /// Computed pages kept (per store generation).
 const CACHE_ENTRIES: usize = 4096;
 
-/// A logged-in user's session.
-#[derive(Clone)]
-pub struct Session {
-    pub user: User,
-    pub csrf: String,
-    pub expires: Instant,
-}
+/// A logged-in user's session, as the ledger holds it.
+pub use lantian_store::sessions::Session;
 
 /// A running or finished import started from the page.
 #[derive(Default)]
@@ -46,7 +40,12 @@ pub struct ImportJob {
 pub struct App {
     pub ctx: Ctx,
     pub jobs: Mutex<HashMap<String, Arc<ImportJob>>>,
-    pub sessions: Mutex<HashMap<String, Session>>,
+    /// Sessions read from the ledger (the truth), by token hash, with when
+    /// they were read: trusted for `auth::SESSION_RECHECK` (see `auth`).
+    pub sessions: Mutex<HashMap<String, (Session, Instant)>>,
+    /// Moved by every session this process ends, so that a check that read
+    /// the ledger before the end does not put the session back in the cache.
+    pub sessions_ended: std::sync::atomic::AtomicU64,
     pub failures: Mutex<HashMap<String, (u32, Instant)>>,
     /// Pages computed from the store (overview, city pages, documents): few at a time, cached.
     pub heavy: work::Work<Arc<Answer>>,
@@ -151,6 +150,7 @@ impl App {
         App {
             ctx,
             sessions: Mutex::new(HashMap::new()),
+            sessions_ended: std::sync::atomic::AtomicU64::new(0),
             failures: Mutex::new(HashMap::new()),
             jobs: Mutex::new(HashMap::new()),
             heavy: work::Work::new(HEAVY_WORKERS, QUEUE, CACHE_ENTRIES),

@@ -41,7 +41,7 @@ pub async fn report(
     headers: HeaderMap,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let user = app.session(&headers)?.user;
+    let user = app.session(&headers).await?.user;
     let ctx = app.ctx.clone();
     let current = app.store_now().await?;
     let change = app.ledger_change().await?;
@@ -297,7 +297,7 @@ pub async fn import_status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<ImportStatus>, ApiError> {
-    let user = app.session(&headers)?.user;
+    let user = app.session(&headers).await?.user;
     if !matches!(user.role.as_str(), "admin" | "analyst") {
         return Err(forbidden("see imports"));
     }

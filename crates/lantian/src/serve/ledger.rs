@@ -69,7 +69,7 @@ impl From<&ActionRecord> for Action {
     (status = 401, description = "not logged in", body = ErrorBody),
 ))]
 pub async fn actions(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let user = app.session(&headers)?.user;
+    let user = app.session(&headers).await?.user;
     let key = format!("actions\u{0}{}", visibility(&user));
     app.ledger_page(key, accepts_gzip(&headers), move |l| {
         Ok(Ok(l
@@ -175,7 +175,7 @@ pub struct TaskItem {
     (status = 401, description = "not logged in", body = ErrorBody),
 ))]
 pub async fn tasks(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let user = app.session(&headers)?.user;
+    let user = app.session(&headers).await?.user;
     // Overdue depends on the day as well as the ledger.
     let today = lantian_app::today_date();
     let key = format!("tasks\u{0}{}\u{0}{today}", visibility(&user));
@@ -211,7 +211,7 @@ pub struct TaskDetail {
     (status = 404, description = "no such task (or another city's)", body = ErrorBody),
 ))]
 pub async fn task(State(app): State<Arc<App>>, headers: HeaderMap, Path(n): Path<i64>) -> Result<Response, ApiError> {
-    let user = app.session(&headers)?.user;
+    let user = app.session(&headers).await?.user;
     let key = format!("task\u{0}{n}\u{0}{}", visibility(&user));
     app.ledger_page(key, accepts_gzip(&headers), move |l| {
         Ok(find_task(l.db(), &user, n).map(|t| TaskDetail {

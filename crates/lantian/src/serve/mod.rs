@@ -1,9 +1,10 @@
 //! `lantian serve`: the web dashboard and its JSON API from one binary
 //! (assets embedded), an adapter over `lantian_app` like the CLI.
 //!
-//! - `app`: the state (sessions, import jobs, work pools, the store of the
-//!   current generation with its day cache) and the API's errors;
-//! - `auth`: login, sessions, the CSRF gate of every write route;
+//! - `app`: the state (the sessions' cache, import jobs, work pools, the
+//!   store of the current generation with its day cache) and the API's errors;
+//! - `auth`: login, sessions (in the ledger; a user lists and ends their
+//!   own), the CSRF gate of every write route;
 //! - `pages`: the computed pages (overview, city), cached per generation;
 //! - `ledger`: actions and rectification tasks;
 //! - `files`: document downloads and imports from the page;
@@ -62,6 +63,7 @@ fn routes(app: Arc<App>) -> Router {
     // Writes: session and CSRF token checked before the body is read.
     let writes = Router::new()
         .route("/api/logout", post(auth::logout))
+        .route("/api/sessions/{id}/end", post(auth::end_session))
         .route("/api/actions/{id}", post(ledger::change_action))
         .route(
             "/api/tasks/{n}/progress",
@@ -81,6 +83,7 @@ fn routes(app: Arc<App>) -> Router {
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/login", post(auth::login))
         .route("/api/me", get(auth::me))
+        .route("/api/sessions", get(auth::sessions))
         .route("/api/overview", get(pages::overview))
         .route("/api/cities/{name}", get(pages::city))
         .route("/api/boundaries", get(pages::boundaries))
@@ -182,7 +185,9 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs) -> Result<()> {
             pools.light.stop();
             let _ = stopped_tx.send(());
         };
-        let server = axum::serve(listener, routes(app.clone())).with_graceful_shutdown(stop);
+        // The peer's address is kept with a session (shown in its list).
+        let service = routes(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = axum::serve(listener, service).with_graceful_shutdown(stop);
         let server = std::pin::pin!(std::future::IntoFuture::into_future(server));
         // Graceful, but not forever: clients that keep their connections
         // open get SHUTDOWN_GRACE to finish, then the process exits.

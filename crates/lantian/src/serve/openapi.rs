@@ -4,7 +4,7 @@
 //! drift from the code).
 
 use super::app::ErrorBody;
-use super::auth::{Done, Login, Me};
+use super::auth::{Done, Login, Me, SessionItem};
 use super::files::{ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow};
 use super::ledger::{Action, ActionChange, Created, ProgressForm, StatusAnswer, StatusChange, TaskDetail, TaskItem};
 use super::screen::{FindingRow, FindingSeries, FindingsPage, ReviewBody};
@@ -29,6 +29,8 @@ use utoipa::OpenApi;
         super::auth::login,
         super::auth::logout,
         super::auth::me,
+        super::auth::sessions,
+        super::auth::end_session,
         super::pages::overview,
         super::pages::city,
         super::pages::boundaries,
@@ -48,13 +50,13 @@ use utoipa::OpenApi;
         super::screen::review,
     ),
     components(schemas(
-        ErrorBody, Login, Me, Done, Overview, OverviewRow, AreaRow, Compare, CaptureShortfall, Method, BasisNote, OtherBasis, CityPage, CalendarDay,
+        ErrorBody, Login, Me, Done, SessionItem, Overview, OverviewRow, AreaRow, Compare, CaptureShortfall, Method, BasisNote, OtherBasis, CityPage, CalendarDay,
         MonthlyPm25, YearStats, Breakdown, TargetRow, StationCapture, Action, ActionChange, TaskItem, TaskDetail,
         Task, TaskFields, GoalTargets, Indicator, Evidence, Progress, TaskStatusChange, ProgressForm, Created, StatusChange,
         StatusAnswer, ImportForm, ImportStarted, ImportStatus, ImportSummary, RejectRow, FindingRow, FindingsPage, FindingSeries, ReviewBody,
     )),
     tags(
-        (name = "session", description = "log in and out"),
+        (name = "session", description = "log in and out; one's own sessions"),
         (name = "pages", description = "computed pages, cached per store generation"),
         (name = "ledger", description = "actions and rectification tasks"),
         (name = "files", description = "documents and imports"),

@@ -79,7 +79,7 @@ pub async fn overview(
     Query(p): Query<Period>,
     Query(b): Query<BasisQuery>,
 ) -> Result<Response, ApiError> {
-    app.session(&headers)?;
+    app.session(&headers).await?;
     if p.from > p.to {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", p.from, p.to)));
     }
@@ -113,7 +113,7 @@ pub async fn city(
     Query(q): Query<CityQuery>,
     Query(b): Query<BasisQuery>,
 ) -> Result<Response, ApiError> {
-    app.session(&headers)?;
+    app.session(&headers).await?;
     // Targets are judged as of today: a new day is a new page.
     let today = lantian_app::today_date();
     let key = format!("city\u{0}{name}\u{0}{}\u{0}{today}", q.year);
@@ -135,7 +135,7 @@ pub async fn city(
     (status = 404, description = "no outlines installed", body = ErrorBody),
 ))]
 pub async fn boundaries(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    app.session(&headers)?;
+    app.session(&headers).await?;
     // Read and gzipped once per installed file (its modification time).
     static CACHE: Mutex<Option<(std::path::PathBuf, SystemTime, Arc<Answer>)>> = Mutex::new(None);
     let path = app.ctx.data.join(lantian_store::boundaries::FILE);

@@ -103,7 +103,7 @@ pub async fn findings(
     headers: HeaderMap,
     Query(q): Query<FindingsQuery>,
 ) -> Result<Json<FindingsPage>, ApiError> {
-    staff(&app.session(&headers)?)?;
+    staff(&app.session(&headers).await?)?;
     if q.from > q.to {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("from {} is after to {}", q.from, q.to)));
     }
@@ -169,7 +169,7 @@ pub async fn finding_series(
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Json<FindingSeries>, ApiError> {
-    staff(&app.session(&headers)?)?;
+    staff(&app.session(&headers).await?)?;
     let ctx = app.ctx.clone();
     let zh = q.lang.as_deref() != Some("en");
     let out = app
