@@ -19,7 +19,8 @@ const I18N = {
     addProgress: '填报工作进展', date: '日期', measure: '措施', author: '报送单位', text: '工作及成效',
     indicator: '量化指标（名称=数值 单位）', evidence: '佐证材料', submit: '提交', saved: '已提交', units: '整改责任单位',
     goal: '整改目标', problem: '问题', source: '来源', measures: '整改措施', wholeTask: '整体', month: '月份',
-    noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', week: '周', weekDocx: '下载周通报（Word）', weekXlsx: '下载周通报（Excel）', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
+    noticeDocx: '下载通报（Word）', noticeXlsx: '下载通报（Excel）', week: '周', weekDocx: '下载周通报（Word）', weekXlsx: '下载周通报（Excel）', briefingDate: '简报日期', dailyXlsx: '下载每日会商简报（Excel）', dailyDocx: '下载每日会商简报（Word）',
+    sessionsTitle: '我的登录会话', sessionsHint: '每个登录的浏览器一行；结束不认识的会话，该浏览器须重新登录。', created: '登录时间', lastSeen: '最近活动', expires: '到期', agent: '浏览器', address: '地址', current: '本浏览器', end: '结束', taskNo: '任务编号', completionDocx: '下载完成情况表（Word）',
     indicators: '量化指标', count: '进展条数',
     newTask: '新建整改任务', editTask: '修改任务', deadline: '完成时限', unitsLines: '整改责任单位（每行一个）', citiesLines: '涉及城市（每行一个）',
     goalYear: '目标考核年度（关联年度目标）', goalAreas: '考核地区（每行一个；空则为涉及城市）', measuresLines: '整改措施（每行一条，按顺序编号）', save: '保存',
@@ -55,7 +56,8 @@ const I18N = {
     addProgress: 'Report progress', date: 'Date', measure: 'Measure', author: 'Reported by', text: 'Work and results',
     indicator: 'Indicator (NAME=VALUE UNIT)', evidence: 'Evidence files', submit: 'Submit', saved: 'Saved', units: 'Responsible units',
     goal: 'Goal', problem: 'Problem', source: 'Source', measures: 'Measures', wholeTask: 'whole task', month: 'Month',
-    noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', week: 'Week', weekDocx: 'Weekly notice (Word)', weekXlsx: 'Weekly notice (Excel)', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
+    noticeDocx: 'Notice (Word)', noticeXlsx: 'Notice (Excel)', week: 'Week', weekDocx: 'Weekly notice (Word)', weekXlsx: 'Weekly notice (Excel)', briefingDate: 'Briefing date', dailyXlsx: 'Daily briefing (Excel)', dailyDocx: 'Daily briefing (Word)',
+    sessionsTitle: 'My sessions', sessionsHint: 'One row per browser logged in; end one you do not recognise and that browser must log in again.', created: 'Logged in', lastSeen: 'Last active', expires: 'Expires', agent: 'Browser', address: 'Address', current: 'this browser', end: 'End', taskNo: 'Task No.', completionDocx: 'Completion table (Word)',
     indicators: 'Indicators', count: 'Entries',
     newTask: 'New rectification task', editTask: 'Edit task', deadline: 'Deadline', unitsLines: 'Responsible units (one per line)', citiesLines: 'Cities concerned (one per line)',
     goalYear: 'Targets year (links the goal to annual targets)', goalAreas: 'Areas judged (one per line; empty: the cities)', measuresLines: 'Measures (one per line, numbered in order)', save: 'Save',
@@ -289,7 +291,7 @@ async function load() {
   render(last);
 }
 
-const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'taskedit', 'reports', 'import', 'screen'];
+const VIEWS = ['overview', 'city', 'actions', 'tasks', 'task', 'taskedit', 'reports', 'import', 'screen', 'sessions'];
 
 function show(view) {
   VIEWS.forEach((v) => { $(`${v}-view`).hidden = v !== view; });
@@ -306,6 +308,7 @@ async function route() {
   else if (view === 'tasks') { show('tasks'); await loadTasks(); }
   else if (view === 'reports') { show('reports'); reportLinks(); }
   else if (view === 'import') { show('import'); }
+  else if (view === 'sessions') { show('sessions'); await loadSessions(); }
   else if (view === 'screen') { show('screen'); await loadScreen(); }
   else { show('overview'); if (!last) await load(); }
 }
@@ -541,6 +544,34 @@ function reportLinks() {
   const week = $('report-week').value;
   $('week-docx').href = `/api/reports?kind=notice&period=week:${week}&format=docx`;
   $('week-xlsx').href = `/api/reports?kind=notice&period=week:${week}&format=xlsx`;
+  const day = $('report-day').value;
+  $('daily-xlsx').href = `/api/reports?kind=daily&date=${day}&format=xlsx&lang=${lang}`;
+  $('daily-docx').href = `/api/reports?kind=daily&date=${day}&format=docx&lang=${lang}`;
+}
+$('report-day').addEventListener('change', reportLinks);
+
+// One's own sessions: where one is logged in, and ending the ones not recognised.
+async function loadSessions() {
+  const list = await api('/api/sessions');
+  const table = $('sessions');
+  header(table, [t('created'), t('lastSeen'), t('expires'), t('agent'), t('address'), '']);
+  const when = (x) => (x ? new Date(x).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB') : '—');
+  list.forEach((x) => {
+    const tr = document.createElement('tr');
+    tr.dataset.session = x.id;
+    if (x.current) tr.classList.add('current');
+    [when(x.created), when(x.last_seen), when(x.expires)].forEach((v) => tr.appendChild(text(v)));
+    const agent = text(x.agent || '—'); agent.className = 'left'; tr.appendChild(agent);
+    tr.appendChild(text(x.address || '—'));
+    const ops = document.createElement('td');
+    if (x.current) ops.textContent = t('current');
+    else ops.appendChild(button(t('end'), async () => {
+      await api(`/api/sessions/${x.id}/end`, { method: 'POST' }).catch((e) => alert(e.message));
+      await loadSessions();
+    }));
+    tr.appendChild(ops);
+    table.appendChild(tr);
+  });
 }
 $('report-week').addEventListener('change', reportLinks);
 $('report-month').addEventListener('change', reportLinks);

@@ -14,3 +14,4 @@ mod screen;
 mod sessions;
 mod snapshots;
 mod web;
+mod web_round_two;

@@ -35,7 +35,6 @@ impl Server {
 
     /// Stop the server as a service manager does (SIGTERM) and start it
     /// again on the same port, so a browser's open page reaches it.
-    #[allow(dead_code)]
     pub(crate) fn restart_same_port(&mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let _ = self.child.wait();
@@ -484,6 +483,7 @@ fn dashboard_in_chromium() {
     );
     assert_eq!(v["download"], "notice-month-2019-07.docx");
     assert_eq!(v["week_download"], "notice-week-2019-W30.docx");
+    assert_eq!(v["daily_download"], "daily-briefing-2019-07-15.xlsx");
     assert_eq!(&std::fs::read(shots.join("notice-month-2019-07.docx")).unwrap()[..2], b"PK");
     // The screening page: the same findings as `lantian screen`, the chart, a dismissal recorded.
     let sc = &v["screen"];

@@ -145,6 +145,11 @@ try {
   await page.dispatchEvent('#report-week', 'change');
   const [week] = await Promise.all([page.waitForEvent('download'), page.click('#week-docx')]);
   out.week_download = week.suggestedFilename();
+  // The daily briefing workbook of a day.
+  await page.fill('#report-day', '2019-07-15');
+  await page.dispatchEvent('#report-day', 'change');
+  const [daily] = await Promise.all([page.waitForEvent('download'), page.click('#daily-xlsx')]);
+  out.daily_download = daily.suggestedFilename();
   await page.screenshot({ path: join(shots, 'reports.png') });
   // Import: a long CSV with one bad row; its reject is shown with file, line and reason.
   await page.click('a[href="#/import"]');
