@@ -174,7 +174,7 @@ pub fn demo(ctx: &Ctx, sample: &Path) -> Result<ExitCode> {
     ctx.print(&assess_table(&cur, None, from, to))?;
     let d = dir.display();
     eprintln!(
-        "\n{}\n  lantian --data {d} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year\n  lantian --data {d} policy run --period month:2019-07\n  lantian --data {d} report notice --period month:2019-07          # 通报 (.docx)\n  lantian --data {d} report completion --task 46 --format md       # 完成情况表\n  lantian --data {d} task show 46\n  lantian --data {d} screen --min-score 75                      # 数据筛查 (integrity findings)",
+        "\n{}\n  lantian --data {d} assess --from 2016-01-01 --to 2016-12-31 --compare previous-year\n  lantian --data {d} policy run --period month:2019-07\n  lantian --data {d} report notice --period month:2019-07          # 通报 (.docx)\n  lantian --data {d} report completion --task 46 --format md       # 完成情况表\n  lantian --data {d} report daily --date 2019-07-15                # 会商简报 (.xlsx)\n  lantian --data {d} task show 46\n  lantian --data {d} screen --min-score 75                      # 数据筛查 (integrity findings)",
         if ctx.zh() { "接着试试:" } else { "try next:" },
     );
     Ok(ExitCode::SUCCESS)
