@@ -217,6 +217,22 @@ const SCHEMA_V6: &str = "CREATE TABLE finding_review (
     );
     ALTER TABLE audit ADD COLUMN finding TEXT;";
 
+/// Schema version 7: the dashboard's sessions (`crate::sessions`; only the
+/// token's SHA-256 is kept).
+const SCHEMA_V7: &str = "CREATE TABLE app_session (
+        id {id},
+        token_hash TEXT NOT NULL UNIQUE,
+        user_id {bigint} NOT NULL REFERENCES app_user(id),
+        csrf TEXT NOT NULL,
+        created {bigint} NOT NULL,
+        last_seen {bigint} NOT NULL,
+        expires {bigint} NOT NULL,
+        agent TEXT,
+        address TEXT
+    );
+    CREATE INDEX app_session_user ON app_session (user_id);
+    CREATE INDEX app_session_expires ON app_session (expires);";
+
 /// The migrations of one dialect, in order (index + 1 = schema version).
 fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<String> {
     let dialect = |s: &str| {
@@ -229,8 +245,7 @@ fn migrations(id: &str, bigint: &str, real: &str, append_only: &str) -> Vec<Stri
         dialect(SCHEMA_V4),
         dialect(SCHEMA_V5),
         dialect(SCHEMA_V6),
-        // Version 7: the dashboard's sessions, defined with their code.
-        dialect(crate::sessions::SCHEMA_V7),
+        dialect(SCHEMA_V7),
     ]
 }
 

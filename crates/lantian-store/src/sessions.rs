@@ -13,25 +13,10 @@
 //! backends. A session's user is joined on every check: a disabled account's
 //! sessions are refused even before their rows are deleted.
 
-use crate::sql::{Db, Tx, Val};
+use crate::sql::{Db, Val};
 use crate::users::User;
 use crate::{Error, Result};
 use sha2::{Digest, Sha256};
-
-/// Schema version 7 (see `crate::ledger`'s migrations).
-pub(crate) const SCHEMA_V7: &str = "CREATE TABLE app_session (
-        id {id},
-        token_hash TEXT NOT NULL UNIQUE,
-        user_id {bigint} NOT NULL REFERENCES app_user(id),
-        csrf TEXT NOT NULL,
-        created {bigint} NOT NULL,
-        last_seen {bigint} NOT NULL,
-        expires {bigint} NOT NULL,
-        agent TEXT,
-        address TEXT
-    );
-    CREATE INDEX app_session_user ON app_session (user_id);
-    CREATE INDEX app_session_expires ON app_session (expires);";
 
 /// `last_seen` is written at most this often (seconds) per session, so that
 /// reading pages does not turn every request into a write.
@@ -195,12 +180,6 @@ pub fn end(db: &mut dyn Db, user: &str, id: i64, audit: bool) -> Result<bool> {
     Ok(ended)
 }
 
-/// End every session of `user`, inside the caller's transaction (an account
-/// disabled or given a new password); the number ended.
-pub(crate) fn end_all(tx: &mut dyn Tx, user: &str) -> Result<u64> {
-    tx.exec("DELETE FROM app_session WHERE user_id = (SELECT id FROM app_user WHERE name = $1)", &[user.into()])
-}
-
 /// Delete the sessions expired at `now`; the number deleted.
 pub fn purge(db: &mut dyn Db, now: i64) -> Result<u64> {
     let mut n = 0;
@@ -214,6 +193,7 @@ pub fn purge(db: &mut dyn Db, now: i64) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::Tx;
     use crate::users;
 
     const T0: i64 = 1_800_000_000;

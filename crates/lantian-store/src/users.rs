@@ -6,7 +6,7 @@
 //! `city` (city officer: the public tables, and writes only for its city),
 //! `viewer` (read-only).
 
-use crate::sql::{Db, Val};
+use crate::sql::{Db, Tx, Val};
 use crate::{Error, Result};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -93,7 +93,7 @@ pub fn set_password(db: &mut dyn Db, name: &str, password: &str, who: &str) -> R
             return Err(Error::Input(format!("no user {name}")));
         }
         // A new password is often a suspected leak: whoever is logged in logs in again.
-        crate::sessions::end_all(tx, name)?;
+        end_sessions(tx, name)?;
         audit(tx, who, format!("password of {name} changed"))
     })
 }
@@ -109,7 +109,7 @@ pub fn set_enabled(db: &mut dyn Db, name: &str, enabled: bool, who: &str) -> Res
         }
         if !enabled {
             // Every server sharing the ledger refuses them from its next check.
-            crate::sessions::end_all(tx, name)?;
+            end_sessions(tx, name)?;
         }
         audit(tx, who, format!("user {name} {}", if enabled { "enabled" } else { "disabled" }))
     })
@@ -156,6 +156,12 @@ pub fn verify(db: &mut dyn Db, name: &str, password: &str) -> Result<Option<User
         city: r[2].text().map(str::to_string),
         enabled: true,
     }))
+}
+
+/// End every session of `user`, inside the caller's transaction (an account
+/// disabled or given a new password); the number ended.
+pub(crate) fn end_sessions(tx: &mut dyn Tx, user: &str) -> Result<u64> {
+    tx.exec("DELETE FROM app_session WHERE user_id = (SELECT id FROM app_user WHERE name = $1)", &[user.into()])
 }
 
 #[cfg(test)]
