@@ -407,9 +407,19 @@ pub fn assess(ctx: &Ctx, days: &dyn Days, a: &AssessRequest) -> Result<Table> {
     } else {
         None
     };
-    let table = assess_table(&cur, prev.as_ref(), a.from, a.to);
+    table_of_periods(&cur, prev.as_ref(), a.from, a.to)
+}
+
+/// `assess_table`, an error when no area has data.
+pub fn table_of_periods(
+    cur: &[CityPeriod],
+    prev: Option<&BTreeMap<String, PeriodStats>>,
+    from: Date,
+    to: Date,
+) -> Result<Table> {
+    let table = assess_table(cur, prev, from, to);
     if table.rows.is_empty() {
-        bail!("no data for {}..{}", a.from, a.to);
+        bail!("no data for {from}..{to}");
     }
     Ok(table)
 }

@@ -18,7 +18,8 @@
 //! - `daily`: the numbers of the daily briefing (会商简报);
 //! - `tasks`: the rectification ledger's tables and progress entries;
 //! - `live`: the latest hour per station and city;
-//! - `pages`: the dashboard's computed pages.
+//! - `pages`: the dashboard's computed pages;
+//! - `pipeline`: the assessment in steps over plain rows (Python, Spark).
 
 pub mod assess;
 pub mod basis;
@@ -28,6 +29,7 @@ pub mod days;
 pub mod events;
 pub mod live;
 pub mod pages;
+pub mod pipeline;
 pub mod policy;
 pub mod rank;
 pub mod report;

@@ -6,6 +6,7 @@
 //! (see the crate docs), so a killed import changes nothing.
 
 mod cnemc;
+pub mod extract;
 mod merge;
 mod parquet;
 mod rows;
@@ -176,7 +177,13 @@ pub fn read_input(path: &Path) -> std::result::Result<Vec<u8>, String> {
     if size > limit {
         return Err(format!("{:.1} MB: {}", size as f64 / 1048576.0, too_large(limit)));
     }
-    let raw = fs::read(path).map_err(|e| e.to_string())?;
+    inflate(fs::read(path).map_err(|e| e.to_string())?)
+}
+
+/// A file's bytes as read, gunzipped when they start with the gzip magic
+/// (within the same size limit as `read_input`).
+pub fn inflate(raw: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    let limit = max_file_bytes();
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity((raw.len() * 4).min(limit as usize));
         flate2::read::MultiGzDecoder::new(&raw[..])
