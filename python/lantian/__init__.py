@@ -265,7 +265,7 @@ def assess_days(
     edition in force on it or ``edition``; with ``previous_year`` (the same
     period's city days a year earlier) also the year-on-year changes."""
     prev = None if previous_year is None else _ipc(_table(previous_year))
-    out = _lantian.assess_city_days(
+    out, _, _ = _lantian.assess_city_days(
         _ipc(_table(city_days)), str(start), str(end), None if edition is None else str(edition), prev
     )
     return json.loads(out)

@@ -276,8 +276,9 @@ fn read_city_days(bytes: &[u8]) -> PyResult<BTreeMap<String, Vec<AreaDay>>> {
     Ok(out)
 }
 
-/// The rows of `lantian assess --format json` from city days (IPC), and the
-/// same period of the previous year's city days when compared.
+/// The rows of `lantian assess` from city days (IPC), and the same period
+/// of the previous year's city days when compared: `(json, csv, pretty)`,
+/// the last two byte for byte what `--format csv` and `--format json` print.
 #[pyfunction]
 #[pyo3(signature = (city_days, from, to, edition=None, previous_year=None))]
 fn assess_city_days(
@@ -286,9 +287,13 @@ fn assess_city_days(
     to: &str,
     edition: Option<&str>,
     previous_year: Option<Vec<u8>>,
-) -> PyResult<String> {
+) -> PyResult<(String, String, String)> {
     let days = read_city_days(&city_days)?;
     let prev = previous_year.map(|p| read_city_days(&p)).transpose()?;
     let t = pipeline::assess(&days, prev.as_ref(), date(from)?, date(to)?, crate::edition(edition)?).map_err(aerr)?;
-    Ok(t.to_json().to_string())
+    let (mut csv, mut pretty) = (Vec::new(), Vec::new());
+    t.write_csv(&mut csv).map_err(aerr)?;
+    t.write_json(&mut pretty).map_err(aerr)?;
+    let text = |b: Vec<u8>| String::from_utf8(b).map_err(err);
+    Ok((t.to_json().to_string(), text(csv)?, text(pretty)?))
 }
