@@ -111,13 +111,19 @@ class _Fs:
         return str(self.fs.makeQualified(self.path(p)))
 
 
+def _shown(uri: str) -> str:
+    """A path as messages and the rejects file name it: local files as the
+    CLI names them, other filesystems by their URI."""
+    return uri[len("file:"):] if uri.startswith("file:/") else uri
+
+
 def _parse_files(paths_rank: dict, first: int, last: int):
     """The mapInArrow function of step 1 for input files."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for b in batches:
             for path, content in zip(b.column("path").to_pylist(), b.column("content").to_pylist()):
-                d = _lantian.extract_file(path, content)
+                d = _lantian.extract_file(_shown(path), content)
                 hours = _from_ipc(d["hours"])
                 base = paths_rank[path] << _ROW_BITS
                 keep = pc.and_(
