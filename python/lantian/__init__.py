@@ -89,11 +89,8 @@ def aqi_daily(
     and ``primary`` (a list of ``"pm25"``/``"o3"``… joined by ``,`` when tied;
     ``""`` when the AQI is 50 or less).
     """
-    return _report(
-        _lantian.aqi_daily(
-            _edition(edition), _f64(so2), _f64(no2), _f64(pm10), _f64(pm25), _f64(co), _f64(o3_8h), _f64(o3_1h_max)
-        )
-    )
+    cols = [_f64(x) for x in (so2, no2, pm10, pm25, co, o3_8h, o3_1h_max)]
+    return _report(_lantian.aqi("daily", _edition(edition), cols))
 
 
 def aqi_hourly(
@@ -108,11 +105,8 @@ def aqi_hourly(
     so2_24h: Optional[ArrayLike] = None,
 ) -> dict:
     """Hourly AQI (实时报) of each element; like :func:`aqi_daily`."""
-    return _report(
-        _lantian.aqi_hourly(
-            _edition(edition), _f64(so2), _f64(no2), _f64(pm10), _f64(pm25), _f64(co), _f64(o3), _f64(so2_24h)
-        )
-    )
+    cols = [_f64(x) for x in (so2, no2, pm10, pm25, co, o3, so2_24h)]
+    return _report(_lantian.aqi("hourly", _edition(edition), cols))
 
 
 _HOURLY_INDICATORS = {"so2_1h": "so2", "no2_1h": "no2", "co_1h": "co", "o3_1h": "o3"}

@@ -9,15 +9,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(aqi_daily, m)?)?;
-    m.add_function(wrap_pyfunction!(aqi_hourly, m)?)?;
+    m.add_function(wrap_pyfunction!(aqi, m)?)?;
     m.add_function(wrap_pyfunction!(day_values, m)?)?;
     m.add_function(wrap_pyfunction!(o3_8h, m)?)?;
     Ok(())
 }
 
 /// The columns of an AQI input: each `float64` bytes of one length (NaN = missing).
-fn columns(cols: Vec<Option<Vec<u8>>>, names: &[&str]) -> PyResult<(usize, Vec<Vec<f64>>)> {
+fn columns_of(cols: Vec<Option<Vec<u8>>>, names: &[&str]) -> PyResult<(usize, Vec<Vec<f64>>)> {
     let mut n = None;
     let mut out = Vec::new();
     for (c, name) in cols.into_iter().zip(names) {
@@ -37,11 +36,6 @@ fn columns(cols: Vec<Option<Vec<u8>>>, names: &[&str]) -> PyResult<(usize, Vec<V
         out.push(v);
     }
     Ok((n.unwrap_or(0), out))
-}
-
-fn editions(edition: &str, n: usize) -> PyResult<Edition> {
-    let _ = n;
-    edition.parse().map_err(err)
 }
 
 /// The report's numbers as a dict of arrays: `aqi`, `level` (NaN when no
@@ -91,72 +85,33 @@ fn opt(v: &[f64], i: usize) -> Option<f64> {
     v.get(i).copied().filter(|x| !x.is_nan())
 }
 
-/// Daily AQI (日报) of each row: so2, no2, pm10, pm25, co, o3_8h, o3_1h_max.
+/// The AQI of each row: `kind` `daily` (日报; columns so2, no2, pm10, pm25,
+/// co, o3_8h, o3_1h_max) or `hourly` (实时报; so2, no2, pm10, pm25, co, o3
+/// and the trailing 24-hour SO2, used above 800 μg/m³ under 2012).
 #[pyfunction]
-#[pyo3(signature = (edition, so2=None, no2=None, pm10=None, pm25=None, co=None, o3_8h=None, o3_1h_max=None))]
-#[allow(clippy::too_many_arguments)]
-fn aqi_daily<'py>(
-    py: Python<'py>,
-    edition: &str,
-    so2: Option<Vec<u8>>,
-    no2: Option<Vec<u8>>,
-    pm10: Option<Vec<u8>>,
-    pm25: Option<Vec<u8>>,
-    co: Option<Vec<u8>>,
-    o3_8h: Option<Vec<u8>>,
-    o3_1h_max: Option<Vec<u8>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let names = ["so2", "no2", "pm10", "pm25", "co", "o3_8h", "o3_1h_max"];
-    let (n, c) = columns(vec![so2, no2, pm10, pm25, co, o3_8h, o3_1h_max], &names)?;
-    let e = editions(edition, n)?;
+fn aqi<'py>(py: Python<'py>, kind: &str, edition: &str, columns: Vec<Option<Vec<u8>>>) -> PyResult<Bound<'py, PyDict>> {
+    let names: [&str; 7] = match kind {
+        "daily" => ["so2", "no2", "pm10", "pm25", "co", "o3_8h", "o3_1h_max"],
+        "hourly" => ["so2", "no2", "pm10", "pm25", "co", "o3", "so2_24h"],
+        _ => return Err(err(format!("'{kind}': daily or hourly"))),
+    };
+    if columns.len() != names.len() {
+        return Err(err(format!("{} columns: {}", names.len(), names.join(", "))));
+    }
+    let (n, c) = columns_of(columns, &names)?;
+    let e: Edition = edition.parse().map_err(err)?;
     let out: Vec<AqiReport> = (0..n)
         .map(|i| {
-            let input = DailyInput {
-                so2: opt(&c[0], i),
-                no2: opt(&c[1], i),
-                pm10: opt(&c[2], i),
-                pm25: opt(&c[3], i),
-                co: opt(&c[4], i),
-                o3_8h: opt(&c[5], i),
-                o3_1h_max: opt(&c[6], i),
-            };
-            daily_aqi(e, &input)
-        })
-        .collect();
-    reports(py, &out)
-}
-
-/// Hourly AQI (实时报) of each row: so2, no2, pm10, pm25, co, o3 and the
-/// trailing 24-hour SO2 (used above 800 μg/m³ under the 2012 edition).
-#[pyfunction]
-#[pyo3(signature = (edition, so2=None, no2=None, pm10=None, pm25=None, co=None, o3=None, so2_24h=None))]
-#[allow(clippy::too_many_arguments)]
-fn aqi_hourly<'py>(
-    py: Python<'py>,
-    edition: &str,
-    so2: Option<Vec<u8>>,
-    no2: Option<Vec<u8>>,
-    pm10: Option<Vec<u8>>,
-    pm25: Option<Vec<u8>>,
-    co: Option<Vec<u8>>,
-    o3: Option<Vec<u8>>,
-    so2_24h: Option<Vec<u8>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let names = ["so2", "no2", "pm10", "pm25", "co", "o3", "so2_24h"];
-    let (n, c) = columns(vec![so2, no2, pm10, pm25, co, o3, so2_24h], &names)?;
-    let e = editions(edition, n)?;
-    let out: Vec<AqiReport> = (0..n)
-        .map(|i| {
-            let input = HourlyInput {
-                so2: opt(&c[0], i),
-                no2: opt(&c[1], i),
-                pm10: opt(&c[2], i),
-                pm25: opt(&c[3], i),
-                co: opt(&c[4], i),
-                o3: opt(&c[5], i),
-                so2_24h: opt(&c[6], i),
-            };
-            hourly_aqi(e, &input)
+            let v: [Option<f64>; 7] = std::array::from_fn(|k| opt(&c[k], i));
+            if kind == "daily" {
+                let input =
+                    DailyInput { so2: v[0], no2: v[1], pm10: v[2], pm25: v[3], co: v[4], o3_8h: v[5], o3_1h_max: v[6] };
+                daily_aqi(e, &input)
+            } else {
+                let input =
+                    HourlyInput { so2: v[0], no2: v[1], pm10: v[2], pm25: v[3], co: v[4], o3: v[5], so2_24h: v[6] };
+                hourly_aqi(e, &input)
+            }
         })
         .collect();
     reports(py, &out)
