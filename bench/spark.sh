@@ -22,17 +22,17 @@ mkdir -p "$WORK"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/lantian"
 echo "input: $(ls "$SITES" | wc -l) files, $(du -shL "$SITES" | cut -f1); machine: $(nproc) cores"
 cat "$SITES"/* > /dev/null
-t() { /usr/bin/time -f '%e s wall, %U s user, %M KB peak' "$@"; }
+t() { local what=$1; shift; /usr/bin/time -f "$what: %e s wall, %U s user, %M KB peak" "$@"; }
 rm -rf "$WORK/data"
 echo "== lantian binary: import + assess"
-t "$BIN" --data "$WORK/data" import "$STATIONS" "$SITES" > "$WORK/import.log" 2>&1
-t sh -c "'$BIN' --data '$WORK/data' --values raw --dust included --format csv assess --from $FROM --to $TO > '$WORK/binary.csv' 2>/dev/null"
+t import sh -c "'$BIN' --data '$WORK/data' import '$STATIONS' '$SITES' > '$WORK/import.log' 2>&1"
+t assess sh -c "'$BIN' --data '$WORK/data' --values raw --dust included --format csv assess --from $FROM --to $TO > '$WORK/binary.csv' 2>/dev/null"
 for n in ${WORKERS:-1 2}; do
   url=$(bash "$ROOT/python/scripts/spark-cluster.sh" start "$n" 1 "${WORKER_MEMORY:-4g}")
   rm -rf "$WORK/out-$n"
   echo "== Spark, $n worker(s) × 1 core ($url)"
-  t python3 -m lantian.spark assess --master "$url" --input "$SITES" --stations "$STATIONS" \
-    --from "$FROM" --to "$TO" --out "$WORK/out-$n" 2> >(grep -v -e WARN -e '^\[Stage' >&2)
+  t spark python3 -m lantian.spark assess --master "$url" --input "$SITES" --stations "$STATIONS" \
+    --from "$FROM" --to "$TO" --out "$WORK/out-$n" 2> >(tr '\r' '\n' | grep -v -e WARN -e '^\[Stage' -e '^ *$' >&2)
   bash "$ROOT/python/scripts/spark-cluster.sh" stop
   if cmp -s "$WORK/binary.csv" "$WORK/out-$n/assess.csv"; then
     echo "assess.csv identical to the binary's ($(($(wc -l < "$WORK/binary.csv") - 1)) areas)"
