@@ -274,7 +274,7 @@ pub struct DriftParams {
     pub rho: f64,
     /// …and a fall of this many robust spreads of the reference weeks…
     pub z: f64,
-    /// …after which the three weeks after the window are back to at least
+    /// …after which the best of the four weeks after the window is back to at least
     /// this share of the level (a reset: the instrument serviced, the
     /// calibration put right). 0 accepts a drift that never comes back.
     pub reset: f64,
