@@ -485,17 +485,37 @@ pub fn assemble_city_days(
     opts: &AreaOptions,
 ) -> BTreeMap<String, Vec<AreaDay>> {
     let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
-    for (ci, mut days) in per_city.into_iter().enumerate() {
-        // Stable: a day's stations stay in the order they came in.
-        days.sort_by_key(|(d, _)| *d);
-        let list = out.get_mut(&wanted[ci]).expect("every wanted city has a list");
+    // A city's station days arrive month by month, station by station: order
+    // them by day through an index (a day's stations stay in the order they
+    // came), not by moving the 160-byte values; cities split over the cores.
+    let area_days = |days: &[(DayNumber, DailyValues)]| -> Vec<AreaDay> {
+        let mut order: Vec<(DayNumber, u32)> = days.iter().enumerate().map(|(i, (d, _))| (*d, i as u32)).collect();
+        order.sort_by_key(|&(d, _)| d);
         let mut vals: Vec<DailyValues> = Vec::new();
-        for group in days.chunk_by(|a, b| a.0 == b.0) {
-            vals.clear();
-            vals.extend(group.iter().map(|(_, v)| *v));
-            let values = area_day(&vals, opts.method, 1);
-            list.push(AreaDay { day: group[0].0, values, source: DaySource::Stations(vals.len() as u16) });
-        }
+        order
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|group| {
+                vals.clear();
+                vals.extend(group.iter().map(|&(_, i)| days[i as usize].1));
+                AreaDay {
+                    day: group[0].0,
+                    values: area_day(&vals, opts.method, 1),
+                    source: DaySource::Stations(vals.len() as u16),
+                }
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
+    let per = per_city.len().div_ceil(threads).max(1);
+    let lists: Vec<Vec<AreaDay>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = per_city
+            .chunks(per)
+            .map(|chunk| scope.spawn(|| chunk.iter().map(|days| area_days(days)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("area-day worker panicked")).collect()
+    });
+    for (ci, list) in lists.into_iter().enumerate() {
+        *out.get_mut(&wanted[ci]).expect("every wanted city has a list") = list;
     }
     // Published days: one per city-day, the preferred source's values first,
     // gaps filled from the others.
