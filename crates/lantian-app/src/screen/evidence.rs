@@ -146,18 +146,22 @@ pub fn sentence(h: &Hit, zh: bool) -> String {
             n("rho")
         ),
         (Check::Control, false) => format!(
-            "control station at {} of its city's stations this month, usually {}; hourly correlation {:.2} (usually {:.2})",
+            "control station at {} of its city's stations this month, usually {}; hourly correlation {:.2} (usually {:.2}); its hourly ratio to the city spreads {:.0} % (usually {:.0} %)",
             pct(n("ratio")),
             pct(n("usual")),
             n("correlation"),
-            n("usual_correlation")
+            n("usual_correlation"),
+            100.0 * n("spread").exp_m1(),
+            100.0 * n("usual_spread").exp_m1()
         ),
         (Check::Control, true) => format!(
-            "对照点本月为城区站点的{},常态为{};逐时相关系数{:.2}(常态{:.2})",
+            "对照点本月为城区站点的{},常态为{};逐时相关系数{:.2}(常态{:.2});与城区逐时比值的离散度{:.0}%(常态{:.0}%)",
             pct(n("ratio")),
             pct(n("usual")),
             n("correlation"),
-            n("usual_correlation")
+            n("usual_correlation"),
+            100.0 * n("spread").exp_m1(),
+            100.0 * n("usual_spread").exp_m1()
         ),
     }
 }

@@ -2,7 +2,7 @@
 //! the neighbours' median or the station's [`Baseline`]) and returns hits;
 //! thresholds come from [`super::Params`] (documented in docs/INTEGRITY.md).
 
-use super::stats::{Baseline, binomial_tail, median_of_present, pearson, slope, spearman_vs_time};
+use super::stats::{Baseline, binomial_tail, median_of_present, pearson, robust_spread, slope, spearman_vs_time};
 use super::{
     BunchingParams, Check, ControlParams, DivergenceParams, DriftParams, GapParams, Hit, PmRatioParams,
     ShortDropParams, StuckParams, score,
@@ -526,11 +526,14 @@ pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<
     hits
 }
 
-/// Per calendar month, a control station's ratio to its city and its hourly
-/// correlation with it, against the same in its other months.
+/// Per calendar month, a control station's ratio to its city, its hourly
+/// correlation with it and the spread of its hourly ratio to it, against the
+/// same in its other months.
 pub fn control(start: HourLabel, values: &[f64], reference: &[f64], offset: f64, p: &ControlParams) -> Vec<Hit> {
     let spans = month_spans(start, values.len());
-    let months: Vec<(f64, f64)> = spans
+    let mut logs = Vec::new();
+    // (log ratio of the means, hourly correlation, robust spread of the hourly log ratio)
+    let months: Vec<(f64, f64, f64)> = spans
         .iter()
         .map(|&(a, b)| {
             let paired: Vec<(f64, f64)> = (a..b)
@@ -538,17 +541,19 @@ pub fn control(start: HourLabel, values: &[f64], reference: &[f64], offset: f64,
                 .map(|h| (values[h], reference[h]))
                 .collect();
             if paired.len() < 24 * 7 {
-                return (f64::NAN, f64::NAN);
+                return (f64::NAN, f64::NAN, f64::NAN);
             }
             let s = mean(paired.iter().map(|x| x.0));
             let r = mean(paired.iter().map(|x| x.1));
-            (((s + offset) / (r + offset)).ln(), pearson(paired.iter().copied()))
+            logs.clear();
+            logs.extend(paired.iter().map(|(s, r)| ((s + offset) / (r + offset)).ln()));
+            (((s + offset) / (r + offset)).ln(), pearson(paired.iter().copied()), robust_spread(&mut logs))
         })
         .collect();
     let mut hits = Vec::new();
     let mut buf = Vec::new();
     for (i, &(a, b)) in spans.iter().enumerate() {
-        let (m, c) = months[i];
+        let (m, c, _) = months[i];
         if m.is_nan() {
             continue;
         }
@@ -558,16 +563,29 @@ pub fn control(start: HourLabel, values: &[f64], reference: &[f64], offset: f64,
         }
         let m0 = median_of_present(others().map(|x| x.0), &mut buf);
         let c0 = median_of_present(others().map(|x| x.1), &mut buf);
+        let d0 = median_of_present(others().map(|x| x.2), &mut buf);
         let jump = (m - m0).abs() / p.jump.ln();
         let rise = if c >= p.correlation && !c0.is_nan() { (c - c0) / p.correlation_rise } else { 0.0 };
-        if jump >= 1.0 || rise >= 1.0 {
+        // Hours that follow the city's median within a few per cent: what a
+        // control station copying its city looks like, whatever the level.
+        let d = months[i].2;
+        let tracking =
+            if p.tracking > 0.0 && d <= p.tracking && d0 > 0.0 { p.tracking_share * d0 / d.max(1e-3) } else { 0.0 };
+        if jump >= 1.0 || rise >= 1.0 || tracking >= 1.0 {
             hits.push(Hit {
                 check: Check::Control,
                 series: "pm25",
                 from: start + a as i64,
                 to: start + b as i64 - 1,
-                score: score(jump.max(rise)),
-                numbers: vec![("ratio", m.exp()), ("usual", m0.exp()), ("correlation", c), ("usual_correlation", c0)],
+                score: score(jump.max(rise).max(tracking)),
+                numbers: vec![
+                    ("ratio", m.exp()),
+                    ("usual", m0.exp()),
+                    ("correlation", c),
+                    ("usual_correlation", c0),
+                    ("spread", d),
+                    ("usual_spread", d0),
+                ],
             });
         }
     }

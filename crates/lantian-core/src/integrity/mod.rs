@@ -296,11 +296,23 @@ pub struct ControlParams {
     pub correlation_rise: f64,
     /// Fewest other months for the usual ratio.
     pub min_months: usize,
+    /// …or whose hours track the city's median this closely: the robust
+    /// spread of the hourly log ratio at most `tracking` (0 turns it off)…
+    pub tracking: f64,
+    /// …and at most this share of the station's usual spread.
+    pub tracking_share: f64,
 }
 
 impl Default for ControlParams {
     fn default() -> Self {
-        ControlParams { jump: 1.4, correlation: 0.95, correlation_rise: 0.05, min_months: 3 }
+        ControlParams {
+            jump: 1.4,
+            correlation: 0.95,
+            correlation_rise: 0.05,
+            min_months: 3,
+            tracking: 0.08,
+            tracking_share: 0.5,
+        }
     }
 }
 

@@ -184,3 +184,13 @@ impl<'a> Baseline<'a> {
         (self.start + 24 * d as i64, self.start + 24 * d as i64 + 23)
     }
 }
+
+/// Robust spread of `v`: 1.4826 × its median absolute deviation (the
+/// standard deviation for normal data); reorders `v`. NaN when empty.
+pub fn robust_spread(v: &mut [f64]) -> f64 {
+    let m = median(v);
+    for x in v.iter_mut() {
+        *x = (*x - m).abs();
+    }
+    1.4826 * median(v)
+}

@@ -363,6 +363,31 @@ fn control_station_that_starts_reading_like_its_city() {
     assert!(hits[0].number("correlation").unwrap() > 0.99);
 }
 
+/// The tracking rule alone (the ratio and correlation rules turned off): a
+/// month whose hours follow the city's median within ±5 % is found; the
+/// same closeness in every month is the station's usual, not a finding.
+#[test]
+fn control_station_whose_hours_track_its_city() {
+    let only_tracking = ControlParams { jump: 100.0, correlation: 1.1, ..ControlParams::default() };
+    let (_, rf) = world(181);
+    // Usually its own air: ±40 % around 0.6 of the city's hour by hour.
+    let frac = |h: usize| (h * 7919 % 101) as f64 / 100.0;
+    let mut control_st: Vec<f64> = (0..rf.len()).map(|h| rf[h] * 0.6 * (0.6 + 0.8 * frac(h))).collect();
+    let wobble = |h: usize| 1.0 + 0.05 * (2.0 * frac(h) - 1.0);
+    for h in 151 * 24..181 * 24 {
+        control_st[h] = rf[h] * 0.6 * wobble(h);
+    }
+    let hits = control(start(), &control_st, &rf, 5.0, &only_tracking);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!((hits[0].from, hits[0].to), (day_label(151), day_label(181) - 1), "June");
+    assert!(hits[0].number("spread").unwrap() < 0.06, "{hits:?}");
+    assert!(hits[0].number("usual_spread").unwrap() > 0.15, "{hits:?}");
+    let off = ControlParams { tracking: 0.0, ..only_tracking.clone() };
+    assert!(control(start(), &control_st, &rf, 5.0, &off).is_empty());
+    let always: Vec<f64> = (0..rf.len()).map(|h| rf[h] * 0.6 * wobble(h)).collect();
+    assert!(control(start(), &always, &rf, 5.0, &only_tracking).is_empty());
+}
+
 #[test]
 fn screen_station_says_what_could_not_run() {
     let (st, rf) = world(60);
