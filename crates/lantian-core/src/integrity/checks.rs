@@ -443,6 +443,10 @@ pub fn pm25_above_pm10(start: HourLabel, pm25: &[f64], pm10: &[f64], p: &PmRatio
 /// are too few before: a drift that was reset), not against the whole year:
 /// a drift is a departure from where the station just was. The fall is
 /// weighed against the week-to-week spread of those reference weeks.
+/// A window whose level before is no guide (the station already low, a
+/// season moving its ratio) counts too when its reset is a jump: the week
+/// after it back up by `jump` spreads of the station's week-to-week steps,
+/// the fall then judged against the level it comes back to.
 pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<Hit> {
     let weeks = base.days() / 7;
     let mut buf = Vec::new();
@@ -468,6 +472,11 @@ pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<
         }
         Some((m, (1.4826 * super::stats::median(buf)).max(0.04)))
     };
+    // The station's week-to-week noise: robust spread of the steps between
+    // consecutive weeks (1/√2 of it: a step holds two weeks' noise).
+    buf.clear();
+    buf.extend(weekly.windows(2).map(|x| x[1] - x[0]).filter(|x| !x.is_nan()));
+    let step_noise = (robust_spread(&mut buf) / std::f64::consts::SQRT_2).max(0.03);
     let mut hits = Vec::new();
     let shortest = p.min_weeks.clamp(3, p.weeks.max(3));
     for len in (shortest..=p.weeks).step_by(2) {
@@ -504,7 +513,7 @@ pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<
             buf.clear();
             buf.extend(weekly[(w + len).min(weeks)..(w + len + 4).min(weeks)].iter().filter(|x| !x.is_nan()));
             let reset = buf.len() < 2 || after || (back - level.0).exp() >= p.reset;
-            if rho <= p.rho && decline <= p.ratio && z >= p.z && reset {
+            let push = |hits: &mut Vec<Hit>, decline: f64, z: f64, after: bool, jump: f64| {
                 let strength = (decline.ln() / p.ratio.ln()) * (z / p.z).sqrt();
                 hits.push(Hit {
                     check: Check::Drift,
@@ -518,8 +527,34 @@ pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<
                         ("rho", rho),
                         ("z", z),
                         ("after", if after { 1.0 } else { 0.0 }),
+                        ("jump", jump),
                     ],
                 });
+            };
+            let first = weekly[(w + len).min(weeks)..(w + len + 2).min(weeks)]
+                .iter()
+                .copied()
+                .filter(|x| !x.is_nan())
+                .fold(f64::NAN, f64::max);
+            if rho <= p.rho && decline <= p.ratio && z >= p.z && reset {
+                push(&mut hits, decline, z, after, (first - end) / step_noise);
+                continue;
+            }
+            // The reset as a jump: a drift put right comes back within a
+            // week, against the level it comes back to; a season's glide
+            // turns round slowly.
+            if p.jump > 0.0 && rho <= p.jump_rho {
+                if first.is_nan() {
+                    continue;
+                }
+                let Some((la, sa)) = reference(w + len..(w + len + p.before_weeks).min(weeks), &mut buf) else {
+                    continue;
+                };
+                let (fall, jump) = (la - end, first - end);
+                let (decline, z) = ((-fall).exp(), fall / sa);
+                if decline <= p.jump_ratio && z >= p.z && jump >= p.jump * step_noise {
+                    push(&mut hits, decline, z, true, jump / step_noise);
+                }
             }
         }
     }

@@ -278,11 +278,33 @@ pub struct DriftParams {
     /// this share of the level (a reset: the instrument serviced, the
     /// calibration put right). 0 accepts a drift that never comes back.
     pub reset: f64,
+    /// A window also counts when its reset is a **jump**: the better of the
+    /// two weeks after it at least `jump` robust spreads of the station's
+    /// week-to-week steps above the window's fitted end (0 turns this off)…
+    pub jump: f64,
+    /// …the fitted end at most this share of the level of the
+    /// `before_weeks` weeks after the window (and `z` of their spreads
+    /// below it), judged against where the station comes back to rather
+    /// than where it was…
+    pub jump_ratio: f64,
+    /// …with a rank correlation with time at most this.
+    pub jump_rho: f64,
 }
 
 impl Default for DriftParams {
     fn default() -> Self {
-        DriftParams { weeks: 16, min_weeks: 6, before_weeks: 8, ratio: 0.7, rho: -0.85, z: 4.0, reset: 0.85 }
+        DriftParams {
+            weeks: 16,
+            min_weeks: 6,
+            before_weeks: 8,
+            ratio: 0.7,
+            rho: -0.9,
+            z: 4.0,
+            reset: 0.85,
+            jump: 5.0,
+            jump_ratio: 0.68,
+            jump_rho: -0.85,
+        }
     }
 }
 

@@ -347,6 +347,49 @@ fn drift_is_a_steady_fall_from_the_weeks_before() {
     assert_eq!(merged[0].number("after"), Some(1.0));
 }
 
+/// The station's reading scaled by `f(day)`.
+fn scaled(days: usize, f: impl Fn(usize) -> f64) -> (Vec<f64>, Vec<f64>) {
+    let (mut st, rf) = world(days);
+    for h in 0..days * 24 {
+        st[h] *= f(h / 24);
+    }
+    (st, rf)
+}
+
+#[test]
+fn drift_reset_judged_as_a_jump() {
+    let p = DriftParams::default();
+    // Low (× 0.5) until day 70, back to its usual, then six weeks down to
+    // 55 % and put right on day 112: the weeks before the window read as
+    // low as its end, so only the jump back tells the drift.
+    let low_then_drift = |d: usize| match d {
+        0..70 => 0.5,
+        70..112 => 1.0 - 0.45 * (d - 70) as f64 / 42.0,
+        _ => 1.0,
+    };
+    let (st, rf) = scaled(196, low_then_drift);
+    let b = base(&st, &rf);
+    assert!(drift(&b, "pm25", &DriftParams { jump: 0.0, ..p.clone() }).is_empty(), "not a fall from the weeks before");
+    let merged = merge(drift(&b, "pm25", &p));
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert!(merged[0].from >= day_label(70) && merged[0].to <= day_label(119), "{merged:?}");
+    assert_eq!(merged[0].number("after"), Some(1.0), "judged against the weeks after");
+    assert!(merged[0].number("decline").unwrap() <= 0.68, "{merged:?}");
+    assert!(merged[0].number("jump").unwrap() >= 5.0, "{merged:?}");
+    // The same fall turning round slowly (sixteen weeks back up): a season,
+    // not a reset. It is a drift without the reset rule, none with it.
+    let glide = |d: usize| match d {
+        0..70 => 1.0,
+        70..112 => 1.0 - 0.45 * (d - 70) as f64 / 42.0,
+        112..224 => 0.55 + 0.45 * (d - 112) as f64 / 112.0,
+        _ => 1.0,
+    };
+    let (st, rf) = scaled(280, glide);
+    let b = base(&st, &rf);
+    assert!(!drift(&b, "pm25", &DriftParams { reset: 0.0, ..p.clone() }).is_empty());
+    assert!(drift(&b, "pm25", &p).is_empty(), "{:?}", drift(&b, "pm25", &p));
+}
+
 #[test]
 fn control_station_that_starts_reading_like_its_city() {
     let p = ControlParams::default();
