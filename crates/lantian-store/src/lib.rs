@@ -46,6 +46,7 @@ mod store;
 pub mod targets;
 pub mod tasks;
 pub mod users;
+mod value_chunk;
 
 pub use import::{ImportSummary, import};
 pub use kinds::Kind;
