@@ -8,7 +8,6 @@
 
 use crate::kinds::{Kind, N_KINDS};
 use crate::{Error, Result};
-use arrow_array::builder::{StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use jiff::civil::Date;
@@ -292,16 +291,15 @@ impl Partition {
     /// Write as Parquet: one row per station-hour that has any value,
     /// sorted by station then time; `time` is the end of the hour (its
     /// label) as a UTC instant in milliseconds, tagged +08:00. Row groups
-    /// hold whole stations, about `GROUP_ROWS` rows each. Station and time
-    /// go through the Arrow writer; the value columns are encoded straight
-    /// from the series (`value_chunk`: a third of the import's CPU time was
-    /// the general writer's dictionary and the Arrow arrays before it).
+    /// hold whole stations, about `GROUP_ROWS` rows each. The columns are
+    /// encoded straight from the series (`value_chunk`: the general writer's
+    /// dictionary and the Arrow arrays before it were half of the import's
+    /// CPU time); the Arrow writer gives the file its schema and footer.
     ///
     /// The month is consumed: each station's memory is given back as soon
     /// as its row group is written (an import's writer threads hold months
     /// being written, and a national month is 143 MB).
     pub fn write(mut self, path: &Path) -> Result<()> {
-        use parquet::arrow::arrow_writer::compute_leaves;
         const GROUP_ROWS: usize = 262_144;
         if self.n_kinds != N_KINDS {
             return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
@@ -326,15 +324,13 @@ impl Partition {
             })
             .collect();
         let n_rows = |i: usize| rows[i].as_ref().map_or(self.len, Vec::len);
-        let schema = Self::schema();
         let file = File::create(path).map_err(|e| Error::io(path, e))?;
-        let (mut writer, factory) = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
+        let (mut writer, _) = ArrowWriter::try_new(file, Self::schema(), Some(writer_properties()))
             .and_then(|w| w.into_serialized_writer())
             .map_err(pq)?;
         let descrs: Vec<_> = (0..2 + N_KINDS).map(|c| writer.schema_descr().column(c)).collect();
         let mut encoder = crate::value_chunk::Encoder::default();
         let mut order = &order[..];
-        let mut group = 0;
         while !order.is_empty() {
             // Whole stations up to about GROUP_ROWS rows (at least one).
             let (mut take, mut total) = (0, 0);
@@ -347,30 +343,15 @@ impl Partition {
             if total == 0 {
                 continue; // stations without any value have no rows
             }
-            let mut st = StringBuilder::with_capacity(total, total * 6);
-            let mut tm = TimestampMillisecondBuilder::with_capacity(total).with_timezone("+08:00");
-            for &i in these {
-                let name = &self.stations[i];
-                match &rows[i] {
-                    Some(r) => r.iter().for_each(|&o| {
-                        st.append_value(name);
-                        tm.append_value(label_to_millis(self.start + i64::from(o)));
-                    }),
-                    None => (0..self.len).for_each(|o| {
-                        st.append_value(name);
-                        tm.append_value(label_to_millis(self.start + o as i64));
-                    }),
-                }
-            }
+            let keys: Vec<(&str, Option<&[u32]>)> = these
+                .iter()
+                .filter(|&&i| n_rows(i) > 0)
+                .map(|&i| (self.stations[i].as_str(), rows[i].as_deref()))
+                .collect();
             let mut rg = writer.next_row_group().map_err(pq)?;
-            let mut columns = factory.create_column_writers(group).map_err(pq)?.into_iter();
-            let arrays: [ArrayRef; 2] = [Arc::new(st.finish()), Arc::new(tm.finish())];
-            for (c, array) in arrays.iter().enumerate() {
-                let mut w = columns.next().ok_or_else(|| Error::Store("missing column writer".into()))?;
-                for leaf in compute_leaves(schema.field(c), array).map_err(pq)? {
-                    w.write(&leaf).map_err(pq)?;
-                }
-                w.close().and_then(|chunk| chunk.append_to_row_group(&mut rg)).map_err(pq)?;
+            let key_descrs = [descrs[0].clone(), descrs[1].clone()];
+            for (bytes, close) in encoder.key_columns(key_descrs, &keys, self.len, self.start).map_err(pq)? {
+                rg.append_column(&bytes, close).map_err(pq)?;
             }
             encoder.begin(N_KINDS);
             for &i in these {
@@ -384,7 +365,6 @@ impl Partition {
             for &i in these {
                 self.values[i] = Vec::new();
             }
-            group += 1;
         }
         let file = writer.into_inner().map_err(pq)?;
         file.sync_all().map_err(|e| Error::io(path, e))

@@ -13,12 +13,15 @@
 //! pyarrow, Spark) reads it, and the round-trip test in `partition.rs` reads it
 //! back bit for bit through the standard reader.
 
-use crate::partition::INVALIDATED;
+use crate::partition::{INVALIDATED, label_to_millis};
 use bytes::Bytes;
-use parquet::basic::{Compression, Encoding, EncodingMask, PageType};
+use lantian_core::time::HourLabel;
+use parquet::basic::{Compression, Encoding, EncodingMask, PageType, ZstdLevel};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
+use parquet::data_type::ByteArray;
 use parquet::file::metadata::{ColumnChunkMetaData, PageEncodingStats};
+use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
@@ -29,9 +32,9 @@ const PAGE_ROWS: usize = 32_768;
 #[derive(Default)]
 pub(crate) struct Encoder {
     columns: Vec<Column>,
+    keys: Vec<u32>,
     levels: Vec<u32>,
     present: Vec<u32>,
-    page: Vec<u8>,
 }
 
 /// A column chunk being gathered.
@@ -72,73 +75,168 @@ impl Encoder {
     /// Encode column `k` of the row group. Returns the chunk's bytes (pages
     /// with their headers, offsets from 0) and the metadata a row group
     /// writer splices it in with.
-    pub(crate) fn finish(
+    pub(crate) fn finish(&mut self, k: usize, descr: ColumnDescPtr) -> parquet::errors::Result<Chunk> {
+        let column = std::mem::take(&mut self.columns[k]);
+        let mut dict = Vec::with_capacity(column.dict.values.len() * 8);
+        for v in &column.dict.values {
+            dict.extend_from_slice(&v.to_le_bytes());
+        }
+        let spec = ChunkSpec {
+            descr,
+            dict,
+            n_dict: column.dict.values.len(),
+            indices: &column.indices,
+            zstd: false,
+            statistics: None,
+        };
+        let chunk = self.write_chunk(spec);
+        self.columns[k] = column;
+        chunk
+    }
+
+    /// The station and time columns of a row group: `stations` are the
+    /// group's stations with rows, in order, with their rows (`None`: all
+    /// `len` hours of the month starting at `start`, a label). The station
+    /// column is a dictionary of the group's names, one RLE run each; time
+    /// a dictionary of the month's hours indexed by the hour (no hashing
+    /// either), zstd-compressed as before.
+    pub(crate) fn key_columns(
         &mut self,
-        k: usize,
-        descr: ColumnDescPtr,
-    ) -> parquet::errors::Result<(Bytes, ColumnCloseResult)> {
-        let column = &self.columns[k];
-        let rows = column.indices.len();
-        let width = bit_width(column.dict.values.len());
+        descrs: [ColumnDescPtr; 2],
+        stations: &[(&str, Option<&[u32]>)],
+        len: usize,
+        start: HourLabel,
+    ) -> parquet::errors::Result<[Chunk; 2]> {
+        let [station, time] = descrs;
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        let mut names = Vec::new();
+        for (k, (name, rows)) in stations.iter().enumerate() {
+            let n = rows.map_or(len, <[u32]>::len);
+            keys.extend(std::iter::repeat_n(k as u32, n));
+            names.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            names.extend_from_slice(name.as_bytes());
+        }
+        let first = stations.first().map_or("", |s| s.0);
+        let last = stations.last().map_or("", |s| s.0);
+        let statistics =
+            Statistics::new(Some(ByteArray::from(first)), Some(ByteArray::from(last)), None, Some(0), false);
+        let spec = ChunkSpec {
+            descr: station,
+            dict: names,
+            n_dict: stations.len(),
+            indices: &keys,
+            zstd: false,
+            statistics: Some(statistics),
+        };
+        let station = self.write_chunk(spec)?;
+        keys.clear();
+        let (mut lo, mut hi) = (u32::MAX, 0);
+        for (_, rows) in stations {
+            match rows {
+                Some(r) => keys.extend_from_slice(r),
+                None => keys.extend(0..len as u32),
+            }
+            let (a, b) = match rows {
+                Some(r) => (r.first().copied().unwrap_or(u32::MAX), r.last().copied().unwrap_or(0)),
+                None => (0, len as u32 - 1),
+            };
+            (lo, hi) = (lo.min(a), hi.max(b));
+        }
+        let millis = |o: u32| label_to_millis(start + i64::from(o));
+        let mut hours = Vec::with_capacity(len * 8);
+        for o in 0..len as u32 {
+            hours.extend_from_slice(&millis(o).to_le_bytes());
+        }
+        let (lo, hi) = (lo.min(hi), hi); // no rows at all: both the first hour
+        let statistics = Statistics::from(
+            ValueStatistics::new(Some(millis(lo)), Some(millis(hi)), None, Some(0), false)
+                .with_backwards_compatible_min_max(true),
+        );
+        let spec = ChunkSpec {
+            descr: time,
+            dict: hours,
+            n_dict: len,
+            indices: &keys,
+            zstd: true,
+            statistics: Some(statistics),
+        };
+        let time = self.write_chunk(spec);
+        self.keys = keys;
+        Ok([station, time?])
+    }
+
+    /// A dictionary-coded column chunk: the dictionary page (PLAIN values),
+    /// then data pages of format v1 (definition levels when the column is
+    /// nullable, then the indices' bit width and hybrid).
+    fn write_chunk(&mut self, spec: ChunkSpec<'_>) -> parquet::errors::Result<Chunk> {
+        let rows = spec.indices.len();
+        let width = bit_width(spec.n_dict);
+        let nullable = spec.descr.max_def_level() > 0;
+        let mut compressor = if spec.zstd { Some(zstd::bulk::Compressor::new(1)?) } else { None };
         let mut sink = TrackedWrite::new(Vec::with_capacity(rows * width as usize / 8 + rows / 8 + 1024));
         let mut stats = Vec::new();
         let (mut uncompressed, mut data_offset) = (0i64, None);
         let dictionary_offset;
         {
             let mut pages = SerializedPageWriter::new(&mut sink);
-            let mut dict = Vec::with_capacity(column.dict.values.len() * 8);
-            for v in &column.dict.values {
-                dict.extend_from_slice(&v.to_le_bytes());
-            }
-            let len = dict.len();
-            let page = Page::DictionaryPage {
-                buf: Bytes::from(dict),
-                num_values: column.dict.values.len() as u32,
+            let mut page = |buf: Vec<u8>, make: &dyn Fn(Bytes) -> Page| -> parquet::errors::Result<_> {
+                let len = buf.len();
+                let buf = match &mut compressor {
+                    Some(c) => c.compress(&buf)?,
+                    None => buf,
+                };
+                pages.write_page(CompressedPage::new(make(Bytes::from(buf)), len))
+            };
+            let n_dict = spec.n_dict as u32;
+            let written = page(spec.dict, &|buf| Page::DictionaryPage {
+                buf,
+                num_values: n_dict,
                 encoding: Encoding::PLAIN,
                 is_sorted: false,
-            };
-            let spec = pages.write_page(CompressedPage::new(page, len))?;
-            dictionary_offset = spec.offset as i64;
-            uncompressed += spec.uncompressed_size as i64;
+            })?;
+            dictionary_offset = written.offset as i64;
+            uncompressed += written.uncompressed_size as i64;
             stats.push(PageEncodingStats { page_type: PageType::DICTIONARY_PAGE, encoding: Encoding::PLAIN, count: 1 });
             let mut n_pages = 0;
-            for chunk in column.indices.chunks(PAGE_ROWS) {
-                self.page.clear();
-                // Definition levels (v1): a 4-byte length, then the hybrid at width 1.
-                self.page.extend_from_slice(&[0; 4]);
-                let has_null = chunk.contains(&NULL);
-                if has_null {
-                    self.levels.clear();
-                    self.levels.extend(chunk.iter().map(|&i| u32::from(i != NULL)));
-                    hybrid(&self.levels, 1, &mut self.page);
-                } else {
-                    // Every value present (the usual page): one run of 1s.
-                    varint((chunk.len() as u64) << 1, &mut self.page);
-                    self.page.push(1);
+            for chunk in spec.indices.chunks(PAGE_ROWS) {
+                let mut buf = Vec::with_capacity(chunk.len() * width as usize / 8 + 64);
+                let has_null = nullable && chunk.contains(&NULL);
+                if nullable {
+                    // Definition levels (v1): a 4-byte length, then the hybrid at width 1.
+                    buf.extend_from_slice(&[0; 4]);
+                    if has_null {
+                        self.levels.clear();
+                        self.levels.extend(chunk.iter().map(|&i| u32::from(i != NULL)));
+                        hybrid(&self.levels, 1, &mut buf);
+                    } else {
+                        // Every value present (the usual page): one run of 1s.
+                        varint((chunk.len() as u64) << 1, &mut buf);
+                        buf.push(1);
+                    }
+                    let levels_len = (buf.len() - 4) as u32;
+                    buf[..4].copy_from_slice(&levels_len.to_le_bytes());
                 }
-                let levels_len = (self.page.len() - 4) as u32;
-                self.page[..4].copy_from_slice(&levels_len.to_le_bytes());
                 // The present values' indices: the bit width, then the hybrid.
-                self.page.push(width as u8);
+                buf.push(width as u8);
                 if has_null {
                     self.present.clear();
                     self.present.extend(chunk.iter().copied().filter(|&i| i != NULL));
-                    hybrid(&self.present, width, &mut self.page);
+                    hybrid(&self.present, width, &mut buf);
                 } else {
-                    hybrid(chunk, width, &mut self.page);
+                    hybrid(chunk, width, &mut buf);
                 }
-                let len = self.page.len();
-                let page = Page::DataPage {
-                    buf: Bytes::copy_from_slice(&self.page),
-                    num_values: chunk.len() as u32,
+                let n = chunk.len() as u32;
+                let written = page(buf, &|buf| Page::DataPage {
+                    buf,
+                    num_values: n,
                     encoding: Encoding::RLE_DICTIONARY,
                     def_level_encoding: Encoding::RLE,
                     rep_level_encoding: Encoding::RLE,
                     statistics: None,
-                };
-                let spec = pages.write_page(CompressedPage::new(page, len))?;
-                data_offset.get_or_insert(spec.offset as i64);
-                uncompressed += spec.uncompressed_size as i64;
+                })?;
+                data_offset.get_or_insert(written.offset as i64);
+                uncompressed += written.uncompressed_size as i64;
                 n_pages += 1;
             }
             stats.push(PageEncodingStats {
@@ -150,26 +248,44 @@ impl Encoder {
         }
         let bytes = sink.into_inner()?;
         let encodings = [Encoding::PLAIN, Encoding::RLE, Encoding::RLE_DICTIONARY];
-        let metadata = ColumnChunkMetaData::builder(descr)
-            .set_compression(Compression::UNCOMPRESSED)
+        let codec = if spec.zstd { Compression::ZSTD(ZstdLevel::try_new(1)?) } else { Compression::UNCOMPRESSED };
+        let mut metadata = ColumnChunkMetaData::builder(spec.descr)
+            .set_compression(codec)
             .set_encodings_mask(EncodingMask::new_from_encodings(encodings.iter()))
             .set_page_encoding_stats(stats)
             .set_total_compressed_size(bytes.len() as i64)
             .set_total_uncompressed_size(uncompressed)
             .set_num_values(rows as i64)
             .set_data_page_offset(data_offset.unwrap_or(0))
-            .set_dictionary_page_offset(Some(dictionary_offset))
-            .build()?;
+            .set_dictionary_page_offset(Some(dictionary_offset));
+        if let Some(s) = spec.statistics {
+            metadata = metadata.set_statistics(s);
+        }
         let close = ColumnCloseResult {
             bytes_written: bytes.len() as u64,
             rows_written: rows as u64,
-            metadata,
+            metadata: metadata.build()?,
             bloom_filter: None,
             column_index: None,
             offset_index: None,
         };
         Ok((Bytes::from(bytes), close))
     }
+}
+
+/// An encoded column chunk and what its row group needs to splice it in.
+pub(crate) type Chunk = (Bytes, ColumnCloseResult);
+
+/// What `write_chunk` writes.
+struct ChunkSpec<'a> {
+    descr: ColumnDescPtr,
+    /// The dictionary page's values, PLAIN-encoded.
+    dict: Vec<u8>,
+    n_dict: usize,
+    /// Per row: the index into the dictionary, `NULL` for a missing value.
+    indices: &'a [u32],
+    zstd: bool,
+    statistics: Option<Statistics>,
 }
 
 /// Bits for indices below `n` (at least 1: some readers dislike width 0).
