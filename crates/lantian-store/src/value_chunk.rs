@@ -220,9 +220,15 @@ impl Encoder {
                 // The present values' indices: the bit width, then the hybrid.
                 buf.push(width as u8);
                 if has_null {
-                    self.present.clear();
-                    self.present.extend(chunk.iter().copied().filter(|&i| i != NULL));
-                    hybrid(&self.present, width, &mut buf);
+                    // Branch-free compaction (a filtered push per value was
+                    // half of this function's time).
+                    self.present.resize(chunk.len(), 0);
+                    let mut n = 0;
+                    for &i in chunk {
+                        self.present[n] = i;
+                        n += usize::from(i != NULL);
+                    }
+                    hybrid(&self.present[..n], width, &mut buf);
                 } else {
                     hybrid(chunk, width, &mut buf);
                 }
@@ -311,8 +317,12 @@ const DIRECT: usize = 4096;
 /// `DIRECT` (bit for bit: -0.0 is not 0).
 #[inline(always)]
 fn whole(v: f64) -> Option<usize> {
-    let w = v as u32 as usize; // NaN and negatives saturate to 0
-    (w < DIRECT && (w as f64).to_bits() == v.to_bits()).then_some(w)
+    // In range first (NaN fails): the conversion then needs no saturation.
+    if !(0.0..DIRECT as f64).contains(&v) {
+        return None;
+    }
+    let w = v as usize;
+    ((w as f64).to_bits() == v.to_bits()).then_some(w)
 }
 
 impl Dictionary {
@@ -421,45 +431,29 @@ pub(crate) fn hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
     bit_packed(&values[lit..], width, out);
 }
 
-/// Bit-packed runs of `values` (a multiple of 8 except at the very end).
+/// Bit-packed runs of `values` (a multiple of 8 except at the very end),
+/// through a 64-bit accumulator stored a word at a time.
 fn bit_packed(values: &[u32], width: u32, out: &mut Vec<u8>) {
     for run in values.chunks(63 * 8) {
-        varint(((run.len().div_ceil(8) as u64) << 1) | 1, out);
-        let full = run.chunks_exact(8);
-        let tail = full.remainder();
-        for group in full {
-            pack8(group.try_into().expect("8 values"), width, out);
-        }
-        if !tail.is_empty() {
-            let mut last = [0u32; 8];
-            last[..tail.len()].copy_from_slice(tail);
-            pack8(&last, width, out);
-        }
-    }
-}
-
-/// Eight values of `width` bits, LSB first: exactly `width` bytes.
-#[inline]
-fn pack8(group: &[u32; 8], width: u32, out: &mut Vec<u8>) {
-    if width <= 16 {
-        // 128 bits hold the group: one store.
-        let (mut acc, mut bits) = (0u128, 0u32);
-        for &v in group {
-            acc |= u128::from(v) << bits;
-            bits += width;
-        }
-        out.extend_from_slice(&acc.to_le_bytes()[..width as usize]);
-    } else {
+        let groups = run.len().div_ceil(8);
+        varint(((groups as u64) << 1) | 1, out);
+        let end = out.len() + groups * width as usize;
+        out.reserve(groups * width as usize + 8);
         let (mut acc, mut bits) = (0u64, 0u32);
-        for &v in group {
-            acc |= u64::from(v) << bits;
+        for &v in run {
+            let v = u64::from(v);
+            acc |= v << bits;
             bits += width;
-            while bits >= 8 {
-                out.push(acc as u8);
-                acc >>= 8;
-                bits -= 8;
+            if bits >= 64 {
+                out.extend_from_slice(&acc.to_le_bytes());
+                bits -= 64;
+                // The value's bits that did not fit (none when it ended the word).
+                acc = if bits == 0 { 0 } else { v >> (width - bits) };
             }
         }
+        out.extend_from_slice(&acc.to_le_bytes()[..bits.div_ceil(8) as usize]);
+        // The last group's padding: zeros up to whole groups.
+        out.resize(end, 0);
     }
 }
 
