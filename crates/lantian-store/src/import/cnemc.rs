@@ -2,7 +2,9 @@
 //! column per station, 15 types per hour. The file's own date goes to a
 //! dense day block; rows of other dates become cells.
 
-use super::rows::{Cell, HourlyCells, Reject, each_record, group_by_station, parse_date, parse_value, reader, reject};
+use super::rows::{
+    Blocks, Cell, HourlyCells, Reject, each_record, group_by_station, parse_date, parse_value, reader, reject,
+};
 use crate::kinds::{Kind, N_KINDS};
 use crate::partition::INVALIDATED;
 use jiff::civil::Date;
@@ -15,6 +17,7 @@ pub(crate) fn parse_cnemc(
     body: &[u8],
     rejects: &mut Vec<Reject>,
     audited: bool,
+    blocks: &Blocks,
 ) -> std::result::Result<HourlyCells, String> {
     let mut rows;
     if !body.contains(&b'"') {
@@ -31,7 +34,7 @@ pub(crate) fn parse_cnemc(
         }
         let mut header = Vec::new();
         split_commas(lines.first().map(|l| crlf(l)).unwrap_or_default(), &mut header);
-        rows = CnemcRows::new(file, header, audited);
+        rows = CnemcRows::new(file, header, audited, blocks);
         for (i, raw) in lines.iter().enumerate().skip(1) {
             let raw = crlf(raw);
             if !raw.is_empty() {
@@ -41,7 +44,7 @@ pub(crate) fn parse_cnemc(
     } else {
         let mut rdr = reader(body, true);
         let header = rdr.byte_headers().map_err(|e| format!("unreadable header: {e}"))?.clone();
-        rows = CnemcRows::new(file, header.iter().collect(), audited);
+        rows = CnemcRows::new(file, header.iter().collect(), audited, blocks);
         each_record(&mut rdr, body, file, rejects, |record, line, rejects| {
             let fields: Vec<&[u8]> = record.iter().collect();
             rows.row(&fields, record.as_slice(), line, rejects);
@@ -154,12 +157,13 @@ struct CnemcRows<'a> {
     cells: Vec<Cell>,
     /// An audited file: blank cells are invalidations.
     audited: bool,
+    blocks: &'a Blocks,
 }
 
 impl<'a> CnemcRows<'a> {
-    fn new(file: &'a str, header: Vec<&[u8]>, audited: bool) -> CnemcRows<'a> {
+    fn new(file: &'a str, header: Vec<&[u8]>, audited: bool, blocks: &'a Blocks) -> CnemcRows<'a> {
         let stations = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
-        CnemcRows { file, n_fields: header.len(), stations, day: None, cells: Vec::new(), audited }
+        CnemcRows { file, n_fields: header.len(), stations, day: None, cells: Vec::new(), audited, blocks }
     }
 
     /// A line of a quote-free file: counted, then split as it is read.
@@ -212,7 +216,8 @@ impl<'a> CnemcRows<'a> {
             return;
         };
         let n = self.stations.len();
-        let (d0, block) = self.day.get_or_insert_with(|| (date, vec![f64::NAN; n * N_KINDS * 24]));
+        let blocks = self.blocks;
+        let (d0, block) = self.day.get_or_insert_with(|| (date, blocks.take(n * N_KINDS * 24)));
         if *d0 == date {
             let at = hour as usize * N_KINDS + kind.idx();
             // The station of a cell is counted only for a reject: the hot

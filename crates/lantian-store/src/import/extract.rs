@@ -49,7 +49,8 @@ pub struct Extracted {
 /// unreadable. City daily files are recognised but give no rows here.
 pub fn extract(name: &str, content: Vec<u8>) -> Result<Extracted, String> {
     let content = super::inflate(content)?;
-    let res = super::parse_content(Path::new(name), &content, crate::store::Layer::Raw);
+    let res =
+        super::parse_content(Path::new(name), &content, crate::store::Layer::Raw, &super::rows::Blocks::default());
     let mut out = Extracted { format: res.format, rejects: res.rejects, ..Extracted::default() };
     match res.parsed? {
         Parsed::Hourly(h) => {

@@ -2,7 +2,7 @@
 //! import's staged files), files' values merged in path order with revision
 //! counting, idle months handed to the Parquet writer, the commit.
 
-use super::rows::{Cell, FileResult, Format, HourlyCells, Parsed, Reject};
+use super::rows::{Blocks, Cell, FileResult, Format, HourlyCells, Parsed, Reject};
 use crate::city_daily::{self, CityDay};
 use crate::kinds::{Kind, N_KINDS};
 use crate::partition::{MergeCounts, MonthKey, Partition};
@@ -47,6 +47,8 @@ pub(crate) struct Merger {
     last_stations: Option<std::sync::Arc<Vec<String>>>,
     /// The layer the hourly values go to.
     layer: Layer,
+    /// Where merged day blocks go back to the parsers.
+    blocks: std::sync::Arc<Blocks>,
 }
 
 struct OpenMonth {
@@ -71,7 +73,7 @@ impl OpenMonth {
     /// merging file by file touched the whole month (150 MB nationally) each
     /// day, a cache and TLB miss per series (a fifth of the import's time).
     /// Days are applied in file order, so a later file still wins.
-    fn settle(&mut self) {
+    fn settle(&mut self, blocks: &Blocks) {
         let days = std::mem::take(&mut self.days);
         if days.is_empty() {
             return;
@@ -102,6 +104,9 @@ impl OpenMonth {
                 &mut self.counts,
             );
         }
+        for day in days {
+            blocks.give(day.block);
+        }
     }
 }
 
@@ -110,7 +115,7 @@ impl OpenMonth {
 const IDLE_FILES: usize = 4;
 
 impl Merger {
-    pub(crate) fn new(tx: Transaction, layer: Layer) -> Merger {
+    pub(crate) fn new(tx: Transaction, layer: Layer, blocks: std::sync::Arc<Blocks>) -> Merger {
         let stations = tx.base.stations().to_vec();
         Merger {
             tx,
@@ -123,6 +128,7 @@ impl Merger {
             city_days: None,
             last_stations: None,
             layer,
+            blocks,
         }
     }
 
@@ -197,8 +203,9 @@ impl Merger {
             let (start, len) = key.label_range();
             let end = start + len as i64;
             let run = rest.iter().position(|c| c.label < start || c.label >= end).unwrap_or(rest.len());
+            let blocks = self.blocks.clone();
             let month = self.open_month(key, file_idx)?;
-            month.settle(); // earlier files' days first: a later file wins
+            month.settle(&blocks); // earlier files' days first: a later file wins
             let slots = slots.entry(key).or_insert_with(|| vec![usize::MAX; h.stations.len()]);
             for c in &rest[..run] {
                 let st = c.station as usize;
@@ -236,7 +243,7 @@ impl Merger {
     /// Hand a month to the writer if anything in it changed.
     fn flush_month(&mut self, key: MonthKey, writer: &mpsc::SyncSender<(Partition, PathBuf)>) -> Result<()> {
         let Some(mut month) = self.open.remove(&key) else { return Ok(()) };
-        month.settle();
+        month.settle(&self.blocks);
         self.summary.hourly += month.counts;
         if month.counts.imported + month.counts.revised == 0 {
             return Ok(());

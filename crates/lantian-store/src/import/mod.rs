@@ -26,7 +26,7 @@ use crate::stations::canonical_city;
 use crate::store::{Layer, Transaction};
 use crate::{Error, Result};
 use merge::Merger;
-use rows::{FileResult, Parsed};
+use rows::{Blocks, FileResult, Parsed};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -94,17 +94,18 @@ pub fn import_layer(
     let tx = Transaction::begin(data_dir)?;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16);
     let next_file = AtomicUsize::new(0);
-    let mut merger = Merger::new(tx, layer);
+    let blocks = std::sync::Arc::new(Blocks::default());
+    let mut merger = Merger::new(tx, layer, blocks.clone());
     let outcome: Result<()> = std::thread::scope(|scope| {
         let (parsed_tx, parsed_rx) = mpsc::sync_channel::<(usize, FileResult)>(workers);
         for _ in 0..workers {
             let parsed_tx = parsed_tx.clone();
-            let (files, next_file) = (&files, &next_file);
+            let (files, next_file, blocks) = (&files, &next_file, &blocks);
             scope.spawn(move || {
                 loop {
                     let i = next_file.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    if parsed_tx.send((i, parse_file(path, layer))).is_err() {
+                    if parsed_tx.send((i, parse_file(path, layer, blocks))).is_err() {
                         break;
                     }
                 }
@@ -241,9 +242,9 @@ fn looks_like_station_code(s: &str) -> bool {
     b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4].is_ascii_uppercase()
 }
 
-fn parse_file(path: &Path, layer: Layer) -> FileResult {
+fn parse_file(path: &Path, layer: Layer, blocks: &Blocks) -> FileResult {
     match read_input(path) {
-        Ok(content) => parse_content(path, &content, layer),
+        Ok(content) => parse_content(path, &content, layer, blocks),
         Err(e) => FileResult { path: path.to_path_buf(), format: None, parsed: Err(e), rejects: Vec::new() },
     }
 }
@@ -252,11 +253,12 @@ fn parse_file(path: &Path, layer: Layer) -> FileResult {
 /// returns how many rows or cells were rejected. Never panics.
 #[doc(hidden)]
 pub fn fuzz_parse(content: &[u8]) -> usize {
-    let raw = parse_content(Path::new("fuzz.csv"), content, Layer::Raw).rejects.len();
-    raw + parse_content(Path::new("fuzz.csv"), content, Layer::Audited).rejects.len()
+    let blocks = Blocks::default();
+    let raw = parse_content(Path::new("fuzz.csv"), content, Layer::Raw, &blocks).rejects.len();
+    raw + parse_content(Path::new("fuzz.csv"), content, Layer::Audited, &blocks).rejects.len()
 }
 
-fn parse_content(path: &Path, content: &[u8], layer: Layer) -> FileResult {
+fn parse_content(path: &Path, content: &[u8], layer: Layer, blocks: &Blocks) -> FileResult {
     let audited = layer == Layer::Audited;
     let name = path.display().to_string();
     let mut res =
@@ -284,7 +286,7 @@ fn parse_content(path: &Path, content: &[u8], layer: Layer) -> FileResult {
     }
     let body = strip_bom(content);
     res.parsed = match format {
-        Format::CnemcSites => cnemc::parse_cnemc(&name, body, &mut res.rejects, audited).map(Parsed::Hourly),
+        Format::CnemcSites => cnemc::parse_cnemc(&name, body, &mut res.rejects, audited, blocks).map(Parsed::Hourly),
         Format::CnemcCities => Ok(Parsed::Skipped(
             "city hourly files are recognised but not stored by this version; import the site files instead".into(),
         )),
@@ -418,8 +420,8 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\r\n");
         let (mut r1, mut r2) = (Vec::new(), Vec::new());
-        let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1, false).unwrap();
-        let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, false).unwrap();
+        let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1, false, &Blocks::default()).unwrap();
+        let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, false, &Blocks::default()).unwrap();
         let key = |r: &Reject| (r.line, r.column.clone(), r.reason.clone());
         assert_eq!(r1.iter().map(key).collect::<Vec<_>>(), r2.iter().map(key).collect::<Vec<_>>());
         assert_eq!(r1.len(), 3, "{r1:?}");
@@ -454,8 +456,8 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("\n");
             let (mut r1, mut r2) = (Vec::new(), Vec::new());
-            let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1, false).unwrap();
-            let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, false).unwrap();
+            let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1, false, &Blocks::default()).unwrap();
+            let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, false, &Blocks::default()).unwrap();
             let key = |r: &Reject| (r.line, r.column.clone(), r.reason.clone(), r.value.clone());
             assert_eq!(r1.iter().map(key).collect::<Vec<_>>(), r2.iter().map(key).collect::<Vec<_>>());
             let bits = |h: &HourlyCells| h.day.as_ref().unwrap().1.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
@@ -474,7 +476,7 @@ mod tests {
     fn cnemc_rejects_are_located() {
         let body = b"date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n20190101,2,FOO,1,2\r\n20190101,3,PM2.5,1\r\n20190132,0,PM2.5,1,2\r\n";
         let mut rejects = Vec::new();
-        let h = parse_cnemc("f.csv", body, &mut rejects, false).unwrap();
+        let h = parse_cnemc("f.csv", body, &mut rejects, false, &Blocks::default()).unwrap();
         // The one good value lands in the file's dense day block.
         assert!(h.cells.is_empty());
         let (start, block) = h.day.unwrap();
@@ -495,9 +497,29 @@ mod tests {
         // Same lines with LF endings.
         let lf: Vec<u8> = body.iter().copied().filter(|&b| b != b'\r').collect();
         let mut rejects = Vec::new();
-        parse_cnemc("f.csv", &lf, &mut rejects, false).unwrap();
+        parse_cnemc("f.csv", &lf, &mut rejects, false, &Blocks::default()).unwrap();
         let summary: Vec<(u64, &str, &str)> =
             rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
         assert_eq!(summary, expected);
+    }
+
+    /// A recycled day block starts empty: nothing of the file it held before
+    /// leaks into the next (same size or not).
+    #[test]
+    fn recycled_day_blocks_start_empty() {
+        let blocks = Blocks::default();
+        let full = b"date,hour,type,1001A,1002A\n20190101,0,PM2.5,35,40\n20190101,5,CO,0.8,1.2\n";
+        let h = parse_cnemc("a.csv", full, &mut Vec::new(), false, &blocks).unwrap();
+        let (_, block) = h.day.unwrap();
+        assert_eq!(block.iter().filter(|v| !v.is_nan()).count(), 4);
+        blocks.give(block);
+        for body in
+            [&b"date,hour,type,1001A,1002A\n20190102,1,PM10,50,\n"[..], b"date,hour,type,1001A\n20190103,2,O3,7\n"]
+        {
+            let h = parse_cnemc("b.csv", body, &mut Vec::new(), false, &blocks).unwrap();
+            let (_, block) = h.day.unwrap();
+            assert_eq!(block.iter().filter(|v| !v.is_nan()).count(), 1);
+            blocks.give(block);
+        }
     }
 }

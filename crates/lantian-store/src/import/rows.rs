@@ -74,6 +74,33 @@ pub(crate) struct HourlyCells {
     pub day: Option<(HourLabel, Vec<f64>)>,
 }
 
+/// Day blocks recycled within one import. A national file's block is
+/// 4.6 MB: allocated afresh it is a new mapping whose pages the kernel
+/// faults in and clears, 364 times a year (a sixth of the import's system
+/// time). The merger gives blocks back once merged; at most `KEEP` wait.
+#[derive(Default)]
+pub(crate) struct Blocks(std::sync::Mutex<Vec<Vec<f64>>>);
+
+impl Blocks {
+    const KEEP: usize = 32;
+
+    /// A block of `len` NaN.
+    pub(crate) fn take(&self, len: usize) -> Vec<f64> {
+        let mut v = self.0.lock().ok().and_then(|mut b| b.pop()).unwrap_or_default();
+        v.clear();
+        v.resize(len, f64::NAN);
+        v
+    }
+
+    pub(crate) fn give(&self, v: Vec<f64>) {
+        if let Ok(mut b) = self.0.lock()
+            && b.len() < Self::KEEP
+        {
+            b.push(v);
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct Cell {
     pub station: u32,
