@@ -107,25 +107,11 @@ fn period_of_areas(
     // Areas are independent: split them over the cores (a national year's
     // 364 cities took a tenth of a second on one).
     let days: Vec<(String, Vec<AreaDay>)> = days.into_iter().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
-    let per = days.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = days
-            .chunks(per)
-            .map(|chunk| {
-                let limits = &limits;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(city, list)| CityPeriod {
-                            stats: area_stats(list, d0, d1, edition, limits),
-                            city: city.clone(),
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("period worker panicked")).collect()
+    lantian_store::par::map_ranges(days.len(), |r| {
+        days[r]
+            .iter()
+            .map(|(city, list)| CityPeriod { stats: area_stats(list, d0, d1, edition, &limits), city: city.clone() })
+            .collect()
     })
 }
 

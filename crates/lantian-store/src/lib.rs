@@ -37,6 +37,7 @@ pub mod ledger;
 pub mod live;
 pub mod loggers;
 pub mod ops;
+pub mod par;
 pub mod partition;
 pub mod query;
 pub mod sessions;

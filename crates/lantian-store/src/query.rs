@@ -295,9 +295,6 @@ pub fn station_days_with(
             }
         };
         // The rules are pure and per station: split the stations over the cores.
-        let n = list.len();
-        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
-        let per = n.div_ceil(threads.max(1)).max(1);
         // Whether the audited layer decided label `l` of a station.
         let audited = |ci: Option<usize>, ni: Option<usize>, l: HourLabel| -> bool {
             [(cur, ci), (next, ni)].iter().any(|(p, i)| {
@@ -305,10 +302,11 @@ pub fn station_days_with(
                     .is_some_and(|(p, i)| usize::try_from(l - p.start).is_ok_and(|o| o < p.len && p.audited_at(i, o)))
             })
         };
-        let compute = |lo: usize, hi: usize| {
+        let compute = |stations: std::ops::Range<usize>| {
             let mut out: Vec<(usize, DayNumber, DailyValues, ValuesUsed)> =
-                Vec::with_capacity((hi - lo) * (d1 - d0 + 1) as usize);
-            for (i, &(name, ci, ni)) in list.iter().enumerate().take(hi).skip(lo) {
+                Vec::with_capacity(stations.len() * (d1 - d0 + 1) as usize);
+            for i in stations {
+                let (name, ci, ni) = list[i];
                 let s: [Series; 6] = std::array::from_fn(|k| series(ci, ni, kinds[k]));
                 let events = affected(name);
                 let mut hours = [[f64::NAN; 24]; 6];
@@ -337,12 +335,7 @@ pub fn station_days_with(
             }
             out
         };
-        let parts: Vec<Vec<(usize, DayNumber, DailyValues, ValuesUsed)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                (0..n).step_by(per).map(|lo| scope.spawn(move || compute(lo, (lo + per).min(n)))).collect();
-            handles.into_iter().map(|h| h.join().expect("station-day worker panicked")).collect()
-        });
-        for (i, day, v, u) in parts.into_iter().flatten() {
+        for (i, day, v, u) in crate::par::map_ranges(list.len(), compute) {
             used += u;
             each(list[i].0, day, &v, u);
         }
@@ -505,15 +498,8 @@ pub fn assemble_city_days(
             })
             .collect()
     };
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
-    let per = per_city.len().div_ceil(threads).max(1);
-    let lists: Vec<Vec<AreaDay>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = per_city
-            .chunks(per)
-            .map(|chunk| scope.spawn(|| chunk.iter().map(|days| area_days(days)).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("area-day worker panicked")).collect()
-    });
+    let lists: Vec<Vec<AreaDay>> =
+        crate::par::map_ranges(per_city.len(), |r| per_city[r].iter().map(|days| area_days(days)).collect());
     for (ci, list) in lists.into_iter().enumerate() {
         *out.get_mut(&wanted[ci]).expect("every wanted city has a list") = list;
     }
