@@ -1,16 +1,26 @@
+//! How long a month takes to write: reads one month file of a store (e.g. the
+//! national year's `DATA/hourly/2019-03.g1.parquet`) and writes it five times
+//! to a temporary directory, printing each time.
+//!
+//! `cargo run --release -p lantian-store --example month_write -- FILE`
+
 use lantian_store::kinds::Kind;
 use lantian_store::partition::{MonthKey, Partition};
 use std::time::Instant;
-fn main() {
-    let path = std::env::args().nth(1).unwrap();
-    let key = MonthKey { year: 2019, month: 3 };
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args().nth(1).ok_or("usage: month_write MONTH_FILE")?;
+    let name = std::path::Path::new(&path).file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let key = MonthKey::parse(name.get(..7).unwrap_or_default()).ok_or("file name must start YYYY-MM")?;
     let t = Instant::now();
-    let p = Partition::read(key, path.as_ref(), &Kind::ALL, None).unwrap();
-    eprintln!("read {:?}", t.elapsed());
+    let month = Partition::read(key, path.as_ref(), &Kind::ALL, None)?;
+    println!("read: {:.0} ms, {} stations", t.elapsed().as_secs_f64() * 1e3, month.stations().len());
+    let dir = tempfile::tempdir()?;
     for i in 0..5 {
-        let q = p.clone();
+        let copy = month.clone();
         let t = Instant::now();
-        q.write(format!("/tmp/mw/w{i}.parquet").as_ref()).unwrap();
-        eprintln!("write {:?}", t.elapsed());
+        copy.write(&dir.path().join(format!("{i}.parquet")))?;
+        println!("write: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
     }
+    Ok(())
 }
