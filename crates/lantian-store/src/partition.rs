@@ -255,12 +255,22 @@ impl Partition {
         debug_assert_eq!(self.n_kinds, N_KINDS, "merging needs a full partition");
         let len = self.len;
         let values = &mut self.values[slot];
-        for k in 0..N_KINDS {
+        // The block is hour-major, the month kind-major: the day is turned
+        // round first (in L1), so that each kind's 24 hours merge as one
+        // contiguous run the compiler vectorises (a strided read per cell
+        // was a seventh of the import's CPU time).
+        let mut day = [[0.0f64; 24]; N_KINDS];
+        for (h, hour) in block.chunks_exact(N_KINDS).enumerate() {
+            for (k, &v) in hour.iter().enumerate() {
+                day[k][h] = v;
+            }
+        }
+        for (k, src) in day.iter().enumerate() {
             let at = k * len + off as usize;
             // Branch-free: which cells are missing follows no pattern a
             // branch predictor could learn.
             let (mut imported, mut unchanged, mut revised) = (0u64, 0u64, 0u64);
-            for (cell, &v) in values[at..at + 24].iter_mut().zip(block[k..].iter().step_by(N_KINDS)) {
+            for (cell, &v) in values[at..at + 24].iter_mut().zip(src) {
                 let (new, old) = (!v.is_nan(), *cell);
                 let had = !old.is_nan();
                 imported += u64::from(new & !had);
