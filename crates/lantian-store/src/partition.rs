@@ -317,23 +317,6 @@ impl Partition {
         let pq = |e| Error::parquet(path, e);
         let mut order: Vec<usize> = (0..self.stations.len()).collect();
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
-        // Per station: the hours where any series has a value (None: every hour).
-        let mut keep = vec![false; self.len];
-        let rows: Vec<Option<Vec<u32>>> = self
-            .values
-            .iter()
-            .map(|block| {
-                keep.fill(false);
-                for series in block.chunks_exact(self.len) {
-                    for (k, v) in keep.iter_mut().zip(series) {
-                        *k |= !v.is_nan();
-                    }
-                }
-                let n = keep.iter().filter(|&&k| k).count();
-                (n < self.len).then(|| (0..self.len as u32).filter(|&o| keep[o as usize]).collect())
-            })
-            .collect();
-        let n_rows = |i: usize| rows[i].as_ref().map_or(self.len, Vec::len);
         let file = File::create(path).map_err(|e| Error::io(path, e))?;
         let (mut writer, _) = ArrowWriter::try_new(file, Self::schema(), Some(writer_properties()))
             .and_then(|w| w.into_serialized_writer())
@@ -342,30 +325,26 @@ impl Partition {
         let mut encoder = crate::value_chunk::Encoder::default();
         let mut order = &order[..];
         while !order.is_empty() {
-            // Whole stations up to about GROUP_ROWS rows (at least one).
-            let (mut take, mut total) = (0, 0);
-            while take < order.len() && (take == 0 || total + n_rows(order[take]) <= GROUP_ROWS) {
-                total += n_rows(order[take]);
-                take += 1;
-            }
+            // Whole stations, at most GROUP_ROWS rows (at least one station).
+            let take = (GROUP_ROWS / self.len).clamp(1, order.len());
             let (these, rest) = order.split_at(take);
             order = rest;
-            if total == 0 {
-                continue; // stations without any value have no rows
-            }
+            // The values first: they say which hours are rows.
+            encoder.begin(N_KINDS);
+            let rows: Vec<Option<Vec<u32>>> = these.iter().map(|&i| encoder.add(&self.values[i], self.len)).collect();
             let keys: Vec<(&str, Option<&[u32]>)> = these
                 .iter()
-                .filter(|&&i| n_rows(i) > 0)
-                .map(|&i| (self.stations[i].as_str(), rows[i].as_deref()))
+                .zip(&rows)
+                .filter(|(_, r)| r.as_ref().is_none_or(|r| !r.is_empty()))
+                .map(|(&i, r)| (self.stations[i].as_str(), r.as_deref()))
                 .collect();
+            if keys.is_empty() {
+                continue; // stations without any value have no rows
+            }
             let mut rg = writer.next_row_group().map_err(pq)?;
             let key_descrs = [descrs[0].clone(), descrs[1].clone()];
             for (bytes, close) in encoder.key_columns(key_descrs, &keys, self.len, self.start).map_err(pq)? {
                 rg.append_column(&bytes, close).map_err(pq)?;
-            }
-            encoder.begin(N_KINDS);
-            for &i in these {
-                encoder.add(&self.values[i], self.len, rows[i].as_deref());
             }
             for (k, descr) in descrs[2..].iter().enumerate() {
                 let (bytes, close) = encoder.finish(k, descr.clone()).map_err(pq)?;

@@ -32,6 +32,7 @@ const PAGE_ROWS: usize = 32_768;
 #[derive(Default)]
 pub(crate) struct Encoder {
     columns: Vec<Column>,
+    any: Vec<bool>,
     keys: Vec<u32>,
     levels: Vec<u32>,
     present: Vec<u32>,
@@ -57,19 +58,38 @@ impl Encoder {
         }
     }
 
-    /// A station's rows: `block` holds the columns' series of `len` hours in
-    /// turn, `rows` the hours that are rows (`None`: all). Station by
-    /// station, a block is read front to back in one stream (column by
-    /// column across stations, each 6 KB series started a fresh stream
-    /// and the encoding waited on memory).
-    pub(crate) fn add(&mut self, block: &[f64], len: usize, rows: Option<&[u32]>) {
+    /// A station's block (the columns' series of `len` hours in turn): its
+    /// rows are the hours where any column has a value, returned as hour
+    /// offsets (`None`: every hour, the usual case). Station by station, a
+    /// block is read front to back in one stream, once (column by column
+    /// across stations, each 6 KB series started a fresh stream and the
+    /// encoding waited on memory; a separate pass for the rows read the
+    /// month twice).
+    pub(crate) fn add(&mut self, block: &[f64], len: usize) -> Option<Vec<u32>> {
+        let start = self.columns.first().map_or(0, |c| c.indices.len());
         for (c, series) in self.columns.iter_mut().zip(block.chunks_exact(len)) {
             let dict = &mut c.dict;
-            match rows {
-                None => c.indices.extend(series.iter().map(|&v| dict.index(v))),
-                Some(rows) => c.indices.extend(rows.iter().map(|&o| dict.index(series[o as usize]))),
+            c.indices.extend(series.iter().map(|&v| dict.index(v)));
+        }
+        self.any.clear();
+        self.any.resize(len, false);
+        for c in &self.columns {
+            for (a, &i) in self.any.iter_mut().zip(&c.indices[start..]) {
+                *a |= i != NULL;
             }
         }
+        if self.any.iter().all(|&a| a) {
+            return None;
+        }
+        // Hours without any value are not rows: drop them from every column.
+        let rows: Vec<u32> = (0..len as u32).filter(|&o| self.any[o as usize]).collect();
+        for c in &mut self.columns {
+            for (k, &o) in rows.iter().enumerate() {
+                c.indices[start + k] = c.indices[start + o as usize];
+            }
+            c.indices.truncate(start + rows.len());
+        }
+        Some(rows)
     }
 
     /// Encode column `k` of the row group. Returns the chunk's bytes (pages
