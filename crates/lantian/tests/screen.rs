@@ -4,7 +4,8 @@
 
 use crate::common::{lantian, lantian_json, sample, sample_store};
 use crate::official::private_store;
-use lantian_app::screen::inject::{EvaluateRequest, Pattern, evaluate};
+use lantian_app::screen::inject::{Episode, EvaluateRequest, Pattern, evaluate, neighbours_cover};
+use lantian_app::screen::panel;
 use lantian_core::integrity::{Check, Params};
 use lantian_core::time::day_number;
 use std::path::Path;
@@ -82,6 +83,44 @@ fn the_injector_finds_what_it_put_in() {
     }
     assert!(e.station_months > 1000, "{}", e.station_months);
     assert!(e.per_station_month() < 0.11, "untouched station-months: {:.3}", e.per_station_month());
+}
+
+/// Episodes found by comparing with the neighbours go only where the
+/// neighbours have data: 巴中's stations (2914A, 2915A) had none before
+/// June 2019, and a drift put there could not be found by any check.
+#[test]
+fn the_injector_needs_the_neighbours_data() {
+    let store = lantian_store::Store::open(sample_store()).unwrap().with_values(lantian_store::Values::Raw);
+    let d = |m, day| day_number(jiff::civil::date(2019, m, day));
+    let p = panel::load(&store, d(1, 1), d(12, 31)).unwrap();
+    let near = panel::neighbours(&p.stations, Params::default().neighbours.radius_km);
+    let i = p.stations.iter().position(|m| m.code == "2914A").unwrap();
+    let ep = |pattern, a: (i8, i8), b: (i8, i8)| Episode {
+        pattern,
+        station: i,
+        from: d(a.0, a.1) * 24 + 1,
+        to: d(b.0, b.1) * 24 + 24,
+        strength: String::new(),
+    };
+    assert!(!neighbours_cover(Pattern::Drift, &p, &near[i], &ep(Pattern::Drift, (2, 1), (4, 30))));
+    assert!(!neighbours_cover(Pattern::Gauze, &p, &near[i], &ep(Pattern::Gauze, (3, 1), (3, 20))));
+    assert!(neighbours_cover(Pattern::Drift, &p, &near[i], &ep(Pattern::Drift, (9, 1), (11, 30))));
+    // Judged on the station alone: no neighbours needed.
+    assert!(neighbours_cover(Pattern::Stuck, &p, &near[i], &ep(Pattern::Stuck, (2, 1), (2, 3))));
+    // The seeds that put drift there before (4–6: 2914A, 7–9: 2915A) now pick other stations or periods.
+    let req = EvaluateRequest {
+        from: d(1, 1),
+        to: d(12, 31),
+        seeds: (4..=9).collect(),
+        episodes: 10,
+        patterns: vec![Pattern::Drift],
+    };
+    let e = evaluate(&store, &Params::default(), &req).unwrap();
+    assert!(
+        e.misses.iter().all(|m| !["2914A", "2915A"].contains(&m.station.as_str()) || m.episode.from > d(6, 1) * 24),
+        "{:?}",
+        e.misses
+    );
 }
 
 #[test]

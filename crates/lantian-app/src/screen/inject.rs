@@ -120,6 +120,8 @@ pub struct Episode {
     pub station: usize,
     pub from: HourLabel,
     pub to: HourLabel,
+    /// What was drawn (factor, hours, series), for the list of misses.
+    pub strength: String,
 }
 
 /// Hour indexes of the panel for days `a..b` (panel-relative day numbers).
@@ -143,7 +145,9 @@ fn inject(
         |rng: &mut Rng, len: usize| -> Option<usize> { (span > len).then(|| days.0 + rng.int(0, span - len - 1)) };
     let start0 = panel.start;
     let label = move |h: usize| start0 + h as i64;
-    let ep = |a: usize, b: usize| Some(Episode { pattern, station: i, from: label(a), to: label(b - 1) });
+    let ep = |a: usize, b: usize, strength: String| {
+        Some(Episode { pattern, station: i, from: label(a), to: label(b - 1), strength })
+    };
     let scale = |p: &mut Panel, r: std::ops::Range<usize>, f: &dyn Fn(usize) -> f64| {
         for h in r {
             p.pm25[i][h] = (p.pm25[i][h] * f(h)).round();
@@ -156,7 +160,7 @@ fn inject(
             let a = pick(rng, len)?;
             let f = rng.uniform(0.5, 0.7);
             scale(panel, hours(a, a + len), &|_| f);
-            ep(a * 24, (a + len) * 24)
+            ep(a * 24, (a + len) * 24, format!("x{f:.2}"))
         }
         Pattern::Spraying => {
             let len = rng.int(14, 28);
@@ -180,15 +184,16 @@ fn inject(
             }
             let mut days = worth[..n].to_vec();
             days.sort_unstable();
-            let (mut first, mut last) = (usize::MAX, 0);
+            let (mut first, mut last, mut sum) = (usize::MAX, 0, 0.0);
             for d in days {
                 let (start, dur) = (d * 24 + rng.int(8, 18), rng.int(2, 6));
                 let f = rng.uniform(0.2, 0.4);
                 scale(panel, start..start + dur, &|_| f);
                 first = first.min(start);
                 last = last.max(start + dur);
+                sum += f;
             }
-            ep(first, last)
+            ep(first, last, format!("{n} drops x{:.2}", sum / n as f64))
         }
         Pattern::WithheldHighs => {
             let month = months(panel, days);
@@ -205,7 +210,7 @@ fn inject(
                     panel.pm10[i][h] = f64::NAN;
                 }
             }
-            ep(a, b)
+            ep(a, b, format!(">= {cut}"))
         }
         Pattern::PushedUnder => {
             let a = pick(rng, 91)?;
@@ -232,15 +237,16 @@ fn inject(
             if moved.len() < 6 {
                 return None;
             }
-            ep(moved[0] * 24, moved[moved.len() - 1] * 24 + 24)
+            ep(moved[0] * 24, moved[moved.len() - 1] * 24 + 24, format!("{} days", moved.len()))
         }
         Pattern::Stuck => {
             let len = rng.int(12, 72);
             let a = pick(rng, len / 24 + 2)? * 24 + rng.int(0, 23);
-            let series = if rng.next_u64().is_multiple_of(2) { &mut panel.pm25[i] } else { &mut panel.pm10[i] };
+            let pm25 = rng.next_u64().is_multiple_of(2);
+            let series = if pm25 { &mut panel.pm25[i] } else { &mut panel.pm10[i] };
             let v = if series[a].is_nan() { 30.0 } else { series[a] };
             series[a..a + len].fill(v);
-            ep(a, a + len)
+            ep(a, a + len, format!("{} = {v} for {len} h", if pm25 { "pm25" } else { "pm10" }))
         }
         Pattern::Pm25OverPm10 => {
             let len = rng.int(3, 10);
@@ -249,7 +255,7 @@ fn inject(
             for h in hours(a, a + len) {
                 panel.pm10[i][h] = (panel.pm10[i][h] * f).round();
             }
-            ep(a * 24, (a + len) * 24)
+            ep(a * 24, (a + len) * 24, format!("pm10 x{f:.2}"))
         }
         Pattern::Drift => {
             let len = 7 * rng.int(8, 16);
@@ -258,7 +264,7 @@ fn inject(
             let r = hours(a, a + len);
             let (s, n) = (r.start, r.len() as f64);
             scale(panel, r, &|h| 1.0 - (1.0 - end) * (h - s) as f64 / n);
-            ep(a * 24, (a + len) * 24)
+            ep(a * 24, (a + len) * 24, format!("to x{end:.2}"))
         }
         Pattern::ControlLikeCity => {
             if !panel.stations[i].control || near[i].is_empty() {
@@ -274,7 +280,7 @@ fn inject(
                 panel.pm25[i][h] = (r25[h] * f * noise).round();
                 panel.pm10[i][h] = (r10[h] * f * noise).round();
             }
-            ep(a, b)
+            ep(a, b, format!("city x{f:.2}"))
         }
     }
 }
@@ -291,6 +297,33 @@ fn had_data(pattern: Pattern, start: HourLabel, e: &Episode, pm25: &[f64], pm10:
     };
     let (a, b) = ((e.from - start) as usize, (e.to - start) as usize + 1);
     series.iter().all(|v| v[a..b.min(v.len())].iter().filter(|x| !x.is_nan()).count() * 2 >= b - a)
+}
+
+/// Share of an episode's hours with data at the station's neighbours that
+/// the patterns compared with them need.
+pub const NEIGHBOUR_COVER: f64 = 0.75;
+
+/// Whether the station's neighbours (as the checks define them) give a
+/// reference, their median, in at least [`NEIGHBOUR_COVER`] of the
+/// episode's hours, PM2.5 and PM10 alike, for the patterns found by
+/// comparing with them. A station whose neighbours have no data then
+/// (巴中's stations before June 2019) can hide nothing from them, and no
+/// check can find what was put there. Patterns judged on the station
+/// alone (stuck values, bunching, PM10 under PM2.5) need nothing.
+pub fn neighbours_cover(pattern: Pattern, panel: &Panel, near: &[usize], e: &Episode) -> bool {
+    match pattern {
+        Pattern::Gauze | Pattern::Spraying | Pattern::Drift | Pattern::WithheldHighs | Pattern::ControlLikeCity => {}
+        Pattern::PushedUnder | Pattern::Stuck | Pattern::Pm25OverPm10 => return true,
+    }
+    if near.is_empty() {
+        return false;
+    }
+    let (a, b) = ((e.from - panel.start) as usize, ((e.to - panel.start) as usize + 1).min(panel.len));
+    let need = near.len().div_ceil(2);
+    [&panel.pm25, &panel.pm10].iter().all(|series| {
+        let covered = (a..b).filter(|&h| near.iter().filter(|&&j| !series[j][h].is_nan()).count() >= need).count();
+        covered as f64 >= NEIGHBOUR_COVER * (b - a) as f64
+    })
 }
 
 /// Hour ranges of the calendar months inside the panel-relative `days`.
@@ -323,9 +356,23 @@ pub struct PatternResult {
     pub median_score: f64,
 }
 
+/// An injected episode no accepted check found, with what the screen said
+/// about its station then.
+#[derive(Clone, Debug)]
+pub struct Miss {
+    pub seed: u64,
+    pub episode: Episode,
+    pub station: String,
+    /// Findings at the station overlapping the episode: `check:id`, those of
+    /// an accepted check that were there before the injection marked `(before)`.
+    pub seen: Vec<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Evaluation {
     pub patterns: Vec<(Pattern, PatternResult)>,
+    /// The episodes not found, pattern by pattern.
+    pub misses: Vec<Miss>,
     pub station_months: usize,
     /// Findings in the untouched data (every check, the gases included).
     pub untouched_findings: usize,
@@ -356,7 +403,7 @@ pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Eval
     let mut base_scores: Vec<(usize, f64)> = base_hits.iter().map(|(i, h)| (*i, h.score)).collect();
     base_scores.sort_by(|a, b| b.1.total_cmp(&a.1));
     let days = ((req.from - lo) as usize, (req.to - lo + 1) as usize);
-    let mut out = Vec::new();
+    let (mut out, mut misses) = (Vec::new(), Vec::new());
     for &pattern in &req.patterns {
         let mut res = PatternResult::default();
         let mut scores = Vec::new();
@@ -378,7 +425,7 @@ pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Eval
                 saved.push((i, panel.pm25[i].clone(), panel.pm10[i].clone()));
                 let injected = inject(&mut panel, &near, pattern, i, days, &mut rng).filter(|e| {
                     let (_, pm25, pm10) = saved.last().expect("pushed");
-                    had_data(pattern, panel.start, e, pm25, pm10)
+                    had_data(pattern, panel.start, e, pm25, pm10) && neighbours_cover(pattern, &panel, &near[i], e)
                 });
                 match injected {
                     Some(e) => {
@@ -417,6 +464,18 @@ pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Eval
                     if best >= cutoff {
                         res.top += 1;
                     }
+                } else {
+                    let code = &panel.stations[e.station].code;
+                    let seen = hits
+                        .iter()
+                        .filter(|(i, h)| *i == e.station && h.to >= e.from && h.from <= e.to)
+                        .map(|(_, h)| {
+                            let id = finding_id(code, h);
+                            let before = pattern.found_by().contains(&h.check) && baseline.contains(&id);
+                            format!("{id} {:.0}{}", h.score, if before { " (before)" } else { "" })
+                        })
+                        .collect();
+                    misses.push(Miss { seed, episode: e.clone(), station: code.clone(), seen });
                 }
             }
             for (i, a, b) in saved {
@@ -435,10 +494,38 @@ pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Eval
     }
     Ok(Evaluation {
         patterns: out,
+        misses,
         station_months: station_months(&panel, &everyone, req.from, req.to),
         untouched_findings: untouched.findings.len(),
         by_check,
     })
+}
+
+/// The missed episodes: pattern, seed, station, period, what was drawn and
+/// the findings the station had over the episode.
+pub fn misses_table(e: &Evaluation) -> Table {
+    let mut t = Table::new(vec![
+        Col("pattern", "注入模式", "Pattern"),
+        Col("seed", "种子", "Seed"),
+        Col("station", "站点", "Station"),
+        Col("from", "开始", "From"),
+        Col("to", "结束", "To"),
+        Col("strength", "强度", "Strength"),
+        Col("seen", "期间线索", "Findings then"),
+    ]);
+    let date = |l: HourLabel| date_of(day_of_label(l)).map(|d| d.to_string()).unwrap_or_default();
+    for m in &e.misses {
+        t.push(vec![
+            Cell::text(m.episode.pattern.key()),
+            Cell::Int(m.seed as i64),
+            Cell::text(m.station.clone()),
+            Cell::text(date(m.episode.from)),
+            Cell::text(date(m.episode.to)),
+            Cell::text(m.episode.strength.clone()),
+            Cell::text(m.seen.join("; ")),
+        ]);
+    }
+    t
 }
 
 fn share(a: usize, b: usize) -> Cell {

@@ -94,6 +94,9 @@ pub enum ScreenCommand {
         pattern: Vec<String>,
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Also list the episodes not found (station, period, strength, the station's findings then).
+        #[arg(long)]
+        misses: bool,
     },
 }
 
@@ -198,7 +201,7 @@ pub fn screen(ctx: &Ctx, args: &ScreenArgs) -> Result<()> {
             }
             ctx.print(&t)
         }
-        Some(ScreenCommand::Evaluate { from, to, seeds, episodes, pattern, config }) => {
+        Some(ScreenCommand::Evaluate { from, to, seeds, episodes, pattern, config, misses }) => {
             if from > to {
                 bail!("--to is before --from");
             }
@@ -228,7 +231,11 @@ pub fn screen(ctx: &Ctx, args: &ScreenArgs) -> Result<()> {
             for (c, n) in &e.by_check {
                 t.push(vec![Cell::text(c.key()), Cell::Int(*n as i64)]);
             }
-            ctx.print(&t)
+            ctx.print(&t)?;
+            if *misses {
+                ctx.print(&inject::misses_table(&e))?;
+            }
+            Ok(())
         }
     }
 }
