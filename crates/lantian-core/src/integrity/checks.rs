@@ -67,19 +67,35 @@ fn runs(days: usize, flag: impl Fn(usize) -> bool) -> Vec<(usize, usize, usize)>
     out
 }
 
-/// Days well below the neighbours, against the station's own usual ratio.
+/// Days well below the neighbours, against the station's own usual ratio:
+/// runs of days each `z` deviations below it, or (`long_days`) long runs of
+/// days each `long_z` below it; the run's deviations together reach `z_run`.
 pub fn divergence(base: &Baseline<'_>, series: &'static str, p: &DivergenceParams) -> Vec<Hit> {
+    let mut hits = divergent_runs(base, series, p, p.z, p.min_days);
+    if p.long_days > 0 && p.long_z < p.z {
+        hits.extend(divergent_runs(base, series, p, p.long_z, p.long_days.max(p.min_days)));
+    }
+    hits
+}
+
+fn divergent_runs(
+    base: &Baseline<'_>,
+    series: &'static str,
+    p: &DivergenceParams,
+    z: f64,
+    min_days: usize,
+) -> Vec<Hit> {
     let flag = |d: usize| {
         let (x, b, s) = (base.ratio[d], base.base[d], base.scale[d]);
         !x.is_nan()
             && !b.is_nan()
             && (x - b).exp() <= p.ratio
-            && (x - b) / s <= -p.z
+            && (x - b) / s <= -z
             && base.day_reference[d] >= p.min_reference
     };
     let mut hits = Vec::new();
     for (a, b, n) in runs(base.days(), flag) {
-        if n < p.min_days {
+        if n < min_days {
             continue;
         }
         let days: Vec<usize> = (a..=b).filter(|&d| flag(d)).collect();

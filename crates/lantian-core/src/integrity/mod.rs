@@ -124,11 +124,26 @@ pub struct DivergenceParams {
     /// The run's deviations together (their sum over √days) must reach this
     /// many robust deviations: two days need more than each `z`, a week less.
     pub z_run: f64,
+    /// A long run counts too with days only `long_z` deviations below the
+    /// baseline (each still at most `ratio` of it), when it holds at least
+    /// `long_days` such days and reaches `z_run` together: a noisy station's
+    /// weeks at 60 % of its usual ratio are each within two of its spreads,
+    /// but not together (0: rule off).
+    pub long_days: usize,
+    pub long_z: f64,
 }
 
 impl Default for DivergenceParams {
     fn default() -> Self {
-        DivergenceParams { ratio: 0.75, z: 2.0, min_reference: 20.0, min_days: 2, z_run: 5.0 }
+        DivergenceParams {
+            ratio: 0.75,
+            z: 2.0,
+            min_reference: 20.0,
+            min_days: 2,
+            z_run: 5.0,
+            long_days: 7,
+            long_z: 1.0,
+        }
     }
 }
 

@@ -171,6 +171,30 @@ fn a_short_run_of_days_needs_deeper_days() {
 }
 
 #[test]
+fn a_noisy_station_s_weeks_well_under_its_ratio_are_found_as_a_long_run() {
+    // A station whose daily ratio to the neighbours swings by ±35 % day to
+    // day (robust spread ≈ 0.5): four weeks at half of it are no day two
+    // spreads down, but together far beyond chance.
+    let (mut st, rf) = world(200);
+    let swing = [0.35, -0.35, 0.0];
+    for h in 0..st.len() {
+        st[h] = (st[h] * f64::exp(swing[(h / 24) % 3])).round();
+    }
+    let clean = st.clone();
+    for h in 100 * 24..128 * 24 {
+        st[h] = (st[h] * 0.5).round();
+    }
+    let p = DivergenceParams::default();
+    let off = DivergenceParams { long_days: 0, ..p.clone() };
+    assert!(divergence(&base(&st, &rf), "pm25", &off).is_empty(), "not day by day");
+    let hits = divergence(&base(&st, &rf), "pm25", &p);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert!(hits[0].from >= day_label(99) && hits[0].to <= day_label(129), "{hits:?}");
+    assert!(hits[0].number("days").unwrap() >= 7.0, "{hits:?}");
+    assert!(divergence(&base(&clean, &rf), "pm25", &p).is_empty(), "its usual swings are nothing");
+}
+
+#[test]
 fn gaps_at_high_readings_are_selective_and_random_ones_are_not() {
     let p = GapParams::default();
     let (mut st, rf) = world(59);
