@@ -134,6 +134,22 @@ fn divergent_runs(
 /// ratio's hourly steps), so a noisy station needs a deeper drop. A finding
 /// needs `count` drops no more than `window_days` apart.
 pub fn short_drops(base: &Baseline<'_>, series: &'static str, p: &ShortDropParams) -> Vec<Hit> {
+    group_drops(base.start, drops(base, series, p), p)
+}
+
+/// One short drop: first and last hour (panel-relative), its depth (share
+/// of the level around it), the neighbours' mean during it, the series.
+#[derive(Clone, Debug)]
+pub struct Drop {
+    pub from: usize,
+    pub to: usize,
+    pub share: f64,
+    pub reference: f64,
+    pub series: &'static str,
+}
+
+/// The short drops of one series (see [`short_drops`]), not yet grouped.
+pub fn drops(base: &Baseline<'_>, series: &'static str, p: &ShortDropParams) -> Vec<Drop> {
     let n = base.values.len();
     let off = base.offset;
     let x: Vec<f64> = (0..n).map(|h| ((base.values[h] + off) / (base.reference[h] + off)).ln()).collect();
@@ -144,7 +160,7 @@ pub fn short_drops(base: &Baseline<'_>, series: &'static str, p: &ShortDropParam
         if k >= 2 { s / k as f64 } else { f64::NAN }
     };
     let (deep, hour_low) = (p.ratio.ln(), 0.5 * p.ratio.ln());
-    let mut drops: Vec<(usize, usize, f64, f64)> = Vec::new();
+    let mut drops: Vec<Drop> = Vec::new();
     let mut h = 1;
     while h < n {
         let pre = level(h.saturating_sub(3)..h);
@@ -181,37 +197,55 @@ pub fn short_drops(base: &Baseline<'_>, series: &'static str, p: &ShortDropParam
             && post - pre >= p.recover.ln()
             && reference >= p.min_reference
         {
-            drops.push((h, k - 1, depth.exp(), reference));
+            drops.push(Drop { from: h, to: k - 1, share: depth.exp(), reference, series });
             h = k;
         } else {
             h += 1;
         }
     }
+    drops
+}
+
+/// Drops of PM2.5 and PM10 counted together: spraying lowers both, and one
+/// drop may clear the thresholds in one series and the next in the other.
+/// A PM10 drop overlapping a PM2.5 drop is the same drop and counts once.
+pub fn group_both(start: HourLabel, mut pm25: Vec<Drop>, pm10: Vec<Drop>, p: &ShortDropParams) -> Vec<Hit> {
+    let other: Vec<Drop> =
+        pm10.into_iter().filter(|d| !pm25.iter().any(|e| d.from <= e.to && e.from <= d.to)).collect();
+    pm25.extend(other);
+    pm25.sort_by_key(|d| d.from);
+    group_drops(start, pm25, p)
+}
+
+/// `count` drops or more no more than `window_days` apart make a finding
+/// (of PM2.5 when any of its drops is PM2.5's).
+fn group_drops(start: HourLabel, drops: Vec<Drop>, p: &ShortDropParams) -> Vec<Hit> {
     let gap = p.window_days.max(1) as usize * 24;
     let mut hits = Vec::new();
     let mut i = 0;
     while i < drops.len() {
         let mut j = i;
-        while j + 1 < drops.len() && drops[j + 1].0 - drops[j].0 <= gap {
+        while j + 1 < drops.len() && drops[j + 1].from - drops[j].from <= gap {
             j += 1;
         }
         let count = j - i + 1;
         if count >= p.count {
             let group = &drops[i..=j];
-            let depth = mean(group.iter().map(|d| d.2));
-            let hours: usize = group.iter().map(|d| d.1 - d.0 + 1).sum();
+            let depth = mean(group.iter().map(|d| d.share));
+            let hours: usize = group.iter().map(|d| d.to - d.from + 1).sum();
             let strength = (count as f64 / p.count as f64).sqrt() * (1.0 - depth) / (1.0 - p.ratio);
+            let series = if group.iter().any(|d| d.series == "pm25") { "pm25" } else { group[0].series };
             hits.push(Hit {
                 check: Check::ShortDrop,
                 series,
-                from: base.start + group[0].0 as i64,
-                to: base.start + group[count - 1].1 as i64,
+                from: start + group[0].from as i64,
+                to: start + group.iter().map(|d| d.to).max().unwrap_or(group[0].to) as i64,
                 score: score(strength),
                 numbers: vec![
                     ("drops", count as f64),
                     ("hours", hours as f64),
                     ("share", depth),
-                    ("reference", mean(group.iter().map(|d| d.3))),
+                    ("reference", mean(group.iter().map(|d| d.reference))),
                 ],
             });
         }

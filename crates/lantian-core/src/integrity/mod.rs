@@ -169,6 +169,8 @@ pub struct ShortDropParams {
     /// Fewest drops within `window_days` for a finding.
     pub count: usize,
     pub window_days: i64,
+    /// Count the drops of PM2.5 and PM10 together (a drop in both counts once).
+    pub both_series: bool,
 }
 
 impl Default for ShortDropParams {
@@ -183,6 +185,7 @@ impl Default for ShortDropParams {
             steady: 1.2,
             count: 2,
             window_days: 14,
+            both_series: true,
         }
     }
 }
@@ -423,6 +426,7 @@ pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) ->
         }
         return (hits, not_run);
     }
+    let mut drops = Vec::new();
     for (key, values, reference) in series {
         match reference {
             Some(r) => {
@@ -443,7 +447,11 @@ pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) ->
                         hits.extend(divergence(&base, key, &p.divergence));
                     }
                     if want(Check::ShortDrop) {
-                        hits.extend(short_drops(&base, key, &p.short_drop));
+                        if p.short_drop.both_series {
+                            drops.push(checks::drops(&base, key, &p.short_drop));
+                        } else {
+                            hits.extend(short_drops(&base, key, &p.short_drop));
+                        }
                     }
                     if want(Check::Drift) {
                         hits.extend(drift(&base, key, &p.drift));
@@ -469,6 +477,11 @@ pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) ->
         if want(Check::Stuck) {
             hits.extend(stuck(input.start, key, values, &p.stuck));
         }
+    }
+    if !drops.is_empty() {
+        let pm10 = if drops.len() > 1 { drops.pop().unwrap_or_default() } else { Vec::new() };
+        let pm25 = drops.pop().unwrap_or_default();
+        hits.extend(checks::group_both(input.start, pm25, pm10, &p.short_drop));
     }
     if want(Check::Pm25AbovePm10) {
         hits.extend(pm25_above_pm10(input.start, input.pm25, input.pm10, &p.pm25_above_pm10));

@@ -130,6 +130,36 @@ fn short_drops_need_several_that_recover() {
 }
 
 #[test]
+fn a_drop_in_pm25_and_another_in_pm10_count_together() {
+    // Spraying lowers both; one drop may clear the thresholds in PM2.5 and
+    // the next only in PM10. The same drop seen in both counts once.
+    let (clean, rf) = world(120);
+    let cut = |s: &mut Vec<f64>, d: usize| {
+        for h in d * 24 + 9..d * 24 + 12 {
+            s[h] = (s[h] * 0.2).round();
+        }
+    };
+    let screen = |pm25: &[f64], pm10: &[f64], p: &Params| {
+        let input =
+            StationInput { start: start(), pm25, pm10, ref_pm25: Some(&rf), ref_pm10: Some(&rf), control: false };
+        screen_station(&input, p, &[Check::ShortDrop]).0
+    };
+    let (mut pm25, mut pm10) = (clean.clone(), clean.clone());
+    cut(&mut pm25, 68);
+    cut(&mut pm10, 71);
+    let p = Params::default();
+    let hits = screen(&pm25, &pm10, &p);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].number("drops"), Some(2.0));
+    assert_eq!((hits[0].series, hits[0].from, hits[0].to), ("pm25", day_label(68) + 9, day_label(71) + 11));
+    let apart = Params { short_drop: ShortDropParams { both_series: false, ..p.short_drop.clone() }, ..p.clone() };
+    assert!(screen(&pm25, &pm10, &apart).is_empty(), "each series alone has one drop");
+    let mut same = clean.clone();
+    cut(&mut same, 68);
+    assert!(screen(&pm25, &same, &p).is_empty(), "one drop in both series is one drop");
+}
+
+#[test]
 fn short_drops_are_weighed_against_the_stations_own_hourly_noise() {
     // The same three drops to 0.45 of the level: clear at a quiet station,
     // lost in the noise of one whose ratio swings ±40 % from hour to hour.
