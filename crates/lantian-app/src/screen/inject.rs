@@ -354,6 +354,10 @@ pub struct PatternResult {
     pub top: usize,
     /// Median score of the findings that found an episode.
     pub median_score: f64,
+    /// Not found, the station having already had a finding of an accepted
+    /// check over the episode's period before it was put in (an inspector
+    /// would be there already; a new finding cannot be told from the old).
+    pub flagged_before: usize,
 }
 
 /// An injected episode no accepted check found, with what the screen said
@@ -465,6 +469,11 @@ pub fn evaluate(store: &Store, p: &Params, req: &EvaluateRequest) -> Result<Eval
                         res.top += 1;
                     }
                 } else {
+                    if base_hits.iter().any(|(i, h)| {
+                        *i == e.station && pattern.found_by().contains(&h.check) && h.to >= e.from && h.from <= e.to
+                    }) {
+                        res.flagged_before += 1;
+                    }
                     let code = &panel.stations[e.station].code;
                     let seen = hits
                         .iter()
@@ -541,6 +550,7 @@ pub fn table(e: &Evaluation) -> Table {
         Col("found_pct", "检出率%", "Found %"),
         Col("top_pct", "位居前列%", "Among top %"),
         Col("median_score", "检出评分中位数", "Median score"),
+        Col("missed_flagged_before", "漏检但注入前已有线索", "Missed, flagged before"),
     ]);
     for (p, r) in &e.patterns {
         t.push(vec![
@@ -550,6 +560,7 @@ pub fn table(e: &Evaluation) -> Table {
             share(r.found, r.injected),
             share(r.top, r.injected),
             Cell::opt(Some(r.median_score).filter(|x| !x.is_nan()), 0),
+            Cell::Int(r.flagged_before as i64),
         ]);
     }
     t.push(vec![
@@ -557,6 +568,7 @@ pub fn table(e: &Evaluation) -> Table {
         Cell::Int(e.station_months as i64),
         Cell::Int(e.untouched_findings as i64),
         Cell::Num(e.per_station_month(), 3),
+        Cell::Empty,
         Cell::Empty,
         Cell::Empty,
     ]);
