@@ -177,12 +177,12 @@ impl Default for ShortDropParams {
     fn default() -> Self {
         ShortDropParams {
             ratio: 0.45,
-            z: 6.0,
+            z: 7.5,
             min_reference: 35.0,
             min_hours: 2,
             max_hours: 8,
             recover: 0.7,
-            steady: 1.2,
+            steady: 1.4,
             count: 2,
             window_days: 14,
             both_series: true,

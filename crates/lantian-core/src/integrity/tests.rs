@@ -160,6 +160,25 @@ fn a_drop_in_pm25_and_another_in_pm10_count_together() {
 }
 
 #[test]
+fn a_drop_while_the_neighbours_rise_a_little_is_still_a_drop() {
+    // Sprayed while the air gets worse: the neighbours rise by a third during
+    // each drop, the station falls to a fifth of what it would read.
+    let (mut st, mut rf) = world(120);
+    for d in [68, 71, 75] {
+        for h in d * 24 + 9..d * 24 + 12 {
+            rf[h] *= 1.35;
+            st[h] = (st[h] * 1.35 * 0.2).round();
+        }
+    }
+    let p = ShortDropParams::default();
+    let hits = short_drops(&base(&st, &rf), "pm25", &p);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].number("drops"), Some(3.0));
+    let strict = ShortDropParams { steady: 1.2, ..p };
+    assert!(short_drops(&base(&st, &rf), "pm25", &strict).is_empty(), "a rise of 35 % is over 1.2");
+}
+
+#[test]
 fn short_drops_are_weighed_against_the_stations_own_hourly_noise() {
     // The same three drops to 0.45 of the level: clear at a quiet station,
     // lost in the noise of one whose ratio swings ±40 % from hour to hour.
