@@ -2,7 +2,7 @@
 //! import's staged files), files' values merged in path order with revision
 //! counting, idle months handed to the Parquet writer, the commit.
 
-use super::rows::{Blocks, Cell, FileResult, Format, HourlyCells, Parsed, Reject};
+use super::rows::{Blocks, Cell, FileResult, Format, HourlyCells, InFlight, Parsed, Reject};
 use crate::city_daily::{self, CityDay};
 use crate::kinds::{Kind, N_KINDS};
 use crate::partition::{MergeCounts, MonthKey, Partition};
@@ -49,6 +49,8 @@ pub(crate) struct Merger {
     layer: Layer,
     /// Where merged day blocks go back to the parsers.
     blocks: std::sync::Arc<Blocks>,
+    /// Staged months the writers have not finished.
+    in_flight: std::sync::Arc<InFlight>,
 }
 
 struct OpenMonth {
@@ -115,7 +117,12 @@ impl OpenMonth {
 const IDLE_FILES: usize = 4;
 
 impl Merger {
-    pub(crate) fn new(tx: Transaction, layer: Layer, blocks: std::sync::Arc<Blocks>) -> Merger {
+    pub(crate) fn new(
+        tx: Transaction,
+        layer: Layer,
+        blocks: std::sync::Arc<Blocks>,
+        in_flight: std::sync::Arc<InFlight>,
+    ) -> Merger {
         let stations = tx.base.stations().to_vec();
         Merger {
             tx,
@@ -129,6 +136,7 @@ impl Merger {
             last_stations: None,
             layer,
             blocks,
+            in_flight,
         }
     }
 
@@ -226,7 +234,10 @@ impl Merger {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {
                 let part = match self.staged.get(&key) {
-                    Some(p) => Partition::read(key, p, &Kind::ALL, None)?,
+                    Some(p) => {
+                        self.in_flight.wait(p);
+                        Partition::read(key, p, &Kind::ALL, None)?
+                    }
                     None => self
                         .tx
                         .base
@@ -263,6 +274,7 @@ impl Merger {
             Layer::Audited => self.tx.next.audited.insert(key.name(), rel),
         };
         self.staged.insert(key, abs.clone());
+        self.in_flight.sent(&abs);
         writer.send((month.part, abs)).map_err(|_| Error::Store("the Parquet writer stopped".into()))
     }
 

@@ -26,7 +26,7 @@ use crate::stations::canonical_city;
 use crate::store::{Layer, Transaction};
 use crate::{Error, Result};
 use merge::Merger;
-use rows::{Blocks, FileResult, Parsed};
+use rows::{Blocks, FileResult, InFlight, Parsed};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -95,7 +95,8 @@ pub fn import_layer(
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 16);
     let next_file = AtomicUsize::new(0);
     let blocks = std::sync::Arc::new(Blocks::default());
-    let mut merger = Merger::new(tx, layer, blocks.clone());
+    let in_flight = std::sync::Arc::new(InFlight::default());
+    let mut merger = Merger::new(tx, layer, blocks.clone(), in_flight.clone());
     let outcome: Result<()> = std::thread::scope(|scope| {
         let (parsed_tx, parsed_rx) = mpsc::sync_channel::<(usize, FileResult)>(workers);
         for _ in 0..workers {
@@ -116,12 +117,14 @@ pub fn import_layer(
         let write_rx = std::sync::Arc::new(std::sync::Mutex::new(write_rx));
         let writers: Vec<_> = (0..workers.min(2))
             .map(|_| {
-                let write_rx = write_rx.clone();
+                let (write_rx, mut writer) = (write_rx.clone(), in_flight.writer());
                 scope.spawn(move || -> Result<()> {
                     loop {
                         let next = write_rx.lock().map_err(|_| Error::Store("a Parquet writer failed".into()))?.recv();
                         let Ok((part, path)) = next else { return Ok(()) };
+                        writer.writing(&path);
                         part.write(&path)?;
+                        writer.written();
                     }
                 })
             })
@@ -501,6 +504,65 @@ mod tests {
         let summary: Vec<(u64, &str, &str)> =
             rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
         assert_eq!(summary, expected);
+    }
+
+    /// A month written out after four files without it and touched again
+    /// later is read back from its staged file (the merger waits for the
+    /// writer to finish it) and keeps every value, earlier and later.
+    #[test]
+    fn a_month_flushed_and_touched_again_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, input) = (dir.path().join("data"), dir.path().join("in"));
+        fs::create_dir_all(&input).unwrap();
+        let mut paths = Vec::new();
+        for day in ["20190131", "20190201", "20190202", "20190203", "20190204", "20190205"] {
+            let p = input.join(format!("china_sites_{day}.csv"));
+            fs::write(&p, format!("date,hour,type,1001A\n{day},5,PM2.5,{}\n", &day[6..])).unwrap();
+            paths.push(p);
+        }
+        // Last in path order: one more January value.
+        let p = input.join("zz_late.csv");
+        fs::write(&p, "station,time,pollutant,value\n1001A,2019-01-15 07:00,PM2.5,77\n").unwrap();
+        paths.push(p);
+        let summary = import(&data, &paths, None).unwrap();
+        assert_eq!(summary.hourly.imported, 7);
+        let store = crate::store::Store::open(&data).unwrap();
+        let jan = store.read_month(MonthKey { year: 2019, month: 1 }, &[Kind::Pm25], None).unwrap().unwrap();
+        let found: Vec<f64> =
+            jan.series("1001A", Kind::Pm25).unwrap().iter().copied().filter(|v| !v.is_nan()).collect();
+        assert_eq!(found, [77.0, 31.0]);
+    }
+
+    #[test]
+    fn in_flight_waits_for_the_writer_or_its_end() {
+        use std::sync::Arc;
+        let in_flight = Arc::new(InFlight::default());
+        let path = Path::new("m.parquet");
+        // No writer: nothing to wait for.
+        in_flight.sent(path);
+        in_flight.wait(path);
+        // A writer that finishes the file after a while.
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut w = in_flight.writer();
+        let d = done.clone();
+        let t = std::thread::spawn(move || {
+            w.writing(Path::new("m.parquet"));
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            d.store(true, Ordering::SeqCst);
+            w.written();
+        });
+        in_flight.wait(path);
+        assert!(done.load(Ordering::SeqCst));
+        t.join().unwrap();
+        // A writer that stops (an error) without writing it: the wait ends.
+        in_flight.sent(path);
+        let w = in_flight.writer();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            drop(w);
+        });
+        in_flight.wait(path);
+        t.join().unwrap();
     }
 
     /// A recycled day block starts empty: nothing of the file it held before

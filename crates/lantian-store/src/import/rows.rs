@@ -101,6 +101,82 @@ impl Blocks {
     }
 }
 
+/// Month files handed to the writer threads and not written yet. A month
+/// flushed and then touched again is read back from its staged file, which
+/// must be whole by then: the merger waits for it (unless no writer is left,
+/// when the read fails and the writer's error is reported).
+#[derive(Default)]
+pub(crate) struct InFlight {
+    state: std::sync::Mutex<(std::collections::HashSet<std::path::PathBuf>, usize)>,
+    done: std::sync::Condvar,
+}
+
+impl InFlight {
+    /// A writer thread starts: while the guard lives it counts as a writer;
+    /// dropped (the thread returns, fails or panics), its file in hand
+    /// counts as done and the thread as gone, so no waiter is left waiting.
+    /// Taken before the thread is spawned, so that a waiter never sees
+    /// "no writer" while one is about to start.
+    pub(crate) fn writer(self: &std::sync::Arc<Self>) -> Writer {
+        if let Ok(mut s) = self.state.lock() {
+            s.1 += 1;
+        }
+        Writer { in_flight: self.clone(), path: None }
+    }
+
+    pub(crate) fn sent(&self, path: &std::path::Path) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0.insert(path.to_path_buf());
+        }
+    }
+
+    pub(crate) fn written(&self, path: &std::path::Path) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0.remove(path);
+        }
+        self.done.notify_all();
+    }
+
+    /// Until `path` is written (or no writer is left to write it).
+    pub(crate) fn wait(&self, path: &std::path::Path) {
+        let Ok(mut s) = self.state.lock() else { return };
+        while s.0.contains(path) && s.1 > 0 {
+            match self.done.wait(s) {
+                Ok(next) => s = next,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// A writer thread's hold on `InFlight` (see `InFlight::writer`).
+pub(crate) struct Writer {
+    in_flight: std::sync::Arc<InFlight>,
+    path: Option<std::path::PathBuf>,
+}
+
+impl Writer {
+    pub(crate) fn writing(&mut self, path: &std::path::Path) {
+        self.path = Some(path.to_path_buf());
+    }
+
+    pub(crate) fn written(&mut self) {
+        if let Some(p) = self.path.take() {
+            self.in_flight.written(&p);
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.written();
+        if let Ok(mut s) = self.in_flight.state.lock() {
+            s.1 = s.1.saturating_sub(1);
+        }
+        self.in_flight.done.notify_all();
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct Cell {
     pub station: u32,
