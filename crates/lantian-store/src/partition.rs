@@ -301,7 +301,7 @@ impl Partition {
     /// Write as Parquet: one row per station-hour that has any value,
     /// sorted by station then time; `time` is the end of the hour (its
     /// label) as a UTC instant in milliseconds, tagged +08:00. Row groups
-    /// hold whole stations, about `GROUP_ROWS` rows each. The columns are
+    /// hold whole stations, at most `GROUP_ROWS` rows. The columns are
     /// encoded straight from the series (`value_chunk`: the general writer's
     /// dictionary and the Arrow arrays before it were half of the import's
     /// CPU time); the Arrow writer gives the file its schema and footer.
