@@ -322,7 +322,7 @@ impl Partition {
             .and_then(|w| w.into_serialized_writer())
             .map_err(pq)?;
         let descrs: Vec<_> = (0..2 + N_KINDS).map(|c| writer.schema_descr().column(c)).collect();
-        let mut encoder = crate::value_chunk::Encoder::default();
+        let mut encoder = crate::value_chunk::Encoder::new(INVALIDATED);
         let mut order = &order[..];
         while !order.is_empty() {
             // Whole stations, at most GROUP_ROWS rows (at least one station).
@@ -343,7 +343,9 @@ impl Partition {
             }
             let mut rg = writer.next_row_group().map_err(pq)?;
             let key_descrs = [descrs[0].clone(), descrs[1].clone()];
-            for (bytes, close) in encoder.key_columns(key_descrs, &keys, self.len, self.start).map_err(pq)? {
+            for (bytes, close) in
+                encoder.key_columns(key_descrs, &keys, self.len, label_to_millis(self.start)).map_err(pq)?
+            {
                 rg.append_column(&bytes, close).map_err(pq)?;
             }
             for (k, descr) in descrs[2..].iter().enumerate() {

@@ -13,9 +13,7 @@
 //! pyarrow, Spark) reads it, and the round-trip test in `partition.rs` reads it
 //! back bit for bit through the standard reader.
 
-use crate::partition::{INVALIDATED, label_to_millis};
 use bytes::Bytes;
-use lantian_core::time::HourLabel;
 use parquet::basic::{Compression, Encoding, EncodingMask, PageType, ZstdLevel};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
@@ -29,8 +27,10 @@ use parquet::schema::types::ColumnDescPtr;
 const PAGE_ROWS: usize = 32_768;
 
 /// Reusable buffers of the encoder (one per writer thread).
-#[derive(Default)]
 pub(crate) struct Encoder {
+    /// The in-memory marker of an auditor's invalidation, stored as a
+    /// present NaN (a missing value is a NaN in memory and a null on disk).
+    marked: f64,
     columns: Vec<Column>,
     any: Vec<bool>,
     keys: Vec<u32>,
@@ -49,6 +49,17 @@ struct Column {
 const NULL: u32 = u32::MAX;
 
 impl Encoder {
+    pub(crate) fn new(marked: f64) -> Encoder {
+        Encoder {
+            marked,
+            columns: Vec::new(),
+            any: Vec::new(),
+            keys: Vec::new(),
+            levels: Vec::new(),
+            present: Vec::new(),
+        }
+    }
+
     /// Start a row group of `n` columns.
     pub(crate) fn begin(&mut self, n: usize) {
         self.columns.resize_with(n, Column::default);
@@ -67,9 +78,10 @@ impl Encoder {
     /// month twice).
     pub(crate) fn add(&mut self, block: &[f64], len: usize) -> Option<Vec<u32>> {
         let start = self.columns.first().map_or(0, |c| c.indices.len());
+        let marked = self.marked;
         for (c, series) in self.columns.iter_mut().zip(block.chunks_exact(len)) {
             let dict = &mut c.dict;
-            c.indices.extend(series.iter().map(|&v| dict.index(v)));
+            c.indices.extend(series.iter().map(|&v| dict.index(v, marked)));
         }
         self.any.clear();
         self.any.resize(len, false);
@@ -119,13 +131,14 @@ impl Encoder {
     /// `len` hours of the month starting at `start`, a label). The station
     /// column is a dictionary of the group's names, one RLE run each; time
     /// a dictionary of the month's hours indexed by the hour (no hashing
-    /// either), zstd-compressed as before.
+    /// either), zstd-compressed as before. `start` is the instant of the
+    /// month's first hour (UTC milliseconds); hours are an hour apart.
     pub(crate) fn key_columns(
         &mut self,
         descrs: [ColumnDescPtr; 2],
         stations: &[(&str, Option<&[u32]>)],
         len: usize,
-        start: HourLabel,
+        start: i64,
     ) -> parquet::errors::Result<[Chunk; 2]> {
         let [station, time] = descrs;
         let mut keys = std::mem::take(&mut self.keys);
@@ -163,7 +176,7 @@ impl Encoder {
             };
             (lo, hi) = (lo.min(a), hi.max(b));
         }
-        let millis = |o: u32| label_to_millis(start + i64::from(o));
+        let millis = |o: u32| start + i64::from(o) * 3_600_000;
         let mut hours = Vec::with_capacity(len * 8);
         for o in 0..len as u32 {
             hours.extend_from_slice(&millis(o).to_le_bytes());
@@ -362,7 +375,7 @@ impl Dictionary {
     /// The index of `v` (added if new); `NULL` for a missing value. An
     /// auditor's invalidation is stored as a present NaN.
     #[inline(always)]
-    fn index(&mut self, v: f64) -> u32 {
+    fn index(&mut self, v: f64, marked: f64) -> u32 {
         if let Some(w) = whole(v) {
             let e = self.direct[w];
             if e != 0 {
@@ -373,7 +386,7 @@ impl Dictionary {
             self.direct[w] = i + 1;
             return i;
         }
-        if v == INVALIDATED {
+        if v == marked {
             self.lookup(f64::NAN.to_bits())
         } else if v.is_nan() {
             NULL
@@ -558,20 +571,24 @@ mod tests {
     fn dictionary_keeps_bits_and_marks_nulls() {
         let mut d = Dictionary::default();
         d.clear();
-        let values = [1.5, f64::NAN, 0.0, -0.0, 1.5, INVALIDATED, 3.0];
-        let idx: Vec<u32> = values.iter().map(|&v| d.index(v)).collect();
+        let marked = f64::NEG_INFINITY;
+        let values = [1.5, f64::NAN, 0.0, -0.0, 1.5, marked, 3.0];
+        let idx: Vec<u32> = values.iter().map(|&v| d.index(v, marked)).collect();
         assert_eq!(idx, [0, NULL, 1, 2, 0, 3, 4]);
         assert!(d.values[3].is_nan() && d.values[2].to_bits() == (-0.0f64).to_bits());
         // Growing keeps every index.
         for k in 0..5000 {
-            assert_eq!(d.index(k as f64 / 10.0 + 100.0), 5 + k);
+            assert_eq!(d.index(k as f64 / 10.0 + 100.0, marked), 5 + k);
         }
         for k in 0..5000 {
-            assert_eq!(d.index(k as f64 / 10.0 + 100.0), 5 + k);
+            assert_eq!(d.index(k as f64 / 10.0 + 100.0, marked), 5 + k);
         }
         // A new chunk starts afresh, in the table and in the hash alike.
         d.clear();
-        assert_eq!((d.index(3.0), d.index(1.5), d.index(3.0), d.index(150.0)), (0, 1, 0, 2));
+        assert_eq!(
+            (d.index(3.0, marked), d.index(1.5, marked), d.index(3.0, marked), d.index(150.0, marked)),
+            (0, 1, 0, 2)
+        );
         assert_eq!(d.values, [3.0, 1.5, 150.0]);
         assert_eq!(bit_width(1), 1);
         assert_eq!(bit_width(2), 1);
