@@ -310,7 +310,6 @@ impl Partition {
     /// as its row group is written (an import's writer threads hold months
     /// being written, and a national month is 143 MB).
     pub fn write(mut self, path: &Path) -> Result<()> {
-        const GROUP_ROWS: usize = 262_144;
         if self.n_kinds != N_KINDS {
             return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
         }
@@ -560,6 +559,9 @@ fn parquet_writer(path: &Path, schema: Arc<Schema>) -> Result<ArrowWriter<File>>
     ArrowWriter::try_new(file, schema, Some(writer_properties())).map_err(|e| Error::parquet(path, e))
 }
 
+/// Rows of a row group at most (a month's write keeps whole stations).
+const GROUP_ROWS: usize = 262_144;
+
 fn writer_properties() -> WriterProperties {
     // zstd level 1 for station and time (level 3 cost more time than the
     // space it saved), with statistics per chunk (what a reader filters on).
@@ -570,7 +572,7 @@ fn writer_properties() -> WriterProperties {
     // with those columns (`write_parquet`) the same.
     let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
-        .set_max_row_group_row_count(Some(262_144))
+        .set_max_row_group_row_count(Some(GROUP_ROWS))
         .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
     for k in Kind::ALL {
         let column = parquet::schema::types::ColumnPath::from(k.column());

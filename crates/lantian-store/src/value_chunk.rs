@@ -1,17 +1,19 @@
-//! The value columns of a month file, encoded straight from the month's
-//! series into standard Parquet pages (a dictionary page, then
+//! A month file's column chunks, encoded straight from the month's series
+//! into standard Parquet pages (a PLAIN dictionary page, then
 //! RLE_DICTIONARY data pages of format v1), without Arrow arrays in between.
 //!
 //! Why not the Parquet writer: its dictionary encoder hashes every value
 //! through a general interner, and the Arrow path first copies each series
-//! into arrays with a validity bitmap; on the national year that was a third
-//! of the import's CPU time for 180 M values of a few hundred distinct
-//! readings. Here a value's dictionary index comes from a small open-addressing
-//! table keyed by its bits (with a one-entry cache: hourly series repeat), and
-//! the indices and definition levels go straight into the RLE/bit-packed
-//! hybrid. What is written is ordinary Parquet: any reader (the store's own,
-//! pyarrow, Spark) reads it, and the round-trip test in `partition.rs` reads it
-//! back bit for bit through the standard reader.
+//! into arrays with a validity bitmap; on the national year that was half of
+//! the import's CPU time for 180 M values of a few hundred distinct
+//! readings. Here a value's dictionary index comes from a direct table for
+//! whole readings (most of them) and a small open-addressing table keyed by
+//! the bits for the rest; station and time are dictionaries known in advance
+//! (the row group's stations, the month's hours). Indices and definition
+//! levels go straight into the RLE/bit-packed hybrid. What is written is
+//! ordinary Parquet: any reader (the store's own, pyarrow, Spark) reads it,
+//! and the round-trip test in `partition.rs` reads it back bit for bit
+//! through the standard reader.
 
 use bytes::Bytes;
 use parquet::basic::{Compression, Encoding, EncodingMask, PageType, ZstdLevel};
@@ -127,10 +129,10 @@ impl Encoder {
     }
 
     /// The station and time columns of a row group: `stations` are the
-    /// group's stations with rows, in order, with their rows (`None`: all
-    /// `len` hours of the month starting at `start`, a label). The station
-    /// column is a dictionary of the group's names, one RLE run each; time
-    /// a dictionary of the month's hours indexed by the hour (no hashing
+    /// group's stations with rows, in order, with their rows as hour
+    /// offsets (`None`: all `len` hours of the month). The station column is
+    /// a dictionary of the group's names, one RLE run each; time a
+    /// dictionary of the month's hours indexed by the offset (no hashing
     /// either), zstd-compressed as before. `start` is the instant of the
     /// month's first hour (UTC milliseconds); hours are an hour apart.
     pub(crate) fn key_columns(
@@ -441,7 +443,7 @@ impl Dictionary {
 /// values that starts on a group boundary is one RLE run, everything else is
 /// bit-packed in groups of 8 (at most 63 groups a run, one header byte; the
 /// last group is padded with zeros, which the value count makes harmless).
-pub(crate) fn hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
+fn hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
     let n = values.len();
     let (mut lit, mut i) = (0, 0);
     // Groups of 8 from the literal stretch's start: a group of one value
