@@ -248,40 +248,8 @@ impl Partition {
     /// label `day_start`, each hour the `N_KINDS` kinds in turn (NaN = no
     /// value, keeps the old).
     pub fn merge_day(&mut self, slot: usize, day_start: HourLabel, block: &[f64], counts: &mut MergeCounts) {
-        let off = day_start - self.start;
-        if off < 0 || off as usize + 24 > self.len || block.len() != N_KINDS * 24 {
-            return;
-        }
         debug_assert_eq!(self.n_kinds, N_KINDS, "merging needs a full partition");
-        let len = self.len;
-        let values = &mut self.values[slot];
-        // The block is hour-major, the month kind-major: the day is turned
-        // round first (in L1), so that each kind's 24 hours merge as one
-        // contiguous run the compiler vectorises (a strided read per cell
-        // was a seventh of the import's CPU time).
-        let mut day = [[0.0f64; 24]; N_KINDS];
-        for (h, hour) in block.chunks_exact(N_KINDS).enumerate() {
-            for (k, &v) in hour.iter().enumerate() {
-                day[k][h] = v;
-            }
-        }
-        for (k, src) in day.iter().enumerate() {
-            let at = k * len + off as usize;
-            // Branch-free: which cells are missing follows no pattern a
-            // branch predictor could learn.
-            let (mut imported, mut unchanged, mut revised) = (0u64, 0u64, 0u64);
-            for (cell, &v) in values[at..at + 24].iter_mut().zip(src) {
-                let (new, old) = (!v.is_nan(), *cell);
-                let had = !old.is_nan();
-                imported += u64::from(new & !had);
-                unchanged += u64::from(new & had & (old == v));
-                revised += u64::from(new & had & (old != v));
-                *cell = if new { v } else { old };
-            }
-            counts.imported += imported;
-            counts.unchanged += unchanged;
-            counts.revised += revised;
-        }
+        merge_day_into(&mut self.values[slot], self.start, self.len, day_start, block, counts);
     }
 
     /// Number of non-missing values.
@@ -307,57 +275,16 @@ impl Partition {
     /// CPU time); the Arrow writer gives the file its schema and footer.
     ///
     /// The month is consumed: each station's memory is given back as soon
-    /// as its row group is written (an import's writer threads hold months
-    /// being written, and a national month is 143 MB).
+    /// as it is encoded (an import's writer threads hold months being
+    /// written, and a national month is 143 MB).
     pub fn write(mut self, path: &Path) -> Result<()> {
         if self.n_kinds != N_KINDS {
             return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
         }
-        let pq = |e| Error::parquet(path, e);
         let mut order: Vec<usize> = (0..self.stations.len()).collect();
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
-        let file = File::create(path).map_err(|e| Error::io(path, e))?;
-        let (mut writer, _) = ArrowWriter::try_new(file, Self::schema(), Some(writer_properties()))
-            .and_then(|w| w.into_serialized_writer())
-            .map_err(pq)?;
-        let descrs: Vec<_> = (0..2 + N_KINDS).map(|c| writer.schema_descr().column(c)).collect();
-        let mut encoder = crate::value_chunk::Encoder::new(INVALIDATED);
-        let mut order = &order[..];
-        while !order.is_empty() {
-            // Whole stations, at most GROUP_ROWS rows (at least one station).
-            let take = (GROUP_ROWS / self.len).clamp(1, order.len());
-            let (these, rest) = order.split_at(take);
-            order = rest;
-            // The values first: they say which hours are rows.
-            encoder.begin(N_KINDS);
-            let rows: Vec<Option<Vec<u32>>> = these.iter().map(|&i| encoder.add(&self.values[i], self.len)).collect();
-            let keys: Vec<(&str, Option<&[u32]>)> = these
-                .iter()
-                .zip(&rows)
-                .filter(|(_, r)| r.as_ref().is_none_or(|r| !r.is_empty()))
-                .map(|(&i, r)| (self.stations[i].as_str(), r.as_deref()))
-                .collect();
-            if keys.is_empty() {
-                continue; // stations without any value have no rows
-            }
-            let mut rg = writer.next_row_group().map_err(pq)?;
-            let key_descrs = [descrs[0].clone(), descrs[1].clone()];
-            for (bytes, close) in
-                encoder.key_columns(key_descrs, &keys, self.len, label_to_millis(self.start)).map_err(pq)?
-            {
-                rg.append_column(&bytes, close).map_err(pq)?;
-            }
-            for (k, descr) in descrs[2..].iter().enumerate() {
-                let (bytes, close) = encoder.finish(k, descr.clone()).map_err(pq)?;
-                rg.append_column(&bytes, close).map_err(pq)?;
-            }
-            rg.close().map_err(pq)?;
-            for &i in these {
-                self.values[i] = Vec::new();
-            }
-        }
-        let file = writer.into_inner().map_err(pq)?;
-        file.sync_all().map_err(|e| Error::io(path, e))
+        let names: Vec<&str> = order.iter().map(|&i| self.stations[i].as_str()).collect();
+        write_blocks(path, self.start, self.len, &names, &mut Held { values: &mut self.values, order: &order })
     }
 
     /// Read a partition file, optionally only some kinds and stations.
@@ -561,6 +488,119 @@ fn parquet_writer(path: &Path, schema: Arc<Schema>) -> Result<ArrowWriter<File>>
 
 /// Rows of a row group at most (a month's write keeps whole stations).
 const GROUP_ROWS: usize = 262_144;
+
+/// `Partition::merge_day` on a bare station block (`N_KINDS` series of the
+/// month's `len` labels from `start`).
+pub(crate) fn merge_day_into(
+    values: &mut [f64],
+    start: HourLabel,
+    len: usize,
+    day_start: HourLabel,
+    block: &[f64],
+    counts: &mut MergeCounts,
+) {
+    let off = day_start - start;
+    if off < 0 || off as usize + 24 > len || block.len() != N_KINDS * 24 || values.len() != N_KINDS * len {
+        return;
+    }
+    // The block is hour-major, the month kind-major: the day is turned
+    // round first (in L1), so that each kind's 24 hours merge as one
+    // contiguous run the compiler vectorises (a strided read per cell
+    // was a seventh of the import's CPU time).
+    let mut day = [[0.0f64; 24]; N_KINDS];
+    for (h, hour) in block.chunks_exact(N_KINDS).enumerate() {
+        for (k, &v) in hour.iter().enumerate() {
+            day[k][h] = v;
+        }
+    }
+    for (k, src) in day.iter().enumerate() {
+        let at = k * len + off as usize;
+        // Branch-free: which cells are missing follows no pattern a
+        // branch predictor could learn.
+        let (mut imported, mut unchanged, mut revised) = (0u64, 0u64, 0u64);
+        for (cell, &v) in values[at..at + 24].iter_mut().zip(src) {
+            let (new, old) = (!v.is_nan(), *cell);
+            let had = !old.is_nan();
+            imported += u64::from(new & !had);
+            unchanged += u64::from(new & had & (old == v));
+            revised += u64::from(new & had & (old != v));
+            *cell = if new { v } else { old };
+        }
+        counts.imported += imported;
+        counts.unchanged += unchanged;
+        counts.revised += revised;
+    }
+}
+
+/// Where `write_blocks` gets the stations' blocks (`N_KINDS` series of the
+/// month's labels each), by position in the names it was given.
+pub(crate) trait StationBlocks {
+    /// The block of station `i`: asked once per station, in order, and
+    /// read through before the next is asked for.
+    fn block(&mut self, i: usize) -> &[f64];
+}
+
+/// A month's stations' blocks, in name order, freed as they are written.
+struct Held<'a> {
+    values: &'a mut [Vec<f64>],
+    order: &'a [usize],
+}
+
+impl StationBlocks for Held<'_> {
+    fn block(&mut self, i: usize) -> &[f64] {
+        if i > 0 {
+            self.values[self.order[i - 1]] = Vec::new();
+        }
+        &self.values[self.order[i]]
+    }
+}
+
+/// Write a month as Parquet (see `Partition::write`) from the blocks of the
+/// stations `names` (sorted) that `blocks` gives.
+pub(crate) fn write_blocks(
+    path: &Path,
+    start: HourLabel,
+    len: usize,
+    names: &[&str],
+    blocks: &mut dyn StationBlocks,
+) -> Result<()> {
+    let pq = |e| Error::parquet(path, e);
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let (mut writer, _) = ArrowWriter::try_new(file, Partition::schema(), Some(writer_properties()))
+        .and_then(|w| w.into_serialized_writer())
+        .map_err(pq)?;
+    let descrs: Vec<_> = (0..2 + N_KINDS).map(|c| writer.schema_descr().column(c)).collect();
+    let mut encoder = crate::value_chunk::Encoder::new(INVALIDATED);
+    let mut next = 0;
+    while next < names.len() {
+        // Whole stations, at most GROUP_ROWS rows (at least one station).
+        let these = next..next + (GROUP_ROWS / len).clamp(1, names.len() - next);
+        next = these.end;
+        // The values first: they say which hours are rows.
+        encoder.begin(N_KINDS);
+        let rows: Vec<Option<Vec<u32>>> = these.clone().map(|i| encoder.add(blocks.block(i), len)).collect();
+        let keys: Vec<(&str, Option<&[u32]>)> = these
+            .zip(&rows)
+            .filter(|(_, r)| r.as_ref().is_none_or(|r| !r.is_empty()))
+            .map(|(i, r)| (names[i], r.as_deref()))
+            .collect();
+        if keys.is_empty() {
+            continue; // stations without any value have no rows
+        }
+        let mut rg = writer.next_row_group().map_err(pq)?;
+        let key_descrs = [descrs[0].clone(), descrs[1].clone()];
+        for (bytes, close) in encoder.key_columns(key_descrs, &keys, len, label_to_millis(start)).map_err(pq)? {
+            rg.append_column(&bytes, close).map_err(pq)?;
+        }
+        for (k, descr) in descrs[2..].iter().enumerate() {
+            let (bytes, close) = encoder.finish(k, descr.clone()).map_err(pq)?;
+            rg.append_column(&bytes, close).map_err(pq)?;
+        }
+        rg.close().map_err(pq)?;
+    }
+    let file = writer.into_inner().map_err(pq)?;
+    file.sync_all().map_err(|e| Error::io(path, e))
+}
 
 fn writer_properties() -> WriterProperties {
     // zstd level 1 for station and time (level 3 cost more time than the

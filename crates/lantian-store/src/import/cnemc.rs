@@ -257,6 +257,10 @@ impl<'a> CnemcRows<'a> {
     fn finish(self) -> HourlyCells {
         let n = self.stations.len();
         let day = self.day.map(|(d, block)| (label(d, 0), block));
-        HourlyCells { cells: group_by_station(self.cells, n), stations: self.stations, day }
+        let has = match &day {
+            Some((_, block)) => block.chunks_exact(N_KINDS * 24).map(|b| b.iter().any(|v| !v.is_nan())).collect(),
+            None => Vec::new(),
+        };
+        HourlyCells { cells: group_by_station(self.cells, n), stations: self.stations, day, has }
     }
 }

@@ -63,10 +63,117 @@ struct OpenMonth {
 }
 
 /// One file's date, dense, waiting to be merged into its month.
-struct PendingDay {
+pub(crate) struct PendingDay {
     start: HourLabel,
     stations: std::sync::Arc<Vec<String>>,
     block: Vec<f64>,
+    /// Per station: whether it has any value that day.
+    has: Vec<bool>,
+}
+
+/// A month for a writer thread: merged already, or (new to the store) its
+/// days still to merge, which the writer does station by station as it
+/// encodes them (`write_days`).
+pub(crate) enum MonthJob {
+    Merged(Partition),
+    Days(MonthKey, Vec<PendingDay>),
+}
+
+impl MonthJob {
+    /// Write the month to `path`; the counts of the merge done here.
+    pub(crate) fn write(self, path: &Path, blocks: &Blocks) -> Result<MergeCounts> {
+        match self {
+            MonthJob::Merged(part) => part.write(path).map(|()| MergeCounts::default()),
+            MonthJob::Days(key, days) => write_days(key, days, path, blocks),
+        }
+    }
+}
+
+/// Merge a new month's days into each station's block just before it is
+/// encoded, so the month never exists whole: the block stays in cache from
+/// merge to encoding, where merging first wrote a 143 MB national month to
+/// memory for the encoder to read back (and kept the merge on the merging
+/// thread). The stations, their order and their blocks are those `settle`
+/// and `Partition::write` give, so the file is the same.
+fn write_days(key: MonthKey, days: Vec<PendingDay>, path: &Path, blocks: &Blocks) -> Result<MergeCounts> {
+    let (start, len) = key.label_range();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    // (station, day, station index in that day's file), as `settle` has them.
+    let mut work: Vec<(usize, usize, usize)> = Vec::new();
+    let mut ids: Vec<usize> = Vec::new();
+    for (d, day) in days.iter().enumerate() {
+        if d == 0 || !std::sync::Arc::ptr_eq(&day.stations, &days[d - 1].stations) {
+            ids = day
+                .stations
+                .iter()
+                .map(|name| {
+                    *index.entry(name.as_str()).or_insert_with(|| {
+                        names.push(name.as_str());
+                        names.len() - 1
+                    })
+                })
+                .collect();
+        }
+        work.extend(day.has.iter().enumerate().filter(|(_, h)| **h).map(|(st, _)| (ids[st], d, st)));
+    }
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|&a, &b| names[a].cmp(names[b]));
+    let mut rank = vec![0; names.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r;
+    }
+    for w in &mut work {
+        w.0 = rank[w.0];
+    }
+    // Stable: one station twice in a file's list merges in column order.
+    work.sort_by_key(|&(r, d, _)| (r, d));
+    let sorted: Vec<&str> = order.iter().map(|&i| names[i]).collect();
+    let mut source =
+        DaySource { days: &days, work: &work, next: 0, start, len, block: Vec::new(), counts: MergeCounts::default() };
+    crate::partition::write_blocks(path, start, len, &sorted, &mut source)?;
+    let counts = source.counts;
+    for day in days {
+        blocks.give(day.block);
+    }
+    Ok(counts)
+}
+
+/// The blocks `write_days` gives the encoder: each station's days merged
+/// into one reused block.
+struct DaySource<'a> {
+    days: &'a [PendingDay],
+    /// (station by name, day, station index in that day's file), sorted.
+    work: &'a [(usize, usize, usize)],
+    next: usize,
+    start: HourLabel,
+    len: usize,
+    block: Vec<f64>,
+    counts: MergeCounts,
+}
+
+impl crate::partition::StationBlocks for DaySource<'_> {
+    fn block(&mut self, i: usize) -> &[f64] {
+        let per_station = N_KINDS * 24;
+        self.block.clear();
+        self.block.resize(N_KINDS * self.len, f64::NAN);
+        while let Some(&(r, d, st)) = self.work.get(self.next)
+            && r == i
+        {
+            let day = &self.days[d];
+            let values = &day.block[st * per_station..(st + 1) * per_station];
+            crate::partition::merge_day_into(
+                &mut self.block,
+                self.start,
+                self.len,
+                day.start,
+                values,
+                &mut self.counts,
+            );
+            self.next += 1;
+        }
+        &self.block
+    }
 }
 
 impl OpenMonth {
@@ -89,12 +196,8 @@ impl OpenMonth {
             if d == 0 || !std::sync::Arc::ptr_eq(&day.stations, &days[d - 1].stations) {
                 slots = day.stations.iter().map(|name| self.part.station_slot(name)).collect();
             }
-            for (st, values) in day.block.chunks_exact(per_station).enumerate() {
-                // A station without a value that day changes nothing.
-                if !values.iter().all(|v| v.is_nan()) {
-                    work.push((slots[st], d, st));
-                }
-            }
+            // A station without a value that day changes nothing.
+            work.extend(day.has.iter().enumerate().filter(|(_, h)| **h).map(|(st, _)| (slots[st], d, st)));
         }
         work.sort_by_key(|&(slot, d, _)| (slot, d));
         for (slot, d, st) in work {
@@ -144,7 +247,7 @@ impl Merger {
         &mut self,
         r: FileResult,
         file_idx: usize,
-        writer: &mpsc::SyncSender<(Partition, PathBuf)>,
+        writer: &mpsc::SyncSender<(MonthJob, PathBuf)>,
     ) -> Result<()> {
         self.rejects.extend(r.rejects);
         if let Some(f) = r.format {
@@ -199,7 +302,7 @@ impl Merger {
             };
             self.last_stations = Some(stations.clone());
             let month = self.open_month(key, file_idx)?;
-            month.days.push(PendingDay { start, stations, block });
+            month.days.push(PendingDay { start, stations, block, has: std::mem::take(&mut h.has) });
         }
         let mut slots: BTreeMap<MonthKey, Vec<usize>> = BTreeMap::new();
         let mut rest: &[Cell] = &h.cells;
@@ -252,13 +355,26 @@ impl Merger {
     }
 
     /// Hand a month to the writer if anything in it changed.
-    fn flush_month(&mut self, key: MonthKey, writer: &mpsc::SyncSender<(Partition, PathBuf)>) -> Result<()> {
+    fn flush_month(&mut self, key: MonthKey, writer: &mpsc::SyncSender<(MonthJob, PathBuf)>) -> Result<()> {
         let Some(mut month) = self.open.remove(&key) else { return Ok(()) };
-        month.settle(&self.blocks);
-        self.summary.hourly += month.counts;
-        if month.counts.imported + month.counts.revised == 0 {
-            return Ok(());
-        }
+        // Nothing merged yet: the month is new, and its days, merged on a
+        // writer thread, change it if any has a value (the writer counts).
+        let job = if month.part.stations().is_empty() && !month.days.is_empty() {
+            if !month.days.iter().any(|d| d.has.contains(&true)) {
+                for day in month.days {
+                    self.blocks.give(day.block);
+                }
+                return Ok(());
+            }
+            MonthJob::Days(key, month.days)
+        } else {
+            month.settle(&self.blocks);
+            self.summary.hourly += month.counts;
+            if month.counts.imported + month.counts.revised == 0 {
+                return Ok(());
+            }
+            MonthJob::Merged(month.part)
+        };
         // A month flushed before and touched again is rewritten to a new name.
         let dir = match self.layer {
             Layer::Raw => "hourly",
@@ -275,10 +391,10 @@ impl Merger {
         };
         self.staged.insert(key, abs.clone());
         self.in_flight.sent(&abs);
-        writer.send((month.part, abs)).map_err(|_| Error::Store("the Parquet writer stopped".into()))
+        writer.send((job, abs)).map_err(|_| Error::Store("the Parquet writer stopped".into()))
     }
 
-    pub(crate) fn flush_all(&mut self, writer: &mpsc::SyncSender<(Partition, PathBuf)>) -> Result<()> {
+    pub(crate) fn flush_all(&mut self, writer: &mpsc::SyncSender<(MonthJob, PathBuf)>) -> Result<()> {
         let keys: Vec<MonthKey> = self.open.keys().copied().collect();
         for key in keys {
             self.flush_month(key, writer)?;
@@ -300,8 +416,10 @@ impl Merger {
     }
 
     /// Commit (or roll back) and report.
-    pub(crate) fn finish(self, data_dir: &Path, outcome: Result<()>) -> Result<ImportSummary> {
+    /// `written`: the counts of the merges the writer threads did.
+    pub(crate) fn finish(self, data_dir: &Path, outcome: Result<()>, written: MergeCounts) -> Result<ImportSummary> {
         let Merger { tx, mut summary, rejects, staged, stations_changed, .. } = self;
+        summary.hourly += written;
         summary.rejected = rejects.len() as u64;
         if let Err(e) = outcome {
             tx.rollback();
@@ -360,4 +478,79 @@ fn write_rejects(data_dir: &Path, generation: u64, rejects: &[Reject]) -> Result
     }
     w.flush().map_err(|e| Error::io(&path, e))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A day block of `stations` where `f(station, hour, kind)` gives the values.
+    fn day(start: HourLabel, stations: &Arc<Vec<String>>, f: impl Fn(usize, usize, usize) -> f64) -> PendingDay {
+        let n = stations.len();
+        let mut block = vec![f64::NAN; n * 24 * N_KINDS];
+        for st in 0..n {
+            for h in 0..24 {
+                for k in 0..N_KINDS {
+                    block[(st * 24 + h) * N_KINDS + k] = f(st, h, k);
+                }
+            }
+        }
+        let has = block.chunks_exact(24 * N_KINDS).map(|b| b.iter().any(|v| !v.is_nan())).collect();
+        PendingDay { start, stations: stations.clone(), block, has }
+    }
+
+    /// A new month merged station by station on the writer gives the file
+    /// and the counts that merging it whole and writing it gives: stations
+    /// in name order, a station with no value at all, a station twice in one
+    /// file's list (its columns merge in order), a later file revising an
+    /// earlier one's day and leaving other hours as they were.
+    #[test]
+    fn days_merged_on_the_writer_make_the_same_file() {
+        let key = MonthKey { year: 2019, month: 3 };
+        let (start, _) = key.label_range();
+        let first: Arc<Vec<String>> = Arc::new(["2000B", "1999A", "3000C"].map(String::from).to_vec());
+        let other: Arc<Vec<String>> = Arc::new(["1999A", "0500D", "1999A"].map(String::from).to_vec());
+        let days = || {
+            vec![
+                day(
+                    start,
+                    &first,
+                    |st, h, k| if st == 2 || (h + k) % 5 == 0 { f64::NAN } else { (st * 100 + h + k) as f64 },
+                ),
+                day(
+                    start + 24,
+                    &first,
+                    |st, h, k| if st == 2 || h == 3 { f64::NAN } else { (st + h * k) as f64 / 10.0 },
+                ),
+                // The first day again, from a later file: revisions, repeats, blanks.
+                day(start, &other, |st, h, k| match (st, h % 3) {
+                    (1, _) => (h * k) as f64,
+                    (_, 0) => f64::NAN,
+                    (_, 1) => (h + k + 7 * st) as f64,
+                    _ => 42.0,
+                }),
+            ]
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let blocks = Blocks::default();
+
+        let mut month =
+            OpenMonth { part: Partition::empty(key), counts: MergeCounts::default(), last_file: 0, days: days() };
+        month.settle(&blocks);
+        let whole = dir.path().join("whole.parquet");
+        month.part.write(&whole).unwrap();
+
+        let fused = dir.path().join("fused.parquet");
+        let counts = MonthJob::Days(key, days()).write(&fused, &blocks).unwrap();
+
+        assert_eq!(counts, month.counts);
+        assert!(counts.imported > 0 && counts.revised > 0 && counts.unchanged > 0, "{counts:?}");
+        assert_eq!(fs::read(&fused).unwrap(), fs::read(&whole).unwrap());
+        let back = Partition::read(key, &fused, &Kind::ALL, None).unwrap();
+        let mut names = back.stations().to_vec();
+        names.sort();
+        // 3000C has no value: no rows.
+        assert_eq!(names, ["0500D", "1999A", "2000B"]);
+    }
 }

@@ -21,11 +21,11 @@ pub fn parse_hour_label(s: &str) -> std::result::Result<lantian_core::time::Hour
     rows::parse_label(s)
 }
 
-use crate::partition::Partition;
+use crate::partition::MergeCounts;
 use crate::stations::canonical_city;
 use crate::store::{Layer, Transaction};
 use crate::{Error, Result};
-use merge::Merger;
+use merge::{Merger, MonthJob};
 use rows::{Blocks, FileResult, InFlight, Parsed};
 use std::collections::BTreeMap;
 use std::fs;
@@ -97,7 +97,7 @@ pub fn import_layer(
     let blocks = std::sync::Arc::new(Blocks::default());
     let in_flight = std::sync::Arc::new(InFlight::default());
     let mut merger = Merger::new(tx, layer, blocks.clone(), in_flight.clone());
-    let outcome: Result<()> = std::thread::scope(|scope| {
+    let outcome: Result<MergeCounts> = std::thread::scope(|scope| {
         let (parsed_tx, parsed_rx) = mpsc::sync_channel::<(usize, FileResult)>(workers);
         for _ in 0..workers {
             let parsed_tx = parsed_tx.clone();
@@ -113,17 +113,18 @@ pub fn import_layer(
             });
         }
         drop(parsed_tx);
-        let (write_tx, write_rx) = mpsc::sync_channel::<(Partition, PathBuf)>(1);
+        let (write_tx, write_rx) = mpsc::sync_channel::<(MonthJob, PathBuf)>(1);
         let write_rx = std::sync::Arc::new(std::sync::Mutex::new(write_rx));
         let writers: Vec<_> = (0..workers.min(2))
             .map(|_| {
-                let (write_rx, mut writer) = (write_rx.clone(), in_flight.writer());
-                scope.spawn(move || -> Result<()> {
+                let (write_rx, mut writer, blocks) = (write_rx.clone(), in_flight.writer(), &blocks);
+                scope.spawn(move || -> Result<MergeCounts> {
+                    let mut counts = MergeCounts::default();
                     loop {
                         let next = write_rx.lock().map_err(|_| Error::Store("a Parquet writer failed".into()))?.recv();
-                        let Ok((part, path)) = next else { return Ok(()) };
+                        let Ok((job, path)) = next else { return Ok(counts) };
                         writer.writing(&path);
-                        part.write(&path)?;
+                        counts += job.write(&path, blocks)?;
                         writer.written();
                     }
                 })
@@ -152,14 +153,21 @@ pub fn import_layer(
             result = merger.flush_all(&write_tx);
         }
         drop(write_tx);
-        let mut written = Ok(());
+        let mut written = Ok(MergeCounts::default());
         for w in writers {
             let r = w.join().unwrap_or_else(|_| Err(Error::Store("the Parquet writer thread panicked".into())));
-            written = written.and(r);
+            written = written.and_then(|mut total| {
+                total += r?;
+                Ok(total)
+            });
         }
         result.and(written)
     });
-    merger.finish(data_dir, outcome)
+    let (outcome, written) = match outcome {
+        Ok(counts) => (Ok(()), counts),
+        Err(e) => (Err(e), MergeCounts::default()),
+    };
+    merger.finish(data_dir, outcome, written)
 }
 
 /// The largest file (after gunzip) one import reads into memory: 4 GiB by

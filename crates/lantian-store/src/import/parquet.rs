@@ -104,7 +104,7 @@ pub(crate) fn parse(
         row0 += batch.num_rows() as u64;
     }
     let n = stations.len();
-    Ok(HourlyCells { cells: group_by_station(cells, n), stations, day: None })
+    Ok(HourlyCells { cells: group_by_station(cells, n), stations, day: None, has: Vec::new() })
 }
 
 fn text_column(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, String> {

@@ -72,6 +72,9 @@ pub(crate) struct HourlyCells {
     /// values `[(station * 24 + hour) * N_KINDS + kind]`, NaN where absent.
     /// Merged block by block; rows of any other date are in `cells`.
     pub day: Option<(HourLabel, Vec<f64>)>,
+    /// Per station of `stations`: whether its part of `day` has any value
+    /// (found on the parsing threads, while the block is warm).
+    pub has: Vec<bool>,
 }
 
 /// Day blocks recycled within one import. A national file's block is

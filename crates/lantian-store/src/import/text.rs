@@ -58,7 +58,7 @@ pub(crate) fn parse_long(
         });
         cells.push(Cell { station: id, kind, label: l, value });
     });
-    Ok(HourlyCells { stations, cells, day: None })
+    Ok(HourlyCells { stations, cells, day: None, has: Vec::new() })
 }
 
 pub(crate) fn parse_station_list(
