@@ -80,12 +80,15 @@ pub(crate) struct HourlyCells {
 /// Day blocks recycled within one import. A national file's block is
 /// 4.6 MB: allocated afresh it is a new mapping whose pages the kernel
 /// faults in and clears, 364 times a year (a sixth of the import's system
-/// time). The merger gives blocks back once merged; at most `KEEP` wait.
+/// time). Blocks come back once merged (on the writer threads, with their
+/// month); at most `KEEP` wait, more than the months in flight hold (a month
+/// of days, the writers' two and the one queued: ~130 blocks nationally),
+/// so that after the first months no block is a fresh mapping.
 #[derive(Default)]
 pub(crate) struct Blocks(std::sync::Mutex<Vec<Vec<f64>>>);
 
 impl Blocks {
-    const KEEP: usize = 32;
+    const KEEP: usize = 192;
 
     /// A block of `len` NaN.
     pub(crate) fn take(&self, len: usize) -> Vec<f64> {
