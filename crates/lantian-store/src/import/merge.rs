@@ -1,6 +1,9 @@
 //! The merging side of an import: months opened from the store (or this
 //! import's staged files), files' values merged in path order with revision
-//! counting, idle months handed to the Parquet writer, the commit.
+//! counting, idle months handed to the Parquet writer, the commit. A month
+//! new to the store goes to the writer as its files' day blocks, merged
+//! there station by station as each is encoded (`MonthJob::Days`); the
+//! writers' counts join the merger's at the commit.
 
 use super::rows::{Blocks, Cell, FileResult, Format, HourlyCells, InFlight, Parsed, Reject};
 use crate::city_daily::{self, CityDay};
