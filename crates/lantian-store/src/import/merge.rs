@@ -78,7 +78,7 @@ pub(crate) struct PendingDay {
 /// days still to merge, which the writer does station by station as it
 /// encodes them (`write_days`).
 pub(crate) enum MonthJob {
-    Merged(Partition),
+    Merged(Box<Partition>),
     Days(MonthKey, Vec<PendingDay>),
 }
 
@@ -376,7 +376,7 @@ impl Merger {
             if month.counts.imported + month.counts.revised == 0 {
                 return Ok(());
             }
-            MonthJob::Merged(month.part)
+            MonthJob::Merged(Box::new(month.part))
         };
         // A month flushed before and touched again is rewritten to a new name.
         let dir = match self.layer {
