@@ -113,8 +113,21 @@ pub fn sentence(h: &Hit, zh: bool) -> String {
             n("over"),
             n("p")
         ),
-        (Check::Stuck, false) => format!("{s} read {} for {:.0} hours in a row", n("value"), n("hours")),
-        (Check::Stuck, true) => format!("{s}连续{:.0}小时恒为{}", n("hours"), n("value")),
+        (Check::Stuck, false) => {
+            let quiet = h.number("quiet_days").map_or(String::new(), |d| {
+                format!(
+                    ", while in the {d:.0} days either side it held no other value for {:.0} hours",
+                    n("quiet_hours")
+                )
+            });
+            format!("{s} read {} for {:.0} hours in a row{quiet}", n("value"), n("hours"))
+        }
+        (Check::Stuck, true) => {
+            let quiet = h
+                .number("quiet_days")
+                .map_or(String::new(), |d| format!(",前后{d:.0}天内无其他连续{:.0}小时恒定", n("quiet_hours")));
+            format!("{s}连续{:.0}小时恒为{}{quiet}", n("hours"), n("value"))
+        }
         (Check::Pm25AbovePm10, false) => format!(
             "PM2.5 above PM10 × 1.2 + 5 in {:.0} hours over {:.0} days (PM2.5 {:.0}, PM10 {:.0} µg/m³)",
             n("hours"),

@@ -417,7 +417,8 @@ pub fn bunching(start: HourLabel, series: &'static str, values: &[f64], p: &Bunc
 
 /// The same value for many hours.
 pub fn stuck(start: HourLabel, series: &'static str, values: &[f64], p: &StuckParams) -> Vec<Hit> {
-    let mut hits = Vec::new();
+    // Runs of one value: (first hour, length, value).
+    let mut runs = Vec::new();
     let mut h = 0;
     while h < values.len() {
         let v = values[h];
@@ -429,25 +430,61 @@ pub fn stuck(start: HourLabel, series: &'static str, values: &[f64], p: &StuckPa
         while h < values.len() && values[h] == v {
             h += 1;
         }
-        let len = h - a;
-        // PM analysers' hourly noise makes a long exact repeat implausible
-        // except at the bottom of their range (clean air reads 1–5 for a day);
-        // gas analysers sit at their detection limit for days.
-        let step = if series == "co" { 0.1 } else { 1.0 };
-        let level = if series.starts_with("pm") { p.pm_level_steps } else { p.level_steps };
-        let need = if v / step >= level - 1e-9 { p.hours.min(p.hours_any) } else { p.hours_any };
+        runs.push((a, h - a, v));
+    }
+    let pm = series.starts_with("pm");
+    // PM analysers' hourly noise makes a long exact repeat implausible
+    // except at the bottom of their range (clean air reads 1–5 for a day);
+    // gas analysers sit at their detection limit for days.
+    let step = if series == "co" { 0.1 } else { 1.0 };
+    let level = if pm { p.pm_level_steps } else { p.level_steps };
+    let high = |v: f64| v / step >= level - 1e-9;
+    let mut hits = Vec::new();
+    for (j, &(a, len, v)) in runs.iter().enumerate() {
+        let usual = if high(v) { p.hours.min(p.hours_any) } else { p.hours_any };
+        let short = pm
+            && high(v)
+            && p.short_hours > 0
+            && p.short_hours < usual
+            && len >= p.short_hours
+            && quiet(&runs, j, values, p, &high);
+        let need = if short { p.short_hours } else { usual };
         if len >= need {
+            let mut numbers = vec![("value", v), ("hours", len as f64)];
+            if short {
+                numbers.extend([("quiet_hours", p.quiet_hours as f64), ("quiet_days", p.quiet_days as f64)]);
+            }
             hits.push(Hit {
                 check: Check::Stuck,
                 series,
                 from: start + a as i64,
-                to: start + h as i64 - 1,
+                to: start + (a + len) as i64 - 1,
                 score: score(len as f64 / need as f64),
-                numbers: vec![("value", v), ("hours", len as f64)],
+                numbers,
             });
         }
     }
     hits
+}
+
+/// Whether run `j` stands out in a quiet series, so that a shorter repeat
+/// counts: a PM analyser's reading moves with the air and its own noise, so
+/// a station that otherwise holds no value for `quiet_hours` (at
+/// `quiet_share` of this one's level or more: low levels repeat more, one
+/// step being a larger share of them) within `quiet_days` days does not hold
+/// one for half a day by chance; a coarse analyser, or a logger resending
+/// its last reading, makes such a repeat ordinary. The hour after the run
+/// must be reported: a run ending in a gap is the start of an outage (the
+/// last reading resent until the link dropped).
+fn quiet(runs: &[(usize, usize, f64)], j: usize, values: &[f64], p: &StuckParams, high: &dyn Fn(f64) -> bool) -> bool {
+    let (a, len, v) = runs[j];
+    if values.get(a + len).is_none_or(|x| x.is_nan()) {
+        return false;
+    }
+    let (lo, hi) = (a.saturating_sub(24 * p.quiet_days), a + len + 24 * p.quiet_days);
+    !runs.iter().enumerate().any(|(k, &(b, n, w))| {
+        k != j && n >= p.quiet_hours && high(w) && w >= p.quiet_share * v && b + n > lo && b < hi
+    })
 }
 
 /// Days with many hours of PM2.5 above PM10 beyond tolerance.

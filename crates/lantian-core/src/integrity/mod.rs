@@ -250,11 +250,29 @@ pub struct StuckParams {
     /// …or for this many hours whatever the value (low values at the
     /// detection limit repeat for a day without anything being wrong).
     pub hours_any: usize,
+    /// PM (at `pm_level_steps` or more) repeating this many hours counts too
+    /// (0: rule off) where the station's own series is quiet otherwise: no
+    /// other repeat of `quiet_hours` at `quiet_share` of the value or more
+    /// within `quiet_days` days either side, and the hour after the run
+    /// reported.
+    pub short_hours: usize,
+    pub quiet_hours: usize,
+    pub quiet_days: usize,
+    pub quiet_share: f64,
 }
 
 impl Default for StuckParams {
     fn default() -> Self {
-        StuckParams { hours: 16, level_steps: 20.0, pm_level_steps: 6.0, hours_any: 96 }
+        StuckParams {
+            hours: 16,
+            level_steps: 20.0,
+            pm_level_steps: 6.0,
+            hours_any: 96,
+            short_hours: 12,
+            quiet_hours: 6,
+            quiet_days: 90,
+            quiet_share: 0.5,
+        }
     }
 }
 

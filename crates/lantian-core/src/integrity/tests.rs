@@ -350,7 +350,7 @@ fn stuck_values() {
     assert_eq!(hits.iter().map(|h| h.number("hours")).collect::<Vec<_>>(), vec![Some(100.0)]);
     // PM at the analysers' floor (under 6 µg/m³) also needs four days…
     assert_eq!(stuck(start(), "pm25", &low, &p).len(), 1);
-    // …above it, sixteen hours.
+    // …above it, sixteen hours (twelve in a quiet series: below; these runs end in gaps).
     let mut pm = vec![f64::NAN; 96];
     pm[0..16].fill(12.0);
     pm[30..45].fill(12.0);
@@ -361,6 +361,53 @@ fn stuck_values() {
     co[0..16].fill(2.0);
     co[20..36].fill(1.9);
     assert_eq!(stuck(start(), "co", &co, &p).len(), 1);
+}
+
+#[test]
+fn stuck_short_runs_in_quiet_series() {
+    let p = StuckParams::default();
+    let hours = |h: &[Hit]| h.iter().map(|h| h.number("hours")).collect::<Vec<_>>();
+    // 200 days of PM moving every hour (30–40 µg/m³); a 12-hour repeat at 40 on day 100.
+    let moving: Vec<f64> = (0..200 * 24).map(|h| 30.0 + (h * 7 % 11) as f64).collect();
+    let mut pm = moving.clone();
+    let at = 100 * 24 + 5;
+    pm[at..at + 12].fill(40.0);
+    let hits = stuck(start(), "pm25", &pm, &p);
+    assert_eq!(hours(&hits), vec![Some(12.0)]);
+    assert_eq!((hits[0].from, hits[0].number("quiet_days")), (start() + at as i64, Some(90.0)));
+    assert!((hits[0].score - 50.0).abs() < 1e-9);
+    // The rule alone finds it.
+    assert!(stuck(start(), "pm25", &pm, &StuckParams { short_hours: 0, ..p.clone() }).is_empty());
+    // Eleven hours are not enough; a gas is not judged this way.
+    assert!(stuck(start(), "no2", &pm, &p).is_empty());
+    let mut eleven = moving.clone();
+    eleven[at..at + 11].fill(40.0);
+    assert!(stuck(start(), "pm25", &eleven, &p).is_empty());
+    // A run ending in a gap is the start of an outage, not a frozen reading.
+    let mut gap = pm.clone();
+    gap[at + 12] = f64::NAN;
+    assert!(stuck(start(), "pm25", &gap, &p).is_empty());
+    // Another 6-hour repeat 60 days away at a like level makes the station's repeats ordinary…
+    let mut noisy = pm.clone();
+    noisy[40 * 24..40 * 24 + 6].fill(35.0);
+    assert!(stuck(start(), "pm25", &noisy, &p).is_empty());
+    // …not one of 5 hours, nor one further than 90 days, nor one under half the level…
+    for (day, len, v) in [(40, 5, 35.0), (5, 6, 35.0), (40, 6, 15.0)] {
+        let mut other = pm.clone();
+        other[day * 24..day * 24 + len].fill(v);
+        assert_eq!(hours(&stuck(start(), "pm25", &other, &p)), vec![Some(12.0)], "{day} {len} {v}");
+    }
+    // …unless every level counts.
+    let mut low = pm.clone();
+    low[40 * 24..40 * 24 + 6].fill(15.0);
+    assert!(stuck(start(), "pm25", &low, &StuckParams { quiet_share: 0.0, ..p.clone() }).is_empty());
+    // A long run in a quiet series is judged against twelve hours.
+    let mut long = moving.clone();
+    long[at..at + 24].fill(40.0);
+    let hits = stuck(start(), "pm25", &long, &p);
+    assert!((hits[0].score - score(2.0)).abs() < 1e-9);
+    let hits = stuck(start(), "pm25", &long, &StuckParams { short_hours: 0, ..p });
+    assert!((hits[0].score - score(1.5)).abs() < 1e-9);
 }
 
 #[test]
