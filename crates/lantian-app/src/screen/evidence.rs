@@ -158,6 +158,18 @@ pub fn sentence(h: &Hit, zh: bool) -> String {
             n("z"),
             n("rho")
         ),
+        (Check::Control, false) if h.number("usual").is_none() => format!(
+            "control station at {} of its city's stations this month, hourly correlation {:.2}; its hourly ratio to the city spreads only {:.0} % (too few other months for its usual)",
+            pct(n("ratio")),
+            n("correlation"),
+            100.0 * n("spread").exp_m1()
+        ),
+        (Check::Control, true) if h.number("usual").is_none() => format!(
+            "对照点本月为城区站点的{},逐时相关系数{:.2};与城区逐时比值的离散度仅{:.0}%(其他月份过少,无常态可比)",
+            pct(n("ratio")),
+            n("correlation"),
+            100.0 * n("spread").exp_m1()
+        ),
         (Check::Control, false) => format!(
             "control station at {} of its city's stations this month, usually {}; hourly correlation {:.2} (usually {:.2}); its hourly ratio to the city spreads {:.0} % (usually {:.0} %)",
             pct(n("ratio")),

@@ -650,7 +650,8 @@ pub fn drift(base: &Baseline<'_>, series: &'static str, p: &DriftParams) -> Vec<
 
 /// Per calendar month, a control station's ratio to its city, its hourly
 /// correlation with it and the spread of its hourly ratio to it, against the
-/// same in its other months.
+/// same in its other months; without enough other months, only how closely
+/// its hours follow the city.
 pub fn control(start: HourLabel, values: &[f64], reference: &[f64], offset: f64, p: &ControlParams) -> Vec<Hit> {
     let spans = month_spans(start, values.len());
     let mut logs = Vec::new();
@@ -680,7 +681,22 @@ pub fn control(start: HourLabel, values: &[f64], reference: &[f64], offset: f64,
             continue;
         }
         let others = || months.iter().enumerate().filter(move |(j, x)| *j != i && !x.0.is_nan()).map(|(_, x)| *x);
+        let d = months[i].2;
         if others().count() < p.min_months {
+            // No usual to compare with (a station reporting a few months of
+            // the year). Real control months hardly ever follow their city
+            // this closely (national 2019: 4 of 1,870 within 0.07, none of
+            // them without a usual), so the closeness alone is the evidence.
+            if p.tracking_alone > 0.0 && d <= p.tracking_alone {
+                hits.push(Hit {
+                    check: Check::Control,
+                    series: "pm25",
+                    from: start + a as i64,
+                    to: start + b as i64 - 1,
+                    score: score(p.tracking_alone / d.max(1e-3)),
+                    numbers: vec![("ratio", m.exp()), ("correlation", c), ("spread", d)],
+                });
+            }
             continue;
         }
         let m0 = median_of_present(others().map(|x| x.0), &mut buf);
@@ -690,7 +706,6 @@ pub fn control(start: HourLabel, values: &[f64], reference: &[f64], offset: f64,
         let rise = if c >= p.correlation && !c0.is_nan() { (c - c0) / p.correlation_rise } else { 0.0 };
         // Hours that follow the city's median within a few per cent: what a
         // control station copying its city looks like, whatever the level.
-        let d = months[i].2;
         let tracking =
             if p.tracking > 0.0 && d <= p.tracking && d0 > 0.0 { p.tracking_share * d0 / d.max(1e-3) } else { 0.0 };
         if jump >= 1.0 || rise >= 1.0 || tracking >= 1.0 {

@@ -359,6 +359,9 @@ pub struct ControlParams {
     pub tracking: f64,
     /// …and at most this share of the station's usual spread.
     pub tracking_share: f64,
+    /// A month with fewer than `min_months` others (no usual) is flagged
+    /// when its spread is at most this (0 turns it off).
+    pub tracking_alone: f64,
 }
 
 impl Default for ControlParams {
@@ -370,6 +373,7 @@ impl Default for ControlParams {
             min_months: 3,
             tracking: 0.08,
             tracking_share: 0.5,
+            tracking_alone: 0.07,
         }
     }
 }

@@ -551,6 +551,38 @@ fn control_station_whose_hours_track_its_city() {
     assert!(control(start(), &always, &rf, 5.0, &only_tracking).is_empty());
 }
 
+/// A control station reporting only two months of its own air has no
+/// usual (fewer than `min_months` other months). A month copied from the
+/// city's median (× 1.05, ±8 % hourly, rounded to whole µg/m³ at 2–16
+/// µg/m³, where the rounding is several per cent) is found by its closeness
+/// alone; an ordinary month of its own air in its place is not.
+#[test]
+fn control_station_without_a_usual_copying_its_city() {
+    let p = ControlParams::default();
+    let (_, rf) = world(181);
+    let rf: Vec<f64> = rf.iter().map(|r| (r * 0.2 * 2.0).round() / 2.0).collect();
+    let mut n = Noise(11);
+    let own = |h: usize, n: &mut Noise| (rf[h] * 0.6 * (0.6 + 0.8 * n.next())).round();
+    let mut st = vec![f64::NAN; rf.len()];
+    for h in 0..59 * 24 {
+        st[h] = own(h, &mut n);
+    }
+    // May (days 120..151): its own air, then a copy of the city.
+    let mut ordinary = st.clone();
+    for h in 120 * 24..151 * 24 {
+        ordinary[h] = own(h, &mut n);
+        st[h] = (rf[h] * 1.05 * (0.92 + 0.16 * n.next())).round();
+    }
+    assert!(control(start(), &ordinary, &rf, 5.0, &p).is_empty(), "{:?}", control(start(), &ordinary, &rf, 5.0, &p));
+    let hits = control(start(), &st, &rf, 5.0, &p);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!((hits[0].from, hits[0].to), (day_label(120), day_label(151) - 1), "May");
+    assert!(hits[0].number("usual").is_none(), "{hits:?}");
+    assert!(hits[0].number("spread").unwrap() <= p.tracking_alone, "{hits:?}");
+    let off = ControlParams { tracking_alone: 0.0, ..p.clone() };
+    assert!(control(start(), &st, &rf, 5.0, &off).is_empty());
+}
+
 #[test]
 fn screen_station_says_what_could_not_run() {
     let (st, rf) = world(60);
