@@ -41,6 +41,27 @@ pub fn series_name(s: &str) -> &'static str {
 
 /// One sentence with the numbers behind a hit.
 pub fn sentence(h: &Hit, zh: bool) -> String {
+    let text = words(h, zh);
+    if zh { full_width(&text) } else { text }
+}
+
+/// Chinese text takes full-width punctuation (GB/T 15834); the sentences
+/// are written with ASCII marks, which no number here contains (no digit
+/// grouping, exponents as `e-5`).
+fn full_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            ',' => '，',
+            ':' => '：',
+            ';' => '；',
+            '(' => '（',
+            ')' => '）',
+            c => c,
+        })
+        .collect()
+}
+
+fn words(h: &Hit, zh: bool) -> String {
     let n = |k: &str| h.number(k).unwrap_or(f64::NAN);
     let pct = |x: f64| format!("{:.0}%", x * 100.0);
     let s = series_name(h.series);
@@ -208,7 +229,8 @@ pub fn reason(s: &Skipped, zh: bool) -> String {
         ("no coordinates and no other station in its city", true) => "(站点无坐标且同城无其他站点)".into(),
         (_, true) => "(同城及半径内无其他站点)".into(),
     };
-    format!("{base}{detail}")
+    let text = format!("{base}{detail}");
+    if zh { full_width(&text) } else { text }
 }
 
 fn status_word(f: &Finding, view: View) -> String {
@@ -273,4 +295,27 @@ pub fn skipped_table(list: &[Skipped], view: View) -> Table {
         ]);
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chinese evidence reads with full-width punctuation; English keeps ASCII.
+    #[test]
+    fn chinese_sentences_take_full_width_punctuation() {
+        let h = Hit {
+            check: Check::ShortDrop,
+            series: "pm25",
+            from: 0,
+            to: 23,
+            score: 60.0,
+            numbers: vec![("drops", 3.0), ("hours", 9.0), ("share", 0.35), ("reference", 80.0)],
+        };
+        let zh = sentence(&h, true);
+        assert!(zh.contains("（共9小时），与周边站点"), "{zh}");
+        assert!(!zh.contains([',', '(', ')', ';', ':']), "{zh}");
+        let en = sentence(&h, false);
+        assert!(en.contains("(9 hours in all)"), "{en}");
+    }
 }
