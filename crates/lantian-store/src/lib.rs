@@ -48,6 +48,7 @@ pub mod targets;
 pub mod tasks;
 pub mod users;
 mod value_chunk;
+mod value_pages;
 
 pub use import::{ImportSummary, import};
 pub use kinds::Kind;

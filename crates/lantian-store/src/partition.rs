@@ -44,6 +44,36 @@ impl std::ops::AddAssign for ValuesUsed {
     }
 }
 
+/// Station blocks of months a reader is done with (`Partition::recycle`),
+/// and their bytes. A year's assessment reads a month after another: fresh
+/// blocks for each cost a page fault per 4 KB and a fifth of its CPU time
+/// (the allocator gives a dropped month's memory back to the kernel).
+static BLOCK_POOL: std::sync::Mutex<(Vec<Vec<f64>>, usize)> = std::sync::Mutex::new((Vec::new(), 0));
+
+/// At most this much memory waits in the pool (a national month of six
+/// kinds is 57 MB).
+const POOL_BYTES: usize = 128 << 20;
+
+/// A block of `n` missing values, from the pool if it has one.
+fn pooled_block(n: usize) -> Vec<f64> {
+    let reused = {
+        let mut pool = BLOCK_POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let block = pool.0.pop();
+        if let Some(b) = &block {
+            pool.1 -= b.capacity() * 8;
+        }
+        block
+    };
+    match reused {
+        Some(mut b) => {
+            b.clear();
+            b.resize(n, f64::NAN);
+            b
+        }
+        None => vec![f64::NAN; n],
+    }
+}
+
 /// Year and month of a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MonthKey {
@@ -166,8 +196,22 @@ impl Partition {
         let i = self.stations.len();
         self.stations.push(station.to_string());
         self.index.insert(station.to_string(), i);
-        self.values.push(vec![f64::NAN; self.n_kinds * self.len]);
+        self.values.push(pooled_block(self.n_kinds * self.len));
         i
+    }
+
+    /// Give the month's station blocks to the next month read (see
+    /// `pooled_block`): for readers that go month after month.
+    pub fn recycle(self) {
+        let mut pool = BLOCK_POOL.lock().unwrap_or_else(|e| e.into_inner());
+        for block in self.values {
+            let bytes = block.capacity() * 8;
+            if pool.1 + bytes > POOL_BYTES {
+                break;
+            }
+            pool.1 += bytes;
+            pool.0.push(block);
+        }
     }
 
     /// The slot of a station, if present.
@@ -317,6 +361,20 @@ impl Partition {
         stations: Option<&dyn Fn(&str) -> bool>,
         first_hour: bool,
     ) -> Result<Partition> {
+        if !first_hour && let Some(part) = Partition::read_pages(key, path, kinds, stations)? {
+            return Ok(part);
+        }
+        Partition::read_arrow(key, path, kinds, stations, first_hour)
+    }
+
+    /// `read_rows` through the Arrow reader: any Parquet file with the columns.
+    fn read_arrow(
+        key: MonthKey,
+        path: &Path,
+        kinds: &[Kind],
+        stations: Option<&dyn Fn(&str) -> bool>,
+        first_hour: bool,
+    ) -> Result<Partition> {
         use arrow_array::{DictionaryArray, types::Int32Type};
         use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter};
         let mut part = Partition::with_kinds(key, kinds);
@@ -363,13 +421,6 @@ impl Partition {
         }
         let reader = builder.build().map_err(|e| Error::parquet(path, e))?;
         let positions: Vec<usize> = kinds.iter().map(|k| part.kind_pos[k.idx()].expect("requested kind")).collect();
-        /// Rows `row..row + len` of a batch go to hours `off..off + len` of `slot`.
-        struct Run {
-            slot: usize,
-            off: usize,
-            row: usize,
-            len: usize,
-        }
         let (mut slots, mut runs): (Vec<Option<usize>>, Vec<Run>) = (Vec::new(), Vec::new());
         // The valid stretches (rows `a..b`) of a column of the batch.
         let mut valid: Vec<(usize, usize)> = Vec::new();
@@ -462,6 +513,112 @@ impl Partition {
         }
         Ok(part)
     }
+}
+
+impl Partition {
+    /// `read` straight from the column pages (`value_pages`), for files as
+    /// the store writes them; `None` for anything else (then the Arrow
+    /// reader reads it). The result is the same month, bit for bit.
+    fn read_pages(
+        key: MonthKey,
+        path: &Path,
+        kinds: &[Kind],
+        stations: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Option<Partition>> {
+        use parquet::basic::{LogicalType, TimeUnit, Type};
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        // Pages are read as they are decoded (only the wanted columns'),
+        // not the whole file into one fresh buffer.
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let Ok(reader) = SerializedFileReader::new(file) else { return Ok(None) };
+        let schema = reader.metadata().file_metadata().schema_descr_ptr();
+        let column = |name: &str, physical: Type, max_def: i16| {
+            (0..schema.num_columns()).find(|&i| {
+                let c = schema.column(i);
+                c.name() == name
+                    && c.physical_type() == physical
+                    && c.max_def_level() == max_def
+                    && c.max_rep_level() == 0
+            })
+        };
+        let (Some(station), Some(time)) = (column("station", Type::BYTE_ARRAY, 0), column("time", Type::INT64, 0))
+        else {
+            return Ok(None);
+        };
+        let millis = matches!(
+            schema.column(time).logical_type_ref(),
+            Some(LogicalType::Timestamp(t)) if matches!(t.unit, TimeUnit::MILLIS)
+        );
+        let values: Option<Vec<usize>> = kinds.iter().map(|k| column(k.column(), Type::DOUBLE, 1)).collect();
+        let (true, Some(values)) = (millis, values) else { return Ok(None) };
+        let mut part = Partition::with_kinds(key, kinds);
+        let positions: Vec<usize> = kinds.iter().map(|k| part.kind_pos[k.idx()].expect("requested kind")).collect();
+        let mut decoder = crate::value_pages::Decoder::default();
+        let (mut names, mut keys, mut times) = (Vec::new(), Vec::new(), Vec::new());
+        let mut runs: Vec<Run> = Vec::new();
+        for g in 0..reader.num_row_groups() {
+            let Ok(group) = reader.get_row_group(g) else { return Ok(None) };
+            let rows = usize::try_from(group.metadata().num_rows()).unwrap_or(usize::MAX);
+            let pages = |c: usize| group.get_column_page_reader(c).ok();
+            keys.clear();
+            times.clear();
+            let read = pages(station).and_then(|mut p| decoder.names(&mut *p, &mut names, &mut keys));
+            let read = read.and_then(|()| pages(time)).and_then(|mut p| decoder.int64s(&mut *p, &mut times));
+            if read.is_none() || keys.len() != rows || times.len() != rows {
+                return Ok(None);
+            }
+            let slots: Vec<Option<usize>> =
+                names.iter().map(|name| stations.is_none_or(|f| f(name)).then(|| part.station_slot(name))).collect();
+            // Runs of rows bound for consecutive hours of one wanted station
+            // (a month's station is usually one run).
+            runs.clear();
+            for (row, (&k, &t)) in keys.iter().zip(&times).enumerate() {
+                let Some(slot) = slots[k as usize] else { continue };
+                let off = millis_to_label(t) - part.start;
+                if off < 0 || off as usize >= part.len {
+                    return Err(Error::Store(format!(
+                        "{}: row {row} lies outside month {}",
+                        path.display(),
+                        key.name()
+                    )));
+                }
+                let off = off as usize;
+                match runs.last_mut() {
+                    Some(r) if r.slot == slot && r.off + r.len == off && r.row + r.len == row => r.len += 1,
+                    _ => runs.push(Run { slot, off, row, len: 1 }),
+                }
+            }
+            for (&c, &pos) in values.iter().zip(&positions) {
+                let base = pos * part.len;
+                // A page's rows go to the runs they overlap (runs are in row order).
+                let mut first_run = 0;
+                let mut copy = |page_row: usize, page: &[f64]| {
+                    let end = page_row + page.len();
+                    while first_run < runs.len() && runs[first_run].row + runs[first_run].len <= page_row {
+                        first_run += 1;
+                    }
+                    for r in runs[first_run..].iter().take_while(|r| r.row < end) {
+                        let (a, b) = (r.row.max(page_row), (r.row + r.len).min(end));
+                        let at = base + r.off + (a - r.row);
+                        part.values[r.slot][at..at + (b - a)].copy_from_slice(&page[a - page_row..b - page_row]);
+                    }
+                };
+                let read = pages(c).and_then(|mut p| decoder.values(&mut *p, INVALIDATED, &mut copy));
+                if read != Some(rows) {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(part))
+    }
+}
+
+/// Rows `row..row + len` of a row group go to hours `off..off + len` of `slot`.
+struct Run {
+    slot: usize,
+    off: usize,
+    row: usize,
+    len: usize,
 }
 
 fn downcast<'a, T: 'static>(batch: &'a RecordBatch, col: usize, path: &Path) -> Result<&'a T> {
@@ -677,6 +834,48 @@ mod tests {
                 assert_eq!(bits(p.series(name, kind).unwrap()), bits(q.series(name, kind).unwrap()), "{name} {kind:?}");
             }
         }
+        // Read straight from the pages, the same month as through Arrow.
+        let direct = Partition::read_pages(key, &path, &Kind::ALL, None).unwrap().expect("the store's own pages");
+        let arrow = Partition::read_arrow(key, &path, &Kind::ALL, None, false).unwrap();
+        assert_eq!(direct.stations(), arrow.stations());
+        for name in p.stations() {
+            for kind in Kind::ALL {
+                assert_eq!(bits(direct.series(name, kind).unwrap()), bits(arrow.series(name, kind).unwrap()));
+            }
+        }
+        // A file of the general writer (what other tools write: PLAIN
+        // fallback pages, its own page sizes) reads the same either way.
+        let general = dir.path().join("general.parquet");
+        write_parquet(&general, &batch_of(&p)).unwrap();
+        let arrow = Partition::read_arrow(key, &general, &Kind::ALL, None, false).unwrap();
+        let direct = Partition::read_pages(key, &general, &Kind::ALL, None).unwrap().expect("v1 dictionary pages");
+        for name in p.stations() {
+            for kind in Kind::ALL {
+                assert_eq!(bits(p.series(name, kind).unwrap()), bits(arrow.series(name, kind).unwrap()));
+                assert_eq!(bits(p.series(name, kind).unwrap()), bits(direct.series(name, kind).unwrap()));
+            }
+        }
+        // PLAIN pages (no dictionary) are read straight too; v2 pages go
+        // through Arrow.
+        for v2 in [false, true] {
+            let plain = dir.path().join(format!("plain{v2}.parquet"));
+            let version = if v2 {
+                parquet::file::properties::WriterVersion::PARQUET_2_0
+            } else {
+                parquet::file::properties::WriterVersion::PARQUET_1_0
+            };
+            let props = WriterProperties::builder().set_dictionary_enabled(false).set_writer_version(version).build();
+            let mut w = ArrowWriter::try_new(File::create(&plain).unwrap(), Partition::schema(), Some(props)).unwrap();
+            w.write(&batch_of(&p)).unwrap();
+            w.close().unwrap();
+            assert_eq!(Partition::read_pages(key, &plain, &Kind::ALL, None).unwrap().is_some(), !v2);
+            let back = Partition::read(key, &plain, &Kind::ALL, None).unwrap();
+            for name in p.stations() {
+                for kind in Kind::ALL {
+                    assert_eq!(bits(p.series(name, kind).unwrap()), bits(back.series(name, kind).unwrap()));
+                }
+            }
+        }
         let odd = |s: &str| s.ends_with("1A") || s == "1003A";
         let r = Partition::read(key, &path, &[Kind::Pm25, Kind::Co], Some(&odd)).unwrap();
         assert_eq!(r.stations().len(), 41);
@@ -685,6 +884,29 @@ mod tests {
                 assert_eq!(bits(p.series(name, kind).unwrap()), bits(r.series(name, kind).unwrap()), "{name} {kind:?}");
             }
         }
+    }
+
+    /// A month as one Arrow batch, every station-hour a row (the general
+    /// writer's input): a missing value null, an invalidation a present NaN.
+    fn batch_of(p: &Partition) -> RecordBatch {
+        let (mut names, mut times) = (Vec::new(), Vec::new());
+        let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); N_KINDS];
+        for (slot, name) in p.stations.iter().enumerate() {
+            for off in 0..p.len {
+                names.push(name.as_str());
+                times.push(label_to_millis(p.start + off as i64));
+                for (k, column) in columns.iter_mut().enumerate() {
+                    let v = p.values[slot][k * p.len + off];
+                    column.push(if v == INVALIDATED { Some(f64::NAN) } else { (!v.is_nan()).then_some(v) });
+                }
+            }
+        }
+        let mut arrays: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(names)),
+            Arc::new(TimestampMillisecondArray::from(times).with_timezone("+08:00")),
+        ];
+        arrays.extend(columns.into_iter().map(|c| Arc::new(Float64Array::from(c)) as ArrayRef));
+        RecordBatch::try_new(Partition::schema(), arrays).unwrap()
     }
 
     #[test]

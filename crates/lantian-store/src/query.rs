@@ -112,7 +112,10 @@ impl<'a> Reader<'a> {
             None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.until)?,
         };
         if self.cache.len() >= 2 {
-            self.cache.remove(0);
+            let (_, done) = self.cache.remove(0);
+            if let Some(done) = done {
+                done.recycle();
+            }
         }
         self.cache.push((key, part));
         Ok(&self.cache.last().expect("pushed").1)

@@ -443,7 +443,7 @@ impl Dictionary {
 /// values that starts on a group boundary is one RLE run, everything else is
 /// bit-packed in groups of 8 (at most 63 groups a run, one header byte; the
 /// last group is padded with zeros, which the value count makes harmless).
-fn hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
+pub(crate) fn hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
     let n = values.len();
     let (mut lit, mut i) = (0, 0);
     // Groups of 8 from the literal stretch's start: a group of one value
