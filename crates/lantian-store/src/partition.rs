@@ -50,9 +50,10 @@ impl std::ops::AddAssign for ValuesUsed {
 /// (the allocator gives a dropped month's memory back to the kernel).
 static BLOCK_POOL: std::sync::Mutex<(Vec<Vec<f64>>, usize)> = std::sync::Mutex::new((Vec::new(), 0));
 
-/// At most this much memory waits in the pool (a national month of six
-/// kinds is 57 MB).
-const POOL_BYTES: usize = 128 << 20;
+/// At most this much memory waits in the pool: one national month of six
+/// kinds (57 MB), which is what a reader going month after month gives back
+/// before it takes again; a long-running server keeps no more than this.
+const POOL_BYTES: usize = 64 << 20;
 
 /// A block of `n` missing values, from the pool if it has one.
 fn pooled_block(n: usize) -> Vec<f64> {
