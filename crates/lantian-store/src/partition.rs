@@ -345,7 +345,9 @@ impl Partition {
     /// Only the month's first label (hour 0 of the 1st, which closes the
     /// previous month's last day): what a reader of whole days needs from
     /// the month after its period. Value columns are decoded for those rows
-    /// only, a twenty-fourth of the month.
+    /// only, and the month returned holds that label alone (`len` 1: a
+    /// month-long block per station for one hour was most of a month's
+    /// assessment in page faults).
     pub fn read_first_hour(
         key: MonthKey,
         path: &Path,
@@ -379,6 +381,9 @@ impl Partition {
         use arrow_array::{DictionaryArray, types::Int32Type};
         use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter};
         let mut part = Partition::with_kinds(key, kinds);
+        if first_hour {
+            part.len = 1;
+        }
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         // The station column is read as a dictionary: a row group's names
         // are resolved once, rows carry integer keys (no string per row).
@@ -944,5 +949,6 @@ mod tests {
         assert_eq!(head.series("0001A", Kind::Aqi).unwrap()[0], 50.0);
         assert!(head.series("1431A", Kind::Pm25).unwrap().iter().all(|v| v.is_nan()));
         assert_eq!(head.n_values(), 1);
+        assert_eq!((head.start, head.len), (q.start, 1));
     }
 }
