@@ -915,6 +915,49 @@ mod tests {
         RecordBatch::try_new(Partition::schema(), arrays).unwrap()
     }
 
+    /// Damaged pages (bytes changed anywhere between the magic and the
+    /// footer) are never a panic: the pages reader gives up (then the Arrow
+    /// reader decides), or reads what the bytes say.
+    #[test]
+    fn damaged_pages_are_no_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = MonthKey { year: 2019, month: 4 };
+        let mut p = Partition::empty(key);
+        let mut c = MergeCounts::default();
+        for st in 0..30 {
+            let slot = p.station_slot(&format!("{:04}A", 2000 + st));
+            for off in (0..p.len).filter(|o| (o + st) % 11 != 0) {
+                let v = ((off * 7 + st * 13) % 300) as f64 / if st % 3 == 0 { 10.0 } else { 1.0 };
+                p.merge_at(slot, p.start + off as i64, Kind::ALL[(off + st) % N_KINDS], v, &mut c);
+            }
+        }
+        let path = dir.path().join("m.parquet");
+        p.write(&path).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let footer = u32::from_le_bytes(good[good.len() - 8..good.len() - 4].try_into().unwrap()) as usize;
+        let body = 4..good.len() - 8 - footer;
+        let mut x = 77u64;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as usize
+        };
+        let bad = dir.path().join("bad.parquet");
+        for round in 0..1500 {
+            let mut bytes = good.clone();
+            for _ in 0..1 + next() % 6 {
+                let at = body.start + next() % body.len();
+                bytes[at] = match next() % 3 {
+                    0 => bytes[at] ^ (1 << (next() % 8)),
+                    1 => 0xff,
+                    _ => next() as u8,
+                };
+            }
+            std::fs::write(&bad, &bytes).unwrap();
+            let read = std::panic::catch_unwind(|| Partition::read_pages(key, &bad, &Kind::ALL, None));
+            assert!(read.is_ok(), "round {round}: the pages reader panicked");
+        }
+    }
+
     #[test]
     fn write_read_round_trip() {
         let dir = tempfile::tempdir().unwrap();
