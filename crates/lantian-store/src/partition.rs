@@ -157,9 +157,10 @@ impl Partition {
         Partition::with_kinds(key, &Kind::ALL)
     }
 
-    /// An empty month holding only `kinds` (an overlay's base when the raw layer has none).
-    pub fn with_kinds_pub(key: MonthKey, kinds: &[Kind]) -> Partition {
-        Partition::with_kinds(key, kinds)
+    /// An empty month holding only `kinds` over the labels of `like` (an
+    /// overlay's base when the raw layer has none).
+    pub fn empty_like(like: &Partition, kinds: &[Kind]) -> Partition {
+        Partition::windowed(like.key, kinds, Some((like.start, like.len)))
     }
 
     fn with_kinds(key: MonthKey, kinds: &[Kind]) -> Partition {
@@ -234,8 +235,9 @@ impl Partition {
     /// Lay an audited month over this (raw) one: wherever the audited layer
     /// covers a station-hour's series it decides it, its value replacing
     /// the raw one and an invalidation removing it; elsewhere the raw value
-    /// stays. Both partitions hold the same kinds.
+    /// stays. Both partitions hold the same kinds and the same labels.
     pub fn overlay(&mut self, audited: &Partition) {
+        debug_assert_eq!((self.start, self.len), (audited.start, audited.len), "overlay of other labels");
         for (a_slot, name) in audited.stations.iter().enumerate() {
             let slot = self.station_slot(name);
             if self.audited.len() <= slot {
@@ -339,7 +341,7 @@ impl Partition {
         kinds: &[Kind],
         stations: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Partition> {
-        Partition::read_rows(key, path, kinds, stations, false)
+        Partition::read_rows(key, path, kinds, stations, None)
     }
 
     /// Only the month's first label (hour 0 of the 1st, which closes the
@@ -354,20 +356,52 @@ impl Partition {
         kinds: &[Kind],
         stations: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Partition> {
-        Partition::read_rows(key, path, kinds, stations, true)
+        Partition::read_labels(key, path, kinds, stations, key.label_range().0, 1)
     }
 
+    /// Only labels `from..from + len` of the month (clamped to it): the
+    /// month returned holds those alone (`start` and `len` say which), for
+    /// readers of a few days (a day's briefing, a week's notice).
+    pub fn read_labels(
+        key: MonthKey,
+        path: &Path,
+        kinds: &[Kind],
+        stations: Option<&dyn Fn(&str) -> bool>,
+        from: HourLabel,
+        len: usize,
+    ) -> Result<Partition> {
+        let (start, month_len) = key.label_range();
+        let lo = from.max(start);
+        let hi = (from + len as i64).min(start + month_len as i64);
+        let len = usize::try_from(hi - lo).unwrap_or(0);
+        Partition::read_rows(key, path, kinds, stations, Some((lo, len)))
+    }
+
+    /// `window`: labels `(from, len)` within the month, or all of it. One
+    /// label is read through Arrow's row filter (decoding the month's pages
+    /// for one hour costs more); anything longer straight from the pages.
     fn read_rows(
         key: MonthKey,
         path: &Path,
         kinds: &[Kind],
         stations: Option<&dyn Fn(&str) -> bool>,
-        first_hour: bool,
+        window: Option<(HourLabel, usize)>,
     ) -> Result<Partition> {
-        if !first_hour && let Some(part) = Partition::read_pages(key, path, kinds, stations)? {
+        if window.is_none_or(|(_, len)| len > 1)
+            && let Some(part) = Partition::read_pages(key, path, kinds, stations, window)?
+        {
             return Ok(part);
         }
-        Partition::read_arrow(key, path, kinds, stations, first_hour)
+        Partition::read_arrow(key, path, kinds, stations, window)
+    }
+
+    /// An empty month of `kinds` covering labels `window` of it (all if `None`).
+    fn windowed(key: MonthKey, kinds: &[Kind], window: Option<(HourLabel, usize)>) -> Partition {
+        let mut part = Partition::with_kinds(key, kinds);
+        if let Some((from, len)) = window {
+            (part.start, part.len) = (from, len);
+        }
+        part
     }
 
     /// `read_rows` through the Arrow reader: any Parquet file with the columns.
@@ -376,14 +410,11 @@ impl Partition {
         path: &Path,
         kinds: &[Kind],
         stations: Option<&dyn Fn(&str) -> bool>,
-        first_hour: bool,
+        window: Option<(HourLabel, usize)>,
     ) -> Result<Partition> {
         use arrow_array::{DictionaryArray, types::Int32Type};
         use parquet::arrow::arrow_reader::{ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, RowFilter};
-        let mut part = Partition::with_kinds(key, kinds);
-        if first_hour {
-            part.len = 1;
-        }
+        let mut part = Partition::windowed(key, kinds, window);
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         // The station column is read as a dictionary: a row group's names
         // are resolved once, rows carry integer keys (no string per row).
@@ -413,15 +444,17 @@ impl Partition {
         }
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), wanted);
         let mut builder = builder.with_projection(mask).with_batch_size(65_536);
-        if first_hour {
-            let first = label_to_millis(part.start);
+        if window.is_some() {
+            let (first, last) = (label_to_millis(part.start), label_to_millis(part.start + part.len as i64 - 1));
             let time = index("time")?;
             let only_time = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [time]);
             let keep = ArrowPredicateFn::new(only_time, move |batch: RecordBatch| {
                 let tm = batch.column(0).as_any().downcast_ref::<TimestampMillisecondArray>().ok_or_else(|| {
                     arrow_schema::ArrowError::SchemaError("time column has an unexpected type".into())
                 })?;
-                Ok(arrow_array::BooleanArray::from_iter(tm.iter().map(|t| Some(t == Some(first)))))
+                Ok(arrow_array::BooleanArray::from_iter(
+                    tm.iter().map(|t| Some(t.is_some_and(|t| (first..=last).contains(&t)))),
+                ))
             });
             builder = builder.with_row_filter(RowFilter::new(vec![Box::new(keep)]));
         }
@@ -530,6 +563,7 @@ impl Partition {
         path: &Path,
         kinds: &[Kind],
         stations: Option<&dyn Fn(&str) -> bool>,
+        window: Option<(HourLabel, usize)>,
     ) -> Result<Option<Partition>> {
         use parquet::basic::{LogicalType, TimeUnit, Type};
         use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -557,7 +591,8 @@ impl Partition {
         );
         let values: Option<Vec<usize>> = kinds.iter().map(|k| column(k.column(), Type::DOUBLE, 1)).collect();
         let (true, Some(values)) = (millis, values) else { return Ok(None) };
-        let mut part = Partition::with_kinds(key, kinds);
+        let (month_start, month_len) = key.label_range();
+        let mut part = Partition::windowed(key, kinds, window);
         let positions: Vec<usize> = kinds.iter().map(|k| part.kind_pos[k.idx()].expect("requested kind")).collect();
         let mut decoder = crate::value_pages::Decoder::default();
         let (mut names, mut keys, mut times) = (Vec::new(), Vec::new(), Vec::new());
@@ -580,13 +615,17 @@ impl Partition {
             runs.clear();
             for (row, (&k, &t)) in keys.iter().zip(&times).enumerate() {
                 let Some(slot) = slots[k as usize] else { continue };
-                let off = millis_to_label(t) - part.start;
-                if off < 0 || off as usize >= part.len {
+                let label = millis_to_label(t);
+                if !(0..month_len as i64).contains(&(label - month_start)) {
                     return Err(Error::Store(format!(
                         "{}: row {row} lies outside month {}",
                         path.display(),
                         key.name()
                     )));
+                }
+                let off = label - part.start;
+                if off < 0 || off as usize >= part.len {
+                    continue; // outside the window read
                 }
                 let off = off as usize;
                 match runs.last_mut() {
@@ -841,20 +880,40 @@ mod tests {
             }
         }
         // Read straight from the pages, the same month as through Arrow.
-        let direct = Partition::read_pages(key, &path, &Kind::ALL, None).unwrap().expect("the store's own pages");
-        let arrow = Partition::read_arrow(key, &path, &Kind::ALL, None, false).unwrap();
+        let direct = Partition::read_pages(key, &path, &Kind::ALL, None, None).unwrap().expect("the store's own pages");
+        let arrow = Partition::read_arrow(key, &path, &Kind::ALL, None, None).unwrap();
         assert_eq!(direct.stations(), arrow.stations());
         for name in p.stations() {
             for kind in Kind::ALL {
                 assert_eq!(bits(direct.series(name, kind).unwrap()), bits(arrow.series(name, kind).unwrap()));
             }
         }
+        // A window of labels: those alone, the same through either reader;
+        // clamped to the month.
+        for (from, len) in [(p.start + 100, 48), (p.start, 1), (p.start + 3, 1), (p.start + p.len as i64 - 5, 30)] {
+            let w = Partition::read_labels(key, &path, &Kind::ALL, None, from, len).unwrap();
+            let arrow = Partition::read_arrow(key, &path, &Kind::ALL, None, Some((w.start, w.len))).unwrap();
+            let len = len.min((p.start + p.len as i64 - from) as usize);
+            assert_eq!((w.start, w.len), (from, len));
+            let at = (from - p.start) as usize;
+            for name in p.stations() {
+                for kind in Kind::ALL {
+                    let want = bits(&p.series(name, kind).unwrap()[at..at + len]);
+                    assert_eq!(bits(w.series(name, kind).unwrap()), want, "{name} {kind:?} {from} {len}");
+                    // Arrow's row filter leaves out a station without rows there: all missing.
+                    let nan = vec![f64::NAN; len];
+                    let got = arrow.series(name, kind).unwrap_or(&nan);
+                    assert_eq!(bits(got), want, "{name} {kind:?} {from} {len}");
+                }
+            }
+        }
         // A file of the general writer (what other tools write: PLAIN
         // fallback pages, its own page sizes) reads the same either way.
         let general = dir.path().join("general.parquet");
         write_parquet(&general, &batch_of(&p)).unwrap();
-        let arrow = Partition::read_arrow(key, &general, &Kind::ALL, None, false).unwrap();
-        let direct = Partition::read_pages(key, &general, &Kind::ALL, None).unwrap().expect("v1 dictionary pages");
+        let arrow = Partition::read_arrow(key, &general, &Kind::ALL, None, None).unwrap();
+        let direct =
+            Partition::read_pages(key, &general, &Kind::ALL, None, None).unwrap().expect("v1 dictionary pages");
         for name in p.stations() {
             for kind in Kind::ALL {
                 assert_eq!(bits(p.series(name, kind).unwrap()), bits(arrow.series(name, kind).unwrap()));
@@ -874,7 +933,7 @@ mod tests {
             let mut w = ArrowWriter::try_new(File::create(&plain).unwrap(), Partition::schema(), Some(props)).unwrap();
             w.write(&batch_of(&p)).unwrap();
             w.close().unwrap();
-            assert_eq!(Partition::read_pages(key, &plain, &Kind::ALL, None).unwrap().is_some(), !v2);
+            assert_eq!(Partition::read_pages(key, &plain, &Kind::ALL, None, None).unwrap().is_some(), !v2);
             let back = Partition::read(key, &plain, &Kind::ALL, None).unwrap();
             for name in p.stations() {
                 for kind in Kind::ALL {
@@ -953,7 +1012,7 @@ mod tests {
                 };
             }
             std::fs::write(&bad, &bytes).unwrap();
-            let read = std::panic::catch_unwind(|| Partition::read_pages(key, &bad, &Kind::ALL, None));
+            let read = std::panic::catch_unwind(|| Partition::read_pages(key, &bad, &Kind::ALL, None, None));
             assert!(read.is_ok(), "round {round}: the pages reader panicked");
         }
     }

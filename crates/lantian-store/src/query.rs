@@ -44,9 +44,9 @@ pub struct Reader<'a> {
     cache: Vec<(MonthKey, Option<Partition>)>,
     /// The next months, being decoded on other threads while this one is used.
     prefetch: Vec<(MonthKey, std::thread::JoinHandle<Result<Option<Partition>>>)>,
-    /// The last month read in full (`until`): the one after it is read
-    /// for its first label only, later ones not ahead of time.
-    until: Option<MonthKey>,
+    /// The only labels that will be used (`labels`): a month is read for
+    /// those alone, and months after them are not decoded ahead.
+    window: Option<(HourLabel, HourLabel)>,
 }
 
 /// A reader done with its months gives their blocks to the next reader (a
@@ -70,15 +70,16 @@ impl<'a> Reader<'a> {
             wanted: stations.map(|s| Arc::new(s.iter().cloned().collect())),
             cache: Vec::new(),
             prefetch: Vec::new(),
-            until: None,
+            window: None,
         }
     }
 
-    /// Whole days up to the end of month `last` are all that will be read:
-    /// the month after it is needed for its first label only (which closes
-    /// `last`'s last day), and nothing later is decoded ahead.
-    pub fn until(mut self, last: MonthKey) -> Self {
-        self.until = Some(last);
+    /// Labels `from..=to` are all that will be used: each month is read for
+    /// those of its labels alone (the month after whole days for its first
+    /// label, which closes the last day; a day's briefing one day of its
+    /// month), and nothing after `to` is decoded ahead.
+    pub fn labels(mut self, from: HourLabel, to: HourLabel) -> Self {
+        self.window = Some((from, to));
         self
     }
 
@@ -87,11 +88,18 @@ impl<'a> Reader<'a> {
         key: MonthKey,
         kinds: &[Kind],
         wanted: Option<Arc<HashSet<String>>>,
-        until: Option<MonthKey>,
+        window: Option<(HourLabel, HourLabel)>,
     ) -> Result<Option<Partition>> {
         let filter = move |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
-        match until {
-            Some(last) if key > last => store.read_month_first_hour(key, kinds, Some(&filter)),
+        let (start, len) = key.label_range();
+        match window {
+            Some((from, to)) if from > start || to < start + len as i64 - 1 => {
+                let (lo, hi) = (from.max(start), to.min(start + len as i64 - 1));
+                if lo > hi {
+                    return Ok(None);
+                }
+                store.read_month_labels(key, kinds, Some(&filter), lo, (hi - lo + 1) as usize)
+            }
             _ => store.read_month(key, kinds, Some(&filter)),
         }
     }
@@ -106,13 +114,13 @@ impl<'a> Reader<'a> {
         self.prefetch.retain(|(k, _)| *k >= key);
         let months = self.store.months();
         let mut next = key.next();
-        let until = self.until;
+        let window = self.window;
         for _ in 0..PREFETCH_MONTHS {
-            let needed = until.is_none_or(|last| next <= last.next());
+            let needed = window.is_none_or(|(_, to)| next.label_range().0 <= to);
             if needed && months.contains(&next) && !self.prefetch.iter().any(|(k, _)| *k == next) {
                 let (store, kinds, wanted) = (self.store.clone(), self.kinds.clone(), self.wanted.clone());
                 let month = next;
-                let load = move || Self::load(&store, month, &kinds, wanted, until);
+                let load = move || Self::load(&store, month, &kinds, wanted, window);
                 self.prefetch.push((month, std::thread::spawn(load)));
             }
             next = next.next();
@@ -122,7 +130,7 @@ impl<'a> Reader<'a> {
                 let (_, handle) = self.prefetch.remove(pos);
                 handle.join().unwrap_or_else(|_| Err(crate::Error::Store("month reader thread panicked".into())))?
             }
-            None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.until)?,
+            None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.window)?,
         };
         if self.cache.len() >= 2 {
             let (_, done) = self.cache.remove(0);
@@ -258,10 +266,8 @@ pub fn station_days_with(
     // Station → its city's affected hours.
     let affected = |st: &str| -> Option<&Intervals> { deduct?.by_city.get(&store.station(st)?.city) };
     let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
-    let mut reader = Reader::new(store, &kinds, stations);
-    if let Some(last) = date_of(to).map(|d| MonthKey { year: d.year(), month: d.month() }) {
-        reader = reader.until(last);
-    }
+    // Day D is labels D·24 + 1 ..= D·24 + 24 (the last closes it at 00:00).
+    let mut reader = Reader::new(store, &kinds, stations).labels(from * 24 + 1, to * 24 + 24);
     for (d0, d1) in month_chunks(from, to) {
         let Some(key) = date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() }) else { continue };
         let (cur, next) = reader.month_pair(key)?;

@@ -5,6 +5,7 @@ use crate::kinds::Kind;
 use crate::partition::{MonthKey, Partition};
 use crate::stations::Station;
 use crate::{Error, Result};
+use lantian_core::time::HourLabel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -175,17 +176,19 @@ impl Store {
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Option<Partition>> {
-        self.read_month_rows(key, kinds, filter, false)
+        self.read_month_rows(key, kinds, filter, None)
     }
 
-    /// `read_month` of the month's first label only (see `Partition::read_first_hour`).
-    pub fn read_month_first_hour(
+    /// `read_month` of labels `from..from + len` only (see `Partition::read_labels`).
+    pub fn read_month_labels(
         &self,
         key: MonthKey,
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
+        from: HourLabel,
+        len: usize,
     ) -> Result<Option<Partition>> {
-        self.read_month_rows(key, kinds, filter, true)
+        self.read_month_rows(key, kinds, filter, Some((from, len)))
     }
 
     fn read_month_rows(
@@ -193,16 +196,16 @@ impl Store {
         key: MonthKey,
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
-        first_hour: bool,
+        window: Option<(HourLabel, usize)>,
     ) -> Result<Option<Partition>> {
-        let raw = self.read_layer_rows(Layer::Raw, key, kinds, filter, first_hour)?;
+        let raw = self.read_layer_rows(Layer::Raw, key, kinds, filter, window)?;
         if self.values == Values::Raw {
             return Ok(raw);
         }
-        let Some(audited) = self.read_layer_rows(Layer::Audited, key, kinds, filter, first_hour)? else {
+        let Some(audited) = self.read_layer_rows(Layer::Audited, key, kinds, filter, window)? else {
             return Ok(raw);
         };
-        let mut part = raw.unwrap_or_else(|| Partition::with_kinds_pub(key, kinds));
+        let mut part = raw.unwrap_or_else(|| Partition::empty_like(&audited, kinds));
         part.overlay(&audited);
         Ok(Some(part))
     }
@@ -215,7 +218,7 @@ impl Store {
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
     ) -> Result<Option<Partition>> {
-        self.read_layer_rows(layer, key, kinds, filter, false)
+        self.read_layer_rows(layer, key, kinds, filter, None)
     }
 
     fn read_layer_rows(
@@ -224,16 +227,17 @@ impl Store {
         key: MonthKey,
         kinds: &[Kind],
         filter: Option<&dyn Fn(&str) -> bool>,
-        first_hour: bool,
+        window: Option<(HourLabel, usize)>,
     ) -> Result<Option<Partition>> {
         let files = match layer {
             Layer::Raw => &self.manifest.hourly,
             Layer::Audited => &self.manifest.audited,
         };
-        match files.get(&key.name()) {
-            Some(f) if first_hour => Partition::read_first_hour(key, &self.dir.join(f), kinds, filter).map(Some),
-            Some(f) => Partition::read(key, &self.dir.join(f), kinds, filter).map(Some),
-            None => Ok(None),
+        let Some(f) = files.get(&key.name()) else { return Ok(None) };
+        let path = self.dir.join(f);
+        match window {
+            Some((from, len)) => Partition::read_labels(key, &path, kinds, filter, from, len).map(Some),
+            None => Partition::read(key, &path, kinds, filter).map(Some),
         }
     }
 
