@@ -163,6 +163,24 @@ fn words(h: &Hit, zh: bool) -> String {
             n("pm25"),
             n("pm10")
         ),
+        (Check::Drift, false) if h.number("pm10_decline").is_some() => format!(
+            "{s} and PM10 ratios to the neighbours fell together over {:.0} weeks, to {} and {} of their level in the weeks {} ({:.1} robust deviations; rank correlation with time {:.2}), and both jumped back after it",
+            n("weeks"),
+            pct(n("decline")),
+            pct(n("pm10_decline")),
+            if n("after") > 0.5 { "after" } else { "before" },
+            n("z"),
+            n("rho")
+        ),
+        (Check::Drift, true) if h.number("pm10_decline").is_some() => format!(
+            "{s}与PM10同周边站点的比值在{:.0}周内同时持续下降,分别降至此{}几周水平的{}和{}({:.1}个稳健标准差;与时间的秩相关{:.2}),其后同时跃升回升",
+            n("weeks"),
+            if n("after") > 0.5 { "后" } else { "前" },
+            pct(n("decline")),
+            pct(n("pm10_decline")),
+            n("z"),
+            n("rho")
+        ),
         (Check::Drift, false) => format!(
             "{s} ratio to the neighbours fell over {:.0} weeks to {} of its level in the weeks {} ({:.1} robust deviations; rank correlation with time {:.2})",
             n("weeks"),

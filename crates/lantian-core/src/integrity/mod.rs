@@ -13,7 +13,9 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
-pub use checks::{bunching, control, divergence, drift, pm25_above_pm10, selective_gaps, short_drops, stuck};
+pub use checks::{
+    bunching, control, divergence, drift, drift_both, pm25_above_pm10, selective_gaps, short_drops, stuck,
+};
 pub use stats::{median, median_of_present};
 
 use crate::time::HourLabel;
@@ -325,6 +327,15 @@ pub struct DriftParams {
     pub jump_ratio: f64,
     /// …with a rank correlation with time at most this.
     pub jump_rho: f64,
+    /// PM2.5 and PM10 falling together in one window, both jumping back by
+    /// `jump` step spreads after it: each series' fitted end at most this
+    /// share of its level (before, with the reset, or after; 0 turns the
+    /// rule off)…
+    pub both_ratio: f64,
+    /// …`both_z` robust spreads below it…
+    pub both_z: f64,
+    /// …with a rank correlation with time at most this, in each series.
+    pub both_rho: f64,
 }
 
 impl Default for DriftParams {
@@ -340,6 +351,9 @@ impl Default for DriftParams {
             jump: 5.0,
             jump_ratio: 0.68,
             jump_rho: -0.85,
+            both_ratio: 0.75,
+            both_z: 3.0,
+            both_rho: -0.8,
         }
     }
 }
@@ -449,6 +463,8 @@ pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) ->
         return (hits, not_run);
     }
     let mut drops = Vec::new();
+    // Each series' baseline when usable, for the drift of both together.
+    let mut usable = Vec::new();
     for (key, values, reference) in series {
         match reference {
             Some(r) => {
@@ -478,6 +494,7 @@ pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) ->
                     if want(Check::Drift) {
                         hits.extend(drift(&base, key, &p.drift));
                     }
+                    usable.push((key, base));
                 }
                 if want(Check::SelectiveGaps) && key == "pm25" {
                     hits.extend(selective_gaps(input.start, values, r, &p.selective_gaps));
@@ -499,6 +516,11 @@ pub fn screen_station(input: &StationInput<'_>, p: &Params, checks: &[Check]) ->
         if want(Check::Stuck) {
             hits.extend(stuck(input.start, key, values, &p.stuck));
         }
+    }
+    if want(Check::Drift)
+        && let [("pm25", pm25), ("pm10", pm10)] = usable.as_slice()
+    {
+        hits.extend(drift_both(pm25, pm10, &p.drift));
     }
     if !drops.is_empty() {
         let pm10 = if drops.len() > 1 { drops.pop().unwrap_or_default() } else { Vec::new() };

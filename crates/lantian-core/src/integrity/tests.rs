@@ -511,6 +511,58 @@ fn drift_reset_judged_as_a_jump() {
 }
 
 #[test]
+fn pm25_and_pm10_drifting_together_and_put_right_together() {
+    let p = DriftParams::default();
+    // Eight weeks down to 70 % (days 70–126), then put right: the window's
+    // fitted end sits at 0.71–0.74 of the level, milder than one series
+    // needs (0.7 before, 0.68 after), in PM2.5 and PM10 alike.
+    let mild = |d: usize| match d {
+        70..126 => 1.0 - 0.3 * (d - 70) as f64 / 56.0,
+        _ => 1.0,
+    };
+    let (st25, rf25) = scaled(196, mild);
+    let pm10 = |v: &[f64]| v.iter().map(|x| (x * 1.6).round()).collect::<Vec<f64>>();
+    let (st10, rf10) = (pm10(&st25), pm10(&rf25));
+    let (b25, b10) = (base(&st25, &rf25), base(&st10, &rf10));
+    assert!(drift(&b25, "pm25", &p).is_empty(), "{:?}", drift(&b25, "pm25", &p));
+    assert!(drift(&b10, "pm10", &p).is_empty(), "{:?}", drift(&b10, "pm10", &p));
+    let merged = merge(checks::drift_both(&b25, &b10, &p));
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    let h = &merged[0];
+    assert_eq!(h.series, "pm25");
+    assert!(h.from >= day_label(56) && h.to <= day_label(133), "{merged:?}");
+    assert!(h.number("decline").unwrap() > 0.68 && h.number("decline").unwrap() <= 0.75, "{merged:?}");
+    assert!(h.number("pm10_decline").unwrap() <= 0.75 && h.number("pm10_jump").unwrap() >= 5.0, "{merged:?}");
+    assert!(checks::drift_both(&b25, &b10, &DriftParams { both_ratio: 0.0, ..p.clone() }).is_empty());
+    // Through the station: a PM2.5 drift finding.
+    let input = StationInput {
+        start: start(),
+        pm25: &st25,
+        pm10: &st10,
+        ref_pm25: Some(&rf25),
+        ref_pm10: Some(&rf10),
+        control: false,
+    };
+    let (hits, _) = screen_station(&input, &Params::default(), &[Check::Drift]);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!((hits[0].check, hits[0].series), (Check::Drift, "pm25"));
+    // PM2.5 alone drifting that mildly: nothing.
+    let (usual10, ref10) = (pm10(&world(196).0), pm10(&world(196).1));
+    assert!(checks::drift_both(&b25, &base(&usual10, &ref10), &p).is_empty());
+    // Both falling alike but turning round over twenty-four weeks (a
+    // season): no jump back, nothing.
+    let glide = |d: usize| match d {
+        70..126 => 1.0 - 0.3 * (d - 70) as f64 / 56.0,
+        126..294 => 0.7 + 0.3 * (d - 126) as f64 / 168.0,
+        _ => 1.0,
+    };
+    let (st25, rf25) = scaled(336, glide);
+    let (st10, rf10) = (pm10(&st25), pm10(&rf25));
+    let found = checks::drift_both(&base(&st25, &rf25), &base(&st10, &rf10), &p);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
 fn control_station_that_starts_reading_like_its_city() {
     let p = ControlParams::default();
     let (st, rf) = world(181);
