@@ -501,10 +501,7 @@ impl Partition {
                     )));
                 }
                 let off = off as usize;
-                match runs.last_mut() {
-                    Some(r) if r.slot == *slot && r.off + r.len == off && r.row + r.len == row => r.len += 1,
-                    _ => runs.push(Run { slot: *slot, off, row, len: 1 }),
-                }
+                Run::add(&mut runs, *slot, off, row);
             }
             // Column by column, a run at a time: the month holds NaN where
             // nothing was read (a null), the valid stretches are copied in,
@@ -628,10 +625,7 @@ impl Partition {
                     continue; // outside the window read
                 }
                 let off = off as usize;
-                match runs.last_mut() {
-                    Some(r) if r.slot == slot && r.off + r.len == off && r.row + r.len == row => r.len += 1,
-                    _ => runs.push(Run { slot, off, row, len: 1 }),
-                }
+                Run::add(&mut runs, slot, off, row);
             }
             for (&c, &pos) in values.iter().zip(&positions) {
                 let base = pos * part.len;
@@ -664,6 +658,17 @@ struct Run {
     off: usize,
     row: usize,
     len: usize,
+}
+
+impl Run {
+    /// Row `row` goes to hour `off` of `slot`: the last run grows when it
+    /// is the next row and the next hour of the same station.
+    fn add(runs: &mut Vec<Run>, slot: usize, off: usize, row: usize) {
+        match runs.last_mut() {
+            Some(r) if r.slot == slot && r.off + r.len == off && r.row + r.len == row => r.len += 1,
+            _ => runs.push(Run { slot, off, row, len: 1 }),
+        }
+    }
 }
 
 fn downcast<'a, T: 'static>(batch: &'a RecordBatch, col: usize, path: &Path) -> Result<&'a T> {
