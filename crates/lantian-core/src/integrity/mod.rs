@@ -9,13 +9,13 @@
 //! threshold" and maps to 50, 2 to 75, 3 to 87.5 ([`score`]).
 
 mod checks;
+mod drift;
 mod stats;
 #[cfg(test)]
 mod tests;
 
-pub use checks::{
-    bunching, control, divergence, drift, drift_both, pm25_above_pm10, selective_gaps, short_drops, stuck,
-};
+pub use checks::{bunching, control, divergence, pm25_above_pm10, selective_gaps, short_drops, stuck};
+pub use drift::{drift, drift_both};
 pub use stats::{median, median_of_present};
 
 use crate::time::HourLabel;

@@ -526,14 +526,14 @@ fn pm25_and_pm10_drifting_together_and_put_right_together() {
     let (b25, b10) = (base(&st25, &rf25), base(&st10, &rf10));
     assert!(drift(&b25, "pm25", &p).is_empty(), "{:?}", drift(&b25, "pm25", &p));
     assert!(drift(&b10, "pm10", &p).is_empty(), "{:?}", drift(&b10, "pm10", &p));
-    let merged = merge(checks::drift_both(&b25, &b10, &p));
+    let merged = merge(drift::drift_both(&b25, &b10, &p));
     assert_eq!(merged.len(), 1, "{merged:?}");
     let h = &merged[0];
     assert_eq!(h.series, "pm25");
     assert!(h.from >= day_label(56) && h.to <= day_label(133), "{merged:?}");
     assert!(h.number("decline").unwrap() > 0.68 && h.number("decline").unwrap() <= 0.75, "{merged:?}");
     assert!(h.number("pm10_decline").unwrap() <= 0.75 && h.number("pm10_jump").unwrap() >= 5.0, "{merged:?}");
-    assert!(checks::drift_both(&b25, &b10, &DriftParams { both_ratio: 0.0, ..p.clone() }).is_empty());
+    assert!(drift::drift_both(&b25, &b10, &DriftParams { both_ratio: 0.0, ..p.clone() }).is_empty());
     // Through the station: a PM2.5 drift finding.
     let input = StationInput {
         start: start(),
@@ -548,7 +548,7 @@ fn pm25_and_pm10_drifting_together_and_put_right_together() {
     assert_eq!((hits[0].check, hits[0].series), (Check::Drift, "pm25"));
     // PM2.5 alone drifting that mildly: nothing.
     let (usual10, ref10) = (pm10(&world(196).0), pm10(&world(196).1));
-    assert!(checks::drift_both(&b25, &base(&usual10, &ref10), &p).is_empty());
+    assert!(drift::drift_both(&b25, &base(&usual10, &ref10), &p).is_empty());
     // Both falling alike but turning round over twenty-four weeks (a
     // season): no jump back, nothing.
     let glide = |d: usize| match d {
@@ -558,7 +558,7 @@ fn pm25_and_pm10_drifting_together_and_put_right_together() {
     };
     let (st25, rf25) = scaled(336, glide);
     let (st10, rf10) = (pm10(&st25), pm10(&rf25));
-    let found = checks::drift_both(&base(&st25, &rf25), &base(&st10, &rf10), &p);
+    let found = drift::drift_both(&base(&st25, &rf25), &base(&st10, &rf10), &p);
     assert!(found.is_empty(), "{found:?}");
 }
 
