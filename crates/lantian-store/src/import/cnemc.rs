@@ -2,6 +2,7 @@
 //! column per station, 15 types per hour. The file's own date goes to a
 //! dense day block; rows of other dates become cells.
 
+use super::cells;
 use super::rows::{
     Blocks, Cell, HourlyCells, Reject, each_record, group_by_station, parse_date, parse_value, reader, reject,
 };
@@ -59,13 +60,31 @@ fn count_commas(line: &[u8]) -> usize {
 }
 
 /// A cell read in the same pass that finds its end: the usual CNEMC cell
-/// (empty, or one to four digits) needs nothing more; any other goes
-/// through `parse_value`.
+/// (empty, one to four digits, or CO's decimal) needs nothing more; any
+/// other goes through `parse_value`.
 #[derive(Clone, Copy)]
 enum Field<'a> {
     Empty,
     Short(u32),
+    /// Read by `cells::decimal` (as `parse_value` reads it).
+    Decimal(f64),
     Other(&'a [u8]),
+}
+
+/// A cell that is neither empty nor one to four digits: a decimal read
+/// here, or left to `parse_value`.
+#[inline(always)]
+fn other(cell: &[u8]) -> Field<'_> {
+    let decimal = match cell.first_chunk::<8>() {
+        Some(w) => cells::decimal(u64::from_le_bytes(*w), cell.len()),
+        None if !cell.is_empty() => {
+            let mut w = [0u8; 8];
+            w[..cell.len()].copy_from_slice(cell);
+            cells::decimal(u64::from_le_bytes(w), cell.len())
+        }
+        None => None,
+    };
+    decimal.map_or(Field::Other(cell), Field::Decimal)
 }
 
 impl<'a> Field<'a> {
@@ -73,6 +92,7 @@ impl<'a> Field<'a> {
         match self {
             Field::Empty => Ok(None),
             Field::Short(n) => Ok(Some(f64::from(n))),
+            Field::Decimal(v) => Ok(Some(v)),
             Field::Other(b) => parse_value(b),
         }
     }
@@ -81,7 +101,7 @@ impl<'a> Field<'a> {
         match self {
             Field::Other(b) => b,
             // Only `Other` cells can be rejected.
-            Field::Empty | Field::Short(_) => b"",
+            Field::Empty | Field::Short(_) | Field::Decimal(_) => b"",
         }
     }
 }
@@ -122,7 +142,7 @@ impl<'a> Iterator for Fields<'a> {
             if d > 9 || i == 4 {
                 let end = i + rest[i..].iter().position(|&b| b == b',').unwrap_or(rest.len() - i);
                 self.rest = rest.get(end + 1..);
-                return Some(Field::Other(&rest[..end]));
+                return Some(other(&rest[..end]));
             }
             n = n * 10 + u32::from(d);
         }
@@ -147,7 +167,7 @@ impl<'a> Fields<'a> {
         if p == 8 {
             let end = 8 + rest[8..].iter().position(|&b| b == b',').unwrap_or(rest.len() - 8);
             self.rest = rest.get(end + 1..);
-            return Field::Other(&rest[..end]);
+            return other(&rest[..end]);
         }
         self.rest = Some(&rest[p + 1..]);
         if p == 0 {
@@ -159,7 +179,8 @@ impl<'a> Fields<'a> {
         let d = word.wrapping_sub(ONES * u64::from(b'0')) & mask;
         let digits = d & (ONES * 0xF0) == 0 && d.wrapping_add(ONES * 6) & (ONES * 0xF0) & mask == 0;
         if p > 4 || !digits {
-            return Field::Other(&rest[..p]);
+            // The cell's bytes are the word's low `p`: no second load.
+            return cells::decimal(word, p).map_or(Field::Other(&rest[..p]), Field::Decimal);
         }
         // Right-aligned as four digits (leading zero bytes), then combined
         // pairwise: (d0·10 + d1)·100 + (d2·10 + d3).
@@ -268,6 +289,7 @@ impl<'a> CnemcRows<'a> {
             for (i, (v, cell)) in cells.zip(slots).enumerate() {
                 match v {
                     Field::Short(n) => *cell = f64::from(n),
+                    Field::Decimal(x) => *cell = x,
                     Field::Empty if self.audited => *cell = INVALIDATED,
                     Field::Empty => {}
                     Field::Other(_) => match v.value() {
@@ -320,6 +342,16 @@ mod tests {
                 _ if f.len() <= 4 && f.iter().all(u8::is_ascii_digit) => {
                     format!("S{}", std::str::from_utf8(f).unwrap().parse::<u32>().unwrap())
                 }
+                // Up to eight bytes of digits with one '.' between two of them.
+                _ if f.len() <= 8
+                    && f.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+                    && f.iter().filter(|&&b| b == b'.').count() <= 1
+                    && !f.starts_with(b".")
+                    && !f.ends_with(b".")
+                    && parse_value(f).is_ok() =>
+                {
+                    format!("D{}", parse_value(f).unwrap().unwrap())
+                }
                 _ => format!("O{}", String::from_utf8_lossy(f)),
             })
             .collect()
@@ -330,6 +362,7 @@ mod tests {
             .map(|f| match f {
                 Field::Empty => "E".to_string(),
                 Field::Short(n) => format!("S{n}"),
+                Field::Decimal(v) => format!("D{v}"),
                 Field::Other(b) => format!("O{}", String::from_utf8_lossy(b)),
             })
             .collect()
@@ -354,6 +387,13 @@ mod tests {
             b"123456789012",
             b"0.725",
             b"1.2",
+            b"0.4",
+            b"12.5",
+            b"100000.0",
+            b"100000.1",
+            b"1.2.3",
+            b".4",
+            b"4.",
             b"-3",
             b" 35",
             b"3 ",

@@ -5,6 +5,7 @@
 //! but the other files are still imported. Everything is committed at once
 //! (see the crate docs), so a killed import changes nothing.
 
+mod cells;
 mod cnemc;
 pub mod extract;
 mod merge;

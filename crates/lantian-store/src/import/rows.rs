@@ -294,7 +294,8 @@ pub(crate) fn shown_value(value: &[u8]) -> String {
 }
 
 /// Exact powers of ten for the fast path (at most 15 digits).
-const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+pub(crate) const POW10: [f64; 16] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /// Parse a concentration cell: `Ok(None)` when empty, `Err(reason)` when bad.
 /// Plain decimals take a fast exact path (one correctly rounded division).
