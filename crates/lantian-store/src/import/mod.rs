@@ -418,6 +418,51 @@ mod tests {
     /// A quoted file (some tools quote every field) takes the csv crate;
     /// it must read exactly as the plain file does.
     #[test]
+    fn wide_plain_rows_agree_with_the_csv_reader() {
+        // Lines long enough to be read as two halves, with every kind of
+        // cell in both, and rejects on each side of the split.
+        let n = 60;
+        let stations: Vec<String> = (0..n).map(|i| format!("{}A", 1001 + i)).collect();
+        let cells = ["35", "", "0.4", "1.25", "7", "x", "-1", "100001", "0035", "12345", ".5"];
+        let mut plain = format!("date,hour,type,{}\r\n", stations.join(","));
+        for (r, kind) in ["PM2.5", "CO", "O3", "CO_24h"].iter().enumerate() {
+            let row: Vec<&str> = (0..n).map(|i| cells[(i * 7 + r * 3) % cells.len()]).collect();
+            plain.push_str(&format!("20190101,{r},{kind},{}\r\n", row.join(",")));
+        }
+        let quoted: String = plain
+            .split("\r\n")
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(',').map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(",") + "\r\n")
+            .collect();
+        for audited in [false, true] {
+            let (mut r1, mut r2) = (Vec::new(), Vec::new());
+            let a = parse_cnemc("f.csv", plain.as_bytes(), &mut r1, audited, &Blocks::default()).unwrap();
+            let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, audited, &Blocks::default()).unwrap();
+            let key = |r: &Reject| (r.line, r.column.clone(), r.reason.clone(), r.value.clone());
+            assert_eq!(r1.iter().map(key).collect::<Vec<_>>(), r2.iter().map(key).collect::<Vec<_>>());
+            // "x", "-1" and "100001" are rejected, on both sides of the split.
+            assert!(r1.iter().any(|r| r.column == stations[n - 1] || r.column == stations[n - 2]), "{r1:?}");
+            assert!(r1.iter().any(|r| r.column == stations[0] || r.column == stations[1]), "{r1:?}");
+            let bits = |h: &HourlyCells| h.day.as_ref().unwrap().1.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b));
+            let block = &a.day.as_ref().unwrap().1;
+            // The last station's CO at hour 1 and the first's PM2.5 at hour 0.
+            let at = |st: usize, hour: usize, kind: Kind| block[(st * 24 + hour) * crate::kinds::N_KINDS + kind.idx()];
+            let cell = |st: usize, r: usize| cells[(st * 7 + r * 3) % cells.len()];
+            assert_eq!(cell(0, 0), "35");
+            assert_eq!(at(0, 0, Kind::Pm25), 35.0);
+            for st in 0..n {
+                let v = at(st, 1, Kind::Co);
+                match parse_value(cell(st, 1).as_bytes()) {
+                    Ok(Some(x)) => assert_eq!(v.to_bits(), x.to_bits(), "station {st}"),
+                    Ok(None) if audited => assert_eq!(v, crate::partition::INVALIDATED),
+                    _ => assert!(v.is_nan(), "station {st}: {v}"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn quoted_and_plain_cnemc_files_agree() {
         let plain = "date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n\r\n20190101,2,O3,7.5,8\r\n20190102,3,PM2.5,1,2\r\n20190101,4,PM10,1\r\n";
         let quoted: String = plain
