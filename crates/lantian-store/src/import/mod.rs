@@ -116,7 +116,10 @@ pub fn import_layer(
             });
         }
         drop(parsed_tx);
-        let (write_tx, write_rx) = mpsc::sync_channel::<(MonthJob, PathBuf)>(1);
+        // A month is handed over only to a writer ready for it: one queued
+        // would hold a month of day blocks more (143 MB nationally, each page
+        // faulted in once), and the writers keep up with the parsers.
+        let (write_tx, write_rx) = mpsc::sync_channel::<(MonthJob, PathBuf)>(0);
         let write_rx = std::sync::Arc::new(std::sync::Mutex::new(write_rx));
         let writers: Vec<_> = (0..workers.min(2))
             .map(|_| {

@@ -82,7 +82,7 @@ pub(crate) struct HourlyCells {
 /// faults in and clears, 364 times a year (a sixth of the import's system
 /// time). Blocks come back once merged (on the writer threads, with their
 /// month); at most `KEEP` wait, more than the months in flight hold (a month
-/// of days, the writers' two and the one queued: ~130 blocks nationally),
+/// of days and the writers' two: ~100 blocks nationally),
 /// so that after the first months no block is a fresh mapping.
 #[derive(Default)]
 pub(crate) struct Blocks(std::sync::Mutex<Vec<Vec<f64>>>);
