@@ -104,12 +104,10 @@ pub fn import_layer(
             let parsed_tx = parsed_tx.clone();
             let (files, next_file, blocks) = (&files, &next_file, &blocks);
             scope.spawn(move || {
-                // One read buffer for all of this worker's files (see `read_input_into`).
-                let mut buf = Vec::new();
                 loop {
                     let i = next_file.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    if parsed_tx.send((i, parse_file(path, layer, blocks, &mut buf))).is_err() {
+                    if parsed_tx.send((i, parse_file(path, layer, blocks))).is_err() {
                         break;
                     }
                 }
@@ -190,27 +188,12 @@ fn too_large(limit: u64) -> String {
 
 /// Read a file, gunzipping when it starts with the gzip magic.
 pub fn read_input(path: &Path) -> std::result::Result<Vec<u8>, String> {
-    let mut buf = Vec::new();
-    read_input_into(path, &mut buf)?;
-    Ok(buf)
-}
-
-/// `read_input` into `buf`, whose memory is reused file after file: a
-/// fresh buffer per file is a fresh mapping, a page fault per 4 KB read
-/// (139 K of them, three quarters of the import's, on the national year).
-pub fn read_input_into(path: &Path, buf: &mut Vec<u8>) -> std::result::Result<(), String> {
     let limit = max_file_bytes();
     let size = fs::metadata(path).map_err(|e| e.to_string())?.len();
     if size > limit {
         return Err(format!("{:.1} MB: {}", size as f64 / 1048576.0, too_large(limit)));
     }
-    buf.clear();
-    buf.reserve(usize::try_from(size).unwrap_or(0));
-    fs::File::open(path).and_then(|mut f| f.read_to_end(buf)).map_err(|e| e.to_string())?;
-    if buf.starts_with(&[0x1f, 0x8b]) {
-        *buf = inflate(std::mem::take(buf))?;
-    }
-    Ok(())
+    inflate(fs::read(path).map_err(|e| e.to_string())?)
 }
 
 /// A file's bytes as read, gunzipped when they start with the gzip magic
@@ -274,9 +257,9 @@ fn looks_like_station_code(s: &str) -> bool {
     b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4].is_ascii_uppercase()
 }
 
-fn parse_file(path: &Path, layer: Layer, blocks: &Blocks, buf: &mut Vec<u8>) -> FileResult {
-    match read_input_into(path, buf) {
-        Ok(()) => parse_content(path, buf, layer, blocks),
+fn parse_file(path: &Path, layer: Layer, blocks: &Blocks) -> FileResult {
+    match read_input(path) {
+        Ok(content) => parse_content(path, &content, layer, blocks),
         Err(e) => FileResult { path: path.to_path_buf(), format: None, parsed: Err(e), rejects: Vec::new() },
     }
 }
