@@ -216,6 +216,8 @@ struct CnemcRows<'a> {
     /// neighbouring cells of each station (2 × 64 bytes): the hour's
     /// working set stays in cache, and no transpose is needed afterwards.
     day: Option<(Date, Vec<f64>)>,
+    /// Per hour and type of the day block: whether a row has set it.
+    seen: [bool; N_KINDS * 24],
     /// Values of any other date.
     cells: Vec<Cell>,
     /// An audited file: blank cells are invalidations.
@@ -226,7 +228,16 @@ struct CnemcRows<'a> {
 impl<'a> CnemcRows<'a> {
     fn new(file: &'a str, header: Vec<&[u8]>, audited: bool, blocks: &'a Blocks) -> CnemcRows<'a> {
         let stations = header.iter().skip(3).map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
-        CnemcRows { file, n_fields: header.len(), stations, day: None, cells: Vec::new(), audited, blocks }
+        CnemcRows {
+            file,
+            n_fields: header.len(),
+            stations,
+            day: None,
+            seen: [false; N_KINDS * 24],
+            cells: Vec::new(),
+            audited,
+            blocks,
+        }
     }
 
     /// A line of a quote-free file: counted, then split as it is read.
@@ -280,25 +291,42 @@ impl<'a> CnemcRows<'a> {
         };
         let n = self.stations.len();
         let blocks = self.blocks;
-        let (d0, block) = self.day.get_or_insert_with(|| (date, blocks.take(n * N_KINDS * 24)));
+        let (d0, block) = self.day.get_or_insert_with(|| (date, blocks.take_unfilled(n * N_KINDS * 24)));
         if *d0 == date {
             let at = hour as usize * N_KINDS + kind.idx();
+            // The first row of its hour and type sets every cell (a blank
+            // or rejected one to missing: the block may hold another
+            // file's values); a repeated row keeps what its blanks leave.
+            let first = !std::mem::replace(&mut self.seen[at], true);
+            let blank = if self.audited { INVALIDATED } else { f64::NAN };
             // The station of a cell is counted only for a reject: the hot
             // loop is the cell reader and one store.
             let slots = block.chunks_exact_mut(24 * N_KINDS).map(|station| &mut station[at]);
+            let mut set = 0;
             for (i, (v, cell)) in cells.zip(slots).enumerate() {
+                set = i + 1;
                 match v {
                     Field::Short(n) => *cell = f64::from(n),
                     Field::Decimal(x) => *cell = x,
-                    Field::Empty if self.audited => *cell = INVALIDATED,
+                    Field::Empty if first || self.audited => *cell = blank,
                     Field::Empty => {}
                     Field::Other(_) => match v.value() {
                         Ok(Some(value)) => *cell = value,
-                        Ok(None) if self.audited => *cell = INVALIDATED,
+                        Ok(None) if first || self.audited => *cell = blank,
                         Ok(None) => {}
-                        Err(reason) => reject(rejects, file, line, &self.stations[i], reason, v.bytes()),
+                        Err(reason) => {
+                            reject(rejects, file, line, &self.stations[i], reason, v.bytes());
+                            if first {
+                                *cell = f64::NAN;
+                            }
+                        }
                     },
                 }
+            }
+            // Rows have a cell per station (their field count is checked);
+            // were one short, its other stations are still set.
+            if first {
+                block.chunks_exact_mut(24 * N_KINDS).skip(set).for_each(|station| station[at] = f64::NAN);
             }
         } else {
             let values = cells.enumerate();
@@ -318,8 +346,14 @@ impl<'a> CnemcRows<'a> {
 
     /// Station-major order makes the merge write each station's block in
     /// turn (cache-friendly); done here, on the parsing threads.
-    fn finish(self) -> HourlyCells {
+    fn finish(mut self) -> HourlyCells {
         let n = self.stations.len();
+        // Hours and types no row set: missing (see `Blocks::take_unfilled`).
+        if let Some((_, block)) = &mut self.day {
+            for (at, _) in self.seen.iter().enumerate().filter(|(_, seen)| !**seen) {
+                block.iter_mut().skip(at).step_by(N_KINDS * 24).for_each(|v| *v = f64::NAN);
+            }
+        }
         let day = self.day.map(|(d, block)| (label(d, 0), block));
         let has = match &day {
             Some((_, block)) => block.chunks_exact(N_KINDS * 24).map(|b| b.iter().any(|v| !v.is_nan())).collect(),

@@ -640,5 +640,39 @@ mod tests {
             assert_eq!(block.iter().filter(|v| !v.is_nan()).count(), 1);
             blocks.give(block);
         }
+        // A recycled block of the same size is not cleared first: every
+        // cell a file does not set must still come out missing. Fill one
+        // with values everywhere, then read rows with blanks, rejects and a
+        // repeated row into it (blocks are taken last in, first out).
+        let two = |body: &str| format!("date,hour,type,1001A,1002A\n{body}");
+        let every: String =
+            (0..24).flat_map(|h| Kind::ALL.map(|k| format!("20190101,{h},{},9,9\n", k.cnemc_name()))).collect();
+        let h = parse_cnemc("full.csv", two(&every).as_bytes(), &mut Vec::new(), false, &blocks).unwrap();
+        let (_, block) = h.day.unwrap();
+        assert!(block.iter().all(|v| *v == 9.0));
+        blocks.give(block);
+        let body = two("20190102,0,PM2.5,x,\n20190102,1,PM2.5,35,\n20190102,1,PM2.5,,36\n20190102,2,CO,0.4\n");
+        for audited in [false, true] {
+            let mut rejects = Vec::new();
+            let h = parse_cnemc("c.csv", body.as_bytes(), &mut rejects, audited, &blocks).unwrap();
+            let (_, block) = h.day.unwrap();
+            let set: Vec<(usize, f64)> =
+                block.iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, v)| (i, *v)).collect();
+            let at = |st: usize, hour: usize, kind: Kind| (st * 24 + hour) * crate::kinds::N_KINDS + kind.idx();
+            let inv = crate::partition::INVALIDATED;
+            // A repeated row's blank keeps the value before it, except in an
+            // audited file, where every blank invalidates; a rejected cell
+            // says nothing either way.
+            let mut expect = vec![(at(1, 1, Kind::Pm25), 36.0)];
+            if audited {
+                expect.extend([(at(1, 0, Kind::Pm25), inv), (at(0, 1, Kind::Pm25), inv)]);
+            } else {
+                expect.push((at(0, 1, Kind::Pm25), 35.0));
+            }
+            expect.sort_by_key(|e| e.0);
+            assert_eq!(set, expect, "audited: {audited}");
+            assert_eq!(rejects.len(), 2, "x, and the CO row's missing field: {rejects:?}");
+            blocks.give(block);
+        }
     }
 }
