@@ -108,6 +108,15 @@ impl<'a> Reader<'a> {
         if let Some(pos) = self.cache.iter().position(|(k, _)| *k == key) {
             return Ok(&self.cache[pos].1);
         }
+        // The oldest month makes room first: its blocks go to the pool
+        // before the months decoded ahead take theirs (after, they took
+        // fresh memory, a page fault per 4 KB).
+        if self.cache.len() >= 2 {
+            let (_, done) = self.cache.remove(0);
+            if let Some(done) = done {
+                done.recycle();
+            }
+        }
         // Readers go month by month: decode the next two months meanwhile
         // (decoding, not the rules, is the long pole of a year's assessment),
         // started before this one is read so that they overlap it too.
@@ -132,12 +141,6 @@ impl<'a> Reader<'a> {
             }
             None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.window)?,
         };
-        if self.cache.len() >= 2 {
-            let (_, done) = self.cache.remove(0);
-            if let Some(done) = done {
-                done.recycle();
-            }
-        }
         self.cache.push((key, part));
         Ok(&self.cache.last().expect("pushed").1)
     }
@@ -268,6 +271,8 @@ pub fn station_days_with(
     let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
     // Day D is labels D·24 + 1 ..= D·24 + 24 (the last closes it at 00:00).
     let mut reader = Reader::new(store, &kinds, stations).labels(from * 24 + 1, to * 24 + 24);
+    // Each core's station days of a month, the memory kept month to month.
+    let mut results: Vec<Vec<(usize, DayNumber, DailyValues, ValuesUsed)>> = Vec::new();
     for (d0, d1) in month_chunks(from, to) {
         let Some(key) = date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() }) else { continue };
         let (cur, next) = reader.month_pair(key)?;
@@ -324,9 +329,8 @@ pub fn station_days_with(
                     .is_some_and(|(p, i)| usize::try_from(l - p.start).is_ok_and(|o| o < p.len && p.audited_at(i, o)))
             })
         };
-        let compute = |stations: std::ops::Range<usize>| {
-            let mut out: Vec<(usize, DayNumber, DailyValues, ValuesUsed)> =
-                Vec::with_capacity(stations.len() * (d1 - d0 + 1) as usize);
+        let compute = |stations: std::ops::Range<usize>, out: &mut Vec<(usize, DayNumber, DailyValues, ValuesUsed)>| {
+            out.reserve(stations.len() * (d1 - d0 + 1) as usize);
             for i in stations {
                 let (name, ci, ni) = list[i];
                 let s: [Series; 6] = std::array::from_fn(|k| series(ci, ni, kinds[k]));
@@ -355,11 +359,11 @@ pub fn station_days_with(
                     out.push((i, day, v, day_used));
                 }
             }
-            out
         };
-        for (i, day, v, u) in crate::par::map_ranges(list.len(), compute) {
+        crate::par::fill_ranges(list.len(), &mut results, compute);
+        for &(i, day, ref v, u) in results.iter().flatten() {
             used += u;
-            each(list[i].0, day, &v, u);
+            each(list[i].0, day, v, u);
         }
     }
     store.count(used);
@@ -465,7 +469,16 @@ pub fn city_days(
     }
     // Per city: (day, station daily values) in station order, each
     // station's days in order (as `station_days` delivers them).
-    let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = vec![Vec::new(); wanted.len()];
+    // Room for every member's every day up front (each city's list grew by
+    // doubling: a copy of it each time, and fresh pages).
+    let n_days = usize::try_from(to - from + 1).unwrap_or(0);
+    let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = wanted
+        .iter()
+        .map(|c| {
+            let n = if opts.source == SourcePreference::Published { 0 } else { members.get(c).map_or(0, Vec::len) };
+            Vec::with_capacity(n * n_days)
+        })
+        .collect();
     if opts.source != SourcePreference::Published && !station_city.is_empty() {
         let codes: Vec<String> = station_city.keys().cloned().collect();
         // Calls come station by station: look the city up once per run.
