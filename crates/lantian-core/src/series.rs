@@ -83,12 +83,15 @@ pub fn o3_8h_windows(day: &[f64; 24], rules: &CaptureRules) -> [f64; 24] {
 /// exceeds `mda8_exception_limit`. Returns the unrounded value and the count
 /// of valid windows.
 pub fn mda8(day: &[f64; 24], rules: &CaptureRules) -> (Option<f64>, usize) {
-    let windows = o3_8h_windows(day, rules);
+    // Only the 17 full windows (ending at labels 8..=24) count: the same
+    // means as `o3_8h_windows` gives there, without the seven shortened ones.
+    let allowed_missing = 8usize.saturating_sub(rules.o3_window_min_hours);
     let (mut max, mut n) = (f64::NEG_INFINITY, 0usize);
-    for &w in &windows[7..] {
-        if !w.is_nan() {
+    for window in day.windows(8) {
+        let (m, k) = mean_count(window);
+        if k > 0 && k + allowed_missing >= 8 {
             n += 1;
-            max = max.max(w);
+            max = max.max(m);
         }
     }
     let valid = n >= rules.mda8_min_windows || (n > 0 && Pollutant::O3.report(max) > rules.mda8_exception_limit);
@@ -168,7 +171,12 @@ impl DailyValues {
 /// `station_day` with the hours `affected` removed from PM10 and PM2.5 for
 /// the deducted values (the day's own values keep every hour).
 pub fn station_day_deducted(hours: &[[f64; 24]; 6], affected: &[bool; 24], rules: &CaptureRules) -> DailyValues {
-    let mut out = station_day(hours, rules);
+    station_day_deducted_refs(hours.each_ref(), affected, rules)
+}
+
+/// `station_day_deducted` of six series held anywhere.
+pub fn station_day_deducted_refs(hours: [&[f64; 24]; 6], affected: &[bool; 24], rules: &CaptureRules) -> DailyValues {
+    let mut out = station_day_refs(hours, rules);
     let without = |p: Pollutant| {
         let k = Pollutant::ALL.iter().position(|x| *x == p).expect("pollutant");
         let day: [f64; 24] = std::array::from_fn(|h| if affected[h] { f64::NAN } else { hours[k][h] });
@@ -179,15 +187,24 @@ pub fn station_day_deducted(hours: &[[f64; 24]; 6], affected: &[bool; 24], rules
 }
 
 pub fn station_day(hours: &[[f64; 24]; 6], rules: &CaptureRules) -> DailyValues {
+    station_day_refs(hours.each_ref(), rules)
+}
+
+/// `station_day` of six series held anywhere (a caller reading them in
+/// place need not copy each day out first).
+pub fn station_day_refs(hours: [&[f64; 24]; 6], rules: &CaptureRules) -> DailyValues {
     let mut out = DailyValues::default();
     for (k, p) in Pollutant::ALL.into_iter().enumerate() {
-        let day = &hours[k];
-        out.hours[k] = day.iter().filter(|v| !v.is_nan()).count() as u8;
+        let day = hours[k];
         if p == Pollutant::O3 {
+            out.hours[k] = day.iter().filter(|v| !v.is_nan()).count() as u8;
             out.o3_8h = mda8(day, rules).0;
             out.o3_1h_max = o3_1h_max(day, rules);
         } else {
-            out.set(p, daily_mean(day, rules));
+            // One pass for the count and the mean (`daily_mean`).
+            let (m, n) = mean_count(day);
+            out.hours[k] = n as u8;
+            out.set(p, (n >= rules.daily_min_hours).then_some(m));
         }
     }
     out
@@ -264,6 +281,34 @@ mod tests {
         assert_eq!(mda8(&fourteen, &r), (Some(100.0), 14));
         let thirteen = day_from(|i| if i >= 18 { N } else { 100.0 });
         assert_eq!(mda8(&thirteen, &r), (None, 13));
+    }
+
+    #[test]
+    fn mda8_is_the_best_of_the_full_windows() {
+        // The windows `o3_8h_windows` gives, ending at labels 8..=24.
+        let reference = |day: &[f64; 24], r: &CaptureRules| {
+            let windows = o3_8h_windows(day, r);
+            let (mut max, mut n) = (f64::NEG_INFINITY, 0usize);
+            for &w in &windows[7..] {
+                if !w.is_nan() {
+                    n += 1;
+                    max = max.max(w);
+                }
+            }
+            let valid = n >= r.mda8_min_windows || (n > 0 && Pollutant::O3.report(max) > r.mda8_exception_limit);
+            (valid.then_some(max), n)
+        };
+        let mut x = 7u64;
+        for i in 0..20_000 {
+            let r = CaptureRules { o3_window_min_hours: 4 + i % 5, ..CaptureRules::default() };
+            let day: [f64; 24] = std::array::from_fn(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if (x >> 60) < 2 + (i % 7) as u64 { N } else { (x >> 33) as f64 / 1e7 }
+            });
+            let (a, b) = (mda8(&day, &r), reference(&day, &r));
+            assert_eq!(a.1, b.1);
+            assert_eq!(a.0.map(f64::to_bits), b.0.map(f64::to_bits));
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::store::Store;
 use lantian_core::Pollutant;
 use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::deduct::Intervals;
-use lantian_core::series::{CaptureRules, DailyValues, station_day, station_day_deducted};
+use lantian_core::series::{CaptureRules, DailyValues, station_day_deducted_refs, station_day_refs};
 use lantian_core::time::{DayNumber, HourLabel, date_of};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -321,6 +321,14 @@ pub fn station_days_with(
                     .unwrap_or(f64::NAN);
             }
         };
+        // A day's 24 slots of one series where this month holds them all.
+        fn in_place<'p>(s: &Series<'p>, day: DayNumber) -> Option<&'p [f64; 24]> {
+            let (start, v) = s[0]?;
+            let o = usize::try_from(day * 24 + 1 - start).ok()?;
+            v.get(o..o + 24)?.try_into().ok()
+        }
+        // Without an audited layer every hour is the raw layer's.
+        let any_audited = cur.is_some_and(Partition::has_audited) || next.is_some_and(Partition::has_audited);
         // The rules are pure and per station: split the stations over the cores.
         // Whether the audited layer decided label `l` of a station.
         let audited = |ci: Option<usize>, ni: Option<usize>, l: HourLabel| -> bool {
@@ -337,24 +345,41 @@ pub fn station_days_with(
                 let events = affected(name);
                 let mut hours = [[f64::NAN; 24]; 6];
                 for day in d0..=d1 {
+                    // A series' day is read in place when this month holds
+                    // all of it (copying every day out was a tenth of the
+                    // rules' time), else gathered from both months.
+                    let mut whole: [Option<&[f64; 24]>; 6] = [None; 6];
                     for (k, out) in hours.iter_mut().enumerate() {
-                        fill(&s[k], day, out);
+                        whole[k] = in_place(&s[k], day);
+                        if whole[k].is_none() {
+                            fill(&s[k], day, out);
+                        }
                     }
-                    if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
+                    let day_hours: [&[f64; 24]; 6] = std::array::from_fn(|k| whole[k].unwrap_or(&hours[k]));
+                    // Hours with a value of any kind.
+                    let mut any = [false; 24];
+                    for series in day_hours {
+                        for (a, v) in any.iter_mut().zip(series) {
+                            *a |= !v.is_nan();
+                        }
+                    }
+                    let with_value = any.iter().filter(|&&a| a).count();
+                    if with_value == 0 {
                         continue;
                     }
-                    let mut day_used = ValuesUsed::default();
                     // Hours with a value, by the layer that decided them.
-                    for h in (0..24).filter(|&h| hours.iter().any(|s| !s[h].is_nan())) {
-                        if audited(ci, ni, day * 24 + 1 + h as i64) {
-                            day_used.audited += 1;
-                        } else {
-                            day_used.raw += 1;
+                    let mut day_used = ValuesUsed { audited: 0, raw: with_value as u64 };
+                    if any_audited {
+                        for h in (0..24).filter(|&h| any[h]) {
+                            if audited(ci, ni, day * 24 + 1 + h as i64) {
+                                day_used.audited += 1;
+                                day_used.raw -= 1;
+                            }
                         }
                     }
                     let v = match events.and_then(|e| e.day_mask(day)) {
-                        Some(mask) => station_day_deducted(&hours, &mask, rules),
-                        None => station_day(&hours, rules),
+                        Some(mask) => station_day_deducted_refs(day_hours, &mask, rules),
+                        None => station_day_refs(day_hours, rules),
                     };
                     out.push((i, day, v, day_used));
                 }

@@ -238,6 +238,11 @@ impl Partition {
         self.values.get(slot).map(|b| &b[off..off + self.len])
     }
 
+    /// Whether an audited layer was laid over this month (`overlay`).
+    pub fn has_audited(&self) -> bool {
+        !self.audited.is_empty()
+    }
+
     /// Whether the audited layer decided label offset `off` of the station in `slot`.
     pub fn audited_at(&self, slot: usize, off: usize) -> bool {
         self.audited.get(slot).and_then(|a| a.get(off)).copied().unwrap_or(false)
