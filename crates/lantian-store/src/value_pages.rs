@@ -52,24 +52,58 @@ fn walk(pages: &mut dyn PageReader, mut on: impl FnMut(Part) -> Option<()>) -> O
 pub(crate) struct Decoder {
     levels: Vec<u32>,
     indices: Vec<u32>,
+    /// A page's indices with nulls (the null slot) put in.
+    rows: Vec<u32>,
     /// The chunk's dictionary as values, null last.
     table: Vec<f64>,
-    /// A data page's values.
+    /// A data page's values (PLAIN pages).
     page_values: Vec<f64>,
+}
+
+/// A data page's values, one per row: dictionary indices into a table (the
+/// usual case), or the values themselves.
+pub(crate) enum PageRows<'a> {
+    Indexed { indices: &'a [u32], table: &'a [f64] },
+    Values(&'a [f64]),
+}
+
+impl PageRows<'_> {
+    /// Rows `from..from + dst.len()` of the page written to `dst`: the
+    /// indices are looked up straight into the destination (a page's values
+    /// gathered into a buffer first, then copied on, were a tenth of a
+    /// year's assessment in copies).
+    pub(crate) fn write(&self, from: usize, dst: &mut [f64]) {
+        match self {
+            PageRows::Indexed { indices, table } => {
+                let n = dst.len();
+                for (d, &i) in dst.iter_mut().zip(&indices[from..from + n]) {
+                    *d = table[i as usize];
+                }
+            }
+            PageRows::Values(v) => dst.copy_from_slice(&v[from..from + dst.len()]),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            PageRows::Indexed { indices, .. } => indices.len(),
+            PageRows::Values(v) => v.len(),
+        }
+    }
 }
 
 impl Decoder {
     /// A nullable DOUBLE column chunk, one value per row: a null is `NaN`,
     /// a present `NaN` (an auditor's invalidation) is `marked`. Each data
-    /// page's values go to `sink` with the chunk row they start at (a page
-    /// stays in cache until it is copied on); returns the chunk's rows.
+    /// page's rows go to `sink` with the chunk row they start at (a page
+    /// stays in cache until it is written on); returns the chunk's rows.
     pub(crate) fn values(
         &mut self,
         pages: &mut dyn PageReader,
         marked: f64,
-        mut sink: impl FnMut(usize, &[f64]),
+        mut sink: impl FnMut(usize, &PageRows),
     ) -> Option<usize> {
-        let Decoder { levels, indices, table, page_values: out } = self;
+        let Decoder { levels, indices, rows: with_nulls, table, page_values: out } = self;
         let mut row = 0;
         let value = |b: &[u8]| {
             let v = f64::from_le_bytes(b.try_into().expect("8 bytes"));
@@ -89,12 +123,17 @@ impl Decoder {
                 Part::Data(page) => page,
             };
             let rows = page.rows;
+            // `levels` is left empty when every row is present.
             let rest = definition_levels(&page.buf, rows, levels)?;
-            let (present, above) = levels.iter().fold((0, 0), |(p, a), &l| (p + usize::from(l == 1), a | (l >> 1)));
-            if above != 0 {
-                return None;
-            }
-            out.clear();
+            let present = if levels.is_empty() {
+                rows
+            } else {
+                let (present, above) = levels.iter().fold((0, 0), |(p, a), &l| (p + usize::from(l == 1), a | (l >> 1)));
+                if above != 0 {
+                    return None;
+                }
+                present
+            };
             match page.encoding {
                 Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
                     let (&width, rest) = rest.split_first()?;
@@ -105,24 +144,34 @@ impl Decoder {
                     if indices.iter().any(|&i| i >= null) {
                         return None;
                     }
-                    if present == rows {
-                        out.extend(indices.iter().map(|&i| table[i as usize]));
-                    } else {
-                        let mut next = indices.iter();
-                        out.extend(levels.iter().map(|&l| {
-                            let i = if l == 1 { *next.next().expect("one index per present value") } else { null };
-                            table[i as usize]
-                        }));
-                    }
+                    let indices =
+                        if present == rows {
+                            &indices[..]
+                        } else {
+                            let mut next = indices.iter();
+                            with_nulls.clear();
+                            with_nulls.extend(levels.iter().map(|&l| {
+                                if l == 1 { *next.next().expect("one index per present value") } else { null }
+                            }));
+                            &with_nulls[..]
+                        };
+                    sink(row, &PageRows::Indexed { indices, table });
                 }
                 Encoding::PLAIN => {
                     let bytes = rest.get(..present.checked_mul(8)?)?;
                     let mut next = bytes.chunks_exact(8).map(value);
-                    out.extend(levels.iter().map(|&l| if l == 1 { next.next().expect("counted") } else { f64::NAN }));
+                    out.clear();
+                    if levels.is_empty() {
+                        out.extend(next);
+                    } else {
+                        out.extend(
+                            levels.iter().map(|&l| if l == 1 { next.next().expect("counted") } else { f64::NAN }),
+                        );
+                    }
+                    sink(row, &PageRows::Values(out));
                 }
                 _ => return None,
             }
-            sink(row, out);
             row += rows;
             Some(())
         })?;
@@ -219,12 +268,20 @@ fn byte_array<'a>(b: &mut &'a [u8]) -> Option<&'a str> {
 
 /// A v1 data page of a nullable column (max level 1) starts with its
 /// definition levels: a 4-byte length, then the hybrid at width 1. Returns
-/// the rest of the page.
+/// the rest of the page; `levels` is left empty when they are one run of
+/// 1 over every row (every row present: most pages, whose levels were a
+/// run written out and counted again).
 fn definition_levels<'a>(buf: &'a [u8], rows: usize, levels: &mut Vec<u32>) -> Option<&'a [u8]> {
     let len = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
     let encoded = buf.get(4..4usize.checked_add(len)?)?;
     levels.clear();
-    unhybrid(encoded, 1, rows, levels)?;
+    let mut b = encoded;
+    let all_present = rows > 0
+        && varint(&mut b).is_some_and(|h| h & 1 == 0 && usize::try_from(h >> 1).is_ok_and(|n| n >= rows))
+        && b.first() == Some(&1);
+    if !all_present {
+        unhybrid(encoded, 1, rows, levels)?;
+    }
     Some(&buf[4 + len..])
 }
 

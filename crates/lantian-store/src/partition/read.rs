@@ -301,7 +301,7 @@ impl Partition {
                 let base = pos * part.len;
                 // A page's rows go to the runs they overlap (runs are in row order).
                 let mut first_run = 0;
-                let mut copy = |page_row: usize, page: &[f64]| {
+                let mut copy = |page_row: usize, page: &crate::value_pages::PageRows| {
                     let end = page_row + page.len();
                     while first_run < runs.len() && runs[first_run].row + runs[first_run].len <= page_row {
                         first_run += 1;
@@ -309,7 +309,7 @@ impl Partition {
                     for r in runs[first_run..].iter().take_while(|r| r.row < end) {
                         let (a, b) = (r.row.max(page_row), (r.row + r.len).min(end));
                         let at = base + r.off + (a - r.row);
-                        part.values[r.slot][at..at + (b - a)].copy_from_slice(&page[a - page_row..b - page_row]);
+                        page.write(a - page_row, &mut part.values[r.slot][at..at + (b - a)]);
                     }
                 };
                 let read = pages(c).and_then(|mut p| decoder.values(&mut *p, INVALIDATED, &mut copy));
