@@ -61,7 +61,11 @@ const POOL_BYTES: usize = 64 << 20;
 /// a fresh one has room for `cap` (a month's blocks are made for the
 /// longest month, so that a February's serve a March: growing one was a
 /// copy of the whole block and fresh pages).
-fn pooled_block(n: usize, cap: usize) -> Vec<f64> {
+///
+/// Unless `fill`, a block from the pool keeps what it held (a reader that
+/// writes every label itself: filling a national month's blocks first was
+/// 57 MB written for nothing).
+fn pooled_block(n: usize, cap: usize, fill: bool) -> Vec<f64> {
     let reused = {
         let mut pool = BLOCK_POOL.lock().unwrap_or_else(|e| e.into_inner());
         let block = pool.0.pop();
@@ -75,7 +79,10 @@ fn pooled_block(n: usize, cap: usize) -> Vec<f64> {
         Some(b) if b.capacity() >= n => b,
         _ => Vec::with_capacity(cap.max(n)),
     };
-    b.clear();
+    if fill {
+        b.clear();
+    }
+    b.truncate(n);
     b.resize(n, f64::NAN);
     b
 }
@@ -200,6 +207,16 @@ impl Partition {
 
     /// The slot of a station, added if new (callers cache it per file).
     pub fn station_slot(&mut self, station: &str) -> usize {
+        self.slot_with(station, true)
+    }
+
+    /// `station_slot` whose new block holds any values: the caller writes
+    /// every label of it.
+    pub(super) fn station_slot_unfilled(&mut self, station: &str) -> usize {
+        self.slot_with(station, false)
+    }
+
+    fn slot_with(&mut self, station: &str, fill: bool) -> usize {
         if let Some(&i) = self.index.get(station) {
             return i;
         }
@@ -209,7 +226,7 @@ impl Partition {
         // Whole months get blocks any month can reuse; a few labels (a
         // window) only what they need.
         let cap = if self.len > 27 * 24 { self.n_kinds * MAX_MONTH_LABELS } else { self.n_kinds * self.len };
-        self.values.push(pooled_block(self.n_kinds * self.len, cap));
+        self.values.push(pooled_block(self.n_kinds * self.len, cap, fill));
         i
     }
 

@@ -264,6 +264,8 @@ impl Partition {
         let mut decoder = crate::value_pages::Decoder::default();
         let (mut names, mut keys, mut times) = (Vec::new(), Vec::new(), Vec::new());
         let mut runs: Vec<Run> = Vec::new();
+        // Labels `off..off + len` of `slot` that rows were written to.
+        let mut covered: Vec<(usize, usize, usize)> = Vec::new();
         for g in 0..reader.num_row_groups() {
             let Ok(group) = reader.get_row_group(g) else { return Ok(None) };
             let rows = usize::try_from(group.metadata().num_rows()).unwrap_or(usize::MAX);
@@ -275,8 +277,12 @@ impl Partition {
             if read.is_none() || keys.len() != rows || times.len() != rows {
                 return Ok(None);
             }
-            let slots: Vec<Option<usize>> =
-                names.iter().map(|name| stations.is_none_or(|f| f(name)).then(|| part.station_slot(name))).collect();
+            // Blocks come unfilled: the labels no run covers are made
+            // missing at the end.
+            let slots: Vec<Option<usize>> = names
+                .iter()
+                .map(|name| stations.is_none_or(|f| f(name)).then(|| part.station_slot_unfilled(name)))
+                .collect();
             // Runs of rows bound for consecutive hours of one wanted station
             // (a month's station is usually one run).
             runs.clear();
@@ -297,6 +303,7 @@ impl Partition {
                 let off = off as usize;
                 Run::add(&mut runs, slot, off, row);
             }
+            covered.extend(runs.iter().map(|r| (r.slot, r.off, r.len)));
             for (&c, &pos) in values.iter().zip(&positions) {
                 let base = pos * part.len;
                 // A page's rows go to the runs they overlap (runs are in row order).
@@ -316,6 +323,27 @@ impl Partition {
                 if read != Some(rows) {
                     return Ok(None);
                 }
+            }
+        }
+        // Every kind of a covered label was written (each column's pages
+        // cover all of the group's rows); the rest is missing.
+        covered.sort_unstable();
+        let mut next = covered.iter().peekable();
+        for (slot, block) in part.values.iter_mut().enumerate() {
+            let mut gap = |a: usize, b: usize| {
+                for pos in 0..part.n_kinds {
+                    block[pos * part.len + a..pos * part.len + b].fill(f64::NAN);
+                }
+            };
+            let mut at = 0;
+            while let Some(&(_, off, len)) = next.next_if(|c| c.0 == slot) {
+                if off > at {
+                    gap(at, off);
+                }
+                at = at.max(off + len);
+            }
+            if at < part.len {
+                gap(at, part.len);
             }
         }
         Ok(Some(part))
