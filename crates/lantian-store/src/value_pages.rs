@@ -147,17 +147,19 @@ impl Decoder {
                     let indices = if present == rows {
                         &indices[..]
                     } else {
-                        // Branch-free (levels are 0 or 1, checked above; where
-                        // nulls fall follows no pattern): the next index, or
-                        // the null slot, and the cursor moves on a present row.
+                        // Stretch by stretch (nulls come in runs: a
+                        // station's missing hours): the present rows' indices
+                        // copied as a slice, the null slot for the others
+                        // (levels are 0 or 1, checked above).
                         with_nulls.clear();
-                        with_nulls.resize(rows, null);
-                        indices.push(null); // read, never used, after the last
-                        let mut j = 0;
-                        for (w, &l) in with_nulls.iter_mut().zip(levels.iter()) {
-                            let i = indices[j.min(present)];
-                            *w = if l == 1 { i } else { null };
-                            j += l as usize;
+                        let (mut r, mut j) = (0, 0);
+                        while r < rows {
+                            let run = levels[r..].iter().position(|&l| l != 1).unwrap_or(rows - r);
+                            with_nulls.extend_from_slice(indices.get(j..j + run)?);
+                            (r, j) = (r + run, j + run);
+                            let gap = levels[r..].iter().position(|&l| l == 1).unwrap_or(rows - r);
+                            with_nulls.resize(with_nulls.len() + gap, null);
+                            r += gap;
                         }
                         &with_nulls[..]
                     };
