@@ -85,13 +85,26 @@ pub fn o3_8h_windows(day: &[f64; 24], rules: &CaptureRules) -> [f64; 24] {
 pub fn mda8(day: &[f64; 24], rules: &CaptureRules) -> (Option<f64>, usize) {
     // Only the 17 full windows (ending at labels 8..=24) count: the same
     // means as `o3_8h_windows` gives there, without the seven shortened ones.
+    // The windows are summed side by side, hour k of every window in turn
+    // (independent sums the compiler can run together; one after another
+    // each was a chain of dependent additions): each window still adds its
+    // valid hours in order from 0.0, as `mean_count` does. A missing hour
+    // adds +0.0, which leaves such a sum unchanged (it is never -0.0).
     let allowed_missing = 8usize.saturating_sub(rules.o3_window_min_hours);
+    let (mut sums, mut counts) = ([0.0f64; 17], [0usize; 17]);
+    for k in 0..8 {
+        for (w, (sum, count)) in sums.iter_mut().zip(counts.iter_mut()).enumerate() {
+            let v = day[w + k];
+            let valid = !v.is_nan();
+            *sum += if valid { v } else { 0.0 };
+            *count += usize::from(valid);
+        }
+    }
     let (mut max, mut n) = (f64::NEG_INFINITY, 0usize);
-    for window in day.windows(8) {
-        let (m, k) = mean_count(window);
+    for (&sum, &k) in sums.iter().zip(&counts) {
         if k > 0 && k + allowed_missing >= 8 {
             n += 1;
-            max = max.max(m);
+            max = max.max(sum / k as f64);
         }
     }
     let valid = n >= rules.mda8_min_windows || (n > 0 && Pollutant::O3.report(max) > rules.mda8_exception_limit);
@@ -194,16 +207,27 @@ pub fn station_day(hours: &[[f64; 24]; 6], rules: &CaptureRules) -> DailyValues 
 /// place need not copy each day out first).
 pub fn station_day_refs(hours: [&[f64; 24]; 6], rules: &CaptureRules) -> DailyValues {
     let mut out = DailyValues::default();
+    // The six series' sums side by side, hour by hour (six independent
+    // chains of additions rather than one after another), each adding its
+    // valid hours in order from 0.0 as `mean_count` does; a missing hour
+    // adds +0.0, which leaves such a sum unchanged (it is never -0.0).
+    let (mut sums, mut counts) = ([0.0f64; 6], [0usize; 6]);
+    for h in 0..24 {
+        let hour = hours.map(|s| s[h]);
+        for ((sum, count), v) in sums.iter_mut().zip(counts.iter_mut()).zip(hour) {
+            let valid = !v.is_nan();
+            *sum += if valid { v } else { 0.0 };
+            *count += usize::from(valid);
+        }
+    }
     for (k, p) in Pollutant::ALL.into_iter().enumerate() {
-        let day = hours[k];
+        let n = counts[k];
+        out.hours[k] = n as u8;
         if p == Pollutant::O3 {
-            out.hours[k] = day.iter().filter(|v| !v.is_nan()).count() as u8;
-            out.o3_8h = mda8(day, rules).0;
-            out.o3_1h_max = o3_1h_max(day, rules);
+            out.o3_8h = mda8(hours[k], rules).0;
+            out.o3_1h_max = o3_1h_max(hours[k], rules);
         } else {
-            // One pass for the count and the mean (`daily_mean`).
-            let (m, n) = mean_count(day);
-            out.hours[k] = n as u8;
+            let m = if n == 0 { f64::NAN } else { sums[k] / n as f64 };
             out.set(p, (n >= rules.daily_min_hours).then_some(m));
         }
     }
@@ -308,6 +332,28 @@ mod tests {
             let (a, b) = (mda8(&day, &r), reference(&day, &r));
             assert_eq!(a.1, b.1);
             assert_eq!(a.0.map(f64::to_bits), b.0.map(f64::to_bits));
+        }
+    }
+
+    #[test]
+    fn station_day_is_the_per_series_rules() {
+        // Each statistic as the single-series functions give it, bit for bit.
+        let mut x = 11u64;
+        for i in 0..5_000 {
+            let r = CaptureRules { daily_min_hours: 18 + i % 5, ..CaptureRules::default() };
+            let hours: [[f64; 24]; 6] = std::array::from_fn(|_| {
+                std::array::from_fn(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    if (x >> 60) < (i % 9) as u64 { N } else { (x >> 33) as f64 / 1e6 }
+                })
+            });
+            let d = station_day(&hours, &r);
+            for (k, p) in Pollutant::ALL.into_iter().enumerate() {
+                assert_eq!(d.hours[k] as usize, mean_count(&hours[k]).1);
+                let want = if p == Pollutant::O3 { mda8(&hours[k], &r).0 } else { daily_mean(&hours[k], &r) };
+                assert_eq!(d.get(p).map(f64::to_bits), want.map(f64::to_bits), "{p:?}");
+            }
+            assert_eq!(d.o3_1h_max, o3_1h_max(&hours[4], &r));
         }
     }
 
