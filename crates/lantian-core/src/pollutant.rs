@@ -28,6 +28,7 @@ impl Pollutant {
     }
 
     /// Round a concentration to its reporting precision (GB/T 8170).
+    #[inline]
     pub fn report(self, value: f64) -> f64 {
         crate::round::round_half_even(value, self.decimals())
     }

@@ -83,12 +83,28 @@ pub fn o3_8h_windows(day: &[f64; 24], rules: &CaptureRules) -> [f64; 24] {
 /// exceeds `mda8_exception_limit`. Returns the unrounded value and the count
 /// of valid windows.
 pub fn mda8(day: &[f64; 24], rules: &CaptureRules) -> (Option<f64>, usize) {
-    let windows = o3_8h_windows(day, rules);
+    // Only the 17 full windows (ending at labels 8..=24) count: the same
+    // means as `o3_8h_windows` gives there, without the seven shortened ones.
+    // The windows are summed side by side, hour k of every window in turn
+    // (independent sums the compiler can run together; one after another
+    // each was a chain of dependent additions): each window still adds its
+    // valid hours in order from 0.0, as `mean_count` does. A missing hour
+    // adds +0.0, which leaves such a sum unchanged (it is never -0.0).
+    let allowed_missing = 8usize.saturating_sub(rules.o3_window_min_hours);
+    let (mut sums, mut counts) = ([0.0f64; 17], [0usize; 17]);
+    for k in 0..8 {
+        for (w, (sum, count)) in sums.iter_mut().zip(counts.iter_mut()).enumerate() {
+            let v = day[w + k];
+            let valid = !v.is_nan();
+            *sum += if valid { v } else { 0.0 };
+            *count += usize::from(valid);
+        }
+    }
     let (mut max, mut n) = (f64::NEG_INFINITY, 0usize);
-    for &w in &windows[7..] {
-        if !w.is_nan() {
+    for (&sum, &k) in sums.iter().zip(&counts) {
+        if k > 0 && k + allowed_missing >= 8 {
             n += 1;
-            max = max.max(w);
+            max = max.max(sum / k as f64);
         }
     }
     let valid = n >= rules.mda8_min_windows || (n > 0 && Pollutant::O3.report(max) > rules.mda8_exception_limit);
@@ -168,7 +184,12 @@ impl DailyValues {
 /// `station_day` with the hours `affected` removed from PM10 and PM2.5 for
 /// the deducted values (the day's own values keep every hour).
 pub fn station_day_deducted(hours: &[[f64; 24]; 6], affected: &[bool; 24], rules: &CaptureRules) -> DailyValues {
-    let mut out = station_day(hours, rules);
+    station_day_deducted_refs(hours.each_ref(), affected, rules)
+}
+
+/// `station_day_deducted` of six series held anywhere.
+pub fn station_day_deducted_refs(hours: [&[f64; 24]; 6], affected: &[bool; 24], rules: &CaptureRules) -> DailyValues {
+    let mut out = station_day_refs(hours, rules);
     let without = |p: Pollutant| {
         let k = Pollutant::ALL.iter().position(|x| *x == p).expect("pollutant");
         let day: [f64; 24] = std::array::from_fn(|h| if affected[h] { f64::NAN } else { hours[k][h] });
@@ -179,15 +200,35 @@ pub fn station_day_deducted(hours: &[[f64; 24]; 6], affected: &[bool; 24], rules
 }
 
 pub fn station_day(hours: &[[f64; 24]; 6], rules: &CaptureRules) -> DailyValues {
+    station_day_refs(hours.each_ref(), rules)
+}
+
+/// `station_day` of six series held anywhere (a caller reading them in
+/// place need not copy each day out first).
+pub fn station_day_refs(hours: [&[f64; 24]; 6], rules: &CaptureRules) -> DailyValues {
     let mut out = DailyValues::default();
+    // The six series' sums side by side, hour by hour (six independent
+    // chains of additions rather than one after another), each adding its
+    // valid hours in order from 0.0 as `mean_count` does; a missing hour
+    // adds +0.0, which leaves such a sum unchanged (it is never -0.0).
+    let (mut sums, mut counts) = ([0.0f64; 6], [0usize; 6]);
+    for h in 0..24 {
+        let hour = hours.map(|s| s[h]);
+        for ((sum, count), v) in sums.iter_mut().zip(counts.iter_mut()).zip(hour) {
+            let valid = !v.is_nan();
+            *sum += if valid { v } else { 0.0 };
+            *count += usize::from(valid);
+        }
+    }
     for (k, p) in Pollutant::ALL.into_iter().enumerate() {
-        let day = &hours[k];
-        out.hours[k] = day.iter().filter(|v| !v.is_nan()).count() as u8;
+        let n = counts[k];
+        out.hours[k] = n as u8;
         if p == Pollutant::O3 {
-            out.o3_8h = mda8(day, rules).0;
-            out.o3_1h_max = o3_1h_max(day, rules);
+            out.o3_8h = mda8(hours[k], rules).0;
+            out.o3_1h_max = o3_1h_max(hours[k], rules);
         } else {
-            out.set(p, daily_mean(day, rules));
+            let m = if n == 0 { f64::NAN } else { sums[k] / n as f64 };
+            out.set(p, (n >= rules.daily_min_hours).then_some(m));
         }
     }
     out
@@ -264,6 +305,56 @@ mod tests {
         assert_eq!(mda8(&fourteen, &r), (Some(100.0), 14));
         let thirteen = day_from(|i| if i >= 18 { N } else { 100.0 });
         assert_eq!(mda8(&thirteen, &r), (None, 13));
+    }
+
+    #[test]
+    fn mda8_is_the_best_of_the_full_windows() {
+        // The windows `o3_8h_windows` gives, ending at labels 8..=24.
+        let reference = |day: &[f64; 24], r: &CaptureRules| {
+            let windows = o3_8h_windows(day, r);
+            let (mut max, mut n) = (f64::NEG_INFINITY, 0usize);
+            for &w in &windows[7..] {
+                if !w.is_nan() {
+                    n += 1;
+                    max = max.max(w);
+                }
+            }
+            let valid = n >= r.mda8_min_windows || (n > 0 && Pollutant::O3.report(max) > r.mda8_exception_limit);
+            (valid.then_some(max), n)
+        };
+        let mut x = 7u64;
+        for i in 0..20_000 {
+            let r = CaptureRules { o3_window_min_hours: 4 + i % 5, ..CaptureRules::default() };
+            let day: [f64; 24] = std::array::from_fn(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if (x >> 60) < 2 + (i % 7) as u64 { N } else { (x >> 33) as f64 / 1e7 }
+            });
+            let (a, b) = (mda8(&day, &r), reference(&day, &r));
+            assert_eq!(a.1, b.1);
+            assert_eq!(a.0.map(f64::to_bits), b.0.map(f64::to_bits));
+        }
+    }
+
+    #[test]
+    fn station_day_is_the_per_series_rules() {
+        // Each statistic as the single-series functions give it, bit for bit.
+        let mut x = 11u64;
+        for i in 0..5_000 {
+            let r = CaptureRules { daily_min_hours: 18 + i % 5, ..CaptureRules::default() };
+            let hours: [[f64; 24]; 6] = std::array::from_fn(|_| {
+                std::array::from_fn(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    if (x >> 60) < (i % 9) as u64 { N } else { (x >> 33) as f64 / 1e6 }
+                })
+            });
+            let d = station_day(&hours, &r);
+            for (k, p) in Pollutant::ALL.into_iter().enumerate() {
+                assert_eq!(d.hours[k] as usize, mean_count(&hours[k]).1);
+                let want = if p == Pollutant::O3 { mda8(&hours[k], &r).0 } else { daily_mean(&hours[k], &r) };
+                assert_eq!(d.get(p).map(f64::to_bits), want.map(f64::to_bits), "{p:?}");
+            }
+            assert_eq!(d.o3_1h_max, o3_1h_max(&hours[4], &r));
+        }
     }
 
     #[test]

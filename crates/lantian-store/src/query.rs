@@ -9,7 +9,7 @@ use crate::store::Store;
 use lantian_core::Pollutant;
 use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::deduct::Intervals;
-use lantian_core::series::{CaptureRules, DailyValues, station_day, station_day_deducted};
+use lantian_core::series::{CaptureRules, DailyValues, station_day_deducted_refs, station_day_refs};
 use lantian_core::time::{DayNumber, HourLabel, date_of};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -108,6 +108,15 @@ impl<'a> Reader<'a> {
         if let Some(pos) = self.cache.iter().position(|(k, _)| *k == key) {
             return Ok(&self.cache[pos].1);
         }
+        // The oldest month makes room first: its blocks go to the pool
+        // before the months decoded ahead take theirs (after, they took
+        // fresh memory, a page fault per 4 KB).
+        if self.cache.len() >= 2 {
+            let (_, done) = self.cache.remove(0);
+            if let Some(done) = done {
+                done.recycle();
+            }
+        }
         // Readers go month by month: decode the next two months meanwhile
         // (decoding, not the rules, is the long pole of a year's assessment),
         // started before this one is read so that they overlap it too.
@@ -132,12 +141,6 @@ impl<'a> Reader<'a> {
             }
             None => Self::load(self.store, key, &self.kinds, self.wanted.clone(), self.window)?,
         };
-        if self.cache.len() >= 2 {
-            let (_, done) = self.cache.remove(0);
-            if let Some(done) = done {
-                done.recycle();
-            }
-        }
         self.cache.push((key, part));
         Ok(&self.cache.last().expect("pushed").1)
     }
@@ -268,6 +271,8 @@ pub fn station_days_with(
     let kinds: Vec<Kind> = Pollutant::ALL.iter().map(|p| Kind::measured(*p)).collect();
     // Day D is labels D·24 + 1 ..= D·24 + 24 (the last closes it at 00:00).
     let mut reader = Reader::new(store, &kinds, stations).labels(from * 24 + 1, to * 24 + 24);
+    // Each core's station days of a month, the memory kept month to month.
+    let mut results: Vec<Vec<(usize, DayNumber, DailyValues, ValuesUsed)>> = Vec::new();
     for (d0, d1) in month_chunks(from, to) {
         let Some(key) = date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() }) else { continue };
         let (cur, next) = reader.month_pair(key)?;
@@ -316,6 +321,14 @@ pub fn station_days_with(
                     .unwrap_or(f64::NAN);
             }
         };
+        // A day's 24 slots of one series where this month holds them all.
+        fn in_place<'p>(s: &Series<'p>, day: DayNumber) -> Option<&'p [f64; 24]> {
+            let (start, v) = s[0]?;
+            let o = usize::try_from(day * 24 + 1 - start).ok()?;
+            v.get(o..o + 24)?.try_into().ok()
+        }
+        // Without an audited layer every hour is the raw layer's.
+        let any_audited = cur.is_some_and(Partition::has_audited) || next.is_some_and(Partition::has_audited);
         // The rules are pure and per station: split the stations over the cores.
         // Whether the audited layer decided label `l` of a station.
         let audited = |ci: Option<usize>, ni: Option<usize>, l: HourLabel| -> bool {
@@ -324,42 +337,58 @@ pub fn station_days_with(
                     .is_some_and(|(p, i)| usize::try_from(l - p.start).is_ok_and(|o| o < p.len && p.audited_at(i, o)))
             })
         };
-        let compute = |stations: std::ops::Range<usize>| {
-            let mut out: Vec<(usize, DayNumber, DailyValues, ValuesUsed)> =
-                Vec::with_capacity(stations.len() * (d1 - d0 + 1) as usize);
+        let compute = |stations: std::ops::Range<usize>, out: &mut Vec<(usize, DayNumber, DailyValues, ValuesUsed)>| {
+            out.reserve(stations.len() * (d1 - d0 + 1) as usize);
             for i in stations {
                 let (name, ci, ni) = list[i];
                 let s: [Series; 6] = std::array::from_fn(|k| series(ci, ni, kinds[k]));
                 let events = affected(name);
                 let mut hours = [[f64::NAN; 24]; 6];
                 for day in d0..=d1 {
+                    // A series' day is read in place when this month holds
+                    // all of it (copying every day out was a tenth of the
+                    // rules' time), else gathered from both months.
+                    let mut whole: [Option<&[f64; 24]>; 6] = [None; 6];
                     for (k, out) in hours.iter_mut().enumerate() {
-                        fill(&s[k], day, out);
+                        whole[k] = in_place(&s[k], day);
+                        if whole[k].is_none() {
+                            fill(&s[k], day, out);
+                        }
                     }
-                    if hours.iter().all(|h| h.iter().all(|v| v.is_nan())) {
+                    let day_hours: [&[f64; 24]; 6] = std::array::from_fn(|k| whole[k].unwrap_or(&hours[k]));
+                    // Hours with a value of any kind.
+                    let mut any = [false; 24];
+                    for series in day_hours {
+                        for (a, v) in any.iter_mut().zip(series) {
+                            *a |= !v.is_nan();
+                        }
+                    }
+                    let with_value = any.iter().filter(|&&a| a).count();
+                    if with_value == 0 {
                         continue;
                     }
-                    let mut day_used = ValuesUsed::default();
                     // Hours with a value, by the layer that decided them.
-                    for h in (0..24).filter(|&h| hours.iter().any(|s| !s[h].is_nan())) {
-                        if audited(ci, ni, day * 24 + 1 + h as i64) {
-                            day_used.audited += 1;
-                        } else {
-                            day_used.raw += 1;
+                    let mut day_used = ValuesUsed { audited: 0, raw: with_value as u64 };
+                    if any_audited {
+                        for h in (0..24).filter(|&h| any[h]) {
+                            if audited(ci, ni, day * 24 + 1 + h as i64) {
+                                day_used.audited += 1;
+                                day_used.raw -= 1;
+                            }
                         }
                     }
                     let v = match events.and_then(|e| e.day_mask(day)) {
-                        Some(mask) => station_day_deducted(&hours, &mask, rules),
-                        None => station_day(&hours, rules),
+                        Some(mask) => station_day_deducted_refs(day_hours, &mask, rules),
+                        None => station_day_refs(day_hours, rules),
                     };
                     out.push((i, day, v, day_used));
                 }
             }
-            out
         };
-        for (i, day, v, u) in crate::par::map_ranges(list.len(), compute) {
+        crate::par::fill_ranges(list.len(), &mut results, compute);
+        for &(i, day, ref v, u) in results.iter().flatten() {
             used += u;
-            each(list[i].0, day, &v, u);
+            each(list[i].0, day, v, u);
         }
     }
     store.count(used);
@@ -465,7 +494,16 @@ pub fn city_days(
     }
     // Per city: (day, station daily values) in station order, each
     // station's days in order (as `station_days` delivers them).
-    let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = vec![Vec::new(); wanted.len()];
+    // Room for every member's every day up front (each city's list grew by
+    // doubling: a copy of it each time, and fresh pages).
+    let n_days = usize::try_from(to - from + 1).unwrap_or(0);
+    let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = wanted
+        .iter()
+        .map(|c| {
+            let n = if opts.source == SourcePreference::Published { 0 } else { members.get(c).map_or(0, Vec::len) };
+            Vec::with_capacity(n * n_days)
+        })
+        .collect();
     if opts.source != SourcePreference::Published && !station_city.is_empty() {
         let codes: Vec<String> = station_city.keys().cloned().collect();
         // Calls come station by station: look the city up once per run.

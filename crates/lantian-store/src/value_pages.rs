@@ -52,24 +52,58 @@ fn walk(pages: &mut dyn PageReader, mut on: impl FnMut(Part) -> Option<()>) -> O
 pub(crate) struct Decoder {
     levels: Vec<u32>,
     indices: Vec<u32>,
+    /// A page's indices with nulls (the null slot) put in.
+    rows: Vec<u32>,
     /// The chunk's dictionary as values, null last.
     table: Vec<f64>,
-    /// A data page's values.
+    /// A data page's values (PLAIN pages).
     page_values: Vec<f64>,
+}
+
+/// A data page's values, one per row: dictionary indices into a table (the
+/// usual case), or the values themselves.
+pub(crate) enum PageRows<'a> {
+    Indexed { indices: &'a [u32], table: &'a [f64] },
+    Values(&'a [f64]),
+}
+
+impl PageRows<'_> {
+    /// Rows `from..from + dst.len()` of the page written to `dst`: the
+    /// indices are looked up straight into the destination (a page's values
+    /// gathered into a buffer first, then copied on, were a tenth of a
+    /// year's assessment in copies).
+    pub(crate) fn write(&self, from: usize, dst: &mut [f64]) {
+        match self {
+            PageRows::Indexed { indices, table } => {
+                let n = dst.len();
+                for (d, &i) in dst.iter_mut().zip(&indices[from..from + n]) {
+                    *d = table[i as usize];
+                }
+            }
+            PageRows::Values(v) => dst.copy_from_slice(&v[from..from + dst.len()]),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            PageRows::Indexed { indices, .. } => indices.len(),
+            PageRows::Values(v) => v.len(),
+        }
+    }
 }
 
 impl Decoder {
     /// A nullable DOUBLE column chunk, one value per row: a null is `NaN`,
     /// a present `NaN` (an auditor's invalidation) is `marked`. Each data
-    /// page's values go to `sink` with the chunk row they start at (a page
-    /// stays in cache until it is copied on); returns the chunk's rows.
+    /// page's rows go to `sink` with the chunk row they start at (a page
+    /// stays in cache until it is written on); returns the chunk's rows.
     pub(crate) fn values(
         &mut self,
         pages: &mut dyn PageReader,
         marked: f64,
-        mut sink: impl FnMut(usize, &[f64]),
+        mut sink: impl FnMut(usize, &PageRows),
     ) -> Option<usize> {
-        let Decoder { levels, indices, table, page_values: out } = self;
+        let Decoder { levels, indices, rows: with_nulls, table, page_values: out } = self;
         let mut row = 0;
         let value = |b: &[u8]| {
             let v = f64::from_le_bytes(b.try_into().expect("8 bytes"));
@@ -89,12 +123,17 @@ impl Decoder {
                 Part::Data(page) => page,
             };
             let rows = page.rows;
+            // `levels` is left empty when every row is present.
             let rest = definition_levels(&page.buf, rows, levels)?;
-            let (present, above) = levels.iter().fold((0, 0), |(p, a), &l| (p + usize::from(l == 1), a | (l >> 1)));
-            if above != 0 {
-                return None;
-            }
-            out.clear();
+            let present = if levels.is_empty() {
+                rows
+            } else {
+                let (present, above) = levels.iter().fold((0, 0), |(p, a), &l| (p + usize::from(l == 1), a | (l >> 1)));
+                if above != 0 {
+                    return None;
+                }
+                present
+            };
             match page.encoding {
                 Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY => {
                     let (&width, rest) = rest.split_first()?;
@@ -105,24 +144,42 @@ impl Decoder {
                     if indices.iter().any(|&i| i >= null) {
                         return None;
                     }
-                    if present == rows {
-                        out.extend(indices.iter().map(|&i| table[i as usize]));
+                    let indices = if present == rows {
+                        &indices[..]
                     } else {
-                        let mut next = indices.iter();
-                        out.extend(levels.iter().map(|&l| {
-                            let i = if l == 1 { *next.next().expect("one index per present value") } else { null };
-                            table[i as usize]
-                        }));
-                    }
+                        // Stretch by stretch (nulls come in runs: a
+                        // station's missing hours): the present rows' indices
+                        // copied as a slice, the null slot for the others
+                        // (levels are 0 or 1, checked above).
+                        with_nulls.clear();
+                        let (mut r, mut j) = (0, 0);
+                        while r < rows {
+                            let run = levels[r..].iter().position(|&l| l != 1).unwrap_or(rows - r);
+                            with_nulls.extend_from_slice(indices.get(j..j + run)?);
+                            (r, j) = (r + run, j + run);
+                            let gap = levels[r..].iter().position(|&l| l == 1).unwrap_or(rows - r);
+                            with_nulls.resize(with_nulls.len() + gap, null);
+                            r += gap;
+                        }
+                        &with_nulls[..]
+                    };
+                    sink(row, &PageRows::Indexed { indices, table });
                 }
                 Encoding::PLAIN => {
                     let bytes = rest.get(..present.checked_mul(8)?)?;
                     let mut next = bytes.chunks_exact(8).map(value);
-                    out.extend(levels.iter().map(|&l| if l == 1 { next.next().expect("counted") } else { f64::NAN }));
+                    out.clear();
+                    if levels.is_empty() {
+                        out.extend(next);
+                    } else {
+                        out.extend(
+                            levels.iter().map(|&l| if l == 1 { next.next().expect("counted") } else { f64::NAN }),
+                        );
+                    }
+                    sink(row, &PageRows::Values(out));
                 }
                 _ => return None,
             }
-            sink(row, out);
             row += rows;
             Some(())
         })?;
@@ -219,12 +276,20 @@ fn byte_array<'a>(b: &mut &'a [u8]) -> Option<&'a str> {
 
 /// A v1 data page of a nullable column (max level 1) starts with its
 /// definition levels: a 4-byte length, then the hybrid at width 1. Returns
-/// the rest of the page.
+/// the rest of the page; `levels` is left empty when they are one run of
+/// 1 over every row (every row present: most pages, whose levels were a
+/// run written out and counted again).
 fn definition_levels<'a>(buf: &'a [u8], rows: usize, levels: &mut Vec<u32>) -> Option<&'a [u8]> {
     let len = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
     let encoded = buf.get(4..4usize.checked_add(len)?)?;
     levels.clear();
-    unhybrid(encoded, 1, rows, levels)?;
+    let mut b = encoded;
+    let all_present = rows > 0
+        && varint(&mut b).is_some_and(|h| h & 1 == 0 && usize::try_from(h >> 1).is_ok_and(|n| n >= rows))
+        && b.first() == Some(&1);
+    if !all_present {
+        unhybrid(encoded, 1, rows, levels)?;
+    }
     Some(&buf[4 + len..])
 }
 
@@ -248,31 +313,9 @@ pub(crate) fn unhybrid(mut b: &[u8], width: u32, n: usize, out: &mut Vec<u32>) -
             let data = b.get(..bytes)?;
             b = &b[bytes..];
             let count = groups.saturating_mul(8).min(want);
-            let w = width as usize;
             let from = out.len();
             out.resize(from + count, 0);
-            // A group at a time, from a 40-byte window at its first byte:
-            // each value's bits lie within 8 bytes from its own first byte
-            // (≤ 7 + 32 bits), so the reads need no bounds checks; bytes of
-            // the next group in the window are masked off. Near the end the
-            // window is a zero-padded copy.
-            for (g, dst) in out[from..].chunks_mut(8).enumerate() {
-                let at = g * w;
-                let mut tail = [0u8; 40];
-                let window: &[u8; 40] = match data.get(at..at + 40) {
-                    Some(s) => s.try_into().expect("40 bytes"),
-                    None => {
-                        let rest = data.get(at..).unwrap_or_default();
-                        tail[..rest.len()].copy_from_slice(rest);
-                        &tail
-                    }
-                };
-                for (j, v) in dst.iter_mut().enumerate() {
-                    let bit = j * w;
-                    let word = u64::from_le_bytes(window[bit / 8..bit / 8 + 8].try_into().expect("8 bytes"));
-                    *v = ((word >> (bit % 8)) & mask) as u32;
-                }
-            }
+            unpack(data, width, &mut out[from..]);
         } else {
             // A run of one value in width/8 bytes (rounded up).
             let count = usize::try_from(header >> 1).ok()?;
@@ -288,6 +331,60 @@ pub(crate) fn unhybrid(mut b: &[u8], width: u32, n: usize, out: &mut Vec<u32>) -
         }
     }
     Some(())
+}
+
+/// Bit-packed values at `width` bits from `data` into `dst`, a group of 8
+/// at a time; one copy of the loop per width, whose shifts and offsets are
+/// then constants (the loop for any width was a tenth of a year's
+/// assessment).
+fn unpack(data: &[u8], width: u32, dst: &mut [u32]) {
+    macro_rules! widths {
+        ($($w:literal)*) => {
+            match width {
+                $($w => unpack_at::<$w>(data, dst),)*
+                _ => unreachable!("width checked by unhybrid"),
+            }
+        };
+    }
+    widths!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+}
+
+/// `unpack` at `W` bits. A group at a time, from a 40-byte window at its
+/// first byte: each value's bits lie within 8 bytes from its own first
+/// byte (≤ 7 + 32 bits), so the reads need no bounds checks; bytes of the
+/// next group in the window are masked off. Near the end the window is a
+/// zero-padded copy.
+#[inline(always)]
+fn unpack_at<const W: usize>(data: &[u8], dst: &mut [u32]) {
+    let mask = if W == 32 { u64::from(u32::MAX) } else { (1u64 << W) - 1 };
+    let group = |g: usize, dst: &mut [u32]| {
+        let at = g * W;
+        let mut tail = [0u8; 40];
+        let window: &[u8; 40] = match data.get(at..at + 40) {
+            Some(s) => s.try_into().expect("40 bytes"),
+            None => {
+                let rest = data.get(at..).unwrap_or_default();
+                tail[..rest.len()].copy_from_slice(rest);
+                &tail
+            }
+        };
+        for (j, v) in dst.iter_mut().enumerate() {
+            let bit = j * W;
+            let word = u64::from_le_bytes(window[bit / 8..bit / 8 + 8].try_into().expect("8 bytes"));
+            *v = ((word >> (bit % 8)) & mask) as u32;
+        }
+    };
+    // Whole groups (fixed length: the inner loop unrolls), then the rest.
+    let mut groups = dst.chunks_exact_mut(8);
+    let mut g = 0;
+    for dst in &mut groups {
+        group(g, dst);
+        g += 1;
+    }
+    let rest = groups.into_remainder();
+    if !rest.is_empty() {
+        group(g, rest);
+    }
 }
 
 /// An unsigned LEB128 varint (a hybrid run's header).

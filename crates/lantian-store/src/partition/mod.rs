@@ -57,8 +57,15 @@ static BLOCK_POOL: std::sync::Mutex<(Vec<Vec<f64>>, usize)> = std::sync::Mutex::
 /// before it takes again; a long-running server keeps no more than this.
 const POOL_BYTES: usize = 64 << 20;
 
-/// A block of `n` missing values, from the pool if it has one.
-fn pooled_block(n: usize) -> Vec<f64> {
+/// A block of `n` missing values, from the pool if it has one big enough;
+/// a fresh one has room for `cap` (a month's blocks are made for the
+/// longest month, so that a February's serve a March: growing one was a
+/// copy of the whole block and fresh pages).
+///
+/// Unless `fill`, a block from the pool keeps what it held (a reader that
+/// writes every label itself: filling a national month's blocks first was
+/// 57 MB written for nothing).
+fn pooled_block(n: usize, cap: usize, fill: bool) -> Vec<f64> {
     let reused = {
         let mut pool = BLOCK_POOL.lock().unwrap_or_else(|e| e.into_inner());
         let block = pool.0.pop();
@@ -67,15 +74,21 @@ fn pooled_block(n: usize) -> Vec<f64> {
         }
         block
     };
-    match reused {
-        Some(mut b) => {
-            b.clear();
-            b.resize(n, f64::NAN);
-            b
-        }
-        None => vec![f64::NAN; n],
+    let mut b = match reused {
+        // Too small: dropped, not grown (growing copies the stale values).
+        Some(b) if b.capacity() >= n => b,
+        _ => Vec::with_capacity(cap.max(n)),
+    };
+    if fill {
+        b.clear();
     }
+    b.truncate(n);
+    b.resize(n, f64::NAN);
+    b
 }
+
+/// Labels of the longest month.
+const MAX_MONTH_LABELS: usize = 31 * 24;
 
 /// Year and month of a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -194,13 +207,26 @@ impl Partition {
 
     /// The slot of a station, added if new (callers cache it per file).
     pub fn station_slot(&mut self, station: &str) -> usize {
+        self.slot_with(station, true)
+    }
+
+    /// `station_slot` whose new block holds any values: the caller writes
+    /// every label of it.
+    pub(super) fn station_slot_unfilled(&mut self, station: &str) -> usize {
+        self.slot_with(station, false)
+    }
+
+    fn slot_with(&mut self, station: &str, fill: bool) -> usize {
         if let Some(&i) = self.index.get(station) {
             return i;
         }
         let i = self.stations.len();
         self.stations.push(station.to_string());
         self.index.insert(station.to_string(), i);
-        self.values.push(pooled_block(self.n_kinds * self.len));
+        // Whole months get blocks any month can reuse; a few labels (a
+        // window) only what they need.
+        let cap = if self.len > 27 * 24 { self.n_kinds * MAX_MONTH_LABELS } else { self.n_kinds * self.len };
+        self.values.push(pooled_block(self.n_kinds * self.len, cap, fill));
         i
     }
 
@@ -227,6 +253,11 @@ impl Partition {
     pub fn series_at(&self, slot: usize, kind: Kind) -> Option<&[f64]> {
         let off = self.kind_pos[kind.idx()]? * self.len;
         self.values.get(slot).map(|b| &b[off..off + self.len])
+    }
+
+    /// Whether an audited layer was laid over this month (`overlay`).
+    pub fn has_audited(&self) -> bool {
+        !self.audited.is_empty()
     }
 
     /// Whether the audited layer decided label offset `off` of the station in `slot`.

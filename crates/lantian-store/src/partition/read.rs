@@ -264,6 +264,8 @@ impl Partition {
         let mut decoder = crate::value_pages::Decoder::default();
         let (mut names, mut keys, mut times) = (Vec::new(), Vec::new(), Vec::new());
         let mut runs: Vec<Run> = Vec::new();
+        // Labels `off..off + len` of `slot` that rows were written to.
+        let mut covered: Vec<(usize, usize, usize)> = Vec::new();
         for g in 0..reader.num_row_groups() {
             let Ok(group) = reader.get_row_group(g) else { return Ok(None) };
             let rows = usize::try_from(group.metadata().num_rows()).unwrap_or(usize::MAX);
@@ -275,8 +277,12 @@ impl Partition {
             if read.is_none() || keys.len() != rows || times.len() != rows {
                 return Ok(None);
             }
-            let slots: Vec<Option<usize>> =
-                names.iter().map(|name| stations.is_none_or(|f| f(name)).then(|| part.station_slot(name))).collect();
+            // Blocks come unfilled: the labels no run covers are made
+            // missing at the end.
+            let slots: Vec<Option<usize>> = names
+                .iter()
+                .map(|name| stations.is_none_or(|f| f(name)).then(|| part.station_slot_unfilled(name)))
+                .collect();
             // Runs of rows bound for consecutive hours of one wanted station
             // (a month's station is usually one run).
             runs.clear();
@@ -297,11 +303,12 @@ impl Partition {
                 let off = off as usize;
                 Run::add(&mut runs, slot, off, row);
             }
+            covered.extend(runs.iter().map(|r| (r.slot, r.off, r.len)));
             for (&c, &pos) in values.iter().zip(&positions) {
                 let base = pos * part.len;
                 // A page's rows go to the runs they overlap (runs are in row order).
                 let mut first_run = 0;
-                let mut copy = |page_row: usize, page: &[f64]| {
+                let mut copy = |page_row: usize, page: &crate::value_pages::PageRows| {
                     let end = page_row + page.len();
                     while first_run < runs.len() && runs[first_run].row + runs[first_run].len <= page_row {
                         first_run += 1;
@@ -309,13 +316,34 @@ impl Partition {
                     for r in runs[first_run..].iter().take_while(|r| r.row < end) {
                         let (a, b) = (r.row.max(page_row), (r.row + r.len).min(end));
                         let at = base + r.off + (a - r.row);
-                        part.values[r.slot][at..at + (b - a)].copy_from_slice(&page[a - page_row..b - page_row]);
+                        page.write(a - page_row, &mut part.values[r.slot][at..at + (b - a)]);
                     }
                 };
                 let read = pages(c).and_then(|mut p| decoder.values(&mut *p, INVALIDATED, &mut copy));
                 if read != Some(rows) {
                     return Ok(None);
                 }
+            }
+        }
+        // Every kind of a covered label was written (each column's pages
+        // cover all of the group's rows); the rest is missing.
+        covered.sort_unstable();
+        let mut next = covered.iter().peekable();
+        for (slot, block) in part.values.iter_mut().enumerate() {
+            let mut gap = |a: usize, b: usize| {
+                for pos in 0..part.n_kinds {
+                    block[pos * part.len + a..pos * part.len + b].fill(f64::NAN);
+                }
+            };
+            let mut at = 0;
+            while let Some(&(_, off, len)) = next.next_if(|c| c.0 == slot) {
+                if off > at {
+                    gap(at, off);
+                }
+                at = at.max(off + len);
+            }
+            if at < part.len {
+                gap(at, part.len);
             }
         }
         Ok(Some(part))
