@@ -422,8 +422,9 @@ mod tests {
     /// it must read exactly as the plain file does.
     #[test]
     fn wide_plain_rows_agree_with_the_csv_reader() {
-        // Lines long enough to be read as two halves, with every kind of
-        // cell in both, and rejects on each side of the split.
+        // Rows of many stations with every kind of cell (blanks, CO's
+        // decimals, cells for `parse_value`, rejects near both ends): the
+        // plain reader and the csv crate's agree on values and rejects.
         let n = 60;
         let stations: Vec<String> = (0..n).map(|i| format!("{}A", 1001 + i)).collect();
         let cells = ["35", "", "0.4", "1.25", "7", "x", "-1", "100001", "0035", "12345", ".5"];
