@@ -14,21 +14,6 @@ impl Partition {
         Partition::read_rows(key, path, kinds, stations, None)
     }
 
-    /// Only the month's first label (hour 0 of the 1st, which closes the
-    /// previous month's last day): what a reader of whole days needs from
-    /// the month after its period. Value columns are decoded for those rows
-    /// only, and the month returned holds that label alone (`len` 1: a
-    /// month-long block per station for one hour was most of a month's
-    /// assessment in page faults).
-    pub fn read_first_hour(
-        key: MonthKey,
-        path: &Path,
-        kinds: &[Kind],
-        stations: Option<&dyn Fn(&str) -> bool>,
-    ) -> Result<Partition> {
-        Partition::read_labels(key, path, kinds, stations, key.label_range().0, 1)
-    }
-
     /// Only labels `from..from + len` of the month (clamped to it): the
     /// month returned holds those alone (`start` and `len` say which), for
     /// readers of a few days (a day's briefing, a week's notice).

@@ -218,7 +218,7 @@ fn write_read_round_trip() {
     assert_eq!(MonthKey::parse("2019-02"), Some(key));
     assert_eq!(key.next().next().name(), "2019-04");
     // The first hour alone: only label `start` of each station, nothing else.
-    let head = Partition::read_first_hour(key, &path, &[Kind::Aqi, Kind::Pm25], None).unwrap();
+    let head = Partition::read_labels(key, &path, &[Kind::Aqi, Kind::Pm25], None, key.label_range().0, 1).unwrap();
     assert_eq!(head.series("0001A", Kind::Aqi).unwrap()[0], 50.0);
     assert!(head.series("1431A", Kind::Pm25).unwrap().iter().all(|v| v.is_nan()));
     assert_eq!(head.n_values(), 1);
