@@ -29,18 +29,10 @@ fn low_bytes(n: usize) -> u64 {
 
 /// The value of a cell of `len` bytes (1..=8) whose bytes are the low ones
 /// of `word` (little-endian; what lies above them does not matter), if it
-/// is one read here (see the module docs).
-#[inline]
-pub(crate) fn decimal(word: u64, len: usize) -> Option<f64> {
-    let (value, ok) = cell(word, len);
-    (ok && len > 0).then_some(value)
-}
-
-/// The value of a non-empty cell of `len` bytes whose first eight bytes are
-/// `word`, and whether it is one this reader reads (otherwise the value is
-/// meaningless).
+/// is one read here (see the module docs). Everything is computed, then
+/// checked once at the end.
 #[inline(always)]
-fn cell(word: u64, len: usize) -> (f64, bool) {
+pub(crate) fn decimal(word: u64, len: usize) -> Option<f64> {
     let l = len.min(8);
     let field = low_bytes(l);
     // A byte is a digit when its high nibble is 3 and its low one below 10.
@@ -63,8 +55,8 @@ fn cell(word: u64, len: usize) -> (f64, bool) {
     let n = v.wrapping_mul(42_949_672_960_001) >> 32;
     let frac = l.saturating_sub(q + 1) * has_dot;
     let value = n as f64 / POW10[frac];
-    let ok = len <= 8 && (not_digit & !dots) == 0 && dot_ok && value <= 100_000.0;
-    (value, ok)
+    let ok = (1..=8).contains(&len) && (not_digit & !dots) == 0 && dot_ok && value <= 100_000.0;
+    ok.then_some(value)
 }
 
 #[cfg(test)]
