@@ -273,6 +273,27 @@ pub fn fuzz_parse(content: &[u8]) -> usize {
     raw + parse_content(Path::new("fuzz.csv"), content, Layer::Audited, &blocks).rejects.len()
 }
 
+/// For the stage benchmarks (`benches/stages.rs`): parse `files` (contents
+/// as `read_input` gives them) one after the other on this thread, as an
+/// import's parser does (day blocks recycled). Returns the rejects and the
+/// cells of other dates, so that nothing is optimised away.
+#[doc(hidden)]
+pub fn bench_parse(files: &[Vec<u8>]) -> usize {
+    let blocks = Blocks::default();
+    let mut n = 0;
+    for content in files {
+        let r = parse_content(Path::new("bench.csv"), content, Layer::Raw, &blocks);
+        n += r.rejects.len();
+        if let Ok(Parsed::Hourly(h)) = r.parsed {
+            n += h.cells.len();
+            if let Some((_, block)) = h.day {
+                blocks.give(block);
+            }
+        }
+    }
+    n
+}
+
 fn parse_content(path: &Path, content: &[u8], layer: Layer, blocks: &Blocks) -> FileResult {
     let audited = layer == Layer::Audited;
     let name = path.display().to_string();
