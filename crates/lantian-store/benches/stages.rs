@@ -3,7 +3,8 @@
 //! CNEMC site files, encoding that month as the store's Parquet, reading
 //! it back. An import runs these on two cores at once, where the machine's
 //! noise and the threads' sharing hide changes of a few per cent; a stage
-//! alone, fastest of many samples, shows them.
+//! alone, fastest of many samples, shows them (`perf record` on this
+//! binary with `--bench NAME` profiles one stage).
 //!
 //! Input: the CNEMC site files in `LANTIAN_BENCH_SITES` (e.g. the national
 //! 2019 year, `../shared/tools/national2019.sh`), else the bundled sample's;
@@ -26,7 +27,8 @@ struct Month {
     contents: Vec<Vec<u8>>,
     key: MonthKey,
     part: Partition,
-    /// The store it was imported into, and the month's file in it.
+    /// The store it was imported into, and the month written again there
+    /// (what `read_month_assessed_kinds` reads).
     _store: tempfile::TempDir,
     file: PathBuf,
 }
