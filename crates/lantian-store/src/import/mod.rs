@@ -439,13 +439,11 @@ mod tests {
         assert!(at("1002A", 5, 2).is_nan());
     }
 
-    /// A quoted file (some tools quote every field) takes the csv crate;
-    /// it must read exactly as the plain file does.
+    /// Rows of many stations with every kind of cell (blanks, CO's
+    /// decimals, cells for `parse_value`, rejects near both ends): the
+    /// plain reader and the csv crate's agree on values and rejects.
     #[test]
     fn wide_plain_rows_agree_with_the_csv_reader() {
-        // Rows of many stations with every kind of cell (blanks, CO's
-        // decimals, cells for `parse_value`, rejects near both ends): the
-        // plain reader and the csv crate's agree on values and rejects.
         let n = 60;
         let stations: Vec<String> = (0..n).map(|i| format!("{}A", 1001 + i)).collect();
         let cells = ["35", "", "0.4", "1.25", "7", "x", "-1", "100001", "0035", "12345", ".5"];
@@ -487,6 +485,8 @@ mod tests {
         }
     }
 
+    /// A quoted file (some tools quote every field) takes the csv crate;
+    /// it must read exactly as the plain file does.
     #[test]
     fn quoted_and_plain_cnemc_files_agree() {
         let plain = "date,hour,type,1001A,1002A\r\n20190101,0,PM2.5,35,\r\n20190101,1,PM2.5,x,-1\r\n\r\n20190101,2,O3,7.5,8\r\n20190102,3,PM2.5,1,2\r\n20190101,4,PM10,1\r\n";
