@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Start a local PostgreSQL for the ledger tests and print the connection
 # string. Installs Debian's postgresql when missing. Loopback only.
+# `postgres.sh install`: only install it (.ci/provision.sh).
 set -euo pipefail
 if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql 2>/dev/null)" ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
 fi
+[ "${1:-}" = install ] && exit 0
 ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -q "^$ver main$"; then
   pg_createcluster "$ver" main >&2
