@@ -17,6 +17,9 @@ const ctx = await chromium.launchPersistentContext(profile, {
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const page = ctx.pages()[0] ?? await ctx.newPage();
+// Waits are for the page, not a time limit: a debug-build server on two
+// busy cores once took longer than Playwright's default 30 s to re-render.
+ctx.setDefaultTimeout(120_000);
 const out = {};
 try {
   await page.goto(url);

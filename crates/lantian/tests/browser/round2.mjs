@@ -24,6 +24,8 @@ async function browser(viewport) {
   const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'lantian-chromium-')), {
     executablePath: '/usr/bin/chromium', headless: true, viewport, args: ARGS,
   });
+  // Waits are for the page, not a time limit (see overview.mjs).
+  ctx.setDefaultTimeout(120_000);
   return [ctx, ctx.pages()[0] ?? await ctx.newPage()];
 }
 async function login(page, user, password) {
