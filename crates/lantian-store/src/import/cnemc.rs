@@ -2,10 +2,10 @@
 //! column per station, 15 types per hour. The file's own date goes to a
 //! dense day block; rows of other dates become cells.
 
-use super::cells;
 use super::rows::{
     Blocks, Cell, HourlyCells, Reject, each_record, group_by_station, parse_date, parse_value, reader, reject,
 };
+use super::{cells, wide};
 use crate::kinds::{Kind, N_KINDS};
 use crate::partition::INVALIDATED;
 use jiff::civil::Date;
@@ -223,6 +223,8 @@ struct CnemcRows<'a> {
     /// An audited file: blank cells are invalidations.
     audited: bool,
     blocks: &'a Blocks,
+    /// The row's leading cells as the wide reader read them (`wide::read`).
+    wide: Vec<u32>,
 }
 
 impl<'a> CnemcRows<'a> {
@@ -237,6 +239,7 @@ impl<'a> CnemcRows<'a> {
             cells: Vec::new(),
             audited,
             blocks,
+            wide: Vec::new(),
         }
     }
 
@@ -250,7 +253,16 @@ impl<'a> CnemcRows<'a> {
         }
         let mut fields = Fields { rest: Some(raw) };
         let head: [&[u8]; 3] = std::array::from_fn(|_| fields.raw());
-        self.values(head, fields, line, rejects);
+        // Most of a row's cells are read 64 bytes at a time where the CPU
+        // can; `Fields` reads the rest, from a cell boundary.
+        let mut wide = std::mem::take(&mut self.wide);
+        wide.clear();
+        if let Some(rest) = fields.rest {
+            let read = wide::read(rest, &mut wide);
+            fields.rest = Some(&rest[read..]);
+        }
+        self.values(head, &wide, fields, line, rejects);
+        self.wide = wide;
     }
 
     /// A record of the csv crate (quoted files).
@@ -260,13 +272,16 @@ impl<'a> CnemcRows<'a> {
             reject(rejects, self.file, line, "", reason, raw);
             return;
         }
-        self.values([record[0], record[1], record[2]], record[3..].iter().map(|&b| Field::Other(b)), line, rejects);
+        let cells = record[3..].iter().map(|&b| Field::Other(b));
+        self.values([record[0], record[1], record[2]], &[], cells, line, rejects);
     }
 
-    /// A row's date, hour and type, then its station cells in order.
+    /// A row's date, hour and type, then its station cells in order: the
+    /// first `read.len()` as `wide::read` gave them, then `cells`.
     fn values<'v>(
         &mut self,
         head: [&[u8]; 3],
+        read: &[u32],
         cells: impl Iterator<Item = Field<'v>>,
         line: u64,
         rejects: &mut Vec<Reject>,
@@ -301,9 +316,21 @@ impl<'a> CnemcRows<'a> {
             let blank = if self.audited { INVALIDATED } else { f64::NAN };
             // The station of a cell is counted only for a reject: the hot
             // loop is the cell reader and one store.
-            let slots = block.chunks_exact_mut(24 * N_KINDS).map(|station| &mut station[at]);
-            let mut set = 0;
+            let mut slots = block.chunks_exact_mut(24 * N_KINDS).map(|station| &mut station[at]);
+            if first || self.audited {
+                for (&v, cell) in read.iter().zip(&mut slots) {
+                    *cell = if v == wide::EMPTY { blank } else { f64::from(v) };
+                }
+            } else {
+                for (&v, cell) in read.iter().zip(&mut slots) {
+                    if v != wide::EMPTY {
+                        *cell = f64::from(v);
+                    }
+                }
+            }
+            let mut set = read.len().min(n);
             for (i, (v, cell)) in cells.zip(slots).enumerate() {
+                let i = i + read.len();
                 set = i + 1;
                 match v {
                     Field::Short(n) => *cell = f64::from(n),
@@ -329,7 +356,8 @@ impl<'a> CnemcRows<'a> {
                 block.chunks_exact_mut(24 * N_KINDS).skip(set).for_each(|station| station[at] = f64::NAN);
             }
         } else {
-            let values = cells.enumerate();
+            let wide = read.iter().map(|&v| if v == wide::EMPTY { Field::Empty } else { Field::Short(v) });
+            let values = wide.chain(cells).enumerate();
             let l = label(date, hour);
             for (i, v) in values {
                 match v.value() {

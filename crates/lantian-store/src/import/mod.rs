@@ -12,6 +12,7 @@ mod merge;
 mod parquet;
 mod rows;
 mod text;
+mod wide;
 
 pub use merge::ImportSummary;
 pub use rows::{Format, Reject, parse_value};
