@@ -41,6 +41,7 @@ pub mod par;
 pub mod partition;
 pub mod query;
 pub mod sessions;
+mod simd;
 pub mod sql;
 pub mod stations;
 mod store;

@@ -21,36 +21,16 @@
 /// A cell with no value, in `read`'s output.
 pub(crate) const EMPTY: u32 = u32::MAX;
 
-/// Whether this CPU runs `read` (checked once; `LANTIAN_SCALAR=1` turns the
-/// wide reader off, for comparisons).
-pub(crate) fn available() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("LANTIAN_SCALAR").is_none_or(|v| v.is_empty() || v == "0") && detect())
-}
-
-#[cfg(target_arch = "x86_64")]
-fn detect() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512vbmi")
-        && std::arch::is_x86_feature_detected!("avx512vbmi2")
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn detect() -> bool {
-    false
-}
-
 /// Reads the leading cells of `cells` (a row's station cells, comma
 /// separated) while they are empty or one to four digits, pushing each
 /// one's value (`EMPTY` for an empty cell) to `out`. Returns how many bytes
 /// were read: each read cell with its comma, so the rest starts a cell. The
 /// line's last cell is never read here (it has no comma), nor any cell in
-/// the last 64 bytes. Reads nothing unless `available()`.
+/// the last 64 bytes. Reads nothing unless `crate::simd::avx512()`.
 pub(crate) fn read(cells: &[u8], out: &mut Vec<u32>) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if available() {
-        // SAFETY: `available` checked the features `read_avx512` is compiled for.
+    if crate::simd::avx512() {
+        // SAFETY: `avx512` checked the features `read_avx512` is compiled for.
         return unsafe { x86::read_avx512(cells, out) };
     }
     let _ = (cells, out);
@@ -141,10 +121,16 @@ mod x86 {
                 let value = _mm512_madd_epi16(_mm512_maddubs_epi16(d, weights), hundreds);
                 let none = _mm512_cmpeq_epi32_mask(len32, _mm512_setzero_si512());
                 let value = _mm512_mask_blend_epi32(none, value, empty);
-                let mut lanes = [0u32; 16];
-                // SAFETY: `lanes` is 64 writable bytes.
-                unsafe { _mm512_storeu_si512(lanes.as_mut_ptr().cast(), value) };
-                out.extend_from_slice(&lanes[..(n - g).min(16)]);
+                // Straight into `out` (a copy through an array was a
+                // `memmove` call per group).
+                out.reserve(16);
+                let len = out.len();
+                // SAFETY: `reserve` made room for 16 more `u32` (64 bytes)
+                // after `len`; the first `min(n - g, 16)` are now written.
+                unsafe {
+                    _mm512_storeu_si512(out.as_mut_ptr().add(len).cast(), value);
+                    out.set_len(len + (n - g).min(16));
+                }
                 g += 16;
             }
             pos += last + 1;
@@ -196,7 +182,7 @@ mod tests {
     /// boundary, and reads most of a line of usual cells.
     #[test]
     fn wide_reader_agrees_with_a_plain_split() {
-        if !available() {
+        if !crate::simd::avx512() {
             eprintln!("no AVX-512 VBMI2 here: the wide reader is not used");
             return;
         }
