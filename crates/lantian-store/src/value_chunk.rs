@@ -408,8 +408,9 @@ impl Dictionary {
     /// `index` gives them, in order).
     fn indices(&mut self, series: &[f64], marked: f64, out: &mut Vec<u32>) {
         #[cfg(target_arch = "x86_64")]
-        if crate::simd::avx512() {
-            // SAFETY: `avx512` checked the features `indices_avx512` is compiled for.
+        if crate::simd::avx512() && self.direct.len() == DIRECT {
+            // SAFETY: `avx512` checked the features `indices_avx512` is
+            // compiled for; its gathers stay below DIRECT, the table's length.
             return unsafe { x86::indices_avx512(self, series, marked, out) };
         }
         out.extend(series.iter().map(|&v| self.index(v, marked)));
@@ -468,7 +469,8 @@ mod x86 {
 
     #[target_feature(enable = "avx512f,avx512vl")]
     pub(super) fn indices_avx512(dict: &mut Dictionary, series: &[f64], marked: f64, out: &mut Vec<u32>) {
-        debug_assert_eq!(dict.direct.len(), DIRECT);
+        // The gathers below rely on it (checked once a series).
+        assert_eq!(dict.direct.len(), DIRECT, "a cleared dictionary");
         out.reserve(series.len());
         let limit = _mm256_set1_epi32(DIRECT as i32);
         let one = _mm256_set1_epi32(1);
