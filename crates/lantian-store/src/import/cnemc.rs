@@ -430,6 +430,37 @@ mod tests {
             .collect()
     }
 
+    /// A line read by the wide reader and then by `Fields` from where it
+    /// stopped gives the cells `Fields` alone gives: the hand-over is at a
+    /// cell boundary, a trailing comma's empty cell included.
+    #[test]
+    fn wide_then_fields_read_the_whole_line() {
+        let pieces: &[&[u8]] = &[b"", b"7", b"35", b"0035", b"9999", b"123", b"0.4", b"12345", b"NA", b""];
+        let mut x = 17u64;
+        for round in 0..5_000usize {
+            let mut line = Vec::new();
+            let n = 1 + round % 120;
+            for i in 0..n {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if i > 0 {
+                    line.push(b',');
+                }
+                // Mostly usual cells; now and then an odd one.
+                let k = (x >> 33) as usize;
+                line.extend_from_slice(if k.is_multiple_of(50) { pieces[6 + k / 50 % 3] } else { pieces[k / 50 % 6] });
+            }
+            if round.is_multiple_of(4) {
+                line.push(b',');
+            }
+            let mut read = Vec::new();
+            let at = wide::read(&line, &mut read);
+            let mut got: Vec<String> =
+                read.iter().map(|&v| if v == wide::EMPTY { "E".to_string() } else { format!("S{v}") }).collect();
+            got.extend(fields(&line[at..]));
+            assert_eq!(got, fields(&line), "{}", String::from_utf8_lossy(&line));
+        }
+    }
+
     /// The word-at-a-time reader agrees with a plain split on every kind of
     /// field, at every position in a word and at the line's end: digits of
     /// every length, leading zeros, decimals, signs, blanks, bytes just
