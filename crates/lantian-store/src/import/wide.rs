@@ -25,8 +25,9 @@ pub(crate) const EMPTY: u32 = u32::MAX;
 /// separated) while they are empty or one to four digits, pushing each
 /// one's value (`EMPTY` for an empty cell) to `out`. Returns how many bytes
 /// were read: each read cell with its comma, so the rest starts a cell. The
-/// line's last cell is never read here (it has no comma), nor any cell in
-/// the last 64 bytes. Reads nothing unless `crate::simd::avx512()`.
+/// line's last cell is never read here (it has no comma), nor the cells
+/// after the last whole window of 64 bytes. Reads nothing unless
+/// `crate::simd::avx512()`.
 pub(crate) fn read(cells: &[u8], out: &mut Vec<u32>) -> usize {
     #[cfg(target_arch = "x86_64")]
     if crate::simd::avx512() {
