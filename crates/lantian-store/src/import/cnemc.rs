@@ -356,8 +356,8 @@ impl<'a> CnemcRows<'a> {
                 block.chunks_exact_mut(24 * N_KINDS).skip(set).for_each(|station| station[at] = f64::NAN);
             }
         } else {
-            let wide = read.iter().map(|&v| if v == wide::EMPTY { Field::Empty } else { Field::Short(v) });
-            let values = wide.chain(cells).enumerate();
+            let leading = read.iter().map(|&v| if v == wide::EMPTY { Field::Empty } else { Field::Short(v) });
+            let values = leading.chain(cells).enumerate();
             let l = label(date, hour);
             for (i, v) in values {
                 match v.value() {
