@@ -4,8 +4,9 @@
 use crate::Result;
 use crate::city_daily::CityDay;
 use crate::kinds::Kind;
+use crate::partition::days::{self, MonthDays};
 use crate::partition::{MonthKey, Partition, ValuesUsed};
-use crate::store::Store;
+use crate::store::{Store, StoredDays};
 use lantian_core::Pollutant;
 use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::deduct::Intervals;
@@ -263,6 +264,34 @@ pub fn station_days_with(
     to: DayNumber,
     rules: &CaptureRules,
     deduct: Option<&Deduction>,
+    each: impl FnMut(&str, DayNumber, &DailyValues, ValuesUsed),
+) -> Result<ValuesUsed> {
+    station_days_by(store, stations, from, to, rules, deduct, stored_days_on(), each)
+}
+
+/// `station_days_with` from the hours alone, never the months' stored days
+/// (which must give the same: this is what they are checked against).
+pub fn station_days_from_hours(
+    store: &Store,
+    stations: Option<&[String]>,
+    from: DayNumber,
+    to: DayNumber,
+    rules: &CaptureRules,
+    deduct: Option<&Deduction>,
+    each: impl FnMut(&str, DayNumber, &DailyValues, ValuesUsed),
+) -> Result<ValuesUsed> {
+    station_days_by(store, stations, from, to, rules, deduct, false, each)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn station_days_by(
+    store: &Store,
+    stations: Option<&[String]>,
+    from: DayNumber,
+    to: DayNumber,
+    rules: &CaptureRules,
+    deduct: Option<&Deduction>,
+    stored: bool,
     mut each: impl FnMut(&str, DayNumber, &DailyValues, ValuesUsed),
 ) -> Result<ValuesUsed> {
     let mut used = ValuesUsed::default();
@@ -273,8 +302,21 @@ pub fn station_days_with(
     let mut reader = Reader::new(store, &kinds, stations).labels(from * 24 + 1, to * 24 + 24);
     // Each core's station days of a month, the memory kept month to month.
     let mut results: Vec<Vec<(usize, DayNumber, DailyValues, ValuesUsed)>> = Vec::new();
+    // Months' stored days (`partition::days`, computed by the default rules
+    // without deductions) stand for their hours where they say the same.
+    let stored_ok = stored && *rules == CaptureRules::default();
+    let wanted: Option<HashSet<&str>> = stations.map(|s| s.iter().map(String::as_str).collect());
+    let keep = |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
+    let mut memo: Vec<(MonthKey, Arc<MonthDays>)> = Vec::new();
     for (d0, d1) in month_chunks(from, to) {
         let Some(key) = date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() }) else { continue };
+        if stored_ok
+            && deduct.is_none_or(|d| d.within(d0 * 24 + 1, d1 * 24 + 24).is_empty())
+            && let Some((cur, next)) = stored_pair(store, key, d1, &mut memo)
+        {
+            used += days::emit(&cur, next.as_deref(), (d0, d1), &keep, &mut each);
+            continue;
+        }
         let (cur, next) = reader.month_pair(key)?;
         // Stations of this month, then those only in the next one (they
         // can have the closing hour of the month's last day).
@@ -393,6 +435,48 @@ pub fn station_days_with(
     }
     store.count(used);
     Ok(used)
+}
+
+/// Whether readers use stored station days (`LANTIAN_STORED_DAYS=0` reads
+/// the hours instead: the same values, for comparing the two ways).
+fn stored_days_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("LANTIAN_STORED_DAYS").is_none_or(|v| v != "0"))
+}
+
+/// Month `key`'s stored days, and the next month's when day `d1` is the
+/// month's last (its first label closes that day; `None` inside when the
+/// store has no such month); `None` when either must be read from its hours.
+/// `memo` keeps the months read, for the next month's call.
+pub(crate) fn stored_pair(
+    store: &Store,
+    key: MonthKey,
+    d1: DayNumber,
+    memo: &mut Vec<(MonthKey, Arc<MonthDays>)>,
+) -> Option<(Arc<MonthDays>, Option<Arc<MonthDays>>)> {
+    let mut load = |key: MonthKey| -> Option<Option<Arc<MonthDays>>> {
+        if let Some((_, d)) = memo.iter().find(|(k, _)| *k == key) {
+            return Some(Some(d.clone()));
+        }
+        match store.stored_days(key) {
+            StoredDays::Absent => Some(None),
+            StoredDays::Hours => None,
+            StoredDays::Days(d) => {
+                let d = Arc::new(d);
+                if memo.len() >= 2 {
+                    memo.remove(0);
+                }
+                memo.push((key, d.clone()));
+                Some(Some(d))
+            }
+        }
+    };
+    // A month the store lacks: the hours path (it has nothing to decode).
+    let cur = load(key)??;
+    let (start, len) = key.label_range();
+    let closing = d1 * 24 + 24 >= start + len as i64;
+    let next = if closing { load(key.next())? } else { None };
+    Some((cur, next))
 }
 
 /// Preference among published sources of one city-day: the official daily

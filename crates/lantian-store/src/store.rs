@@ -61,6 +61,15 @@ impl Values {
     }
 }
 
+/// A month's station days as `Store::stored_days` finds them.
+pub(crate) enum StoredDays {
+    /// The store has no hourly data for the month.
+    Absent,
+    Days(crate::partition::days::MonthDays),
+    /// Only the hours say (no stored days, or an audited layer over them).
+    Hours,
+}
+
 /// One of the two layers of hourly data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layer {
@@ -241,6 +250,22 @@ impl Store {
         }
     }
 
+    /// A month's stored station days (`partition::days`) where they are
+    /// what a reader of the month sees: its raw layer's, with no audited
+    /// layer over it.
+    pub(crate) fn stored_days(&self, key: MonthKey) -> StoredDays {
+        if self.values == Values::Best && self.manifest.audited.contains_key(&key.name()) {
+            return StoredDays::Hours;
+        }
+        let Some(f) = self.manifest.hourly.get(&key.name()) else { return StoredDays::Absent };
+        let path = crate::partition::days::days_path(&self.dir.join(f));
+        // Missing (a month written before stored days) or unreadable: the hours.
+        match fs::read(&path).ok().and_then(|b| crate::partition::days::parse(key, &b)) {
+            Some(days) => StoredDays::Days(days),
+            None => StoredDays::Hours,
+        }
+    }
+
     /// All published city daily values.
     pub fn city_daily(&self) -> Result<Vec<CityDay>> {
         match &self.manifest.city_daily {
@@ -338,6 +363,7 @@ fn remove_unreferenced(dir: &Path, keep: &[&Manifest]) {
     let mut live: Vec<PathBuf> = Vec::new();
     for m in keep {
         live.extend(m.hourly.values().chain(m.audited.values()).map(|f| dir.join(f)));
+        live.extend(m.hourly.values().map(|f| crate::partition::days::days_path(&dir.join(f))));
         live.extend(m.city_daily.iter().chain(m.stations.iter()).map(|f| dir.join(f)));
     }
     let candidates = [dir.to_path_buf(), dir.join("hourly"), dir.join("audited")];
@@ -348,7 +374,8 @@ fn remove_unreferenced(dir: &Path, keep: &[&Manifest]) {
         for e in entries.flatten() {
             let p = e.path();
             let name = e.file_name().to_string_lossy().into_owned();
-            let ours = name.contains(".g") && (name.ends_with(".parquet") || name.ends_with(".json"))
+            let ours = name.contains(".g")
+                && (name.ends_with(".parquet") || name.ends_with(".json") || name.ends_with(".days"))
                 || name == "manifest.json.tmp";
             if ours && !live.contains(&p) {
                 let _ = fs::remove_file(&p);

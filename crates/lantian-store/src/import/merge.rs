@@ -74,6 +74,9 @@ pub(crate) struct PendingDay {
     has: Vec<bool>,
 }
 
+/// A month for a writer thread, its file, and its station days' file.
+pub(crate) type WriteJob = (MonthJob, PathBuf, Option<PathBuf>);
+
 /// A month for a writer thread: merged already, or (new to the store) its
 /// days still to merge, which the writer does station by station as it
 /// encodes them (`write_days`).
@@ -83,11 +86,12 @@ pub(crate) enum MonthJob {
 }
 
 impl MonthJob {
-    /// Write the month to `path`; the counts of the merge done here.
-    pub(crate) fn write(self, path: &Path, blocks: &Blocks) -> Result<MergeCounts> {
+    /// Write the month to `path` (its station days to `days`, a raw
+    /// month's); the counts of the merge done here.
+    pub(crate) fn write(self, path: &Path, days: Option<&Path>, blocks: &Blocks) -> Result<MergeCounts> {
         match self {
-            MonthJob::Merged(part) => part.write(path).map(|()| MergeCounts::default()),
-            MonthJob::Days(key, days) => write_days(key, days, path, blocks),
+            MonthJob::Merged(part) => part.write_with_days(path, days).map(|()| MergeCounts::default()),
+            MonthJob::Days(key, pending) => write_days(key, pending, path, days, blocks),
         }
     }
 }
@@ -98,7 +102,13 @@ impl MonthJob {
 /// memory for the encoder to read back (and kept the merge on the merging
 /// thread). The stations, their order and their blocks are those `settle`
 /// and `Partition::write` give, so the file is the same.
-fn write_days(key: MonthKey, days: Vec<PendingDay>, path: &Path, blocks: &Blocks) -> Result<MergeCounts> {
+fn write_days(
+    key: MonthKey,
+    days: Vec<PendingDay>,
+    path: &Path,
+    stored: Option<&Path>,
+    blocks: &Blocks,
+) -> Result<MergeCounts> {
     let (start, len) = key.label_range();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut names: Vec<&str> = Vec::new();
@@ -134,7 +144,7 @@ fn write_days(key: MonthKey, days: Vec<PendingDay>, path: &Path, blocks: &Blocks
     let sorted: Vec<&str> = order.iter().map(|&i| names[i]).collect();
     let mut source =
         DaySource { days: &days, work: &work, next: 0, start, len, block: Vec::new(), counts: MergeCounts::default() };
-    crate::partition::write_blocks(path, start, len, &sorted, &mut source)?;
+    crate::partition::write_blocks(path, stored, start, len, &sorted, &mut source)?;
     let counts = source.counts;
     for day in days {
         blocks.give(day.block);
@@ -250,7 +260,7 @@ impl Merger {
         &mut self,
         r: FileResult,
         file_idx: usize,
-        writer: &mpsc::SyncSender<(MonthJob, PathBuf)>,
+        writer: &mpsc::SyncSender<WriteJob>,
     ) -> Result<()> {
         self.rejects.extend(r.rejects);
         if let Some(f) = r.format {
@@ -358,7 +368,7 @@ impl Merger {
     }
 
     /// Hand a month to the writer if anything in it changed.
-    fn flush_month(&mut self, key: MonthKey, writer: &mpsc::SyncSender<(MonthJob, PathBuf)>) -> Result<()> {
+    fn flush_month(&mut self, key: MonthKey, writer: &mpsc::SyncSender<WriteJob>) -> Result<()> {
         let Some(mut month) = self.open.remove(&key) else { return Ok(()) };
         // Nothing merged yet: the month is new, and its days, merged on a
         // writer thread, change it if any has a value (the writer counts).
@@ -388,16 +398,21 @@ impl Merger {
             None => format!("{dir}/{}", key.name()),
         };
         let (rel, abs) = self.tx.stage_path(&stem, "parquet");
+        // A raw month's station days go beside it (`partition::days`).
+        let days = match self.layer {
+            Layer::Raw => Some(self.tx.stage_path(&stem, "days").1),
+            Layer::Audited => None,
+        };
         match self.layer {
             Layer::Raw => self.tx.next.hourly.insert(key.name(), rel),
             Layer::Audited => self.tx.next.audited.insert(key.name(), rel),
         };
         self.staged.insert(key, abs.clone());
         self.in_flight.sent(&abs);
-        writer.send((job, abs)).map_err(|_| Error::Store("the Parquet writer stopped".into()))
+        writer.send((job, abs, days)).map_err(|_| Error::Store("the Parquet writer stopped".into()))
     }
 
-    pub(crate) fn flush_all(&mut self, writer: &mpsc::SyncSender<(MonthJob, PathBuf)>) -> Result<()> {
+    pub(crate) fn flush_all(&mut self, writer: &mpsc::SyncSender<WriteJob>) -> Result<()> {
         let keys: Vec<MonthKey> = self.open.keys().copied().collect();
         for key in keys {
             self.flush_month(key, writer)?;
@@ -545,7 +560,7 @@ mod tests {
         month.part.write(&whole).unwrap();
 
         let fused = dir.path().join("fused.parquet");
-        let counts = MonthJob::Days(key, days()).write(&fused, &blocks).unwrap();
+        let counts = MonthJob::Days(key, days()).write(&fused, None, &blocks).unwrap();
 
         assert_eq!(counts, month.counts);
         assert!(counts.imported > 0 && counts.revised > 0 && counts.unchanged > 0, "{counts:?}");

@@ -27,7 +27,7 @@ use crate::partition::MergeCounts;
 use crate::stations::canonical_city;
 use crate::store::{Layer, Transaction};
 use crate::{Error, Result};
-use merge::{Merger, MonthJob};
+use merge::Merger;
 use rows::{Blocks, FileResult, InFlight, Parsed};
 use std::collections::BTreeMap;
 use std::fs;
@@ -118,7 +118,7 @@ pub fn import_layer(
         // A month is handed over only to a writer ready for it: one queued
         // would hold a month of day blocks more (143 MB nationally, each page
         // faulted in once), and the writers keep up with the parsers.
-        let (write_tx, write_rx) = mpsc::sync_channel::<(MonthJob, PathBuf)>(0);
+        let (write_tx, write_rx) = mpsc::sync_channel::<merge::WriteJob>(0);
         let write_rx = std::sync::Arc::new(std::sync::Mutex::new(write_rx));
         let writers: Vec<_> = (0..workers.min(2))
             .map(|_| {
@@ -127,9 +127,9 @@ pub fn import_layer(
                     let mut counts = MergeCounts::default();
                     loop {
                         let next = write_rx.lock().map_err(|_| Error::Store("a Parquet writer failed".into()))?.recv();
-                        let Ok((job, path)) = next else { return Ok(counts) };
+                        let Ok((job, path, days)) = next else { return Ok(counts) };
                         writer.writing(&path);
-                        counts += job.write(&path, blocks)?;
+                        counts += job.write(&path, days.as_deref(), blocks)?;
                         writer.written();
                     }
                 })

@@ -21,6 +21,7 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+pub mod days;
 mod read;
 
 /// An auditor's invalidation in an audited month: the hour is covered by
@@ -357,14 +358,19 @@ impl Partition {
     /// The month is consumed: each station's memory is given back as soon
     /// as it is encoded (an import's writer threads hold months being
     /// written, and a national month is 143 MB).
-    pub fn write(mut self, path: &Path) -> Result<()> {
+    pub fn write(self, path: &Path) -> Result<()> {
+        self.write_with_days(path, None)
+    }
+
+    /// `write`, and the month's station days to `days` (`days::DaysWriter`).
+    pub(crate) fn write_with_days(mut self, path: &Path, days: Option<&Path>) -> Result<()> {
         if self.n_kinds != N_KINDS {
             return Err(Error::Store(format!("{}: a partially read month cannot be written", path.display())));
         }
         let mut order: Vec<usize> = (0..self.stations.len()).collect();
         order.sort_by(|&a, &b| self.stations[a].cmp(&self.stations[b]));
         let names: Vec<&str> = order.iter().map(|&i| self.stations[i].as_str()).collect();
-        write_blocks(path, self.start, self.len, &names, &mut Held { values: &mut self.values, order: &order })
+        write_blocks(path, days, self.start, self.len, &names, &mut Held { values: &mut self.values, order: &order })
     }
 }
 
@@ -452,9 +458,11 @@ impl StationBlocks for Held<'_> {
 }
 
 /// Write a month as Parquet (see `Partition::write`) from the blocks of the
-/// stations `names` (sorted) that `blocks` gives.
+/// stations `names` (sorted) that `blocks` gives, and its station days to
+/// `days` if given (`days::DaysWriter`; a raw month's).
 pub(crate) fn write_blocks(
     path: &Path,
+    days: Option<&Path>,
     start: HourLabel,
     len: usize,
     names: &[&str],
@@ -467,6 +475,7 @@ pub(crate) fn write_blocks(
         .map_err(pq)?;
     let descrs: Vec<_> = (0..2 + N_KINDS).map(|c| writer.schema_descr().column(c)).collect();
     let mut encoder = crate::value_chunk::Encoder::new(INVALIDATED);
+    let mut stored = days.map(|_| days::DaysWriter::new(start, len));
     let mut next = 0;
     while next < names.len() {
         // Whole stations, at most GROUP_ROWS rows (at least one station).
@@ -474,7 +483,18 @@ pub(crate) fn write_blocks(
         next = these.end;
         // The values first: they say which hours are rows.
         encoder.begin(N_KINDS);
-        let rows: Vec<Option<Vec<u32>>> = these.clone().map(|i| encoder.add(blocks.block(i), len)).collect();
+        let mut rows: Vec<Option<Vec<u32>>> = Vec::with_capacity(these.len());
+        for i in these.clone() {
+            let block = blocks.block(i);
+            let r = encoder.add(block, len);
+            // The stations a reader finds in the file: those with rows.
+            if let Some(stored) = &mut stored
+                && r.as_ref().is_none_or(|r| !r.is_empty())
+            {
+                stored.station(names[i], block);
+            }
+            rows.push(r);
+        }
         let keys: Vec<(&str, Option<&[u32]>)> = these
             .zip(&rows)
             .filter(|(_, r)| r.as_ref().is_none_or(|r| !r.is_empty()))
@@ -493,6 +513,9 @@ pub(crate) fn write_blocks(
             rg.append_column(&bytes, close).map_err(pq)?;
         }
         rg.close().map_err(pq)?;
+    }
+    if let (Some(days), Some(bytes)) = (days, stored.and_then(days::DaysWriter::finish)) {
+        crate::store::write_synced(days, &bytes)?;
     }
     let file = writer.into_inner().map_err(pq)?;
     file.sync_all().map_err(|e| Error::io(path, e))

@@ -1,0 +1,461 @@
+//! A raw month's station days, stored beside its Parquet file (`….days`,
+//! the same generation-named stem): each station's daily values by the
+//! default capture rules for the days the month holds whole, and the
+//! hours a reader needs to close the days it does not (the month's first
+//! label, which closes the previous month's last day, and the last day's
+//! 23 labels, which the next month's first label closes).
+//!
+//! The writer computes them while each station's merged block is in cache
+//! (`write_blocks`); a reader of whole days (`query::station_days_with`)
+//! then reads some 60 thousand station-days a month instead of decoding
+//! 1.6 million station-hours and applying the rules to them again. It is
+//! derived data: the file is written with its month file and only beside
+//! it, any month file without one (a store of an earlier version) is read
+//! from its hours, and one that cannot be read is ignored the same way.
+//! Both ways give the same values bit for bit (tested, and on the national
+//! year byte for byte).
+//!
+//! Format (little-endian): magic, first label (i64), labels (u32), stations
+//! (u32); per station its name (u16 length, UTF-8), the head (u8 flag, then
+//! 6 × f64 if set), the tail (flag, then 6 × 23 × f64 if set), its days
+//! (u16 count; each: day of the month from 0 (u8), hours with a value of
+//! any kind (u8), valid hours per pollutant (6 × u8), which of the seven
+//! values are present (u8 bits), then those values as f64); the magic
+//! again at the end. Series are in `Pollutant::ALL` order.
+
+use super::*;
+use lantian_core::pollutant::Pollutant;
+use lantian_core::series::{CaptureRules, DailyValues, station_day_refs};
+
+const MAGIC: &[u8; 8] = b"LTDAYS01";
+
+/// Labels of a month's last day that the month holds: the 24th (00:00 of
+/// the next day) is the next month's first label.
+pub const TAIL: usize = 23;
+
+/// The six measured series of a day or part of one, `Pollutant::ALL` order.
+pub type Six<const N: usize> = [[f64; N]; 6];
+
+/// One station's stored days.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StationDays {
+    pub name: String,
+    /// The month's first label (hour 24 of the previous month's last day).
+    pub head: Option<[f64; 6]>,
+    /// Hours 1..=23 of the month's last day.
+    pub tail: Option<Box<Six<TAIL>>>,
+    /// The days the month holds whole that have a value of any kind: day
+    /// of the month from 0, the values, and hours with a value of any kind.
+    pub days: Vec<(u8, DailyValues, u8)>,
+}
+
+/// A month's stored days, stations in the month file's order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonthDays {
+    pub start: HourLabel,
+    pub len: usize,
+    pub stations: Vec<StationDays>,
+}
+
+/// The days file beside month file `parquet`.
+pub fn days_path(parquet: &Path) -> std::path::PathBuf {
+    parquet.with_extension("days")
+}
+
+/// Hours with a value of any of the six series.
+pub fn hours_with_value<const N: usize>(hours: [&[f64; N]; 6]) -> usize {
+    (0..N).filter(|&h| hours.iter().any(|s| !s[h].is_nan())).count()
+}
+
+/// Builds a month's days file from the station blocks `write_blocks` sees.
+pub(crate) struct DaysWriter {
+    buf: Vec<u8>,
+    len: usize,
+    stations: u32,
+    /// False once a block was not a month's: no file is written then.
+    ok: bool,
+}
+
+impl DaysWriter {
+    pub(crate) fn new(start: HourLabel, len: usize) -> DaysWriter {
+        let mut buf = Vec::with_capacity(4 << 20);
+        buf.extend_from_slice(MAGIC);
+        buf.extend_from_slice(&start.to_le_bytes());
+        buf.extend_from_slice(&(len as u32).to_le_bytes());
+        buf.extend_from_slice(&0u32.to_le_bytes()); // stations, set in `finish`
+        DaysWriter { buf, len, stations: 0, ok: true }
+    }
+
+    /// Add a station from its block (`N_KINDS` series of the month's labels).
+    pub(crate) fn station(&mut self, name: &str, block: &[f64]) {
+        let len = self.len;
+        if block.len() != N_KINDS * len || len < 24 || !len.is_multiple_of(24) || name.len() > u16::MAX as usize {
+            self.ok = false;
+            return;
+        }
+        let series: [&[f64]; 6] = Pollutant::ALL.map(|p| &block[Kind::measured(p).idx() * len..][..len]);
+        let b = &mut self.buf;
+        b.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        b.extend_from_slice(name.as_bytes());
+        let head: [f64; 6] = series.map(|s| s[0]);
+        put_optional(b, &head);
+        let tail: Vec<f64> = series.iter().flat_map(|s| s[len - TAIL..].iter().copied()).collect();
+        put_optional(b, &tail);
+        let count_at = b.len();
+        b.extend_from_slice(&0u16.to_le_bytes());
+        let rules = CaptureRules::default();
+        let mut count = 0u16;
+        for day in 0..len / 24 - 1 {
+            let at = day * 24 + 1;
+            let hours: [&[f64; 24]; 6] = series.map(|s| s[at..at + 24].try_into().expect("24 labels"));
+            let with_value = hours_with_value(hours);
+            if with_value == 0 {
+                continue;
+            }
+            let v = station_day_refs(hours, &rules);
+            b.extend_from_slice(&[day as u8, with_value as u8]);
+            b.extend_from_slice(&v.hours);
+            let values = values_of(&v);
+            let mask = values.iter().enumerate().fold(0u8, |m, (i, x)| m | (u8::from(x.is_some()) << i));
+            b.push(mask);
+            for x in values.into_iter().flatten() {
+                b.extend_from_slice(&x.to_bits().to_le_bytes());
+            }
+            count += 1;
+        }
+        b[count_at..count_at + 2].copy_from_slice(&count.to_le_bytes());
+        self.stations += 1;
+    }
+
+    /// The file's bytes, unless a station's block was not a month's.
+    pub(crate) fn finish(mut self) -> Option<Vec<u8>> {
+        self.buf[20..24].copy_from_slice(&self.stations.to_le_bytes());
+        self.buf.extend_from_slice(MAGIC);
+        self.ok.then_some(self.buf)
+    }
+}
+
+/// A flag, then the values if any is not missing.
+fn put_optional(b: &mut Vec<u8>, values: &[f64]) {
+    let any = values.iter().any(|v| !v.is_nan());
+    b.push(u8::from(any));
+    if any {
+        for v in values {
+            b.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+    }
+}
+
+/// The seven values of a day, in the order the file keeps them.
+fn values_of(v: &DailyValues) -> [Option<f64>; 7] {
+    [v.so2, v.no2, v.pm10, v.pm25, v.co, v.o3_8h, v.o3_1h_max]
+}
+
+/// Bytes read from the front, `None` past the end.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (a, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(a)
+    }
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.array::<1>()?[0])
+    }
+    fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_bits(u64::from_le_bytes(self.array()?)))
+    }
+    fn optional<const N: usize>(&mut self) -> Option<Option<[f64; N]>> {
+        if self.u8()? == 0 {
+            return Some(None);
+        }
+        let mut out = [0.0; N];
+        for v in &mut out {
+            *v = self.f64()?;
+        }
+        Some(Some(out))
+    }
+}
+
+/// Parse a days file of the month `key`; `None` if it is not one (a reader
+/// then reads the month's hours).
+pub fn parse(key: MonthKey, bytes: &[u8]) -> Option<MonthDays> {
+    let (start, len) = key.label_range();
+    let mut c = Cursor(bytes);
+    if c.take(8)? != MAGIC || i64::from_le_bytes(c.array()?) != start || u32::from_le_bytes(c.array()?) as usize != len
+    {
+        return None;
+    }
+    let n = u32::from_le_bytes(c.array()?) as usize;
+    let whole_days = len / 24 - 1;
+    let mut stations = Vec::with_capacity(n.min(bytes.len() / 8));
+    for _ in 0..n {
+        let name_len = u16::from_le_bytes(c.array()?) as usize;
+        let name = std::str::from_utf8(c.take(name_len)?).ok()?.to_string();
+        let head = c.optional::<6>()?;
+        let tail = c.optional::<{ 6 * TAIL }>()?.map(|t| {
+            let mut out = Box::new([[0.0; TAIL]; 6]);
+            for (k, s) in out.iter_mut().enumerate() {
+                s.copy_from_slice(&t[k * TAIL..(k + 1) * TAIL]);
+            }
+            out
+        });
+        let count = u16::from_le_bytes(c.array()?) as usize;
+        let mut days = Vec::with_capacity(count.min(whole_days));
+        for _ in 0..count {
+            let [day, with_value] = c.array::<2>()?;
+            if day as usize >= whole_days || days.last().is_some_and(|&(d, _, _)| d >= day) {
+                return None;
+            }
+            let hours: [u8; 6] = c.array()?;
+            let mask = c.u8()?;
+            let mut values = [None; 7];
+            for (i, v) in values.iter_mut().enumerate() {
+                if mask & (1 << i) != 0 {
+                    *v = Some(c.f64()?);
+                }
+            }
+            let [so2, no2, pm10, pm25, co, o3_8h, o3_1h_max] = values;
+            let v = DailyValues { so2, no2, pm10, pm25, co, o3_8h, o3_1h_max, hours, deducted: None };
+            days.push((day, v, with_value));
+        }
+        stations.push(StationDays { name, head, tail, days });
+    }
+    (c.take(8)? == MAGIC && c.0.is_empty()).then_some(MonthDays { start, len, stations })
+}
+
+/// Station days `d0..=d1` of month `cur` (all within it) as a reader of the
+/// hours gives them (`query::station_days_with`), to `each`: its stations
+/// (those `keep` keeps) in the file's order, each station's days in order,
+/// the last day closed by `next`'s first label (the next month's days, if
+/// the store has that month); then the stations only `next` has, whose
+/// last day is that closing hour alone. Days without a value of any kind
+/// are not given. Returns the hours used (all raw).
+pub fn emit(
+    cur: &MonthDays,
+    next: Option<&MonthDays>,
+    (d0, d1): (lantian_core::time::DayNumber, lantian_core::time::DayNumber),
+    keep: &dyn Fn(&str) -> bool,
+    each: &mut dyn FnMut(&str, lantian_core::time::DayNumber, &DailyValues, ValuesUsed),
+) -> ValuesUsed {
+    let first = cur.start.div_euclid(24);
+    let last_day = first + (cur.len / 24) as i64 - 1;
+    let closing = d1 >= last_day;
+    let heads: HashMap<&str, &[f64; 6]> = match next {
+        Some(n) if closing => n.stations.iter().filter_map(|s| Some((s.name.as_str(), s.head.as_ref()?))).collect(),
+        _ => HashMap::new(),
+    };
+    let rules = CaptureRules::default();
+    let mut used = ValuesUsed::default();
+    let mut give = |name: &str, day, v: &DailyValues, n: usize| {
+        let u = ValuesUsed { audited: 0, raw: n as u64 };
+        used += u;
+        each(name, day, v, u);
+    };
+    // The last day from the month's 23 hours and the next month's first.
+    let last = |tail: Option<&Six<TAIL>>, head: Option<&[f64; 6]>| -> Option<(DailyValues, usize)> {
+        let mut hours = [[f64::NAN; 24]; 6];
+        for (k, h) in hours.iter_mut().enumerate() {
+            if let Some(t) = tail {
+                h[..TAIL].copy_from_slice(&t[k]);
+            }
+            if let Some(head) = head {
+                h[TAIL] = head[k];
+            }
+        }
+        let n = hours_with_value(hours.each_ref());
+        (n > 0).then(|| (station_day_refs(hours.each_ref(), &rules), n))
+    };
+    for st in cur.stations.iter().filter(|s| keep(&s.name)) {
+        for (j, v, n) in &st.days {
+            let day = first + i64::from(*j);
+            if (d0..=d1).contains(&day) {
+                give(&st.name, day, v, usize::from(*n));
+            }
+        }
+        if closing && let Some((v, n)) = last(st.tail.as_deref(), heads.get(st.name.as_str()).copied()) {
+            give(&st.name, last_day, &v, n);
+        }
+    }
+    if closing && let Some(next) = next {
+        let in_cur: std::collections::HashSet<&str> = cur.stations.iter().map(|s| s.name.as_str()).collect();
+        for st in next.stations.iter().filter(|s| keep(&s.name) && !in_cur.contains(s.name.as_str())) {
+            if let Some((v, n)) = last(None, st.head.as_ref()) {
+                give(&st.name, last_day, &v, n);
+            }
+        }
+    }
+    used
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use crate::query::{station_days_from_hours, station_days_with, stored_pair};
+    use lantian_core::time::{DayNumber, day_number};
+    use std::fs;
+
+    /// Files of 2019-01-30 .. 2019-02-02: four stations with values (some
+    /// cells blank, so that days fall either side of the capture rules),
+    /// 9001A only in January, 9002A only in the hour that closes January.
+    fn write_days(dir: &Path, seed: u64) {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        let types = ["AQI", "PM2.5", "PM10", "SO2", "NO2", "O3", "CO"];
+        for (day, extra) in [("20190130", "9001A"), ("20190131", "9001A"), ("20190201", "9002A"), ("20190202", "")] {
+            let mut names = vec!["1001A", "1002A", "1003A", "1004A"];
+            if !extra.is_empty() {
+                names.push(extra);
+            }
+            let mut text = format!("date,hour,type,{}\n", names.join(","));
+            for hour in 0..24 {
+                for t in types {
+                    let cells: Vec<String> = names
+                        .iter()
+                        .map(|&n| {
+                            let r = next();
+                            let blank = r % 7 == 0 || (n == "9002A" && hour > 0) || (n == "1004A" && hour % 5 < 2);
+                            match (blank, t) {
+                                (true, _) => String::new(),
+                                (_, "CO") => format!("{}.{}", r % 3, r % 10),
+                                _ => (r % 300).to_string(),
+                            }
+                        })
+                        .collect();
+                    text.push_str(&format!("{day},{hour},{t},{}\n", cells.join(",")));
+                }
+            }
+            fs::write(dir.join(format!("china_sites_{day}.csv")), text).unwrap();
+        }
+    }
+
+    fn days_of(
+        store: &Store,
+        stations: Option<&[String]>,
+        from: DayNumber,
+        to: DayNumber,
+        stored: bool,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let each = |st: &str, d: DayNumber, v: &DailyValues, u: ValuesUsed| out.push(format!("{st} {d} {v:?} {u:?}"));
+        let rules = CaptureRules::default();
+        if stored {
+            station_days_with(store, stations, from, to, &rules, None, each).unwrap();
+        } else {
+            station_days_from_hours(store, stations, from, to, &rules, None, each).unwrap();
+        }
+        out
+    }
+
+    fn day(m: i8, d: i8) -> DayNumber {
+        day_number(jiff::civil::date(2019, m, d))
+    }
+
+    /// Every window the stored days serve gives what the hours give, in
+    /// the same order, bit for bit.
+    fn assert_same(store: &Store) {
+        let few = ["1002A".to_string(), "9002A".to_string()];
+        for (from, to, stations) in [
+            (day(1, 1), day(2, 28), None),
+            (day(1, 30), day(1, 31), None),
+            (day(1, 31), day(2, 1), None),
+            (day(1, 30), day(1, 30), None),
+            (day(2, 1), day(2, 2), None),
+            (day(1, 1), day(2, 28), Some(&few[..])),
+        ] {
+            let hours = days_of(store, stations, from, to, false);
+            assert!(!hours.is_empty());
+            assert_eq!(days_of(store, stations, from, to, true), hours, "{from}..{to} {stations:?}");
+        }
+    }
+
+    #[test]
+    fn stored_days_give_what_the_hours_give() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, input) = (dir.path().join("data"), dir.path().join("in"));
+        fs::create_dir_all(&input).unwrap();
+        write_days(&input, 1);
+        crate::import(&data, std::slice::from_ref(&input), None).unwrap();
+        let store = Store::open(&data).unwrap();
+        let (jan, feb) = (MonthKey { year: 2019, month: 1 }, MonthKey { year: 2019, month: 2 });
+        // The stored days are there and are what the reader takes.
+        let mut memo = Vec::new();
+        let (cur, next) = stored_pair(&store, jan, day(1, 31), &mut memo).expect("January's days are stored");
+        assert!(cur.stations.iter().any(|s| s.name == "9001A"));
+        assert!(next.expect("February closes January").stations.iter().any(|s| s.name == "9002A"));
+        // 9002A's one hour closes January's last day, the only day it has.
+        let closing = days_of(&store, None, day(1, 31), day(1, 31), true);
+        assert!(closing.last().unwrap().starts_with(&format!("9002A {}", day(1, 31))), "{closing:?}");
+        assert_same(&store);
+
+        // A changed month is rewritten with its days; the old ones go.
+        let jan_days = |store: &Store| days_path(&store.dir().join(&store.manifest.hourly["2019-01"]));
+        let old = jan_days(&store);
+        write_days(&input, 2);
+        crate::import(&data, &[input.join("china_sites_20190131.csv")], None).unwrap();
+        let store = Store::open(&data).unwrap();
+        assert_ne!(jan_days(&store), old);
+        assert!(jan_days(&store).exists());
+        assert_same(&store);
+        // The next writer removes the last generation's files.
+        crate::import(&data, &[input.join("china_sites_20190131.csv")], None).unwrap();
+        assert!(!old.exists());
+
+        // Days files gone or damaged: the hours are read, the same values.
+        let store = Store::open(&data).unwrap();
+        let bytes = fs::read(jan_days(&store)).unwrap();
+        fs::write(jan_days(&store), &bytes[..bytes.len() / 2]).unwrap();
+        assert!(matches!(store.stored_days(jan), crate::store::StoredDays::Hours));
+        assert_same(&store);
+        let feb_days = days_path(&store.dir().join(&store.manifest.hourly["2019-02"]));
+        fs::remove_file(&feb_days).unwrap();
+        assert!(matches!(store.stored_days(feb), crate::store::StoredDays::Hours));
+        assert_same(&store);
+    }
+
+    /// What a writer puts in a days file is what `parse` reads back; any
+    /// cut of the file, or another month's key, is refused, not misread.
+    #[test]
+    fn days_file_round_trip_and_damage() {
+        let key = MonthKey { year: 2019, month: 2 };
+        let (start, len) = key.label_range();
+        let mut w = DaysWriter::new(start, len);
+        let mut block = vec![f64::NAN; N_KINDS * len];
+        for (i, v) in block.iter_mut().enumerate() {
+            if i % 11 != 0 {
+                *v = (i % 97) as f64 + 0.5;
+            }
+        }
+        w.station("1001A", &block);
+        w.station("1002A", &vec![f64::NAN; N_KINDS * len]);
+        let bytes = w.finish().unwrap();
+        let days = parse(key, &bytes).unwrap();
+        assert_eq!(days.stations.len(), 2);
+        let s = &days.stations[0];
+        assert_eq!(s.days.len(), 27, "every whole day of February but the last");
+        let pm25 = &block[Kind::Pm25.idx() * len..][..len];
+        assert_eq!(s.head.unwrap()[5].to_bits(), pm25[0].to_bits());
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&s.tail.as_ref().unwrap()[5]), bits(&pm25[len - TAIL..]));
+        let hours: [&[f64; 24]; 6] =
+            Pollutant::ALL.map(|p| block[Kind::measured(p).idx() * len + 25..][..24].try_into().unwrap());
+        assert_eq!(s.days[1].1, station_day_refs(hours, &CaptureRules::default()));
+        assert!(days.stations[1].days.is_empty() && days.stations[1].head.is_none());
+        for cut in [0, 7, 8, 20, 24, bytes.len() / 2, bytes.len() - 1] {
+            assert!(parse(key, &bytes[..cut]).is_none(), "cut at {cut}");
+        }
+        assert!(parse(MonthKey { year: 2019, month: 3 }, &bytes).is_none());
+        // A block that is not a month's: no file at all.
+        let mut w = DaysWriter::new(start, len);
+        w.station("1001A", &block[1..]);
+        assert!(w.finish().is_none());
+    }
+}
