@@ -129,7 +129,12 @@ try {
   await page.click('#task-form button[type=submit]');
   await page.waitForFunction(() => location.hash === '#/tasks/901' && document.getElementById('task-title').textContent.startsWith('901'));
   await page.click('#task-edit-link');
-  await page.waitForFunction(() => document.querySelector('#task-form [name=title]').value.includes('扬尘'));
+  // Loaded: the number is read-only (set before the task is fetched) and
+  // filled again (a reset empties it first); typing earlier raced the load.
+  await page.waitForFunction(() => {
+    const el = document.getElementById('task-form').elements;
+    return el.number.readOnly && el.number.value === '901' && el.title.value.includes('扬尘');
+  });
   await page.fill(f('measures'), '开展工地扬尘专项检查\n渣土车密闭运输\n道路机扫水洗');
   await page.fill(f('deadline'), '2020-06-30');
   await page.click('#task-form button[type=submit]');
