@@ -307,12 +307,19 @@ fn station_days_by(
     let stored_ok = stored && *rules == CaptureRules::default();
     let wanted: Option<HashSet<&str>> = stations.map(|s| s.iter().map(String::as_str).collect());
     let keep = |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
-    let mut memo: Vec<(MonthKey, Arc<MonthDays>)> = Vec::new();
-    for (d0, d1) in month_chunks(from, to) {
-        let Some(key) = date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() }) else { continue };
-        if stored_ok
+    let chunks = month_chunks(from, to);
+    let key_of = |d0: DayNumber| date_of(d0).map(|d| MonthKey { year: d.year(), month: d.month() });
+    let mut ahead = stored_ok.then(|| {
+        // The chunks' months, and the one after the last (it closes its last day).
+        let mut keys: Vec<MonthKey> = chunks.iter().filter_map(|&(d0, _)| key_of(d0)).collect();
+        keys.extend(keys.last().map(|k| k.next()));
+        DaysAhead::start(store, keys)
+    });
+    for (d0, d1) in chunks {
+        let Some(key) = key_of(d0) else { continue };
+        if let Some(ahead) = &mut ahead
             && deduct.is_none_or(|d| d.within(d0 * 24 + 1, d1 * 24 + 24).is_empty())
-            && let Some((cur, next)) = stored_pair(store, key, d1, &mut memo)
+            && let Some((cur, next)) = ahead.pair(key, d1)
         {
             used += days::emit(&cur, next.as_deref(), (d0, d1), &keep, &mut each);
             continue;
@@ -444,39 +451,89 @@ fn stored_days_on() -> bool {
     *ON.get_or_init(|| std::env::var_os("LANTIAN_STORED_DAYS").is_none_or(|v| v != "0"))
 }
 
-/// Month `key`'s stored days, and the next month's when day `d1` is the
-/// month's last (its first label closes that day; `None` inside when the
-/// store has no such month); `None` when either must be read from its hours.
-/// `memo` keeps the months read, for the next month's call.
-pub(crate) fn stored_pair(
-    store: &Store,
-    key: MonthKey,
-    d1: DayNumber,
-    memo: &mut Vec<(MonthKey, Arc<MonthDays>)>,
-) -> Option<(Arc<MonthDays>, Option<Arc<MonthDays>>)> {
-    let mut load = |key: MonthKey| -> Option<Option<Arc<MonthDays>>> {
-        if let Some((_, d)) = memo.iter().find(|(k, _)| *k == key) {
-            return Some(Some(d.clone()));
+/// A month's stored days as the reader ahead found them.
+#[derive(Clone)]
+enum Found {
+    /// The store has no hourly data for the month.
+    Absent,
+    /// The month is read from its hours.
+    Hours,
+    Days(Arc<MonthDays>),
+}
+
+impl From<StoredDays> for Found {
+    fn from(s: StoredDays) -> Found {
+        match s {
+            StoredDays::Absent => Found::Absent,
+            StoredDays::Hours => Found::Hours,
+            StoredDays::Days(d) => Found::Days(Arc::new(d)),
         }
-        match store.stored_days(key) {
-            StoredDays::Absent => Some(None),
-            StoredDays::Hours => None,
-            StoredDays::Days(d) => {
-                let d = Arc::new(d);
-                if memo.len() >= 2 {
-                    memo.remove(0);
+    }
+}
+
+/// Months' stored days read and parsed on a thread of their own, in the
+/// order a reader of consecutive months asks for them (reading them on the
+/// reader's thread was a third of a national year's assessment, the other
+/// core idle meanwhile).
+pub(crate) struct DaysAhead {
+    store: Store,
+    rx: Option<std::sync::mpsc::Receiver<(MonthKey, Found)>>,
+    /// The last months received.
+    memo: Vec<(MonthKey, Found)>,
+}
+
+impl DaysAhead {
+    pub(crate) fn start(store: &Store, keys: Vec<MonthKey>) -> DaysAhead {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let ahead = store.clone();
+        std::thread::spawn(move || {
+            for key in keys {
+                if tx.send((key, ahead.stored_days(key).into())).is_err() {
+                    break;
                 }
-                memo.push((key, d.clone()));
-                Some(Some(d))
             }
+        });
+        DaysAhead { store: store.clone(), rx: Some(rx), memo: Vec::new() }
+    }
+
+    fn get(&mut self, key: MonthKey) -> Found {
+        loop {
+            if let Some((_, f)) = self.memo.iter().find(|(k, _)| *k == key) {
+                return f.clone();
+            }
+            let item = match self.rx.as_ref().map(|rx| rx.recv()) {
+                Some(Ok(item)) => item,
+                // Not among the months read ahead: read here.
+                _ => {
+                    self.rx = None;
+                    (key, self.store.stored_days(key).into())
+                }
+            };
+            if self.memo.len() >= 3 {
+                self.memo.remove(0);
+            }
+            self.memo.push(item);
         }
-    };
-    // A month the store lacks: the hours path (it has nothing to decode).
-    let cur = load(key)??;
-    let (start, len) = key.label_range();
-    let closing = d1 * 24 + 24 >= start + len as i64;
-    let next = if closing { load(key.next())? } else { None };
-    Some((cur, next))
+    }
+
+    /// Month `key`'s stored days, and the next month's when day `d1` is
+    /// the month's last (its first label closes that day; `None` inside
+    /// when the store has no such month); `None` when either must be read
+    /// from its hours.
+    pub(crate) fn pair(&mut self, key: MonthKey, d1: DayNumber) -> Option<(Arc<MonthDays>, Option<Arc<MonthDays>>)> {
+        // A month the store lacks: the hours path (it has nothing to decode).
+        let Found::Days(cur) = self.get(key) else { return None };
+        let (start, len) = key.label_range();
+        let next = match d1 * 24 + 24 >= start + len as i64 {
+            false => None,
+            true => match self.get(key.next()) {
+                Found::Absent => None,
+                Found::Hours => return None,
+                Found::Days(d) => Some(d),
+            },
+        };
+        Some((cur, next))
+    }
 }
 
 /// Preference among published sources of one city-day: the official daily
@@ -576,23 +633,40 @@ pub fn city_days(
             station_city.insert(s.clone(), ci);
         }
     }
-    // Per city: (day, station daily values) in station order, each
-    // station's days in order (as `station_days` delivers them).
-    // Room for every member's every day up front (each city's list grew by
-    // doubling: a copy of it each time, and fresh pages).
-    let n_days = usize::try_from(to - from + 1).unwrap_or(0);
+    // Per city: (day, station daily values) of one month in station order,
+    // each station's days in order (as `station_days` delivers them), made
+    // into the city's days when the month is done: the lists' memory is
+    // used again month after month (holding a national year's 0.6 M
+    // station-days at once was 100 MB of fresh pages). Room for every
+    // member's every day of a month up front.
     let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = wanted
         .iter()
         .map(|c| {
             let n = if opts.source == SourcePreference::Published { 0 } else { members.get(c).map_or(0, Vec::len) };
-            Vec::with_capacity(n * n_days)
+            Vec::with_capacity(n * 31)
         })
         .collect();
+    // Room for every day up front (growing by doubling copied the lists).
+    let n_days = usize::try_from(to - from + 1).unwrap_or(0);
+    let mut lists: Vec<Vec<AreaDay>> =
+        per_city.iter().map(|p| Vec::with_capacity(if p.capacity() > 0 { n_days } else { 0 })).collect();
+    let flush = |per_city: &mut Vec<Vec<(DayNumber, DailyValues)>>, lists: &mut Vec<Vec<AreaDay>>| {
+        append_area_days(per_city, opts.method, lists);
+        per_city.iter_mut().for_each(Vec::clear);
+    };
     if opts.source != SourcePreference::Published && !station_city.is_empty() {
         let codes: Vec<String> = station_city.keys().cloned().collect();
         // Calls come station by station: look the city up once per run.
         let mut last: Option<(String, Option<usize>)> = None;
+        // Days come a month at a time, none of a month after the next began.
+        let mut month_end: Option<DayNumber> = None;
         station_days_with(store, Some(&codes), from, to, &opts.rules, opts.deduct.as_deref(), |st, day, v, _| {
+            if month_end.is_none_or(|end| day > end) {
+                if month_end.is_some() {
+                    flush(&mut per_city, &mut lists);
+                }
+                month_end = date_of(day).map(|d| lantian_core::time::day_number(d.last_of_month()));
+            }
             let ci = match &last {
                 Some((s, ci)) if s == st => *ci,
                 _ => {
@@ -605,8 +679,9 @@ pub fn city_days(
                 per_city[ci].push((day, *v));
             }
         })?;
+        flush(&mut per_city, &mut lists);
     }
-    Ok(assemble_city_days(&wanted, per_city, &published, from, to, opts))
+    Ok(merge_published(&wanted, lists, &published, from, to, opts))
 }
 
 /// The days of the cities `wanted` from their stations' days (`per_city`,
@@ -621,29 +696,51 @@ pub fn assemble_city_days(
     to: DayNumber,
     opts: &AreaOptions,
 ) -> BTreeMap<String, Vec<AreaDay>> {
-    let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
+    let lists = stations_area_days(&per_city, opts.method);
+    merge_published(wanted, lists, published, from, to, opts)
+}
+
+/// Each city's days from its stations' days (`per_city`, in `wanted`'s
+/// order), ascending: a day's stations in the order they came.
+fn stations_area_days(per_city: &[Vec<(DayNumber, DailyValues)>], method: AreaMethod) -> Vec<Vec<AreaDay>> {
+    let mut lists = vec![Vec::new(); per_city.len()];
+    append_area_days(per_city, method, &mut lists);
+    lists
+}
+
+/// `stations_area_days` appended to `lists` (of days before these).
+fn append_area_days(per_city: &[Vec<(DayNumber, DailyValues)>], method: AreaMethod, lists: &mut [Vec<AreaDay>]) {
     // A city's station days arrive month by month, station by station: order
     // them by day through an index (a day's stations stay in the order they
     // came), not by moving the 160-byte values; cities split over the cores.
-    let area_days = |days: &[(DayNumber, DailyValues)]| -> Vec<AreaDay> {
+    let area_days = |days: &[(DayNumber, DailyValues)], out: &mut Vec<AreaDay>| {
         let mut order: Vec<(DayNumber, u32)> = days.iter().enumerate().map(|(i, (d, _))| (*d, i as u32)).collect();
         order.sort_by_key(|&(d, _)| d);
-        let mut vals: Vec<DailyValues> = Vec::new();
-        order
-            .chunk_by(|a, b| a.0 == b.0)
-            .map(|group| {
-                vals.clear();
-                vals.extend(group.iter().map(|&(_, i)| days[i as usize].1));
-                AreaDay {
-                    day: group[0].0,
-                    values: area_day(&vals, opts.method, 1),
-                    source: DaySource::Stations(vals.len() as u16),
-                }
-            })
-            .collect()
+        out.extend(order.chunk_by(|a, b| a.0 == b.0).map(|group| {
+            let values = area_day(group.iter().map(|&(_, i)| &days[i as usize].1), method, 1);
+            AreaDay { day: group[0].0, values, source: DaySource::Stations(group.len() as u16) }
+        }));
     };
-    let lists: Vec<Vec<AreaDay>> =
-        crate::par::map_ranges(per_city.len(), |r| per_city[r].iter().map(|days| area_days(days)).collect());
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
+    let per = per_city.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (days, out) in per_city.chunks(per).zip(lists.chunks_mut(per)) {
+            scope.spawn(move || days.iter().zip(out).for_each(|(d, o)| area_days(d, o)));
+        }
+    });
+}
+
+/// The cities' days from their stations (`lists`, ascending, in `wanted`'s
+/// order) with the published rows of `from..=to` merged in (`opts.source`).
+fn merge_published(
+    wanted: &[String],
+    lists: Vec<Vec<AreaDay>>,
+    published: &[CityDay],
+    from: DayNumber,
+    to: DayNumber,
+    opts: &AreaOptions,
+) -> BTreeMap<String, Vec<AreaDay>> {
+    let mut out: BTreeMap<String, Vec<AreaDay>> = wanted.iter().map(|c| (c.clone(), Vec::new())).collect();
     for (ci, list) in lists.into_iter().enumerate() {
         *out.get_mut(&wanted[ci]).expect("every wanted city has a list") = list;
     }

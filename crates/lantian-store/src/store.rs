@@ -259,8 +259,9 @@ impl Store {
         }
         let Some(f) = self.manifest.hourly.get(&key.name()) else { return StoredDays::Absent };
         let path = crate::partition::days::days_path(&self.dir.join(f));
+        let parsed = fs::read(&path).ok().and_then(|b| crate::partition::days::parse(key, b));
         // Missing (a month written before stored days) or unreadable: the hours.
-        match fs::read(&path).ok().and_then(|b| crate::partition::days::parse(key, &b)) {
+        match parsed {
             Some(days) => StoredDays::Days(days),
             None => StoredDays::Hours,
         }

@@ -18,10 +18,12 @@
 //! Format (little-endian): magic, first label (i64), labels (u32), stations
 //! (u32); per station its name (u16 length, UTF-8), the head (u8 flag, then
 //! 6 × f64 if set), the tail (flag, then 6 × 23 × f64 if set), its days
-//! (u16 count; each: day of the month from 0 (u8), hours with a value of
-//! any kind (u8), valid hours per pollutant (6 × u8), which of the seven
-//! values are present (u8 bits), then those values as f64); the magic
-//! again at the end. Series are in `Pollutant::ALL` order.
+//! (u16 count; each a record of `DAY_BYTES`: day of the month from 0, hours
+//! with a value of any kind, valid hours per pollutant (6 × u8), which of
+//! the seven values are present (u8 bits), then the seven as f64, zero when
+//! absent); the magic again at the end. Series are in `Pollutant::ALL`
+//! order. Records of one size let a reader index a file in one pass and
+//! decode each day only when it gives it (`MonthDays`).
 
 use super::*;
 use lantian_core::pollutant::Pollutant;
@@ -36,25 +38,83 @@ pub const TAIL: usize = 23;
 /// The six measured series of a day or part of one, `Pollutant::ALL` order.
 pub type Six<const N: usize> = [[f64; N]; 6];
 
-/// One station's stored days.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StationDays {
-    pub name: String,
-    /// The month's first label (hour 24 of the previous month's last day).
-    pub head: Option<[f64; 6]>,
-    /// Hours 1..=23 of the month's last day.
-    pub tail: Option<Box<Six<TAIL>>>,
-    /// The days the month holds whole that have a value of any kind: day
-    /// of the month from 0, the values, and hours with a value of any kind.
-    pub days: Vec<(u8, DailyValues, u8)>,
+/// Bytes of a day's record.
+const DAY_BYTES: usize = 2 + 6 + 1 + 7 * 8;
+
+/// Where one station's parts are in the file.
+#[derive(Clone, Debug)]
+struct StationAt {
+    /// In `MonthDays::names`.
+    name: std::ops::Range<usize>,
+    head: Option<usize>,
+    tail: Option<usize>,
+    /// The first day record, and how many.
+    days: usize,
+    count: usize,
 }
 
-/// A month's stored days, stations in the month file's order.
-#[derive(Clone, Debug, PartialEq)]
+/// A month's stored days, stations in the month file's order: the file's
+/// bytes, checked and indexed, decoded as they are asked for.
+#[derive(Clone, Debug)]
 pub struct MonthDays {
     pub start: HourLabel,
     pub len: usize,
-    pub stations: Vec<StationDays>,
+    bytes: Vec<u8>,
+    /// The stations' names one after another.
+    names: String,
+    stations: Vec<StationAt>,
+}
+
+impl MonthDays {
+    pub fn stations(&self) -> usize {
+        self.stations.len()
+    }
+
+    pub fn name(&self, i: usize) -> &str {
+        &self.names[self.stations[i].name.clone()]
+    }
+
+    fn f64_at(&self, at: usize) -> f64 {
+        f64::from_bits(u64::from_le_bytes(self.bytes[at..at + 8].try_into().expect("8 bytes")))
+    }
+
+    /// The month's first label of the six series (hour 24 of the previous
+    /// month's last day), if any has a value.
+    pub fn head(&self, i: usize) -> Option<[f64; 6]> {
+        let at = self.stations[i].head?;
+        Some(std::array::from_fn(|k| self.f64_at(at + 8 * k)))
+    }
+
+    /// Hours 1..=23 of the month's last day, if any has a value.
+    pub fn tail(&self, i: usize) -> Option<Six<TAIL>> {
+        let at = self.stations[i].tail?;
+        Some(std::array::from_fn(|k| std::array::from_fn(|h| self.f64_at(at + 8 * (k * TAIL + h)))))
+    }
+
+    /// The days the month holds whole that have a value of any kind: day
+    /// of the month from 0, the values, and hours with a value of any kind.
+    pub fn days(&self, i: usize) -> impl Iterator<Item = (u8, DailyValues, u8)> + '_ {
+        let s = &self.stations[i];
+        (0..s.count).map(move |d| {
+            let at = s.days + d * DAY_BYTES;
+            let r = &self.bytes[at..at + DAY_BYTES];
+            let mask = r[8];
+            let value = |i: usize| (mask & (1 << i) != 0).then(|| self.f64_at(at + 9 + 8 * i));
+            let hours: [u8; 6] = r[2..8].try_into().expect("6 bytes");
+            let v = DailyValues {
+                so2: value(0),
+                no2: value(1),
+                pm10: value(2),
+                pm25: value(3),
+                co: value(4),
+                o3_8h: value(5),
+                o3_1h_max: value(6),
+                hours,
+                deducted: None,
+            };
+            (r[0], v, r[1])
+        })
+    }
 }
 
 /// The days file beside month file `parquet`.
@@ -118,8 +178,8 @@ impl DaysWriter {
             let values = values_of(&v);
             let mask = values.iter().enumerate().fold(0u8, |m, (i, x)| m | (u8::from(x.is_some()) << i));
             b.push(mask);
-            for x in values.into_iter().flatten() {
-                b.extend_from_slice(&x.to_bits().to_le_bytes());
+            for x in values {
+                b.extend_from_slice(&x.map_or(0, f64::to_bits).to_le_bytes());
             }
             count += 1;
         }
@@ -151,41 +211,37 @@ fn values_of(v: &DailyValues) -> [Option<f64>; 7] {
     [v.so2, v.no2, v.pm10, v.pm25, v.co, v.o3_8h, v.o3_1h_max]
 }
 
-/// Bytes read from the front, `None` past the end.
-struct Cursor<'a>(&'a [u8]);
+/// Bytes read from the front, `None` past the end; `at` counts them.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (a, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
+        let a = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
         Some(a)
     }
     fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
         self.take(N)?.try_into().ok()
     }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.array::<1>()?[0])
-    }
-    fn f64(&mut self) -> Option<f64> {
-        Some(f64::from_bits(u64::from_le_bytes(self.array()?)))
-    }
-    fn optional<const N: usize>(&mut self) -> Option<Option<[f64; N]>> {
-        if self.u8()? == 0 {
+    /// A flag, then `n` f64 if it is set: where they start.
+    fn optional(&mut self, n: usize) -> Option<Option<usize>> {
+        if self.take(1)?[0] == 0 {
             return Some(None);
         }
-        let mut out = [0.0; N];
-        for v in &mut out {
-            *v = self.f64()?;
-        }
-        Some(Some(out))
+        let at = self.at;
+        self.take(8 * n)?;
+        Some(Some(at))
     }
 }
 
-/// Parse a days file of the month `key`; `None` if it is not one (a reader
-/// then reads the month's hours).
-pub fn parse(key: MonthKey, bytes: &[u8]) -> Option<MonthDays> {
+/// Check and index a days file of the month `key`; `None` if it is not one
+/// (a reader then reads the month's hours).
+pub fn parse(key: MonthKey, bytes: Vec<u8>) -> Option<MonthDays> {
     let (start, len) = key.label_range();
-    let mut c = Cursor(bytes);
+    let mut c = Cursor { bytes: &bytes, at: 0 };
     if c.take(8)? != MAGIC || i64::from_le_bytes(c.array()?) != start || u32::from_le_bytes(c.array()?) as usize != len
     {
         return None;
@@ -193,39 +249,30 @@ pub fn parse(key: MonthKey, bytes: &[u8]) -> Option<MonthDays> {
     let n = u32::from_le_bytes(c.array()?) as usize;
     let whole_days = len / 24 - 1;
     let mut stations = Vec::with_capacity(n.min(bytes.len() / 8));
+    let mut names = String::new();
     for _ in 0..n {
         let name_len = u16::from_le_bytes(c.array()?) as usize;
-        let name = std::str::from_utf8(c.take(name_len)?).ok()?.to_string();
-        let head = c.optional::<6>()?;
-        let tail = c.optional::<{ 6 * TAIL }>()?.map(|t| {
-            let mut out = Box::new([[0.0; TAIL]; 6]);
-            for (k, s) in out.iter_mut().enumerate() {
-                s.copy_from_slice(&t[k * TAIL..(k + 1) * TAIL]);
-            }
-            out
-        });
+        let name = names.len()..names.len() + name_len;
+        names.push_str(std::str::from_utf8(c.take(name_len)?).ok()?);
+        let head = c.optional(6)?;
+        let tail = c.optional(6 * TAIL)?;
         let count = u16::from_le_bytes(c.array()?) as usize;
-        let mut days = Vec::with_capacity(count.min(whole_days));
-        for _ in 0..count {
-            let [day, with_value] = c.array::<2>()?;
-            if day as usize >= whole_days || days.last().is_some_and(|&(d, _, _)| d >= day) {
+        let days = c.at;
+        let records = c.take(count.checked_mul(DAY_BYTES)?)?;
+        // Days ascending within the month's whole days.
+        let mut last = None;
+        for r in records.chunks_exact(DAY_BYTES) {
+            if r[0] as usize >= whole_days || last.is_some_and(|d| d >= r[0]) {
                 return None;
             }
-            let hours: [u8; 6] = c.array()?;
-            let mask = c.u8()?;
-            let mut values = [None; 7];
-            for (i, v) in values.iter_mut().enumerate() {
-                if mask & (1 << i) != 0 {
-                    *v = Some(c.f64()?);
-                }
-            }
-            let [so2, no2, pm10, pm25, co, o3_8h, o3_1h_max] = values;
-            let v = DailyValues { so2, no2, pm10, pm25, co, o3_8h, o3_1h_max, hours, deducted: None };
-            days.push((day, v, with_value));
+            last = Some(r[0]);
         }
-        stations.push(StationDays { name, head, tail, days });
+        stations.push(StationAt { name, head, tail, days, count });
     }
-    (c.take(8)? == MAGIC && c.0.is_empty()).then_some(MonthDays { start, len, stations })
+    if c.take(8)? != MAGIC || c.at != bytes.len() {
+        return None;
+    }
+    Some(MonthDays { start, len, bytes, names, stations })
 }
 
 /// Station days `d0..=d1` of month `cur` (all within it) as a reader of the
@@ -245,8 +292,8 @@ pub fn emit(
     let first = cur.start.div_euclid(24);
     let last_day = first + (cur.len / 24) as i64 - 1;
     let closing = d1 >= last_day;
-    let heads: HashMap<&str, &[f64; 6]> = match next {
-        Some(n) if closing => n.stations.iter().filter_map(|s| Some((s.name.as_str(), s.head.as_ref()?))).collect(),
+    let heads: HashMap<&str, [f64; 6]> = match next {
+        Some(n) if closing => (0..n.stations()).filter_map(|i| Some((n.name(i), n.head(i)?))).collect(),
         _ => HashMap::new(),
     };
     let rules = CaptureRules::default();
@@ -270,22 +317,23 @@ pub fn emit(
         let n = hours_with_value(hours.each_ref());
         (n > 0).then(|| (station_day_refs(hours.each_ref(), &rules), n))
     };
-    for st in cur.stations.iter().filter(|s| keep(&s.name)) {
-        for (j, v, n) in &st.days {
-            let day = first + i64::from(*j);
+    for i in (0..cur.stations()).filter(|&i| keep(cur.name(i))) {
+        let name = cur.name(i);
+        for (j, v, n) in cur.days(i) {
+            let day = first + i64::from(j);
             if (d0..=d1).contains(&day) {
-                give(&st.name, day, v, usize::from(*n));
+                give(name, day, &v, usize::from(n));
             }
         }
-        if closing && let Some((v, n)) = last(st.tail.as_deref(), heads.get(st.name.as_str()).copied()) {
-            give(&st.name, last_day, &v, n);
+        if closing && let Some((v, n)) = last(cur.tail(i).as_ref(), heads.get(name)) {
+            give(name, last_day, &v, n);
         }
     }
     if closing && let Some(next) = next {
-        let in_cur: std::collections::HashSet<&str> = cur.stations.iter().map(|s| s.name.as_str()).collect();
-        for st in next.stations.iter().filter(|s| keep(&s.name) && !in_cur.contains(s.name.as_str())) {
-            if let Some((v, n)) = last(None, st.head.as_ref()) {
-                give(&st.name, last_day, &v, n);
+        let in_cur: std::collections::HashSet<&str> = (0..cur.stations()).map(|i| cur.name(i)).collect();
+        for i in (0..next.stations()).filter(|&i| keep(next.name(i)) && !in_cur.contains(next.name(i))) {
+            if let Some((v, n)) = last(None, next.head(i).as_ref()) {
+                give(next.name(i), last_day, &v, n);
             }
         }
     }
@@ -296,7 +344,7 @@ pub fn emit(
 mod tests {
     use super::*;
     use crate::Store;
-    use crate::query::{station_days_from_hours, station_days_with, stored_pair};
+    use crate::query::{DaysAhead, station_days_from_hours, station_days_with};
     use lantian_core::time::{DayNumber, day_number};
     use std::fs;
 
@@ -387,10 +435,11 @@ mod tests {
         let store = Store::open(&data).unwrap();
         let (jan, feb) = (MonthKey { year: 2019, month: 1 }, MonthKey { year: 2019, month: 2 });
         // The stored days are there and are what the reader takes.
-        let mut memo = Vec::new();
-        let (cur, next) = stored_pair(&store, jan, day(1, 31), &mut memo).expect("January's days are stored");
-        assert!(cur.stations.iter().any(|s| s.name == "9001A"));
-        assert!(next.expect("February closes January").stations.iter().any(|s| s.name == "9002A"));
+        let mut ahead = DaysAhead::start(&store, vec![jan, feb]);
+        let (cur, next) = ahead.pair(jan, day(1, 31)).expect("January's days are stored");
+        assert!((0..cur.stations()).any(|i| cur.name(i) == "9001A"));
+        let next = next.expect("February closes January");
+        assert!((0..next.stations()).any(|i| next.name(i) == "9002A"));
         // 9002A's one hour closes January's last day, the only day it has.
         let closing = days_of(&store, None, day(1, 31), day(1, 31), true);
         assert!(closing.last().unwrap().starts_with(&format!("9002A {}", day(1, 31))), "{closing:?}");
@@ -437,22 +486,33 @@ mod tests {
         w.station("1001A", &block);
         w.station("1002A", &vec![f64::NAN; N_KINDS * len]);
         let bytes = w.finish().unwrap();
-        let days = parse(key, &bytes).unwrap();
-        assert_eq!(days.stations.len(), 2);
-        let s = &days.stations[0];
-        assert_eq!(s.days.len(), 27, "every whole day of February but the last");
+        let days = parse(key, bytes.clone()).unwrap();
+        assert_eq!(days.stations(), 2);
+        assert_eq!((days.name(0), days.name(1)), ("1001A", "1002A"));
+        let stored: Vec<(u8, DailyValues, u8)> = days.days(0).collect();
+        assert_eq!(stored.len(), 27, "every whole day of February but the last");
         let pm25 = &block[Kind::Pm25.idx() * len..][..len];
-        assert_eq!(s.head.unwrap()[5].to_bits(), pm25[0].to_bits());
+        assert_eq!(days.head(0).unwrap()[5].to_bits(), pm25[0].to_bits());
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&s.tail.as_ref().unwrap()[5]), bits(&pm25[len - TAIL..]));
+        assert_eq!(bits(&days.tail(0).unwrap()[5]), bits(&pm25[len - TAIL..]));
         let hours: [&[f64; 24]; 6] =
             Pollutant::ALL.map(|p| block[Kind::measured(p).idx() * len + 25..][..24].try_into().unwrap());
-        assert_eq!(s.days[1].1, station_day_refs(hours, &CaptureRules::default()));
-        assert!(days.stations[1].days.is_empty() && days.stations[1].head.is_none());
+        assert_eq!(stored[1].0, 1);
+        assert_eq!(stored[1].1, station_day_refs(hours, &CaptureRules::default()));
+        assert_eq!(days.days(1).count(), 0);
+        assert!(days.head(1).is_none() && days.tail(1).is_none());
         for cut in [0, 7, 8, 20, 24, bytes.len() / 2, bytes.len() - 1] {
-            assert!(parse(key, &bytes[..cut]).is_none(), "cut at {cut}");
+            assert!(parse(key, bytes[..cut].to_vec()).is_none(), "cut at {cut}");
         }
-        assert!(parse(MonthKey { year: 2019, month: 3 }, &bytes).is_none());
+        // One byte more, or a day out of order: refused.
+        assert!(parse(key, [&bytes[..], &[0]].concat()).is_none());
+        // The first record: before the 27, 1002A (11 bytes), the magic.
+        let first_day = bytes.len() - 8 - 11 - 27 * DAY_BYTES;
+        assert_eq!(bytes[first_day], 0);
+        let mut swapped = bytes.clone();
+        swapped[first_day] = 5;
+        assert!(parse(key, swapped).is_none());
+        assert!(parse(MonthKey { year: 2019, month: 3 }, bytes).is_none());
         // A block that is not a month's: no file at all.
         let mut w = DaysWriter::new(start, len);
         w.station("1001A", &block[1..]);
