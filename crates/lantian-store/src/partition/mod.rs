@@ -474,7 +474,12 @@ pub(crate) fn write_blocks(
         .and_then(|w| w.into_serialized_writer())
         .map_err(pq)?;
     let descrs: Vec<_> = (0..2 + N_KINDS).map(|c| writer.schema_descr().column(c)).collect();
-    let mut encoder = crate::value_chunk::Encoder::new(INVALIDATED);
+    // The thread's encoder from its last month: its buffers (~16 MB for a
+    // national month) were fresh pages for every month.
+    thread_local! {
+        static ENCODER: std::cell::Cell<Option<crate::value_chunk::Encoder>> = const { std::cell::Cell::new(None) };
+    }
+    let mut encoder = ENCODER.take().unwrap_or_else(|| crate::value_chunk::Encoder::new(INVALIDATED));
     thread_local! {
         static DAYS_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
     }
@@ -517,6 +522,7 @@ pub(crate) fn write_blocks(
         }
         rg.close().map_err(pq)?;
     }
+    ENCODER.set(Some(encoder));
     // Not synced: checked on reading (see `days`).
     if let (Some(days), Some(bytes)) = (days, stored.and_then(days::DaysWriter::finish)) {
         // In pieces: one 4 MB write cost five times the copying.
