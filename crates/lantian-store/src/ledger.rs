@@ -280,37 +280,61 @@ fn sql(e: rusqlite::Error) -> Error {
     Error::Store(format!("ledger: {e}"))
 }
 
+/// SQLite's "busy" or "locked".
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 impl SqliteLedger {
     /// Open (creating and migrating) `DATA/ledger.sqlite`.
     pub fn open(data_dir: &Path) -> Result<SqliteLedger> {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
         let path = data_dir.join("ledger.sqlite");
-        let conn = Connection::open(&path).map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(sql)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
+        // Processes opening one new ledger at once: SQLite answers "busy"
+        // at once to some of its steps (turning on WAL), whatever the busy
+        // timeout; the open is tried again for as long.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Self::open_once(&path) {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                r => return r.map_err(|e| Error::Store(format!("ledger: {}: {e}", path.display()))),
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> rusqlite::Result<SqliteLedger> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         let mut ledger = SqliteLedger { conn };
         ledger.migrate()?;
         Ok(ledger)
     }
 
-    fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sql)?;
-        let version = usize::try_from(version).map_err(|_| Error::Store(format!("ledger schema version {version}")))?;
+    fn migrate(&mut self) -> rusqlite::Result<()> {
         let migrations = sqlite_migrations();
-        if version > migrations.len() {
-            return Err(Error::Store(format!(
-                "ledger schema {version} is newer than this lantian ({})",
-                migrations.len()
-            )));
+        loop {
+            // The version is read under the write lock: two processes opening
+            // a new ledger together both saw version 0 and both created its
+            // tables ("table run already exists" for the second).
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let newer = || {
+                let msg = format!("ledger schema {version} is newer than this lantian ({})", migrations.len());
+                rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR), Some(msg))
+            };
+            let version = usize::try_from(version).map_err(|_| newer())?;
+            if version > migrations.len() {
+                return Err(newer());
+            }
+            let Some(m) = migrations.get(version) else { return Ok(()) };
+            tx.execute_batch(m)?;
+            tx.pragma_update(None, "user_version", (version + 1) as i64)?;
+            tx.commit()?;
         }
-        for (i, m) in migrations.iter().enumerate().skip(version) {
-            let tx = self.conn.transaction().map_err(sql)?;
-            tx.execute_batch(m).map_err(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(sql)?;
-            tx.commit().map_err(sql)?;
-        }
-        Ok(())
     }
 }
 
@@ -697,6 +721,32 @@ pub fn test_pg(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Processes (here threads, each its own connection) opening one new
+    /// ledger at the same moment all get it, migrated once.
+    #[test]
+    fn a_new_ledger_opened_at_once_by_many() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                let opened: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            SqliteLedger::open(dir.path()).map(|_| ())
+                        })
+                    })
+                    .collect();
+                for o in opened {
+                    o.join().unwrap().unwrap();
+                }
+            });
+            let l = SqliteLedger::open(dir.path()).unwrap();
+            let version: i64 = l.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+            assert_eq!(version as usize, sqlite_migrations().len());
+        }
+    }
 
     fn action(rule: &str, area: &str) -> NewAction {
         NewAction {
