@@ -6,6 +6,8 @@
 //! ```text
 //! manifest.json              the current generation: which files are live
 //! hourly/2019-01.g3.parquet  station hours of one month (measured + published), raw layer
+//! hourly/2019-01.g3.days     that month's station days (derived, checked when read;
+//!                            `partition::days`)
 //! audited/2019-01.g4.parquet the audited layer of that month (same columns; null =
 //!                            not covered, NaN = invalidated by the auditor)
 //! city_daily.g2.parquet      published city daily values (city_daily files)
@@ -16,7 +18,8 @@
 //! ```
 //!
 //! **Invariant: an interrupted import leaves the store as it was.** New
-//! files are written under new generation names and fsynced; the import
+//! files are written under new generation names and fsynced (a `.days`
+//! file is not: it is checked when read instead); the import
 //! commits by atomically renaming a new `manifest.json` into place. Until
 //! that rename nothing a reader sees has changed; files left over by a
 //! killed import are unreferenced and removed by the next import.

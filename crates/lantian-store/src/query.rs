@@ -633,55 +633,90 @@ pub fn city_days(
             station_city.insert(s.clone(), ci);
         }
     }
+    let sizes: Vec<usize> = wanted
+        .iter()
+        .map(|c| if opts.source == SourcePreference::Published { 0 } else { members.get(c).map_or(0, Vec::len) })
+        .collect();
+    let mut lists: Vec<Vec<AreaDay>> = vec![Vec::new(); wanted.len()];
+    if opts.source != SourcePreference::Published && !station_city.is_empty() {
+        let codes: Vec<String> = station_city.keys().cloned().collect();
+        let collect =
+            |from, to, threads| stations_city_days(store, &codes, &station_city, &sizes, from, to, opts, threads);
+        // Two halves of the months side by side (each month's days are its
+        // own: the halves' lists joined in order are the whole period's).
+        let chunks = month_chunks(from, to);
+        lists = match chunks.get(chunks.len() / 2) {
+            Some(&(mid, _)) if chunks.len() >= 2 => {
+                let (first, second) = std::thread::scope(|scope| {
+                    let second = scope.spawn(|| collect(mid, to, 1));
+                    (collect(from, mid - 1, 1), second.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                });
+                let mut lists = first?;
+                for (list, more) in lists.iter_mut().zip(second?) {
+                    list.extend(more);
+                }
+                lists
+            }
+            _ => collect(from, to, std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8))?,
+        };
+    }
+    Ok(merge_published(&wanted, lists, &published, from, to, opts))
+}
+
+/// Each city's days (of `station_city`'s cities, `sizes` their stations)
+/// from its stations' days of `from..=to`, ascending; area days made on up
+/// to `threads` threads.
+#[allow(clippy::too_many_arguments)]
+fn stations_city_days(
+    store: &Store,
+    codes: &[String],
+    station_city: &HashMap<String, usize>,
+    sizes: &[usize],
+    from: DayNumber,
+    to: DayNumber,
+    opts: &AreaOptions,
+    threads: usize,
+) -> Result<Vec<Vec<AreaDay>>> {
     // Per city: (day, station daily values) of one month in station order,
     // each station's days in order (as `station_days` delivers them), made
     // into the city's days when the month is done: the lists' memory is
     // used again month after month (holding a national year's 0.6 M
     // station-days at once was 100 MB of fresh pages). Room for every
     // member's every day of a month up front.
-    let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = wanted
-        .iter()
-        .map(|c| {
-            let n = if opts.source == SourcePreference::Published { 0 } else { members.get(c).map_or(0, Vec::len) };
-            Vec::with_capacity(n * 31)
-        })
-        .collect();
+    let mut per_city: Vec<Vec<(DayNumber, DailyValues)>> = sizes.iter().map(|n| Vec::with_capacity(n * 31)).collect();
     // Room for every day up front (growing by doubling copied the lists).
     let n_days = usize::try_from(to - from + 1).unwrap_or(0);
     let mut lists: Vec<Vec<AreaDay>> =
-        per_city.iter().map(|p| Vec::with_capacity(if p.capacity() > 0 { n_days } else { 0 })).collect();
+        sizes.iter().map(|&n| Vec::with_capacity(if n > 0 { n_days } else { 0 })).collect();
     let flush = |per_city: &mut Vec<Vec<(DayNumber, DailyValues)>>, lists: &mut Vec<Vec<AreaDay>>| {
-        append_area_days(per_city, opts.method, lists);
+        append_area_days(per_city, opts.method, lists, threads);
         per_city.iter_mut().for_each(Vec::clear);
     };
-    if opts.source != SourcePreference::Published && !station_city.is_empty() {
-        let codes: Vec<String> = station_city.keys().cloned().collect();
-        // Calls come station by station: look the city up once per run.
-        let mut last: Option<(String, Option<usize>)> = None;
-        // Days come a month at a time, none of a month after the next began.
-        let mut month_end: Option<DayNumber> = None;
-        station_days_with(store, Some(&codes), from, to, &opts.rules, opts.deduct.as_deref(), |st, day, v, _| {
-            if month_end.is_none_or(|end| day > end) {
-                if month_end.is_some() {
-                    flush(&mut per_city, &mut lists);
-                }
-                month_end = date_of(day).map(|d| lantian_core::time::day_number(d.last_of_month()));
+    // Calls come station by station: look the city up once per run.
+    let mut last: Option<(String, Option<usize>)> = None;
+    // Days come a month at a time, none of a month after the next began.
+    let mut month_end: Option<DayNumber> = None;
+    station_days_with(store, Some(codes), from, to, &opts.rules, opts.deduct.as_deref(), |st, day, v, _| {
+        if month_end.is_none_or(|end| day > end) {
+            if month_end.is_some() {
+                flush(&mut per_city, &mut lists);
             }
-            let ci = match &last {
-                Some((s, ci)) if s == st => *ci,
-                _ => {
-                    let ci = station_city.get(st).copied();
-                    last = Some((st.to_string(), ci));
-                    ci
-                }
-            };
-            if let Some(ci) = ci {
-                per_city[ci].push((day, *v));
+            month_end = date_of(day).map(|d| lantian_core::time::day_number(d.last_of_month()));
+        }
+        let ci = match &last {
+            Some((s, ci)) if s == st => *ci,
+            _ => {
+                let ci = station_city.get(st).copied();
+                last = Some((st.to_string(), ci));
+                ci
             }
-        })?;
-        flush(&mut per_city, &mut lists);
-    }
-    Ok(merge_published(&wanted, lists, &published, from, to, opts))
+        };
+        if let Some(ci) = ci {
+            per_city[ci].push((day, *v));
+        }
+    })?;
+    flush(&mut per_city, &mut lists);
+    Ok(lists)
 }
 
 /// The days of the cities `wanted` from their stations' days (`per_city`,
@@ -704,12 +739,19 @@ pub fn assemble_city_days(
 /// order), ascending: a day's stations in the order they came.
 fn stations_area_days(per_city: &[Vec<(DayNumber, DailyValues)>], method: AreaMethod) -> Vec<Vec<AreaDay>> {
     let mut lists = vec![Vec::new(); per_city.len()];
-    append_area_days(per_city, method, &mut lists);
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
+    append_area_days(per_city, method, &mut lists, threads);
     lists
 }
 
-/// `stations_area_days` appended to `lists` (of days before these).
-fn append_area_days(per_city: &[Vec<(DayNumber, DailyValues)>], method: AreaMethod, lists: &mut [Vec<AreaDay>]) {
+/// `stations_area_days` appended to `lists` (of days before these), on up
+/// to `threads` threads.
+fn append_area_days(
+    per_city: &[Vec<(DayNumber, DailyValues)>],
+    method: AreaMethod,
+    lists: &mut [Vec<AreaDay>],
+    threads: usize,
+) {
     // A city's station days arrive month by month, station by station: order
     // them by day through an index (a day's stations stay in the order they
     // came), not by moving the 160-byte values; cities split over the cores.
@@ -721,7 +763,10 @@ fn append_area_days(per_city: &[Vec<(DayNumber, DailyValues)>], method: AreaMeth
             AreaDay { day: group[0].0, values, source: DaySource::Stations(group.len() as u16) }
         }));
     };
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
+    if threads <= 1 {
+        per_city.iter().zip(lists).for_each(|(d, o)| area_days(d, o));
+        return;
+    }
     let per = per_city.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for (days, out) in per_city.chunks(per).zip(lists.chunks_mut(per)) {
