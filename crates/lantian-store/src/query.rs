@@ -256,7 +256,9 @@ impl Deduction {
 /// `station_days` with the deduction events' hours removed from PM10 and
 /// PM2.5 for the deducted values (`DailyValues::deducted`), and each
 /// station-day's hours by layer passed along. The total by layer is
-/// returned and added to the store's count.
+/// returned and added to the store's count. A month's stored days
+/// (`partition::days`) stand for its hours wherever they say the same, bit
+/// for bit and in the same order (`Store::hours_only` reads the hours).
 pub fn station_days_with(
     store: &Store,
     stations: Option<&[String]>,
@@ -264,34 +266,6 @@ pub fn station_days_with(
     to: DayNumber,
     rules: &CaptureRules,
     deduct: Option<&Deduction>,
-    each: impl FnMut(&str, DayNumber, &DailyValues, ValuesUsed),
-) -> Result<ValuesUsed> {
-    station_days_by(store, stations, from, to, rules, deduct, stored_days_on(), each)
-}
-
-/// `station_days_with` from the hours alone, never the months' stored days
-/// (which must give the same: this is what they are checked against).
-pub fn station_days_from_hours(
-    store: &Store,
-    stations: Option<&[String]>,
-    from: DayNumber,
-    to: DayNumber,
-    rules: &CaptureRules,
-    deduct: Option<&Deduction>,
-    each: impl FnMut(&str, DayNumber, &DailyValues, ValuesUsed),
-) -> Result<ValuesUsed> {
-    station_days_by(store, stations, from, to, rules, deduct, false, each)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn station_days_by(
-    store: &Store,
-    stations: Option<&[String]>,
-    from: DayNumber,
-    to: DayNumber,
-    rules: &CaptureRules,
-    deduct: Option<&Deduction>,
-    stored: bool,
     mut each: impl FnMut(&str, DayNumber, &DailyValues, ValuesUsed),
 ) -> Result<ValuesUsed> {
     let mut used = ValuesUsed::default();
@@ -304,7 +278,7 @@ fn station_days_by(
     let mut results: Vec<Vec<(usize, DayNumber, DailyValues, ValuesUsed)>> = Vec::new();
     // Months' stored days (`partition::days`, computed by the default rules
     // without deductions) stand for their hours where they say the same.
-    let stored_ok = stored && *rules == CaptureRules::default();
+    let stored_ok = store.reads_stored_days() && *rules == CaptureRules::default();
     let wanted: Option<HashSet<&str>> = stations.map(|s| s.iter().map(String::as_str).collect());
     let keep = |s: &str| wanted.as_ref().is_none_or(|w| w.contains(s));
     let chunks = month_chunks(from, to);
@@ -442,13 +416,6 @@ fn station_days_by(
     }
     store.count(used);
     Ok(used)
-}
-
-/// Whether readers use stored station days (`LANTIAN_STORED_DAYS=0` reads
-/// the hours instead: the same values, for comparing the two ways).
-fn stored_days_on() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("LANTIAN_STORED_DAYS").is_none_or(|v| v != "0"))
 }
 
 /// A month's stored days as the reader ahead found them.

@@ -84,6 +84,10 @@ pub struct Store {
     pub(crate) manifest: Manifest,
     stations: Vec<Station>,
     values: Values,
+    /// Whether months' stored days stand for their hours where they can
+    /// (`partition::days`; `LANTIAN_STORED_DAYS=0` or `hours_only` reads
+    /// the hours: the same values, for comparing the two ways).
+    stored_days: bool,
     /// Station-hours read through this handle (and its clones), by layer.
     used: std::sync::Arc<std::sync::Mutex<crate::partition::ValuesUsed>>,
 }
@@ -119,7 +123,25 @@ impl Store {
             }
             None => Vec::new(),
         };
-        Ok(Store { dir: dir.to_path_buf(), manifest, stations, values: Values::default(), used: Default::default() })
+        let stored_days = std::env::var_os("LANTIAN_STORED_DAYS").is_none_or(|v| v != "0");
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            manifest,
+            stations,
+            values: Values::default(),
+            stored_days,
+            used: Default::default(),
+        })
+    }
+
+    pub(crate) fn reads_stored_days(&self) -> bool {
+        self.stored_days
+    }
+
+    /// The same generation, its station days always computed from the hours.
+    pub fn hours_only(mut self) -> Store {
+        self.stored_days = false;
+        self
     }
 
     /// The same generation, read with `values`.
@@ -254,6 +276,9 @@ impl Store {
     /// what a reader of the month sees: its raw layer's, with no audited
     /// layer over it.
     pub(crate) fn stored_days(&self, key: MonthKey) -> StoredDays {
+        if !self.stored_days {
+            return StoredDays::Hours;
+        }
         if self.values == Values::Best && self.manifest.audited.contains_key(&key.name()) {
             return StoredDays::Hours;
         }

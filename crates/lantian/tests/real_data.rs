@@ -511,34 +511,42 @@ fn weekly_county_deduction() {
 }
 
 /// The sample year's stored station days (written by the import beside each
-/// month) give what its hours give, in the same order, bit for bit: every
-/// station's year, and Chengdu's stations over windows that start and end
-/// inside months and on their last days.
+/// month) give what its hours give: the year's assessment, the daily values
+/// of every Chengdu station and of two cities, across months and years,
+/// byte for byte the same read either way (`LANTIAN_STORED_DAYS=0` reads the
+/// hours). Order matters too: a city's value sums its stations in the order
+/// they come.
 #[test]
 fn stored_days_equal_the_hours_on_the_sample_year() {
-    use lantian_store::ValuesUsed;
-    use lantian_store::query::{station_days_from_hours, station_days_with};
     let store = Store::open(sample_store()).unwrap();
     let stored = std::fs::read_dir(store.dir().join("hourly"))
         .unwrap()
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "days"))
         .count();
     assert_eq!(stored, 12, "a days file beside every month");
-    let chengdu: Vec<String> =
-        ["1431A", "1432A", "1433A", "1434A", "1437A", "2880A", "3136A"].iter().map(|s| s.to_string()).collect();
-    let rules = CaptureRules::default();
-    for (from, to, stations) in [
-        (date(2019, 1, 1), date(2019, 12, 31), None),
-        (date(2019, 2, 10), date(2019, 4, 30), Some(&chengdu[..])),
-        (date(2019, 7, 31), date(2019, 8, 1), Some(&chengdu[..])),
-    ] {
-        let (from, to) = (day_number(from), day_number(to));
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        let row = |st: &str, d: i64, v: &DailyValues, u: ValuesUsed| format!("{st} {d} {v:?} {u:?}");
-        station_days_with(&store, stations, from, to, &rules, None, |s, d, v, u| a.push(row(s, d, v, u))).unwrap();
-        station_days_from_hours(&store, stations, from, to, &rules, None, |s, d, v, u| b.push(row(s, d, v, u)))
-            .unwrap();
-        assert!(b.len() > 1_000 || stations.is_some() && b.len() > 7, "{}", b.len());
-        assert!(a == b, "{from}..{to}: {} against {} station-days", a.len(), b.len());
+    let data = sample_store().to_str().unwrap();
+    let run = |hours: bool, args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lantian"));
+        cmd.args(["--data", data]).args(args).args(["--format", "csv"]);
+        if hours {
+            cmd.env("LANTIAN_STORED_DAYS", "0");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let year = ["--from", "2019-01-01", "--to", "2019-12-31"];
+    let mut cases: Vec<Vec<&str>> = vec![[&["assess"][..], &year].concat()];
+    for city in ["成都", "阿坝州"] {
+        cases.push([&["daily", "--city", city][..], &year].concat());
+    }
+    for st in ["1431A", "1432A", "1433A", "1434A", "1437A", "2880A", "3136A"] {
+        cases.push(vec!["daily", "--station", st, "--from", "2019-02-10", "--to", "2019-04-30"]);
+    }
+    cases.push(vec!["daily", "--city", "成都", "--from", "2018-12-31", "--to", "2019-01-01"]);
+    for args in &cases {
+        let stored = run(false, args);
+        assert!(stored.len() > 100, "{args:?}");
+        assert!(stored == run(true, args), "{args:?}: the stored days and the hours differ");
     }
 }

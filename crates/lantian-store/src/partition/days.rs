@@ -360,7 +360,7 @@ pub fn emit(
 mod tests {
     use super::*;
     use crate::Store;
-    use crate::query::{DaysAhead, station_days_from_hours, station_days_with};
+    use crate::query::{DaysAhead, station_days_with};
     use lantian_core::time::{DayNumber, day_number};
     use std::fs;
 
@@ -411,11 +411,14 @@ mod tests {
         let mut out = Vec::new();
         let each = |st: &str, d: DayNumber, v: &DailyValues, u: ValuesUsed| out.push(format!("{st} {d} {v:?} {u:?}"));
         let rules = CaptureRules::default();
-        if stored {
-            station_days_with(store, stations, from, to, &rules, None, each).unwrap();
+        let hours;
+        let store = if stored {
+            store
         } else {
-            station_days_from_hours(store, stations, from, to, &rules, None, each).unwrap();
-        }
+            hours = store.clone().hours_only();
+            &hours
+        };
+        station_days_with(store, stations, from, to, &rules, None, each).unwrap();
         out
     }
 
