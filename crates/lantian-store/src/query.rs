@@ -438,10 +438,10 @@ impl From<StoredDays> for Found {
     }
 }
 
-/// Months' stored days read and parsed on a thread of their own, in the
-/// order a reader of consecutive months asks for them (reading them on the
-/// reader's thread was a third of a national year's assessment, the other
-/// core idle meanwhile).
+/// Months' stored days read and checked on a thread of their own, in the
+/// order a reader of consecutive months asks for them (on the reader's
+/// thread, reading, checking and indexing them was a quarter of a national
+/// year's assessment's CPU).
 pub(crate) struct DaysAhead {
     store: Store,
     rx: Option<std::sync::mpsc::Receiver<(MonthKey, Found)>>,

@@ -12,11 +12,10 @@
 //! derived data: the file is written with its month file and only beside
 //! it, any month file without one (a store of an earlier version) is read
 //! from its hours, and one that cannot be read is ignored the same way.
-//! So it is not synced to disk with the month (a second `fsync` per month
-//! cost the import a tenth of its time): a file a crash left torn fails its
-//! checksum, and the month is read from its hours.
-//! Both ways give the same values bit for bit (tested, and on the national
-//! year byte for byte).
+//! So it is not synced to disk with the month: a file a crash left torn
+//! fails its checksum, and the month is read from its hours. Both ways give
+//! the same values bit for bit (tested, and on the national year byte for
+//! byte).
 //!
 //! Format (little-endian): magic, first label (i64), labels (u32), stations
 //! (u32); per station its name (u16 length, UTF-8), the head (u8 flag, then
@@ -25,14 +24,18 @@
 //! with a value of any kind, valid hours per pollutant (6 × u8), which of
 //! the seven values are present (u8 bits), then the seven as f64, zero when
 //! absent); the magic again at the end, then the CRC-32 of all before it.
-//! Series are in `Pollutant::ALL` order. Records of one size let a reader index a file in one pass and
-//! decode each day only when it gives it (`MonthDays`).
+//! Series are in `Pollutant::ALL` order. Records of one size let a reader
+//! index a file in one pass and decode each day only when it gives it
+//! (`MonthDays`).
 
 use super::*;
 use lantian_core::pollutant::Pollutant;
 use lantian_core::series::{CaptureRules, DailyValues, station_day_refs};
 
 const MAGIC: &[u8; 8] = b"LTDAYS01";
+
+/// Bytes before the first station: magic, first label, labels, stations.
+const HEADER: usize = 8 + 8 + 4 + 4;
 
 /// Labels of a month's last day that the month holds: the 24th (00:00 of
 /// the next day) is the next month's first label.
@@ -145,7 +148,7 @@ impl DaysWriter {
     pub(crate) fn new(start: HourLabel, len: usize, stations: usize, mut buf: Vec<u8>) -> DaysWriter {
         buf.clear();
         // Room for every station with every part and day (growing copied).
-        buf.reserve(28 + stations * (2 + 16 + 2 + 8 * 6 * (1 + TAIL) + 2 + (len / 24) * DAY_BYTES));
+        buf.reserve(HEADER + 8 + 4 + stations * (2 + 16 + 2 + 8 * 6 * (1 + TAIL) + 2 + (len / 24) * DAY_BYTES));
         buf.extend_from_slice(MAGIC);
         buf.extend_from_slice(&start.to_le_bytes());
         buf.extend_from_slice(&(len as u32).to_le_bytes());
@@ -199,7 +202,7 @@ impl DaysWriter {
 
     /// The file's bytes, unless a station's block was not a month's.
     pub(crate) fn finish(mut self) -> Option<Vec<u8>> {
-        self.buf[20..24].copy_from_slice(&self.stations.to_le_bytes());
+        self.buf[HEADER - 4..HEADER].copy_from_slice(&self.stations.to_le_bytes());
         self.buf.extend_from_slice(MAGIC);
         let crc = crc32fast::hash(&self.buf);
         self.buf.extend_from_slice(&crc.to_le_bytes());
