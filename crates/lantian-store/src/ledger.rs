@@ -316,25 +316,33 @@ impl SqliteLedger {
 
     fn migrate(&mut self) -> rusqlite::Result<()> {
         let migrations = sqlite_migrations();
-        loop {
-            // The version is read under the write lock: two processes opening
-            // a new ledger together both saw version 0 and both created its
-            // tables ("table run already exists" for the second).
-            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            let newer = || {
-                let msg = format!("ledger schema {version} is newer than this lantian ({})", migrations.len());
-                rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR), Some(msg))
-            };
-            let version = usize::try_from(version).map_err(|_| newer())?;
-            if version > migrations.len() {
-                return Err(newer());
+        let version = |c: &Connection| -> rusqlite::Result<usize> {
+            let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            match usize::try_from(v) {
+                Ok(v) if v <= migrations.len() => Ok(v),
+                _ => {
+                    let msg = format!("ledger schema {v} is newer than this lantian ({})", migrations.len());
+                    Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                        Some(msg),
+                    ))
+                }
             }
-            let Some(m) = migrations.get(version) else { return Ok(()) };
-            tx.execute_batch(m)?;
-            tx.pragma_update(None, "user_version", (version + 1) as i64)?;
+        };
+        // The usual open reads the version and takes no lock; a migration
+        // reads it again under the write lock: two processes opening a new
+        // ledger together both saw version 0 and both created its tables
+        // ("table run already exists" for the second).
+        while version(&self.conn)? < migrations.len() {
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let v = version(&tx)?;
+            if let Some(m) = migrations.get(v) {
+                tx.execute_batch(m)?;
+                tx.pragma_update(None, "user_version", (v + 1) as i64)?;
+            }
             tx.commit()?;
         }
+        Ok(())
     }
 }
 
