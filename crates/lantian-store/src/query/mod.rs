@@ -4,9 +4,9 @@
 use crate::Result;
 use crate::city_daily::CityDay;
 use crate::kinds::Kind;
-use crate::partition::days::{self, MonthDays};
+use crate::partition::days;
 use crate::partition::{MonthKey, Partition, ValuesUsed};
-use crate::store::{Store, StoredDays};
+use crate::store::Store;
 use lantian_core::Pollutant;
 use lantian_core::city::{AreaMethod, area_day};
 use lantian_core::deduct::Intervals;
@@ -14,6 +14,9 @@ use lantian_core::series::{CaptureRules, DailyValues, station_day_deducted_refs,
 use lantian_core::time::{DayNumber, HourLabel, date_of};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+
+mod ahead;
+pub(crate) use ahead::DaysAhead;
 
 /// Values of some stations and kinds over a contiguous label range.
 pub struct Dense {
@@ -416,91 +419,6 @@ pub fn station_days_with(
     }
     store.count(used);
     Ok(used)
-}
-
-/// A month's stored days as the reader ahead found them.
-#[derive(Clone)]
-enum Found {
-    /// The store has no hourly data for the month.
-    Absent,
-    /// The month is read from its hours.
-    Hours,
-    Days(Arc<MonthDays>),
-}
-
-impl From<StoredDays> for Found {
-    fn from(s: StoredDays) -> Found {
-        match s {
-            StoredDays::Absent => Found::Absent,
-            StoredDays::Hours => Found::Hours,
-            StoredDays::Days(d) => Found::Days(Arc::new(d)),
-        }
-    }
-}
-
-/// Months' stored days read and checked on a thread of their own, in the
-/// order a reader of consecutive months asks for them (on the reader's
-/// thread, reading, checking and indexing them was a quarter of a national
-/// year's assessment's CPU).
-pub(crate) struct DaysAhead {
-    store: Store,
-    rx: Option<std::sync::mpsc::Receiver<(MonthKey, Found)>>,
-    /// The last months received.
-    memo: Vec<(MonthKey, Found)>,
-}
-
-impl DaysAhead {
-    pub(crate) fn start(store: &Store, keys: Vec<MonthKey>) -> DaysAhead {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let ahead = store.clone();
-        std::thread::spawn(move || {
-            for key in keys {
-                if tx.send((key, ahead.stored_days(key).into())).is_err() {
-                    break;
-                }
-            }
-        });
-        DaysAhead { store: store.clone(), rx: Some(rx), memo: Vec::new() }
-    }
-
-    fn get(&mut self, key: MonthKey) -> Found {
-        loop {
-            if let Some((_, f)) = self.memo.iter().find(|(k, _)| *k == key) {
-                return f.clone();
-            }
-            let item = match self.rx.as_ref().map(|rx| rx.recv()) {
-                Some(Ok(item)) => item,
-                // Not among the months read ahead: read here.
-                _ => {
-                    self.rx = None;
-                    (key, self.store.stored_days(key).into())
-                }
-            };
-            if self.memo.len() >= 3 {
-                self.memo.remove(0);
-            }
-            self.memo.push(item);
-        }
-    }
-
-    /// Month `key`'s stored days, and the next month's when day `d1` is
-    /// the month's last (its first label closes that day; `None` inside
-    /// when the store has no such month); `None` when either must be read
-    /// from its hours.
-    pub(crate) fn pair(&mut self, key: MonthKey, d1: DayNumber) -> Option<(Arc<MonthDays>, Option<Arc<MonthDays>>)> {
-        // A month the store lacks: the hours path (it has nothing to decode).
-        let Found::Days(cur) = self.get(key) else { return None };
-        let (start, len) = key.label_range();
-        let next = match d1 * 24 + 24 >= start + len as i64 {
-            false => None,
-            true => match self.get(key.next()) {
-                Found::Absent => None,
-                Found::Hours => return None,
-                Found::Days(d) => Some(d),
-            },
-        };
-        Some((cur, next))
-    }
 }
 
 /// Preference among published sources of one city-day: the official daily
