@@ -1,7 +1,7 @@
 //! The import's and the assessment's stages one at a time, on one thread
 //! (`cargo bench -p lantian-store --bench stages`): parsing a month of
 //! CNEMC site files, encoding that month as the store's Parquet, reading
-//! it back. An import runs these on two cores at once, where the machine's
+//! it back, and its station days (from the stored days, and from the hours). An import runs these on two cores at once, where the machine's
 //! noise and the threads' sharing hide changes of a few per cent; a stage
 //! alone, fastest of many samples, shows them (`perf record` on this
 //! binary with `--bench NAME` profiles one stage).
@@ -30,6 +30,7 @@ struct Month {
     /// The store it was imported into, and the month written again there
     /// (what `read_month_assessed_kinds` reads).
     _store: tempfile::TempDir,
+    store: Store,
     file: PathBuf,
 }
 
@@ -62,7 +63,7 @@ fn month() -> &'static Month {
             contents.iter().map(Vec::len).sum::<usize>() >> 20,
             part.stations().len()
         );
-        Month { contents, key, part, _store: store_dir, file }
+        Month { contents, key, part, _store: store_dir, store, file }
     })
 }
 
@@ -88,4 +89,34 @@ fn encode_month(b: Bencher) {
 fn read_month_assessed_kinds(b: Bencher) {
     let m = month();
     b.bench(|| Partition::read(m.key, &m.file, &ASSESSED, None).unwrap().stations().len());
+}
+
+/// The month's station days as a year's assessment reads them: from the
+/// days stored beside the month (the file read and checked on a thread
+/// ahead, each day decoded as it is given).
+#[divan::bench(sample_count = 15, sample_size = 1)]
+fn station_days_stored(b: Bencher) {
+    let m = month();
+    b.bench(|| station_days(&m.store, m.key));
+}
+
+/// The same station days computed from the month's hours (decoding the six
+/// assessed kinds and applying the capture rules): what the stored days spare.
+#[divan::bench(sample_count = 15, sample_size = 1)]
+fn station_days_from_hours(b: Bencher) {
+    let m = month();
+    let hours = m.store.clone().hours_only();
+    b.bench(|| station_days(&hours, m.key));
+}
+
+fn station_days(store: &Store, key: MonthKey) -> usize {
+    let first = lantian_core::time::day_number(key.first_day());
+    let last = lantian_core::time::day_number(key.first_day().last_of_month());
+    let mut n = 0;
+    let rules = lantian_core::series::CaptureRules::default();
+    lantian_store::query::station_days_with(store, None, first, last, &rules, None, |_, _, v, _| {
+        n += usize::from(black_box(v).pm25.is_some());
+    })
+    .unwrap();
+    n
 }
