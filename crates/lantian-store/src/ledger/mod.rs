@@ -280,6 +280,17 @@ fn sql(e: rusqlite::Error) -> Error {
     Error::Store(format!("ledger: {e}"))
 }
 
+/// Whether action `id`, now `current` (`None`: no such action), may become
+/// `status`; its closing time if that lifts it. Both backends ask this.
+fn transition(id: i64, current: Option<&str>, status: &str, at: &str) -> Result<Option<String>> {
+    match current {
+        None => Err(Error::Input(format!("no action {id}"))),
+        Some("lifted") => Err(Error::Input(format!("action {id} is already lifted"))),
+        Some(s) if s == status => Err(Error::Input(format!("action {id} is already {status}"))),
+        _ => Ok((status == "lifted").then(|| at.to_string())),
+    }
+}
+
 /// SQLite's "busy" or "locked".
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
@@ -445,13 +456,7 @@ impl Ledger for SqliteLedger {
             .query_row("SELECT status FROM action WHERE id = ?1", params![id], |r| r.get(0))
             .optional()
             .map_err(sql)?;
-        match current.as_deref() {
-            None => return Err(Error::Input(format!("no action {id}"))),
-            Some("lifted") => return Err(Error::Input(format!("action {id} is already lifted"))),
-            Some(s) if s == status => return Err(Error::Input(format!("action {id} is already {status}"))),
-            _ => {}
-        }
-        let closed = (status == "lifted").then_some(at.clone());
+        let closed = transition(id, current.as_deref(), status, &at)?;
         tx.execute(
             "UPDATE action SET status = ?1, closed_at = COALESCE(?2, closed_at), close_reason = COALESCE(?3, close_reason) WHERE id = ?4",
             params![status, closed, reason, id],
@@ -639,13 +644,7 @@ impl Ledger for PgLedger {
         let mut tx = self.client.transaction().map_err(pg)?;
         let current: Option<String> =
             tx.query_opt("SELECT status FROM action WHERE id = $1 FOR UPDATE", &[&id]).map_err(pg)?.map(|r| r.get(0));
-        match current.as_deref() {
-            None => return Err(Error::Input(format!("no action {id}"))),
-            Some("lifted") => return Err(Error::Input(format!("action {id} is already lifted"))),
-            Some(s) if s == status => return Err(Error::Input(format!("action {id} is already {status}"))),
-            _ => {}
-        }
-        let closed = (status == "lifted").then_some(at.clone());
+        let closed = transition(id, current.as_deref(), status, &at)?;
         tx.execute(
             "UPDATE action SET status = $1, closed_at = COALESCE($2, closed_at), close_reason = COALESCE($3, close_reason) WHERE id = $4",
             &[&status, &closed, &reason, &id],
