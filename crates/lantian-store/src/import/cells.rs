@@ -8,7 +8,7 @@
 //! to eight bytes of digits with at most one '.' between two digits, at
 //! most 100000. Anything else is left to `parse_value`.
 
-use super::rows::POW10;
+use super::rows::code;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = ONES * 0x80;
@@ -27,12 +27,12 @@ fn low_bytes(n: usize) -> u64 {
     ((1u128 << (8 * n)) - 1) as u64
 }
 
-/// The value of a cell of `len` bytes (1..=8) whose bytes are the low ones
+/// The code (`rows::code`) of a cell of `len` bytes (1..=8) whose bytes are the low ones
 /// of `word` (little-endian; what lies above them does not matter), if it
 /// is one read here (see the module docs). Everything is computed, then
 /// checked once at the end.
 #[inline(always)]
-pub(crate) fn decimal(word: u64, len: usize) -> Option<f64> {
+pub(crate) fn decimal(word: u64, len: usize) -> Option<u32> {
     let l = len.min(8);
     let field = low_bytes(l);
     // A byte is a digit when its high nibble is 3 and its low one below 10.
@@ -54,9 +54,11 @@ pub(crate) fn decimal(word: u64, len: usize) -> Option<f64> {
     let v = (v.wrapping_mul(6_553_601) >> 16) & 0x0000_FFFF_0000_FFFF;
     let n = v.wrapping_mul(42_949_672_960_001) >> 32;
     let frac = l.saturating_sub(q + 1) * has_dot;
-    let value = n as f64 / POW10[frac];
-    let ok = (1..=8).contains(&len) && (not_digit & !dots) == 0 && dot_ok && value <= 100_000.0;
-    ok.then_some(value)
+    // At most 100000 (`n / 10^frac` rounds to above it exactly when `n` is
+    // above: frac ≤ 6 leaves f64 digits to spare).
+    const LIMIT: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+    let ok = (1..=8).contains(&len) && (not_digit & !dots) == 0 && dot_ok && n <= 100_000 * LIMIT[frac.min(7)];
+    if ok { code::decimal(n, frac) } else { None }
 }
 
 #[cfg(test)]
@@ -89,7 +91,7 @@ mod tests {
                 && b.iter().all(|x| x.is_ascii_digit() || *x == b'.')
                 && !c.starts_with('.')
                 && !c.ends_with('.');
-            match decimal(word(b), b.len()) {
+            match decimal(word(b), b.len()).map(|c| code::decode(c, &[])) {
                 Some(v) => assert_eq!(Some(v.to_bits()), expect.map(f64::to_bits), "{c:?}"),
                 None => assert!(!usual || expect.is_none(), "{c:?} should be read here"),
             }
@@ -101,7 +103,7 @@ mod tests {
                 format!("{}.{:02}", n / 100, n % 100),
                 format!("{}.{:03}", n / 1000, n % 1000),
             ] {
-                let v = decimal(word(f.as_bytes()), f.len()).map(f64::to_bits);
+                let v = decimal(word(f.as_bytes()), f.len()).map(|c| code::decode(c, &[]).to_bits());
                 assert_eq!(v, parse_value(f.as_bytes()).ok().flatten().map(f64::to_bits), "{f}");
             }
         }

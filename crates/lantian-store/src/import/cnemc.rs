@@ -3,7 +3,8 @@
 //! dense day block; rows of other dates become cells.
 
 use super::rows::{
-    Blocks, Cell, HourlyCells, Reject, each_record, group_by_station, parse_date, parse_value, reader, reject,
+    Blocks, Cell, DayBlock, HourlyCells, Reject, code, each_record, group_by_station, parse_date, parse_value, reader,
+    reject,
 };
 use super::{cells, wide};
 use crate::kinds::{Kind, N_KINDS};
@@ -66,8 +67,8 @@ fn count_commas(line: &[u8]) -> usize {
 enum Field<'a> {
     Empty,
     Short(u32),
-    /// Read by `cells::decimal` (as `parse_value` reads it).
-    Decimal(f64),
+    /// Read by `cells::decimal` (as `parse_value` reads it), as its code.
+    Decimal(u32),
     Other(&'a [u8]),
 }
 
@@ -92,7 +93,7 @@ impl<'a> Field<'a> {
         match self {
             Field::Empty => Ok(None),
             Field::Short(n) => Ok(Some(f64::from(n))),
-            Field::Decimal(v) => Ok(Some(v)),
+            Field::Decimal(c) => Ok(Some(code::decode(c, &[]))),
             Field::Other(b) => parse_value(b),
         }
     }
@@ -215,7 +216,7 @@ struct CnemcRows<'a> {
     /// types of an hour in turn, so the fifteen rows of an hour write
     /// neighbouring cells of each station (2 × 64 bytes): the hour's
     /// working set stays in cache, and no transpose is needed afterwards.
-    day: Option<(Date, Vec<f64>)>,
+    day: Option<(Date, DayBlock)>,
     /// Per hour and type of the day block: whether a row has set it.
     seen: [bool; N_KINDS * 24],
     /// Values of any other date.
@@ -313,18 +314,24 @@ impl<'a> CnemcRows<'a> {
             // or rejected one to missing: the block may hold another
             // file's values); a repeated row keeps what its blanks leave.
             let first = !std::mem::replace(&mut self.seen[at], true);
-            let blank = if self.audited { INVALIDATED } else { f64::NAN };
+            let blank = if self.audited { code::INVALIDATED } else { code::EMPTY };
             // The station of a cell is counted only for a reject: the hot
-            // loop is the cell reader and one store.
-            let mut slots = block.chunks_exact_mut(24 * N_KINDS).map(|station| &mut station[at]);
-            if first || self.audited {
+            // loop is the cell reader and one store. `wide::read`'s values
+            // are their own codes.
+            let DayBlock { codes, extras } = block;
+            let mut slots = codes.chunks_exact_mut(24 * N_KINDS).map(|station| &mut station[at]);
+            if first && !self.audited {
                 for (&v, cell) in read.iter().zip(&mut slots) {
-                    *cell = if v == wide::EMPTY { blank } else { f64::from(v) };
+                    *cell = v;
+                }
+            } else if self.audited {
+                for (&v, cell) in read.iter().zip(&mut slots) {
+                    *cell = if v == wide::EMPTY { blank } else { v };
                 }
             } else {
                 for (&v, cell) in read.iter().zip(&mut slots) {
                     if v != wide::EMPTY {
-                        *cell = f64::from(v);
+                        *cell = v;
                     }
                 }
             }
@@ -333,18 +340,18 @@ impl<'a> CnemcRows<'a> {
                 let i = i + read.len();
                 set = i + 1;
                 match v {
-                    Field::Short(n) => *cell = f64::from(n),
-                    Field::Decimal(x) => *cell = x,
+                    Field::Short(n) => *cell = n,
+                    Field::Decimal(c) => *cell = c,
                     Field::Empty if first || self.audited => *cell = blank,
                     Field::Empty => {}
                     Field::Other(_) => match v.value() {
-                        Ok(Some(value)) => *cell = value,
+                        Ok(Some(value)) => *cell = code::value(value, extras),
                         Ok(None) if first || self.audited => *cell = blank,
                         Ok(None) => {}
                         Err(reason) => {
                             reject(rejects, file, line, &self.stations[i], reason, v.bytes());
                             if first {
-                                *cell = f64::NAN;
+                                *cell = code::EMPTY;
                             }
                         }
                     },
@@ -353,7 +360,7 @@ impl<'a> CnemcRows<'a> {
             // Rows have a cell per station (their field count is checked);
             // were one short, its other stations are still set.
             if first {
-                block.chunks_exact_mut(24 * N_KINDS).skip(set).for_each(|station| station[at] = f64::NAN);
+                codes.chunks_exact_mut(24 * N_KINDS).skip(set).for_each(|station| station[at] = code::EMPTY);
             }
         } else {
             let leading = read.iter().map(|&v| if v == wide::EMPTY { Field::Empty } else { Field::Short(v) });
@@ -379,12 +386,14 @@ impl<'a> CnemcRows<'a> {
         // Hours and types no row set: missing (see `Blocks::take_unfilled`).
         if let Some((_, block)) = &mut self.day {
             for (at, _) in self.seen.iter().enumerate().filter(|(_, seen)| !**seen) {
-                block.iter_mut().skip(at).step_by(N_KINDS * 24).for_each(|v| *v = f64::NAN);
+                block.codes.iter_mut().skip(at).step_by(N_KINDS * 24).for_each(|v| *v = code::EMPTY);
             }
         }
         let day = self.day.map(|(d, block)| (label(d, 0), block));
         let has = match &day {
-            Some((_, block)) => block.chunks_exact(N_KINDS * 24).map(|b| b.iter().any(|v| !v.is_nan())).collect(),
+            Some((_, block)) => {
+                block.codes.chunks_exact(N_KINDS * 24).map(|b| b.iter().any(|&c| c != code::EMPTY)).collect()
+            }
             None => Vec::new(),
         };
         HourlyCells { cells: group_by_station(self.cells, n), stations: self.stations, day, has }
@@ -424,7 +433,7 @@ mod tests {
             .map(|f| match f {
                 Field::Empty => "E".to_string(),
                 Field::Short(n) => format!("S{n}"),
-                Field::Decimal(v) => format!("D{v}"),
+                Field::Decimal(c) => format!("D{}", code::decode(c, &[])),
                 Field::Other(b) => format!("O{}", String::from_utf8_lossy(b)),
             })
             .collect()

@@ -60,7 +60,7 @@ pub fn extract(name: &str, content: Vec<u8>) -> Result<Extracted, String> {
                 for (st, _) in h.stations.iter().enumerate() {
                     for hour in 0..24 {
                         let at = (st * 24 + hour) * crate::kinds::N_KINDS;
-                        let values = kinds.map(|k| block.get(at + k.idx()).copied().unwrap_or(f64::NAN));
+                        let values = kinds.map(|k| block.get(at + k.idx()));
                         if values.iter().any(|v| !v.is_nan()) {
                             out.hours.push(HourRow { station: st as u32, label: start + hour as i64, values });
                         }

@@ -5,7 +5,7 @@
 //! there station by station as each is encoded (`MonthJob::Days`); the
 //! writers' counts join the merger's at the commit.
 
-use super::rows::{Blocks, Cell, FileResult, Format, HourlyCells, InFlight, Parsed, Reject};
+use super::rows::{Blocks, Cell, DayBlock, FileResult, Format, HourlyCells, InFlight, Parsed, Reject};
 use crate::city_daily::{self, CityDay};
 use crate::kinds::{Kind, N_KINDS};
 use crate::partition::{MergeCounts, MonthKey, Partition};
@@ -69,7 +69,7 @@ struct OpenMonth {
 pub(crate) struct PendingDay {
     start: HourLabel,
     stations: std::sync::Arc<Vec<String>>,
-    block: Vec<f64>,
+    block: DayBlock,
     /// Per station: whether it has any value that day.
     has: Vec<bool>,
 }
@@ -174,13 +174,14 @@ impl crate::partition::StationBlocks for DaySource<'_> {
             && r == i
         {
             let day = &self.days[d];
-            let values = &day.block[st * per_station..(st + 1) * per_station];
+            let codes = &day.block.codes[st * per_station..(st + 1) * per_station];
             crate::partition::merge_day_into(
                 &mut self.block,
                 self.start,
                 self.len,
                 day.start,
-                values,
+                codes,
+                &day.block.extras,
                 &mut self.counts,
             );
             self.next += 1;
@@ -218,7 +219,8 @@ impl OpenMonth {
             self.part.merge_day(
                 slot,
                 day.start,
-                &day.block[st * per_station..(st + 1) * per_station],
+                &day.block.codes[st * per_station..(st + 1) * per_station],
+                &day.block.extras,
                 &mut self.counts,
             );
         }
@@ -515,7 +517,9 @@ mod tests {
             }
         }
         let has = block.chunks_exact(24 * N_KINDS).map(|b| b.iter().any(|v| !v.is_nan())).collect();
-        PendingDay { start, stations: stations.clone(), block, has }
+        let mut extras = Vec::new();
+        let codes = block.iter().map(|&v| super::super::rows::code::value(v, &mut extras)).collect();
+        PendingDay { start, stations: stations.clone(), block: DayBlock { codes, extras }, has }
     }
 
     /// A new month merged station by station on the writer gives the file

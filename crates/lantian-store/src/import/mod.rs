@@ -15,6 +15,7 @@ mod text;
 mod wide;
 
 pub use merge::ImportSummary;
+pub(crate) use rows::code::decode;
 pub use rows::{Format, Reject, parse_value};
 
 /// `YYYY-MM-DDTHH:MM[:SS][+08:00]` (or a space for `T`) → its hour-ending
@@ -116,7 +117,7 @@ pub fn import_layer(
         }
         drop(parsed_tx);
         // A month is handed over only to a writer ready for it: one queued
-        // would hold a month of day blocks more (143 MB nationally, each page
+        // would hold a month of day blocks more (72 MB nationally, each page
         // faulted in once), and the writers keep up with the parsers.
         let (write_tx, write_rx) = mpsc::sync_channel::<merge::WriteJob>(0);
         let write_rx = std::sync::Arc::new(std::sync::Mutex::new(write_rx));
@@ -467,11 +468,13 @@ mod tests {
             // "x", "-1" and "100001" are rejected, on both sides of the split.
             assert!(r1.iter().any(|r| r.column == stations[n - 1] || r.column == stations[n - 2]), "{r1:?}");
             assert!(r1.iter().any(|r| r.column == stations[0] || r.column == stations[1]), "{r1:?}");
-            let bits = |h: &HourlyCells| h.day.as_ref().unwrap().1.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let bits =
+                |h: &HourlyCells| h.day.as_ref().unwrap().1.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&a), bits(&b));
             let block = &a.day.as_ref().unwrap().1;
             // The last station's CO at hour 1 and the first's PM2.5 at hour 0.
-            let at = |st: usize, hour: usize, kind: Kind| block[(st * 24 + hour) * crate::kinds::N_KINDS + kind.idx()];
+            let at =
+                |st: usize, hour: usize, kind: Kind| block.get((st * 24 + hour) * crate::kinds::N_KINDS + kind.idx());
             let cell = |st: usize, r: usize| cells[(st * 7 + r * 3) % cells.len()];
             assert_eq!(cell(0, 0), "35");
             assert_eq!(at(0, 0, Kind::Pm25), 35.0);
@@ -512,13 +515,13 @@ mod tests {
             let (s, d) = h.day.as_ref().unwrap();
             (
                 *s,
-                d.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                d.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 h.cells.iter().map(|c| (c.station, c.label, c.value.to_bits())).collect::<Vec<_>>(),
             )
         };
         assert_eq!(bits(&a), bits(&b));
         assert_eq!(a.cells.len(), 2, "the 2 January row kept as cells");
-        assert_eq!(a.day.as_ref().unwrap().1.iter().filter(|v| !v.is_nan()).count(), 3);
+        assert_eq!(a.day.as_ref().unwrap().1.values().iter().filter(|v| !v.is_nan()).count(), 3);
     }
 
     /// The one-pass cell reader of quote-free files agrees with the csv
@@ -543,10 +546,11 @@ mod tests {
             let b = parse_cnemc("f.csv", quoted.as_bytes(), &mut r2, false, &Blocks::default()).unwrap();
             let key = |r: &Reject| (r.line, r.column.clone(), r.reason.clone(), r.value.clone());
             assert_eq!(r1.iter().map(key).collect::<Vec<_>>(), r2.iter().map(key).collect::<Vec<_>>());
-            let bits = |h: &HourlyCells| h.day.as_ref().unwrap().1.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let bits =
+                |h: &HourlyCells| h.day.as_ref().unwrap().1.values().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&a), bits(&b), "rotation {rot}");
             for (i, cell) in row.iter().enumerate() {
-                let got = a.day.as_ref().unwrap().1[i * 24 * crate::kinds::N_KINDS + Kind::Pm25.idx()];
+                let got = a.day.as_ref().unwrap().1.get(i * 24 * crate::kinds::N_KINDS + Kind::Pm25.idx());
                 match parse_value(cell.as_bytes()) {
                     Ok(Some(v)) => assert_eq!(got, v, "{cell:?}"),
                     _ => assert!(got.is_nan(), "{cell:?}"),
@@ -565,7 +569,7 @@ mod tests {
         let (start, block) = h.day.unwrap();
         assert_eq!(start, label(jiff::civil::date(2019, 1, 1), 0));
         let found: Vec<(usize, f64)> =
-            block.iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, v)| (i, *v)).collect();
+            block.values().iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, v)| (i, *v)).collect();
         assert_eq!(found, vec![(Kind::Pm25.idx(), 35.0)], "station 1001A, hour 0, PM2.5");
         let summary: Vec<(u64, &str, &str)> =
             rejects.iter().map(|r| (r.line, r.column.as_str(), r.reason.as_str())).collect();
@@ -653,14 +657,14 @@ mod tests {
         let full = b"date,hour,type,1001A,1002A\n20190101,0,PM2.5,35,40\n20190101,5,CO,0.8,1.2\n";
         let h = parse_cnemc("a.csv", full, &mut Vec::new(), false, &blocks).unwrap();
         let (_, block) = h.day.unwrap();
-        assert_eq!(block.iter().filter(|v| !v.is_nan()).count(), 4);
+        assert_eq!(block.values().iter().filter(|v| !v.is_nan()).count(), 4);
         blocks.give(block);
         for body in
             [&b"date,hour,type,1001A,1002A\n20190102,1,PM10,50,\n"[..], b"date,hour,type,1001A\n20190103,2,O3,7\n"]
         {
             let h = parse_cnemc("b.csv", body, &mut Vec::new(), false, &blocks).unwrap();
             let (_, block) = h.day.unwrap();
-            assert_eq!(block.iter().filter(|v| !v.is_nan()).count(), 1);
+            assert_eq!(block.values().iter().filter(|v| !v.is_nan()).count(), 1);
             blocks.give(block);
         }
         // A recycled block of the same size is not cleared first: every
@@ -672,7 +676,7 @@ mod tests {
             (0..24).flat_map(|h| Kind::ALL.map(|k| format!("20190101,{h},{},9,9\n", k.cnemc_name()))).collect();
         let h = parse_cnemc("full.csv", two(&every).as_bytes(), &mut Vec::new(), false, &blocks).unwrap();
         let (_, block) = h.day.unwrap();
-        assert!(block.iter().all(|v| *v == 9.0));
+        assert!(block.values().iter().all(|v| *v == 9.0));
         blocks.give(block);
         let body = two("20190102,0,PM2.5,x,\n20190102,1,PM2.5,35,\n20190102,1,PM2.5,,36\n20190102,2,CO,0.4\n");
         for audited in [false, true] {
@@ -680,7 +684,7 @@ mod tests {
             let h = parse_cnemc("c.csv", body.as_bytes(), &mut rejects, audited, &blocks).unwrap();
             let (_, block) = h.day.unwrap();
             let set: Vec<(usize, f64)> =
-                block.iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, v)| (i, *v)).collect();
+                block.values().iter().enumerate().filter(|(_, v)| !v.is_nan()).map(|(i, v)| (i, *v)).collect();
             let at = |st: usize, hour: usize, kind: Kind| (st * 24 + hour) * crate::kinds::N_KINDS + kind.idx();
             let inv = crate::partition::INVALIDATED;
             // A repeated row's blank keeps the value before it, except in an

@@ -68,46 +68,128 @@ pub struct Reject {
 pub(crate) struct HourlyCells {
     pub stations: Vec<String>,
     pub cells: Vec<Cell>,
-    /// A CNEMC file's own date, dense: the label of its hour 0 and the
-    /// values `[(station * 24 + hour) * N_KINDS + kind]`, NaN where absent.
+    /// A CNEMC file's own date, dense: the label of its hour 0 and its
+    /// block.
     /// Merged block by block; rows of any other date are in `cells`.
-    pub day: Option<(HourLabel, Vec<f64>)>,
+    pub day: Option<(HourLabel, DayBlock)>,
     /// Per station of `stations`: whether its part of `day` has any value
     /// (found on the parsing threads, while the block is warm).
     pub has: Vec<bool>,
 }
 
-/// Day blocks recycled within one import. A national file's block is
-/// 4.6 MB: allocated afresh it is a new mapping whose pages the kernel
+/// A CNEMC file's own date, dense: a code per cell (`code`), at
+/// `[(station * 24 + hour) * N_KINDS + kind]`, and the values no code
+/// holds. Codes are half an f64: the day blocks are most of the import's
+/// memory traffic (written by the parsers, faulted in, read by the merge).
+#[derive(Default)]
+pub(crate) struct DayBlock {
+    pub codes: Vec<u32>,
+    /// The values of `code::EXTRA` codes, by their index.
+    pub extras: Vec<f64>,
+}
+
+impl DayBlock {
+    /// The value of cell `at` (NaN: none).
+    pub(crate) fn get(&self, at: usize) -> f64 {
+        self.codes.get(at).map_or(f64::NAN, |&c| code::decode(c, &self.extras))
+    }
+
+    /// Every cell's value, in order.
+    #[cfg(test)]
+    pub(crate) fn values(&self) -> Vec<f64> {
+        self.codes.iter().map(|&c| code::decode(c, &self.extras)).collect()
+    }
+}
+
+/// A day block's cell in 32 bits, exactly the value read: a whole number
+/// below 2^27 is itself (as `wide::read` gives them); a decimal is its
+/// digits and its count of fractional digits (`frac << 27 | digits`, as
+/// `cells::decimal` reads CO); anything else an index into the block's
+/// extras. Decoded as the parsers read the text (`digits / 10^frac`), so
+/// the merged values are bit for bit those of parsing to f64 directly.
+pub(crate) mod code {
+    use super::POW10;
+
+    /// Codes below are whole numbers.
+    const DECIMAL: u32 = 1 << 27;
+    /// Codes from here (below `INVALIDATED`) index the block's extras.
+    pub(crate) const EXTRA: u32 = 1 << 30;
+    /// A blank cell of an auditor's file (`partition::INVALIDATED`).
+    pub(crate) const INVALIDATED: u32 = u32::MAX - 1;
+    /// No value (NaN).
+    pub(crate) const EMPTY: u32 = super::super::wide::EMPTY;
+
+    /// A whole number or a decimal: `digits / 10^frac`, if a code holds it.
+    #[inline(always)]
+    pub(crate) fn decimal(digits: u64, frac: usize) -> Option<u32> {
+        (digits < u64::from(DECIMAL) && frac < 8).then_some(((frac as u32) << 27) | digits as u32)
+    }
+
+    /// Any value: its extras index when no code holds it (whole, in range).
+    pub(crate) fn value(v: f64, extras: &mut Vec<f64>) -> u32 {
+        if v.is_nan() {
+            return EMPTY;
+        }
+        if v == crate::partition::INVALIDATED {
+            return INVALIDATED;
+        }
+        if v >= 0.0 && v < f64::from(DECIMAL) && v.fract() == 0.0 && v.to_bits() != (-0.0f64).to_bits() {
+            return v as u32;
+        }
+        // A block has far fewer cells than 2^30 (a file is at most 4 GiB).
+        let at = u32::try_from(extras.len()).ok().filter(|&i| i < INVALIDATED - EXTRA);
+        extras.push(v);
+        at.map_or(EMPTY, |i| EXTRA + i)
+    }
+
+    /// The value of `c` (NaN: none).
+    #[inline(always)]
+    pub(crate) fn decode(c: u32, extras: &[f64]) -> f64 {
+        // Whole numbers and empty cells without a branch (which cells are
+        // empty follows no pattern); decimals (CO's rows) by one.
+        let v = if c == EMPTY { f64::NAN } else { f64::from(c) };
+        if c.wrapping_sub(DECIMAL) < EMPTY - DECIMAL { rare(c, extras) } else { v }
+    }
+
+    #[cold]
+    fn rare(c: u32, extras: &[f64]) -> f64 {
+        match c {
+            INVALIDATED => crate::partition::INVALIDATED,
+            EXTRA.. => extras.get((c - EXTRA) as usize).copied().unwrap_or(f64::NAN),
+            _ => f64::from(c & (DECIMAL - 1)) / POW10[(c >> 27) as usize],
+        }
+    }
+}
+
+/// Day blocks' codes recycled within one import. A national file's block
+/// is 2.3 MB: allocated afresh it is a new mapping whose pages the kernel
 /// faults in and clears, 364 times a year (a sixth of the import's system
 /// time). Blocks come back once merged (on the writer threads, with their
 /// month); at most `KEEP` wait, more than the months in flight hold (a month
 /// of days and the writers' two: ~100 blocks nationally),
 /// so that after the first months no block is a fresh mapping.
 #[derive(Default)]
-pub(crate) struct Blocks(std::sync::Mutex<Vec<Vec<f64>>>);
+pub(crate) struct Blocks(std::sync::Mutex<Vec<Vec<u32>>>);
 
 impl Blocks {
     const KEEP: usize = 192;
 
-    /// A block of `len` values: NaN when new, a recycled block's old values
-    /// when it has the same length (the caller writes or clears every
-    /// value: see `CnemcRows::seen`; filling 4.6 MB per file first was 3 %
-    /// of the import's CPU).
-    pub(crate) fn take_unfilled(&self, len: usize) -> Vec<f64> {
-        let mut v = self.0.lock().ok().and_then(|mut b| b.pop()).unwrap_or_default();
-        if v.len() != len {
-            v.clear();
-            v.resize(len, f64::NAN);
-        }
-        v
+    /// A block of `len` codes: `EMPTY` when new, a recycled block's old
+    /// codes otherwise (the caller writes or clears every cell: see
+    /// `CnemcRows::seen`; filling each file's block first was 3 % of the
+    /// import's CPU). A recycled block of another length is resized in
+    /// place: the national files' station lists differ from day to day.
+    pub(crate) fn take_unfilled(&self, len: usize) -> DayBlock {
+        let mut codes = self.0.lock().ok().and_then(|mut b| b.pop()).unwrap_or_default();
+        codes.resize(len, code::EMPTY);
+        DayBlock { codes, extras: Vec::new() }
     }
 
-    pub(crate) fn give(&self, v: Vec<f64>) {
+    pub(crate) fn give(&self, block: DayBlock) {
         if let Ok(mut b) = self.0.lock()
             && b.len() < Self::KEEP
         {
-            b.push(v);
+            b.push(block.codes);
         }
     }
 }
@@ -433,5 +515,52 @@ pub(crate) fn cell_value(rejects: &mut Vec<Reject>, file: &str, line: u64, colum
             reject(rejects, file, line, column, reason, b);
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every value comes back bit for bit: whole numbers and decimals as
+    /// codes, anything else (large, negative, signed zero, long decimals)
+    /// through the extras; no value and an invalidation as themselves.
+    #[test]
+    fn codes_keep_every_value() {
+        let mut extras = Vec::new();
+        let values = [
+            0.0,
+            7.0,
+            9999.0,
+            134_217_727.0,
+            134_217_728.0,
+            1e12,
+            -3.0,
+            -0.0,
+            0.4,
+            12.5,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            crate::partition::INVALIDATED,
+        ];
+        let codes: Vec<u32> = values.iter().map(|&v| code::value(v, &mut extras)).collect();
+        for (v, &c) in values.iter().zip(&codes) {
+            assert_eq!(code::decode(c, &extras).to_bits(), v.to_bits(), "{v}");
+        }
+        assert_eq!(codes[..4], [0, 7, 9999, 134_217_727], "whole numbers are themselves");
+        assert_eq!(codes[12], code::INVALIDATED);
+        assert_eq!(extras.len(), 8, "{extras:?}");
+        assert!(code::decode(code::value(f64::NAN, &mut extras), &extras).is_nan());
+        assert_eq!(code::value(f64::NAN, &mut extras), code::EMPTY);
+        // Decimals as the parsers read them: digits over a power of ten.
+        for (digits, frac, v) in
+            [(4, 1, 0.4), (725, 3, 0.725), (1_000_000, 1, 100_000.0), (99_999_999, 6, 99.999999f64)]
+        {
+            let c = code::decimal(digits, frac).unwrap();
+            assert_eq!(code::decode(c, &[]).to_bits(), v.to_bits(), "{digits} / 10^{frac}");
+        }
+        assert_eq!(code::decimal(1 << 27, 1), None, "too many digits for a code");
+        // An extras index past the block's extras reads as no value.
+        assert!(code::decode(code::EXTRA + 1000, &extras).is_nan());
     }
 }

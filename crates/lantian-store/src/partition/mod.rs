@@ -325,12 +325,19 @@ impl Partition {
         *cell = value;
     }
 
-    /// Merge one day of a station: `block` holds its 24 hours starting at
-    /// label `day_start`, each hour the `N_KINDS` kinds in turn (NaN = no
-    /// value, keeps the old).
-    pub fn merge_day(&mut self, slot: usize, day_start: HourLabel, block: &[f64], counts: &mut MergeCounts) {
+    /// Merge one day of a station: `codes` hold its 24 hours starting at
+    /// label `day_start`, each hour the `N_KINDS` kinds in turn, as a day
+    /// block's codes (with its `extras`; no value keeps the old).
+    pub(crate) fn merge_day(
+        &mut self,
+        slot: usize,
+        day_start: HourLabel,
+        codes: &[u32],
+        extras: &[f64],
+        counts: &mut MergeCounts,
+    ) {
         debug_assert_eq!(self.n_kinds, N_KINDS, "merging needs a full partition");
-        merge_day_into(&mut self.values[slot], self.start, self.len, day_start, block, counts);
+        merge_day_into(&mut self.values[slot], self.start, self.len, day_start, codes, extras, counts);
     }
 
     /// Number of non-missing values.
@@ -392,27 +399,29 @@ fn parquet_writer(path: &Path, schema: Arc<Schema>) -> Result<ArrowWriter<File>>
 const GROUP_ROWS: usize = 262_144;
 
 /// `Partition::merge_day` on a bare station block (`N_KINDS` series of the
-/// month's `len` labels from `start`).
+/// month's `len` labels from `start`): a day block's station `codes`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn merge_day_into(
     values: &mut [f64],
     start: HourLabel,
     len: usize,
     day_start: HourLabel,
-    block: &[f64],
+    codes: &[u32],
+    extras: &[f64],
     counts: &mut MergeCounts,
 ) {
     let off = day_start - start;
-    if off < 0 || off as usize + 24 > len || block.len() != N_KINDS * 24 || values.len() != N_KINDS * len {
+    if off < 0 || off as usize + 24 > len || codes.len() != N_KINDS * 24 || values.len() != N_KINDS * len {
         return;
     }
-    // The block is hour-major, the month kind-major: the day is turned
-    // round first (in L1), so that each kind's 24 hours merge as one
-    // contiguous run the compiler vectorises (a strided read per cell
-    // was a seventh of the import's CPU time).
+    // The block is hour-major, the month kind-major: the day is decoded
+    // and turned round first (in L1), so that each kind's 24 hours merge
+    // as one contiguous run the compiler vectorises (a strided read per
+    // cell was a seventh of the import's CPU time).
     let mut day = [[0.0f64; 24]; N_KINDS];
-    for (h, hour) in block.chunks_exact(N_KINDS).enumerate() {
-        for (k, &v) in hour.iter().enumerate() {
-            day[k][h] = v;
+    for (h, hour) in codes.chunks_exact(N_KINDS).enumerate() {
+        for (k, &c) in hour.iter().enumerate() {
+            day[k][h] = crate::import::decode(c, extras);
         }
     }
     for (k, src) in day.iter().enumerate() {
