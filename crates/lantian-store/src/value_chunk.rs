@@ -571,7 +571,10 @@ pub(crate) fn hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
     // starts an RLE run as long as the value repeats.
     while i + 8 <= n {
         let v = values[i];
-        if values[i..i + 8].iter().all(|&x| x == v) {
+        // All eight compared at once: an early exit per value was a
+        // mispredicted branch per literal group (most of them).
+        let group: &[u32; 8] = values[i..i + 8].try_into().expect("8 values");
+        if group.iter().fold(0, |d, &x| d | (x ^ v)) == 0 {
             let mut j = i + 8;
             while j < n && values[j] == v {
                 j += 1;

@@ -111,7 +111,7 @@ pub(crate) mod code {
     use super::POW10;
 
     /// Codes below are whole numbers.
-    const DECIMAL: u32 = 1 << 27;
+    pub(crate) const DECIMAL: u32 = 1 << 27;
     /// Codes from here (below `INVALIDATED`) index the block's extras.
     pub(crate) const EXTRA: u32 = 1 << 30;
     /// A blank cell of an auditor's file (`partition::INVALIDATED`).

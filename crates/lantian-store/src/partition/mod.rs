@@ -22,7 +22,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub mod days;
+mod merge_day;
 mod read;
+
+pub(crate) use merge_day::merge_day_into;
 
 /// An auditor's invalidation in an audited month: the hour is covered by
 /// the audited layer and has no valid value (a blank cell in an audited
@@ -397,51 +400,6 @@ fn parquet_writer(path: &Path, schema: Arc<Schema>) -> Result<ArrowWriter<File>>
 
 /// Rows of a row group at most (a month's write keeps whole stations).
 const GROUP_ROWS: usize = 262_144;
-
-/// `Partition::merge_day` on a bare station block (`N_KINDS` series of the
-/// month's `len` labels from `start`): a day block's station `codes`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn merge_day_into(
-    values: &mut [f64],
-    start: HourLabel,
-    len: usize,
-    day_start: HourLabel,
-    codes: &[u32],
-    extras: &[f64],
-    counts: &mut MergeCounts,
-) {
-    let off = day_start - start;
-    if off < 0 || off as usize + 24 > len || codes.len() != N_KINDS * 24 || values.len() != N_KINDS * len {
-        return;
-    }
-    // The block is hour-major, the month kind-major: the day is decoded
-    // and turned round first (in L1), so that each kind's 24 hours merge
-    // as one contiguous run the compiler vectorises (a strided read per
-    // cell was a seventh of the import's CPU time).
-    let mut day = [[0.0f64; 24]; N_KINDS];
-    for (h, hour) in codes.chunks_exact(N_KINDS).enumerate() {
-        for (k, &c) in hour.iter().enumerate() {
-            day[k][h] = crate::import::decode(c, extras);
-        }
-    }
-    for (k, src) in day.iter().enumerate() {
-        let at = k * len + off as usize;
-        // Branch-free: which cells are missing follows no pattern a
-        // branch predictor could learn.
-        let (mut imported, mut unchanged, mut revised) = (0u64, 0u64, 0u64);
-        for (cell, &v) in values[at..at + 24].iter_mut().zip(src) {
-            let (new, old) = (!v.is_nan(), *cell);
-            let had = !old.is_nan();
-            imported += u64::from(new & !had);
-            unchanged += u64::from(new & had & (old == v));
-            revised += u64::from(new & had & (old != v));
-            *cell = if new { v } else { old };
-        }
-        counts.imported += imported;
-        counts.unchanged += unchanged;
-        counts.revised += revised;
-    }
-}
 
 /// Where `write_blocks` gets the stations' blocks (`N_KINDS` series of the
 /// month's labels each), by position in the names it was given.
