@@ -44,6 +44,7 @@ peak() { # job -> largest peak MB
 echo "input: $(ls "$SITES" | wc -l) files, $(du -shL "$SITES" | cut -f1), station list $(($(wc -l < "$STATIONS") - 1)) stations"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m)"
 cat "$SITES"/* > /dev/null # both tools start from the page cache
+sync # and from a quiet disk (the build's writes would land in the first run)
 for run in $(seq "$RUNS"); do
   rm -rf "$WORK/data"
   measure import "$run" sh -c "'$BIN' --data '$WORK/data' import '$WORK/in' > '$WORK/import.log' 2>&1"
