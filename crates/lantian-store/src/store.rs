@@ -284,7 +284,7 @@ impl Store {
         }
         let Some(f) = self.manifest.hourly.get(&key.name()) else { return StoredDays::Absent };
         let path = crate::partition::days::days_path(&self.dir.join(f));
-        let parsed = fs::read(&path).ok().and_then(|b| crate::partition::days::parse(key, b));
+        let parsed = map(&path).and_then(|b| crate::partition::days::parse(key, b));
         // Missing (a month written before stored days) or unreadable: the hours.
         match parsed {
             Some(days) => StoredDays::Days(days),
@@ -298,6 +298,19 @@ impl Store {
             Some(f) => crate::city_daily::read(&self.dir.join(f)),
             None => Ok(Vec::new()),
         }
+    }
+}
+
+/// A store file's bytes, mapped (read where it cannot be mapped); `None`
+/// when it cannot be opened.
+fn map(path: &Path) -> Option<bytes::Bytes> {
+    let file = File::open(path).ok()?;
+    // SAFETY: a committed store file never changes (a new generation is a
+    // new file; old ones are only ever unlinked, which leaves a mapping
+    // whole), so the bytes stay those checked.
+    match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+        Ok(m) => Some(bytes::Bytes::from_owner(m)),
+        Err(_) => fs::read(path).ok().map(bytes::Bytes::from),
     }
 }
 

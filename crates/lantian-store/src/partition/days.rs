@@ -65,7 +65,7 @@ struct StationAt {
 pub struct MonthDays {
     pub start: HourLabel,
     pub len: usize,
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
     /// The stations' names one after another.
     names: String,
     stations: Vec<StationAt>,
@@ -254,9 +254,11 @@ impl<'a> Cursor<'a> {
 
 /// Check and index a days file of the month `key`; `None` if it is not one
 /// (a reader then reads the month's hours).
-pub fn parse(key: MonthKey, mut bytes: Vec<u8>) -> Option<MonthDays> {
+pub fn parse(key: MonthKey, bytes: impl Into<bytes::Bytes>) -> Option<MonthDays> {
     let (start, len) = key.label_range();
-    let crc = bytes.len().checked_sub(4).and_then(|at| bytes.split_off(at).try_into().ok()).map(u32::from_le_bytes)?;
+    let mut bytes = bytes.into();
+    let crc =
+        bytes.len().checked_sub(4).and_then(|at| (*bytes.split_off(at)).try_into().ok()).map(u32::from_le_bytes)?;
     if crc32fast::hash(&bytes) != crc {
         return None;
     }
