@@ -142,8 +142,16 @@ fn write_days(
     // Stable: one station twice in a file's list merges in column order.
     work.sort_by_key(|&(r, d, _)| (r, d));
     let sorted: Vec<&str> = order.iter().map(|&i| names[i]).collect();
-    let mut source =
-        DaySource { days: &days, work: &work, next: 0, start, len, block: Vec::new(), counts: MergeCounts::default() };
+    let mut source = DaySource {
+        days: &days,
+        work: &work,
+        next: 0,
+        start,
+        len,
+        block: Vec::new(),
+        merged: Vec::new(),
+        counts: MergeCounts::default(),
+    };
     crate::partition::write_blocks(path, stored, start, len, &sorted, &mut source)?;
     let counts = source.counts;
     for day in days {
@@ -162,14 +170,29 @@ struct DaySource<'a> {
     start: HourLabel,
     len: usize,
     block: Vec<f64>,
+    /// Where the last station's days went (hour offsets in the month).
+    merged: Vec<usize>,
     counts: MergeCounts,
 }
 
 impl crate::partition::StationBlocks for DaySource<'_> {
     fn block(&mut self, i: usize) -> &[f64] {
         let per_station = N_KINDS * 24;
-        self.block.clear();
-        self.block.resize(N_KINDS * self.len, f64::NAN);
+        if self.block.len() == N_KINDS * self.len {
+            // Only the last station's days are cleared: the rest is still
+            // missing (a whole 89 KB fill per station was 2 % of the import).
+            for &off in &self.merged {
+                for k in 0..N_KINDS {
+                    if let Some(hours) = self.block.get_mut(k * self.len + off..k * self.len + off + 24) {
+                        hours.fill(f64::NAN);
+                    }
+                }
+            }
+        } else {
+            self.block.clear();
+            self.block.resize(N_KINDS * self.len, f64::NAN);
+        }
+        self.merged.clear();
         while let Some(&(r, d, st)) = self.work.get(self.next)
             && r == i
         {
@@ -180,6 +203,9 @@ impl crate::partition::StationBlocks for DaySource<'_> {
                 prefetch(self.days[d].block.codes.get(st * per_station..(st + 1) * per_station).unwrap_or_default());
             }
             let day = &self.days[d];
+            if let Ok(off) = usize::try_from(day.start - self.start) {
+                self.merged.push(off);
+            }
             let codes = &day.block.codes[st * per_station..(st + 1) * per_station];
             crate::partition::merge_day_into(
                 &mut self.block,
