@@ -31,6 +31,7 @@
 
 pub mod areas;
 pub mod boundaries;
+mod cell_code;
 pub mod city_daily;
 pub mod events;
 pub mod findings;

@@ -15,7 +15,6 @@ mod text;
 mod wide;
 
 pub use merge::ImportSummary;
-pub(crate) use rows::code;
 pub use rows::{Format, Reject, parse_value};
 
 /// `YYYY-MM-DDTHH:MM[:SS][+08:00]` (or a space for `T`) → its hour-ending

@@ -4,9 +4,11 @@
 //! the same values and counts (a test holds them equal).
 
 use super::MergeCounts;
-use crate::import::code;
+use crate::cell_code as code;
 use crate::kinds::N_KINDS;
 use lantian_core::time::HourLabel;
+
+const _: () = assert!(code::INVALIDATED_VALUE.to_bits() == super::INVALIDATED.to_bits());
 
 /// `Partition::merge_day` on a bare station block (`N_KINDS` series of the
 /// month's `len` labels from `start`): a day block's station `codes`
