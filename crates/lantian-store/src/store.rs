@@ -305,9 +305,10 @@ impl Store {
 /// when it cannot be opened.
 fn map(path: &Path) -> Option<bytes::Bytes> {
     let file = File::open(path).ok()?;
-    // SAFETY: a committed store file never changes (a new generation is a
-    // new file; old ones are only ever unlinked, which leaves a mapping
-    // whole), so the bytes stay those checked.
+    // SAFETY: a committed store file never changes: imports write only
+    // under a generation no committed manifest names yet (holding the
+    // lock), and old files are only ever unlinked, which leaves a mapping
+    // whole. So the bytes stay those checked.
     match unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
         Ok(m) => Some(bytes::Bytes::from_owner(m)),
         Err(_) => fs::read(path).ok().map(bytes::Bytes::from),

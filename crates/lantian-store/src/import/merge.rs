@@ -203,7 +203,10 @@ impl crate::partition::StationBlocks for DaySource<'_> {
                 prefetch(self.days[d].block.codes.get(st * per_station..(st + 1) * per_station).unwrap_or_default());
             }
             let day = &self.days[d];
-            if let Ok(off) = usize::try_from(day.start - self.start) {
+            // Where `merge_day_into` writes (a day outside the month it skips).
+            if let Ok(off) = usize::try_from(day.start - self.start)
+                && off + 24 <= self.len
+            {
                 self.merged.push(off);
             }
             let codes = &day.block.codes[st * per_station..(st + 1) * per_station];
