@@ -92,7 +92,7 @@ mod tests {
             12.5,
             f64::MIN_POSITIVE,
             f64::INFINITY,
-            crate::partition::INVALIDATED,
+            code::INVALIDATED_VALUE,
         ];
         let codes: Vec<u32> = values.iter().map(|&v| code::value(v, &mut extras)).collect();
         for (v, &c) in values.iter().zip(&codes) {
